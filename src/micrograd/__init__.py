@@ -1,0 +1,47 @@
+"""micrograd: a scalar autograd engine and a small neural-network library.
+
+A drop-in replacement for karpathy's micrograd (``from micrograd.engine import
+Value``; ``from micrograd.nn import MLP``) that adds operations, gradients of any
+order, gradient checks, pictures of the graph, losses, optimizers and datasets.
+"""
+
+from micrograd.engine import (
+    Operation,
+    Value,
+    derivative,
+    enable_grad,
+    exp,
+    grad,
+    is_grad_enabled,
+    linear,
+    local_gradients,
+    log,
+    no_grad,
+    relu,
+    sigmoid,
+    tanh,
+)
+from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
+
+__version__ = "0.2.0"
+
+__all__ = [
+    "GradcheckError",
+    "Operation",
+    "Value",
+    "__version__",
+    "derivative",
+    "enable_grad",
+    "exp",
+    "grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "linear",
+    "local_gradients",
+    "log",
+    "no_grad",
+    "numerical_grad",
+    "relu",
+    "sigmoid",
+    "tanh",
+]

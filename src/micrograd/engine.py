@@ -1,0 +1,794 @@
+"""The scalar autograd engine: ``Value``, its operations, ``backward`` and ``grad``.
+
+Every operation is one row of the rule table below: a name, a forward function on
+floats and its vector-Jacobian product (``vjp``), the local derivative multiplied by
+the gradient ``g`` arriving from above.  The same ``vjp`` serves two purposes:
+
+* ``Value.backward()`` calls it with plain floats, the fast path for training;
+* ``grad(..., create_graph=True)`` calls it with ``Value`` objects, so the
+  derivative is itself a graph that can be differentiated again.
+
+A graph node holds its operands directly (``_a``, ``_b``) and a reference to its
+operation, never a closure, so a graph has no reference cycles and is freed the
+moment the last reference to its output goes away.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ContextDecorator
+from typing import TYPE_CHECKING, Any, Union
+
+__all__ = [
+    "Operation",
+    "Value",
+    "derivative",
+    "enable_grad",
+    "exp",
+    "grad",
+    "is_grad_enabled",
+    "linear",
+    "local_gradients",
+    "log",
+    "no_grad",
+    "relu",
+    "sigmoid",
+    "tanh",
+]
+
+Scalar = Union["Value", int, float]
+
+# Operation kinds: how a node stores its operands and how its vjp is called.
+_UNARY = 1  # _a: operand;            vjp(g, x, out) -> gx
+_BINARY = 2  # _a, _b: operands;      vjp(g, a, b, out) -> (ga, gb)
+_PARAM = 3  # _a: operand, _b: number; vjp(g, x, out, k) -> gx   (x ** k)
+_NARY = 4  # _a: tuple of operands;   vjp(g, xs, out) -> sequence of grads
+
+_grad_enabled = True  # switched by no_grad / enable_grad; read by every operation
+
+
+class Value:
+    """A scalar in a computation graph: its ``data``, its ``grad`` and how it was made.
+
+    >>> a = Value(2.0, label='a')
+    >>> b = Value(-3.0, label='b')
+    >>> e = a * b
+    >>> e.backward()
+    >>> a.grad, b.grad
+    (-3.0, 2.0)
+    """
+
+    __slots__ = ("_a", "_b", "_rule", "data", "grad", "label")
+
+    data: float
+    grad: float
+    label: str
+    _a: Any  # first operand, or the tuple of operands of an n-ary operation
+    _b: Any  # second operand, or the constant exponent of x ** k
+    _rule: Any  # the Operation that made this value; None for a leaf
+
+    def __init__(
+        self,
+        data: float,
+        _children: Iterable[Value] = (),
+        _op: str = "",
+        label: str = "",
+    ) -> None:
+        self.data = data if type(data) is float else _real(data, "Value")
+        self.grad = 0.0
+        self.label = label
+        if not _children:
+            self._a = self._b = self._rule = None
+        else:
+            children = tuple(_children)
+            # micrograd's Value(data, _children, _op): the operands are recorded
+            # for display, but no derivative is known, so no gradient flows back.
+            for child in children:
+                if not isinstance(child, Value):
+                    raise TypeError(f"Value: _children must be Values, got {type(child).__name__}")
+            self._a = children
+            self._b = None
+            self._rule = Operation(_op or "?", _undefined_forward, _no_gradient, arity=None)
+
+    # -- the seed's and micrograd's names -------------------------------------------
+
+    @property
+    def gradient(self) -> float:
+        """The seed's name for ``grad``."""
+        return self.grad
+
+    @gradient.setter
+    def gradient(self, value: float) -> None:
+        self.grad = value
+
+    @property
+    def _prev(self) -> tuple[Value, ...]:
+        """The operands this value was computed from, in order (``a*a`` has two)."""
+        rule = self._rule
+        if rule is None:
+            return ()
+        kind = rule._kind
+        if kind == _BINARY:
+            return (self._a, self._b)
+        if kind == _NARY:
+            return self._a
+        return (self._a,)
+
+    @property
+    def _op(self) -> str:
+        """The symbol of the operation that made this value ('' for a leaf)."""
+        rule = self._rule
+        if rule is None:
+            return ""
+        if rule._kind == _PARAM:
+            return f"{rule.name}{self._b}"
+        return rule.name
+
+    _operator = _op  # the seed's name
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a value that was not computed from other values."""
+        return self._rule is None
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data}, grad={self.grad}{label})"
+
+    def __format__(self, spec: str) -> str:
+        return format(self.data, spec) if spec else repr(self)
+
+    def item(self) -> float:
+        """The plain float, as PyTorch's ``Tensor.item()``."""
+        return self.data
+
+    def detach(self) -> Value:
+        """A new leaf with the same data, cut off from the graph."""
+        return _leaf(self.data)
+
+    # comparisons look at data (so max() and sorted() work); == stays identity,
+    # as in micrograd, so a Value can be a dict key or a set member.
+    def __lt__(self, other: Scalar) -> bool:
+        return self.data < _data_of(other, "<")
+
+    def __le__(self, other: Scalar) -> bool:
+        return self.data <= _data_of(other, "<=")
+
+    def __gt__(self, other: Scalar) -> bool:
+        return self.data > _data_of(other, ">")
+
+    def __ge__(self, other: Scalar) -> bool:
+        return self.data >= _data_of(other, ">=")
+
+    __hash__ = object.__hash__
+
+    # -- backpropagation ------------------------------------------------------------
+
+    def backward(self, gradient: float = 1.0) -> None:
+        """Fill in ``grad`` of every value this one depends on (reverse mode).
+
+        As in PyTorch, gradients of leaves *accumulate* over calls (call
+        ``zero_grad`` between steps), while gradients of intermediate values are
+        recomputed from zero on every call.
+        """
+        seed = _real(gradient, "backward")
+        if self._rule is None:
+            self.grad += seed
+            return
+        order = _reverse_topological(self)
+        for node in order:
+            node.grad = 0.0
+        self.grad = seed
+        _backpropagate(order)
+
+    def backward_steps(self, gradient: float = 1.0) -> Iterator[Value]:
+        """Backpropagate one node at a time, yielding each node after its local step.
+
+        When a node is yielded its own gradient is final and has just been passed
+        on to its operands (``node._prev``), so a learner can watch the gradients
+        fill in.  Exhausting the generator gives the same result as ``backward()``.
+        """
+        seed = _real(gradient, "backward_steps")
+        if self._rule is None:
+            self.grad += seed
+            return
+        order = _reverse_topological(self)
+        for node in order:
+            node.grad = 0.0
+        self.grad = seed
+        for node in order:
+            _backpropagate((node,))
+            yield node
+
+    # -- operators --------------------------------------------------------------------
+
+    # The arithmetic operators and methods are made from the rule table at the end
+    # of this module (see _binary_method and _unary_method).
+
+    def __pow__(self, other: Scalar) -> Value:
+        if isinstance(other, Value):
+            return _apply2(POW, self, other)
+        exponent = _number(other)
+        if exponent is None:
+            return NotImplemented
+        # A constant exponent is kept in the node: no gradient is computed for it.
+        return _record(_power(self.data, exponent), self, other if type(other) is int else exponent, POW_CONST)
+
+    def __rpow__(self, other: Scalar) -> Value:
+        return _apply2(POW, other, self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    if TYPE_CHECKING:  # the methods made from the rule table, for type checkers
+
+        def __add__(self, other: Scalar) -> Value: ...
+        def __radd__(self, other: Scalar) -> Value: ...
+        def __sub__(self, other: Scalar) -> Value: ...
+        def __rsub__(self, other: Scalar) -> Value: ...
+        def __mul__(self, other: Scalar) -> Value: ...
+        def __rmul__(self, other: Scalar) -> Value: ...
+        def __truediv__(self, other: Scalar) -> Value: ...
+        def __rtruediv__(self, other: Scalar) -> Value: ...
+        def __neg__(self) -> Value: ...
+        def __abs__(self) -> Value: ...
+        def abs(self) -> Value: ...
+        def exp(self) -> Value: ...
+        def log(self) -> Value: ...
+        def tanh(self) -> Value: ...
+        def sigmoid(self) -> Value: ...
+        def relu(self) -> Value: ...
+
+
+_new = object.__new__
+_data = operator.attrgetter("data")
+
+
+def _leaf(data: float) -> Value:
+    """A new leaf holding ``data`` (a float that is already checked)."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out._a = out._b = out._rule = None
+    out.label = ""
+    return out
+
+
+def _number(x: object) -> float | None:
+    """``x`` as a float if it is a real number, else None."""
+    if type(x) is float:
+        return x  # type: ignore[return-value]
+    if isinstance(x, numbers.Real):
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(f"{x!r} is too large for a float") from None
+    return None
+
+
+def _real(x: object, where: str) -> float:
+    """``x`` as a float, or a TypeError that names ``where`` and the type."""
+    number = _number(x)
+    if number is None:
+        raise TypeError(f"{where}: expected a real number, got {type(x).__name__}: {x!r:.60}")
+    return number
+
+
+def _data_of(x: object, where: str) -> float:
+    if isinstance(x, Value):
+        return x.data
+    return _real(x, f"comparison {where}")
+
+
+def _as_value(x: object) -> Value | None:
+    """``x`` if it is a Value, a constant leaf if it is a number, else None."""
+    if isinstance(x, Value):
+        return x
+    number = _number(x)
+    return None if number is None else _leaf(number)
+
+
+# -- applying an operation ---------------------------------------------------------------
+
+
+def _record(data: float, a: Any, b: Any, rule: Operation) -> Value:
+    """The result of ``rule`` on operands ``a`` (and ``b``): a graph node, or a leaf under no_grad."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    if _grad_enabled:
+        out._a = a
+        out._b = b
+        out._rule = rule
+    else:
+        out._a = out._b = out._rule = None
+    out.label = ""
+    return out
+
+
+def _apply1(rule: Operation, x: Value) -> Value:
+    return _record(rule.forward(x.data), x, None, rule)
+
+
+def _apply2(rule: Operation, a: object, b: object) -> Value:
+    """``rule`` on two operands, one of them a Value; NotImplemented for a non-number."""
+    if not isinstance(a, Value):
+        a = _as_value(a)
+        if a is None:
+            return NotImplemented
+    if not isinstance(b, Value):
+        b = _as_value(b)
+        if b is None:
+            return NotImplemented
+    return _record(rule.forward(a.data, b.data), a, b, rule)  # type: ignore[union-attr]
+
+
+def _applyn(rule: Operation, operands: tuple[Value, ...]) -> Value:
+    return _record(rule.forward(list(map(_data, operands))), operands, None, rule)
+
+
+# The hottest code of the library: the methods behind ``a * b`` and ``a.tanh()``.  They
+# do what _apply2 and _apply1 do, inlined, which halves the cost of an operation.
+
+
+def _binary_method(rule: Operation, reflected: bool = False) -> Callable[[Value, Any], Value]:
+    forward = rule.forward
+
+    def method(self: Value, other: Any) -> Value:
+        if other.__class__ is not Value and not isinstance(other, Value):
+            other = _leaf(float(other)) if type(other) is float or type(other) is int else _as_value(other)
+            if other is None:
+                return NotImplemented
+        out = _new(Value)
+        out.data = forward(self.data, other.data)
+        out.grad = 0.0
+        if _grad_enabled:
+            out._a = self
+            out._b = other
+            out._rule = rule
+        else:
+            out._a = out._b = out._rule = None
+        out.label = ""
+        return out
+
+    def reflected_method(self: Value, other: Any) -> Value:
+        # other + self, with other a number (Python calls this only for non-Values)
+        other = _leaf(float(other)) if type(other) is float or type(other) is int else _as_value(other)
+        if other is None:
+            return NotImplemented
+        return _record(forward(other.data, self.data), other, self, rule)
+
+    return reflected_method if reflected else method
+
+
+def _unary_method(rule: Operation) -> Callable[[Value], Value]:
+    forward = rule.forward
+
+    def method(self: Value) -> Value:
+        out = _new(Value)
+        out.data = forward(self.data)
+        out.grad = 0.0
+        if _grad_enabled:
+            out._a = self
+            out._b = None
+            out._rule = rule
+        else:
+            out._a = out._b = out._rule = None
+        out.label = ""
+        return out
+
+    return method
+
+
+class Operation:
+    """A differentiable operation: its forward and its local derivative, side by side.
+
+    ``forward`` computes on floats; ``vjp`` multiplies the incoming gradient ``g``
+    by the local derivative.  Write ``vjp`` with arithmetic operators and with
+    operations (such as :func:`exp` or other ``Operation`` objects) rather than
+    ``math`` functions: it is then called with floats by ``backward()`` and with
+    Values by ``grad(..., create_graph=True)``, which gives derivatives of any order.
+
+    * ``arity=1``: ``forward(x)``, ``vjp(g, x, out) -> gx``
+    * ``arity=2``: ``forward(a, b)``, ``vjp(g, a, b, out) -> (ga, gb)``
+    * ``arity=None`` (any number): ``forward(xs)``, ``vjp(g, xs, out) -> [gx, ...]``
+
+    Calling an operation on Values records a node; on plain numbers it returns a float.
+
+    >>> import math
+    >>> softplus = Operation('softplus', lambda x: math.log1p(math.exp(x)),
+    ...                      lambda g, x, out: g * sigmoid(x))
+    >>> x = Value(0.0)
+    >>> y = softplus(x)
+    >>> y.backward()
+    >>> round(y.data, 4), x.grad
+    (0.6931, 0.5)
+    """
+
+    __slots__ = ("_kind", "arity", "forward", "name", "vjp")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., float],
+        vjp: Callable[..., Any],
+        arity: int | None = 1,
+    ) -> None:
+        if arity not in (1, 2, None):
+            raise ValueError(f"Operation {name!r}: arity must be 1, 2 or None, got {arity!r}")
+        self.name = name
+        self.forward = forward
+        self.vjp = vjp
+        self.arity = arity
+        self._kind = {1: _UNARY, 2: _BINARY, None: _NARY}[arity]
+
+    def __repr__(self) -> str:
+        return f"Operation({self.name!r}, arity={self.arity})"
+
+    def __call__(self, *args: Any) -> Any:
+        kind = self._kind
+        if kind == _NARY:
+            if len(args) != 1:
+                raise TypeError(f"{self.name}: expects one sequence of operands")
+            operands = tuple(args[0])
+            if any(isinstance(x, Value) for x in operands):
+                values = []
+                for x in operands:
+                    v = _as_value(x)
+                    if v is None:
+                        raise TypeError(f"{self.name}: operand must be a real number or Value, got {type(x).__name__}")
+                    values.append(v)
+                return _applyn(self, tuple(values))
+            return self.forward([_real(x, self.name) for x in operands])
+        expected = 1 if kind == _UNARY else 2
+        if len(args) != expected:
+            raise TypeError(f"{self.name}: expects {expected} operand(s), got {len(args)}")
+        if not any(isinstance(x, Value) for x in args):
+            return self.forward(*(_real(x, self.name) for x in args))
+        if kind == _UNARY:
+            return _apply1(self, args[0])
+        a, b = (_as_value(x) for x in args)
+        if a is None or b is None:
+            bad = args[0] if a is None else args[1]
+            raise TypeError(f"{self.name}: operand must be a real number or Value, got {type(bad).__name__}")
+        return _apply2(self, a, b)
+
+
+# -- forward functions: checked, so bad input raises instead of returning nonsense -------
+
+
+def _divide(a: float, b: float) -> float:
+    if b == 0:
+        raise ZeroDivisionError(f"division: cannot divide {a!r} by zero")
+    return a / b
+
+
+def _power(base: float, exponent: float) -> float:
+    if base == 0 and exponent < 0:
+        raise ZeroDivisionError(f"pow: 0.0 cannot be raised to the negative power {exponent!r}")
+    if base < 0 and not float(exponent).is_integer():
+        raise ValueError(f"pow: negative base {base!r} with non-integer exponent {exponent!r} has no real result")
+    try:
+        return float(base**exponent)
+    except OverflowError:
+        raise OverflowError(f"pow: {base!r} ** {exponent!r} is too large for a float") from None
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise OverflowError(f"exp: exp({x!r}) is too large for a float (the limit is x < 709.78)") from None
+
+
+def _log(x: float) -> float:
+    if x <= 0:
+        raise ValueError(f"log: operand must be positive, got {x!r}")
+    return math.log(x)
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)  # x < 0: never overflows
+    return z / (1.0 + z)
+
+
+def _relu(x: float) -> float:
+    return x if x > 0 else 0.0
+
+
+def _pow_vjp(g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
+    """d(a**b)/da = b * a**(b-1);  d(a**b)/db = a**b * log(a), defined for a > 0."""
+    base = _data_of(a, "**")
+    if base > 0:
+        gb = g * out * log(a)
+    elif base == 0 and _data_of(b, "**") > 0:
+        gb = 0.0  # 0**b is constant (zero) for b > 0
+    else:
+        raise ValueError(f"pow: the derivative with respect to the exponent needs a positive base, got {base!r}")
+    return g * b * a ** (b - 1), gb
+
+
+def _undefined_forward(*args: Any) -> float:
+    raise TypeError("this operation was recorded with Value(data, _children, _op) and cannot be recomputed")
+
+
+def _no_gradient(g: Any, xs: Sequence[Any], out: Any) -> list[float]:
+    return [0.0] * len(xs)
+
+
+def _linear_forward(xs: Sequence[float]) -> float:
+    n = len(xs) // 2
+    return sum(map(operator.mul, xs[:n], xs[n : 2 * n])) + xs[-1]
+
+
+def _linear_vjp(g: Any, xs: Sequence[Any], out: Any) -> list[Any]:
+    n = len(xs) // 2
+    return [g * w for w in xs[n : 2 * n]] + [g * x for x in xs[:n]] + [g]
+
+
+# -- the rule table: one row per operation, forward and local derivative together -------
+
+ADD = Operation("+", operator.add, lambda g, a, b, out: (g, g), arity=2)
+SUB = Operation("-", operator.sub, lambda g, a, b, out: (g, -g), arity=2)
+MUL = Operation("*", operator.mul, lambda g, a, b, out: (g * b, g * a), arity=2)
+DIV = Operation("/", _divide, lambda g, a, b, out: (g / b, -g * out / b), arity=2)
+POW = Operation("**", _power, _pow_vjp, arity=2)
+POW_CONST = Operation("**", _power, lambda g, x, out, k: g * k * x ** (k - 1))
+NEG = Operation("neg", operator.neg, lambda g, x, out: -g)
+ABS = Operation("abs", abs, lambda g, x, out: g if x > 0 else (-g if x < 0 else 0.0))
+EXP = Operation("exp", _exp, lambda g, x, out: g * out)
+LOG = Operation("log", _log, lambda g, x, out: g / x)
+TANH = Operation("tanh", math.tanh, lambda g, x, out: g * (1 - out * out))
+SIGMOID = Operation("sigmoid", _sigmoid, lambda g, x, out: g * out * (1 - out))
+RELU = Operation("ReLU", _relu, lambda g, x, out: g if x > 0 else 0.0)
+LINEAR = Operation("linear", _linear_forward, _linear_vjp, arity=None)
+POW_CONST._kind = _PARAM  # the exponent is a number kept in the node, not an operand
+
+for _name, _rule in (("add", ADD), ("sub", SUB), ("mul", MUL), ("truediv", DIV)):
+    setattr(Value, f"__{_name}__", _binary_method(_rule))
+    setattr(Value, f"__r{_name}__", _binary_method(_rule, reflected=True))
+for _name, _rule in (
+    ("__neg__", NEG),
+    ("__abs__", ABS),
+    ("abs", ABS),
+    ("exp", EXP),
+    ("log", LOG),
+    ("tanh", TANH),
+    ("sigmoid", SIGMOID),
+    ("relu", RELU),
+):
+    setattr(Value, _name, _unary_method(_rule))
+del _name, _rule
+
+# The operations as functions: on Values they record a node, on numbers they compute.
+exp = EXP
+log = LOG
+tanh = TANH
+sigmoid = SIGMOID
+relu = RELU
+
+
+def linear(inputs: Sequence[Scalar], weights: Sequence[Scalar], bias: Scalar = 0.0) -> Value:
+    """``sum(w * x for w, x in zip(weights, inputs)) + bias`` as one node.
+
+    One node instead of ``2n`` keeps a neuron's graph small and its backward fast;
+    the gradients are the same as for the expanded sum.
+    """
+    n = len(inputs)
+    if len(weights) != n:
+        raise ValueError(f"linear: {n} inputs but {len(weights)} weights")
+    operands = []
+    for x in (*inputs, *weights, bias):
+        v = x if isinstance(x, Value) else _as_value(x)
+        if v is None:
+            raise TypeError(f"linear: operand must be a real number or Value, got {type(x).__name__}")
+        operands.append(v)
+    return _applyn(LINEAR, tuple(operands))
+
+
+# -- reverse mode ----------------------------------------------------------------------
+
+
+def _reverse_topological(root: Value) -> list[Value]:
+    """The non-leaf values ``root`` depends on, each before every value it uses.
+
+    Iterative depth-first search (no recursion, so any depth works); a ``None`` on
+    the stack marks that the node beneath it has all its operands ordered.
+    """
+    post: list[Value] = []
+    expanded: set[Value] = set()
+    stack: list[Any] = [root]
+    push = stack.append
+    pop = stack.pop
+    while stack:
+        node = pop()
+        if node is None:
+            post.append(pop())
+            continue
+        if node in expanded:
+            continue
+        expanded.add(node)
+        push(node)
+        push(None)
+        kind = node._rule._kind
+        if kind == _BINARY:
+            a = node._a
+            if a._rule is not None and a not in expanded:
+                push(a)
+            b = node._b
+            if b._rule is not None and b not in expanded:
+                push(b)
+        elif kind == _NARY:
+            for a in node._a:
+                if a._rule is not None and a not in expanded:
+                    push(a)
+        else:
+            a = node._a
+            if a._rule is not None and a not in expanded:
+                push(a)
+    post.reverse()
+    return post
+
+
+def _backpropagate(order: Iterable[Value]) -> None:
+    """Pass each node's ``grad`` on to its operands, in the given (reverse topological) order."""
+    for node in order:
+        rule = node._rule
+        g = node.grad
+        kind = rule._kind
+        if kind == _BINARY:
+            a = node._a
+            b = node._b
+            ga, gb = rule.vjp(g, a.data, b.data, node.data)
+            a.grad += ga
+            b.grad += gb
+        elif kind == _UNARY:
+            a = node._a
+            a.grad += rule.vjp(g, a.data, node.data)
+        elif kind == _PARAM:
+            a = node._a
+            a.grad += rule.vjp(g, a.data, node.data, node._b)
+        else:
+            operands = node._a
+            for a, ga in zip(operands, rule.vjp(g, list(map(_data, operands)), node.data), strict=False):
+                a.grad += ga
+
+
+def _node_vjp(node: Value, g: Any, value: Callable[[Value], Any]) -> Sequence[Any]:
+    """The contributions of ``node`` to its operands' gradients, aligned with ``node._prev``.
+
+    ``value`` maps a Value to what the rule computes with: its float, or itself.
+    """
+    rule = node._rule
+    assert rule is not None
+    kind = rule._kind
+    if kind == _BINARY:
+        return rule.vjp(g, value(node._a), value(node._b), value(node))  # type: ignore[no-any-return]
+    if kind == _UNARY:
+        return (rule.vjp(g, value(node._a), value(node)),)
+    if kind == _PARAM:
+        return (rule.vjp(g, value(node._a), value(node), node._b),)
+    return rule.vjp(g, [value(a) for a in node._a], value(node))  # type: ignore[no-any-return]
+
+
+def local_gradients(node: Value) -> tuple[float, ...]:
+    """The partial derivatives of ``node`` with respect to each operand (``node._prev``).
+
+    >>> a, b = Value(2.0), Value(-3.0)
+    >>> local_gradients(a * b)
+    (-3.0, 2.0)
+    """
+    if node._rule is None:
+        return ()
+    with no_grad():
+        return tuple(float(d) for d in _node_vjp(node, 1.0, _data))
+
+
+def grad(
+    output: Value,
+    inputs: Value | Sequence[Value],
+    create_graph: bool = False,
+) -> Any:
+    """The derivatives of ``output`` with respect to ``inputs``, as Values.
+
+    Unlike ``backward()`` this leaves every ``.grad`` untouched.  A single Value in
+    gives a single Value out; a sequence gives a tuple.  An input that ``output``
+    does not depend on gets a derivative of zero.  With ``create_graph=True`` the
+    derivatives are graphs themselves, so they can be differentiated again:
+
+    >>> x = Value(2.0)
+    >>> y = x ** 3
+    >>> dy = grad(y, x, create_graph=True)
+    >>> d2y = grad(dy, x, create_graph=True)
+    >>> d3y = grad(d2y, x)
+    >>> dy.data, d2y.data, d3y.data
+    (12.0, 12.0, 6.0)
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
+    single = isinstance(inputs, Value)
+    targets: tuple[Value, ...] = (inputs,) if isinstance(inputs, Value) else tuple(inputs)
+    for t in targets:
+        if not isinstance(t, Value):
+            raise TypeError(f"grad: inputs must be Values, got {type(t).__name__}")
+    adjoint: dict[Value, Any] = {output: 1.0}
+    order = _reverse_topological(output) if output._rule is not None else []
+    value: Callable[[Value], Any] = _identity if create_graph else _data
+    with enable_grad() if create_graph else no_grad():
+        for node in order:
+            g = adjoint[node]
+            for operand, contribution in zip(node._prev, _node_vjp(node, g, value), strict=False):
+                previous = adjoint.get(operand)
+                adjoint[operand] = contribution if previous is None else previous + contribution
+    results = []
+    for t in targets:
+        d = adjoint.get(t, 0.0)
+        results.append(d if isinstance(d, Value) else _leaf(float(d)))
+    return results[0] if single else tuple(results)
+
+
+def _identity(v: Value) -> Value:
+    return v
+
+
+def derivative(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
+    """The derivative of ``f`` as a function, in the style of HIPS autograd's ``grad``.
+
+    ``f`` takes numbers or Values and returns a Value.  The result takes the same
+    arguments and returns the derivative with respect to argument ``argnum``: a float
+    when called with numbers, a Value (a graph) when called with Values, so
+    ``derivative`` nests to any order.
+
+    >>> f = lambda x: x ** 3
+    >>> derivative(f)(2.0), derivative(derivative(f))(2.0), derivative(derivative(derivative(f)))(2.0)
+    (12.0, 12.0, 6.0)
+    """
+
+    def df(*args: Any) -> Any:
+        values = [a if isinstance(a, Value) else Value(a) for a in args]
+        out = f(*values)
+        if not isinstance(out, Value):
+            out = Value(out)
+        d = grad(out, values[argnum], create_graph=True)
+        return d if isinstance(args[argnum], Value) else d.data
+
+    df.__name__ = f"d_{getattr(f, '__name__', 'f')}"
+    return df
+
+
+# -- grad mode -------------------------------------------------------------------------
+
+
+class no_grad(ContextDecorator):
+    """Compute without recording the graph: faster, for evaluation.
+
+    Usable as ``with no_grad():`` and as a decorator.  The switch is process-wide
+    (not per thread), like the rest of this single-threaded engine.
+    """
+
+    _enabled = False
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = self._enabled
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+
+class enable_grad(no_grad):
+    """Record the graph again inside a ``no_grad`` block."""
+
+    _enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations currently record the graph."""
+    return _grad_enabled

@@ -1,0 +1,82 @@
+"""Every code example in README.md and docs/*.md runs here.
+
+* ```python blocks run in order, one namespace per file; a block with ``>>>``
+  prompts is a doctest, so its printed output is checked too.
+* ```console blocks: each ``$ micrograd ...`` line runs as a command (in a
+  temporary folder) and must succeed.
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+FENCE = re.compile(r"^```(\w+)[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def _blocks(path: Path, language: str) -> list[tuple[int, str]]:
+    text = path.read_text(encoding="utf-8")
+    return [
+        (text.count("\n", 0, m.start()) + 2, m.group(2))
+        for m in FENCE.finditer(text)
+        if m.group(1) == language
+    ]
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
+def test_python_examples_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"__name__": f"doc_{path.stem}"}
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for line, code in _blocks(path, "python"):
+        if ">>>" in code:
+            test = parser.get_doctest(code, namespace, f"{path.name}:{line}", str(path), line - 1)
+            result = runner.run(test, clear_globs=False)
+            namespace.update(test.globs)  # DocTest works on a copy of the namespace
+            assert result.failed == 0, f"{path.name}, the example at line {line} printed something else"
+        else:
+            exec(compile(code, f"{path.name}:{line}", "exec"), namespace)
+
+
+def _commands(path: Path) -> list[tuple[int, str]]:
+    return [
+        (line, command[2:])
+        for line, block in _blocks(path, "console")
+        for command in block.splitlines()
+        if command.startswith("$ micrograd ")
+    ]
+
+
+COMMANDS = [(path, line, command) for path in DOCUMENTS for line, command in _commands(path)]
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "command"), COMMANDS, ids=[f"{p.name}:{n}" for p, n, _ in COMMANDS] or None
+)
+def test_console_examples_run(path: Path, line: int, command: str, tmp_path: Path) -> None:
+    argv = shlex.split(command)
+    env = dict(os.environ, MPLBACKEND="Agg")
+    result = subprocess.run(
+        [sys.executable, "-m", "micrograd", *argv[1:]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"{path.name}:{line}: `{command}` failed:\n{result.stderr}"
+
+
+def test_every_python_block_is_collected() -> None:
+    # A guard on the fence pattern itself: the README has examples and they are found.
+    assert _blocks(ROOT / "README.md", "python"), "no ```python block found in README.md"
