@@ -22,6 +22,7 @@ from micrograd.engine import (
     tanh,
 )
 from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
+from micrograd.visualize import draw_dot, draw_steps, to_mermaid, to_text
 
 __version__ = "0.2.0"
 
@@ -31,6 +32,8 @@ __all__ = [
     "Value",
     "__version__",
     "derivative",
+    "draw_dot",
+    "draw_steps",
     "enable_grad",
     "exp",
     "grad",
@@ -44,4 +47,6 @@ __all__ = [
     "relu",
     "sigmoid",
     "tanh",
+    "to_mermaid",
+    "to_text",
 ]

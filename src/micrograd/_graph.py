@@ -1,0 +1,72 @@
+"""Walking a graph of Values, naming its nodes and printing its numbers.
+
+Shared by the pictures (``visualize``) and the chain-rule explainer (``explain``),
+so that both call a node by the same name and print a number the same way.
+"""
+
+from __future__ import annotations
+
+import math
+
+from micrograd.engine import Value
+
+__all__ = ["format_number", "node_names", "topological_order"]
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every value ``root`` depends on (itself included), each after all its operands.
+
+    Iterative depth-first search, so a graph of any depth works; operands are
+    visited in order, so the result is the same on every run.
+    """
+    order: list[Value] = []
+    seen: set[Value] = {root}
+    stack: list[tuple[Value, int]] = [(root, 0)]
+    while stack:
+        node, next_operand = stack[-1]
+        operands = node._prev
+        if next_operand < len(operands):
+            stack[-1] = (node, next_operand + 1)
+            operand = operands[next_operand]
+            if operand not in seen:
+                seen.add(operand)
+                stack.append((operand, 0))
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def node_names(root: Value) -> dict[Value, str]:
+    """A name for every value in the graph: its label, or ``n1``, ``n2``, ... if it has none.
+
+    Unlabeled values are numbered in topological order (operands first), skipping
+    numbers that a label already uses; an unlabeled root is called ``out``.
+    """
+    order = topological_order(root)
+    used = {node.label for node in order if node.label}
+    names: dict[Value, str] = {}
+    counter = 0
+    for node in order:
+        if node.label:
+            names[node] = node.label
+        elif node is root and "out" not in used:
+            names[node] = "out"
+        else:
+            counter += 1
+            while f"n{counter}" in used:
+                counter += 1
+            names[node] = f"n{counter}"
+    return names
+
+
+def format_number(x: float) -> str:
+    """``x`` for people: ``6`` for an integer, else at most 4 decimals (``0.4199``)."""
+    if math.isnan(x) or math.isinf(x):
+        return str(x)
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    if abs(x) < 1e-4:
+        return f"{x:.4g}"
+    text = f"{x:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
