@@ -1,0 +1,426 @@
+"""Neural-network modules: ``Module``, ``Neuron``, ``Layer`` and ``MLP``.
+
+Compatible with karpathy's micrograd (``MLP(nin, nouts)``, ``Neuron(nin,
+nonlin=True)``, weights drawn with ``random.uniform(-1, 1)``, the same reprs and the
+same order of ``parameters()``), plus a choice of activation and initialisation,
+named parameters, ``state_dict`` and saving to a JSON file.
+
+A neuron's ``w·x + b`` is a single graph node (:func:`micrograd.linear`), which keeps
+graphs small and training fast.  Under :func:`micrograd.no_grad` a layer computes
+with plain floats and makes Values only for its outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from operator import attrgetter, mul
+from pathlib import Path
+from typing import Any
+
+from micrograd.engine import Value, is_grad_enabled, linear
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "MLP",
+    "Layer",
+    "ModelFileError",
+    "Module",
+    "Neuron",
+]
+
+Input = Value | float | int
+Inputs = Input | Sequence[Input]
+
+_data = attrgetter("data")
+
+FILE_FORMAT = "micrograd-state"
+FILE_VERSION = 1
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be loaded: missing, corrupt, truncated or not ours."""
+
+
+# -- activations: the Value method for training, the float function for no_grad ---------
+
+
+def _relu_float(x: float) -> float:
+    return x if x > 0 else 0.0
+
+
+def _sigmoid_float(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)  # x < 0: never overflows
+    return z / (1.0 + z)
+
+
+def _identity(x: Any) -> Any:
+    return x
+
+
+# name -> (Value method or None for linear, float function, repr prefix)
+ACTIVATIONS: dict[str, tuple[Callable[[Value], Value] | None, Callable[[float], float], str]] = {
+    "relu": (Value.relu, _relu_float, "ReLU"),
+    "tanh": (Value.tanh, math.tanh, "Tanh"),
+    "sigmoid": (Value.sigmoid, _sigmoid_float, "Sigmoid"),
+    "linear": (None, _identity, "Linear"),
+}
+
+# -- initialisation ------------------------------------------------------------------------
+
+
+def _init_bound(init: str, fan_in: int, fan_out: int) -> float:
+    """Half-width of the uniform distribution the weights are drawn from."""
+    if init == "uniform":  # karpathy's micrograd: U(-1, 1)
+        return 1.0
+    if init in ("xavier", "glorot"):  # Glorot & Bengio 2010, keeps variance for tanh/sigmoid
+        return math.sqrt(6.0 / (fan_in + fan_out))
+    if init in ("he", "kaiming"):  # He et al. 2015, keeps variance for relu
+        return math.sqrt(6.0 / fan_in)
+    raise ValueError(f"init must be one of {', '.join(INITS)}; got {init!r}")
+
+
+INITS = ("uniform", "xavier", "glorot", "he", "kaiming")
+
+
+# -- Module ------------------------------------------------------------------------------
+
+
+class Module:
+    """Base class: finds its parameters and submodules in its public attributes.
+
+    An attribute (not starting with ``_``) holding a ``Value``, a ``Module`` or a list
+    or tuple of them is part of the module, in the order the attributes were set.
+    Parameter names are dotted paths such as ``layers.0.neurons.3.w.1``.
+    """
+
+    def __call__(self, x: Any) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _members(self) -> Iterator[tuple[str, Value | Module]]:
+        """The Values and Modules held by this module, with their names, in order."""
+        for name, attribute in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(attribute, (Value, Module)):
+                yield name, attribute
+            elif isinstance(attribute, (list, tuple)):
+                for index, item in enumerate(attribute):
+                    if isinstance(item, (Value, Module)):
+                        yield f"{name}.{index}", item
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """``(name, parameter)`` pairs, in the order of :meth:`parameters`."""
+        for name, member in self._members():
+            if isinstance(member, Value):
+                yield prefix + name, member
+            else:
+                yield from member.named_parameters(prefix=f"{prefix}{name}.")
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """``(name, module)`` for this module (name ``prefix``) and every submodule."""
+        yield prefix, self
+        for name, member in self._members():
+            if isinstance(member, Module):
+                yield from member.named_modules(prefix=f"{prefix}.{name}" if prefix else name)
+
+    def parameters(self) -> list[Value]:
+        """The trainable Values, in a fixed order."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """How many scalars are trained."""
+        return len(self.parameters())
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to zero (gradients accumulate in ``backward``)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    # -- state -------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter's value by name: a plain dict that ``json`` can write."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Set the parameters from ``state``, all or nothing.
+
+        Raises ``KeyError`` for missing or unexpected names and ``TypeError`` or
+        ``ValueError`` for a value that is not one finite number; on error no
+        parameter has been changed.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping of names to numbers, got {type(state).__name__}")
+        named = dict(self.named_parameters())
+        missing = [name for name in named if name not in state]
+        unexpected = [name for name in state if name not in named]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing {_some(missing)}")
+            if unexpected:
+                parts.append(f"unexpected {_some(unexpected)}")
+            raise KeyError(f"load_state_dict: {'; '.join(parts)} (this model is {self!r:.80})")
+        values = {}
+        for name, value in state.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                size = f" of size {len(value)}" if isinstance(value, (list, tuple)) else ""
+                raise TypeError(
+                    f"load_state_dict: {name} must be a single number, got {type(value).__name__}{size}: {value!r:.40}"
+                )
+            if not math.isfinite(value):
+                raise ValueError(f"load_state_dict: {name} must be finite, got {value!r}")
+            values[name] = float(value)
+        for name, value in values.items():
+            named[name].data = value
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the parameters to a JSON file (never pickle), atomically."""
+        document = {
+            "format": FILE_FORMAT,
+            "version": FILE_VERSION,
+            "model": repr(self),
+            "parameters": self.state_dict(),
+        }
+        target = Path(path)
+        handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                json.dump(document, file, indent=1, allow_nan=False)
+                file.write("\n")
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        """Read parameters written by :meth:`save`.
+
+        A missing, corrupt, truncated or foreign file raises :class:`ModelFileError`
+        (a ``ValueError``) with the reason, and leaves the model unchanged.
+        """
+        where = os.fspath(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ModelFileError(f"{where}: no such file") from None
+        except UnicodeDecodeError:
+            raise ModelFileError(f"{where}: not a micrograd model file (not UTF-8 text)") from None
+        except OSError as error:
+            raise ModelFileError(f"{where}: cannot read: {error.strerror or error}") from None
+        try:
+            document = json.loads(text, parse_constant=_reject_constant)
+        except json.JSONDecodeError as error:
+            raise ModelFileError(
+                f"{where}: not a micrograd model file, or truncated: invalid JSON at line {error.lineno}"
+                f" column {error.colno}: {error.msg}"
+            ) from None
+        except ValueError as error:
+            raise ModelFileError(f"{where}: corrupt model file: {error}") from None
+        if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
+            raise ModelFileError(f'{where}: not a micrograd model file (no "format": "{FILE_FORMAT}")')
+        if document.get("version") != FILE_VERSION:
+            raise ModelFileError(f"{where}: unsupported model file version {document.get('version')!r}")
+        parameters = document.get("parameters")
+        if not isinstance(parameters, dict):
+            raise ModelFileError(f'{where}: corrupt model file: "parameters" must be an object')
+        try:
+            self.load_state_dict(parameters)
+        except (KeyError, TypeError, ValueError) as error:
+            message = error.args[0] if error.args else str(error)
+            saved = document.get("model")
+            origin = f" (the file holds {saved:.80})" if isinstance(saved, str) else ""
+            raise ModelFileError(f"{where}: does not fit this model: {message}{origin}") from None
+
+    # -- display -----------------------------------------------------------------------
+
+    def describe(self) -> str:
+        """A one-line description used by :meth:`summary`."""
+        return type(self).__name__
+
+    def summary(self, depth: int = 1) -> str:
+        """A tree of this module and its submodules ``depth`` levels down, with parameter counts."""
+        lines = []
+        for name, module in self.named_modules():
+            level = name.count(".") + 1 if name else 0
+            if level > depth:
+                continue
+            label = f"{name}: " if name else ""
+            lines.append(f"{'  ' * level}{label}{module.describe()}  ({module.num_parameters():,} parameters)")
+        return "\n".join(lines)
+
+
+def _some(names: list[str]) -> str:
+    shown = ", ".join(names[:5])
+    return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a valid parameter value")
+
+
+# -- Neuron, Layer, MLP ------------------------------------------------------------------
+
+
+class Neuron(Module):
+    """One neuron: ``activation(w·x + b)``.
+
+    As in karpathy's micrograd, ``nonlin=True`` means relu and ``False`` linear, and
+    the weights are drawn with ``random.uniform(-1, 1)`` from the global ``random``
+    module, so ``random.seed(1337)`` reproduces his models.  ``activation`` (relu,
+    tanh, sigmoid, linear) overrides ``nonlin``; ``init`` chooses the weights'
+    distribution (uniform, xavier/glorot, he/kaiming; ``fan_out`` is the width of the
+    layer, used by xavier); pass ``rng`` (a ``random.Random``) to draw from it instead.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nonlin: bool = True,
+        *,
+        activation: str | None = None,
+        init: str = "uniform",
+        rng: random.Random | None = None,
+        fan_out: int = 1,
+    ) -> None:
+        if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
+            raise ValueError(f"Neuron: nin must be a positive integer, got {nin!r}")
+        if activation is None:
+            activation = "relu" if nonlin else "linear"
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
+        bound = _init_bound(init, nin, fan_out)
+        draw = rng.uniform if rng is not None else random.uniform
+        self.w = [Value(draw(-bound, bound)) for _ in range(nin)]
+        self.b = Value(0)
+        self.nonlin = activation != "linear"
+        self.activation = activation
+        self._activate, self._activate_float, self._kind = ACTIVATIONS[activation]
+
+    def __call__(self, x: Inputs) -> Value:
+        inputs = (x,) if isinstance(x, (Value, float, int)) else x
+        out = linear(inputs, self.w, self.b)
+        activate = self._activate
+        return out if activate is None else activate(out)
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        return f"{self._kind}Neuron({len(self.w)})"
+
+    def describe(self) -> str:
+        return f"Neuron({len(self.w)}, {self.activation})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same inputs; a layer of one neuron returns a Value.
+
+    ``kwargs`` go to each :class:`Neuron` (``nonlin``, ``activation``, ``init``, ``rng``).
+    """
+
+    def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
+        if isinstance(nout, bool) or not isinstance(nout, int) or nout < 1:
+            raise ValueError(f"Layer: nout must be a positive integer, got {nout!r}")
+        kwargs.setdefault("fan_out", nout)
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+
+    def __call__(self, x: Inputs) -> Value | list[Value]:
+        # the inputs become one tuple, shared by every neuron; a single Value is one input
+        inputs = (x,) if isinstance(x, (Value, float, int)) else tuple(x)
+        if not is_grad_enabled():
+            out = [Value(y) for y in self._forward_floats([_as_float(v) for v in inputs])]
+        else:
+            out = []
+            for n in self.neurons:
+                z = linear(inputs, n.w, n.b)
+                activate = n._activate
+                out.append(z if activate is None else activate(z))
+        return out[0] if len(out) == 1 else out
+
+    def _forward_floats(self, inputs: Sequence[float]) -> list[float]:
+        """The layer on plain floats: what ``__call__`` computes under ``no_grad``."""
+        nin = len(inputs)
+        out = []
+        for n in self.neurons:
+            if len(n.w) != nin:
+                raise ValueError(f"linear: {nin} inputs but {len(n.w)} weights")
+            out.append(n._activate_float(sum(map(mul, map(_data, n.w), inputs)) + n.b.data))
+        return out
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in (*n.w, n.b)]
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+    def describe(self) -> str:
+        first = self.neurons[0]
+        return f"Layer({len(first.w)} -> {len(self.neurons)}, {first.activation})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` maps 2 inputs to 1 output.
+
+    The hidden layers use ``activation`` (relu by default, as karpathy's micrograd);
+    the last layer is linear.  ``init`` and ``rng`` go to every neuron.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        *,
+        activation: str = "relu",
+        init: str = "uniform",
+        rng: random.Random | None = None,
+    ) -> None:
+        nouts = list(nouts)
+        if not nouts:
+            raise ValueError("MLP: nouts must list at least one layer size")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
+        sizes = [nin, *nouts]
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], activation=activation if i != last else "linear", init=init, rng=rng)
+            for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: Inputs) -> Value | list[Value]:
+        if not is_grad_enabled():
+            # floats from layer to layer; Values only for the output
+            floats = [_as_float(x)] if isinstance(x, (Value, float, int)) else [_as_float(v) for v in x]
+            for layer in self.layers:
+                floats = layer._forward_floats(floats)
+            return Value(floats[0]) if len(floats) == 1 else [Value(y) for y in floats]
+        out: Any = x
+        for layer in self.layers:
+            out = layer(out)
+        return out  # type: ignore[no-any-return]
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for n in layer.neurons for p in (*n.w, n.b)]
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+    def describe(self) -> str:
+        sizes = [len(self.layers[0].neurons[0].w), *(len(layer.neurons) for layer in self.layers)]
+        return f"MLP({' -> '.join(map(str, sizes))}, {self.layers[0].neurons[0].activation})"
+
+
+def _as_float(x: Input) -> float:
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"expected a number or a Value as input, got {type(x).__name__}")
+    return float(x)
