@@ -21,6 +21,7 @@ from micrograd.engine import (
     sigmoid,
     tanh,
 )
+from micrograd.explain import explain
 from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
 from micrograd.visualize import draw_dot, draw_steps, to_mermaid, to_text
 
@@ -36,6 +37,7 @@ __all__ = [
     "draw_steps",
     "enable_grad",
     "exp",
+    "explain",
     "grad",
     "gradcheck",
     "is_grad_enabled",
