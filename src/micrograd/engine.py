@@ -601,36 +601,47 @@ def _reverse_topological(root: Value) -> list[Value]:
     the stack marks that the node beneath it has all its operands ordered.
     """
     post: list[Value] = []
+    finish = post.append
     expanded: set[Value] = set()
+    expand = expanded.add
     stack: list[Any] = [root]
     push = stack.append
     pop = stack.pop
     while stack:
         node = pop()
         if node is None:
-            post.append(pop())
+            finish(pop())
             continue
         if node in expanded:
             continue
-        expanded.add(node)
-        push(node)
-        push(None)
+        expand(node)
         kind = node._rule._kind
         if kind == _BINARY:
             a = node._a
-            if a._rule is not None and a not in expanded:
-                push(a)
             b = node._b
-            if b._rule is not None and b not in expanded:
+            if a._rule is None and b._rule is None:
+                finish(node)  # operands are leaves: nothing to order first
+                continue
+            push(node)
+            push(None)
+            if a._rule is not None:
+                push(a)
+            if b._rule is not None:
                 push(b)
         elif kind == _NARY:
+            push(node)
+            push(None)
             for a in node._a:
-                if a._rule is not None and a not in expanded:
+                if a._rule is not None:
                     push(a)
         else:
             a = node._a
-            if a._rule is not None and a not in expanded:
-                push(a)
+            if a._rule is None:
+                finish(node)
+                continue
+            push(node)
+            push(None)
+            push(a)
     post.reverse()
     return post
 

@@ -1,0 +1,204 @@
+"""Benchmark this micrograd against karpathy's micrograd 0.1.0, side by side.
+
+    python bench/run.py            # the full run (a few minutes)
+    python bench/run.py --quick    # small sizes, one repeat: a smoke test for CI
+
+The reference is installed from PyPI into its own virtual environment
+(bench/.venv-reference, made on first use).  Every measurement runs in a fresh
+interpreter, the two engines alternating, several repeats; the table shows medians
+and ratios.  Interpreter settings (garbage collector, recursion limit) are the
+defaults in both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import venv
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SOURCE = HERE.parent / "src"
+REFERENCE_ENV = HERE / ".venv-reference"
+REFERENCE = "micrograd==0.1.0"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    demo_steps: int
+    wide: int
+    chain: int
+    grid_points: int
+    repeats: int
+
+
+FULL = Sizes(demo_steps=10, wide=200_000, chain=1_000_000, grid_points=2_500, repeats=5)
+QUICK = Sizes(demo_steps=2, wide=5_000, chain=20_000, grid_points=100, repeats=1)
+
+
+def reference_python() -> Path:
+    """The interpreter of the reference environment, created with micrograd 0.1.0 if missing."""
+    python = REFERENCE_ENV / "bin" / "python"
+    if not python.exists():
+        print(f"creating {REFERENCE_ENV.relative_to(HERE.parent)} with {REFERENCE} ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(REFERENCE_ENV)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", REFERENCE], check=True
+        )
+    return python
+
+
+def run_workload(python: Path | str, ours: bool, name: str, size: int) -> dict[str, object]:
+    """Run one workload in a fresh interpreter and return its JSON result."""
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    if ours:
+        env["PYTHONPATH"] = str(SOURCE)
+    completed = subprocess.run(
+        [str(python), str(HERE / "workloads.py"), name, str(size)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=HERE,
+        check=False,
+    )
+    if completed.returncode != 0:
+        last = completed.stderr.strip().splitlines()[-1:] or ["no output"]
+        return {"error": last[0]}
+    result: dict[str, object] = json.loads(completed.stdout)
+    expected = "ours" if ours else "micrograd 0.1.0"
+    if result.get("engine") != expected:
+        raise SystemExit(f"bench: expected to measure {expected}, but the workload imported {result.get('engine')}")
+    return result
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
+        f"{platform.python_implementation()} {platform.python_version()}"
+    )
+
+
+def collect(sizes: Sizes, reference: Path) -> dict[str, dict[str, list[float] | str]]:
+    """Run every workload on both engines, alternating, ``sizes.repeats`` times."""
+    plan = [
+        ("demo step (s)", "demo_step", sizes.demo_steps, "seconds"),
+        ("wide graph fwd+bwd (s)", "wide", sizes.wide, "seconds"),
+        ("memory per node (bytes)", "memory", sizes.wide, "bytes_per_node"),
+        (f"chain {sizes.chain:,} deep (s)", "chain", sizes.chain, "seconds"),
+        ("MLP forward, graph (s)", "forward", sizes.grid_points, "seconds"),
+    ]
+    results: dict[str, dict[str, list[float] | str]] = {}
+    for repeat in range(sizes.repeats):
+        print(f"repeat {repeat + 1}/{sizes.repeats}", flush=True)
+        for row, name, size, key in plan:
+            for engine, python, ours in (("ref", reference, False), ("ours", sys.executable, True)):
+                outcome = run_workload(python, ours, name, size)
+                cell = results.setdefault(row, {}).setdefault(engine, [])
+                if "error" in outcome:
+                    results[row][engine] = str(outcome["error"])
+                elif isinstance(cell, list):
+                    cell.append(float(outcome[key]))  # type: ignore[arg-type]
+                if name == "forward" and ours and "no_grad_seconds" in outcome:
+                    no_grad = results.setdefault("MLP forward, no_grad (s)", {}).setdefault("ours", [])
+                    assert isinstance(no_grad, list)
+                    no_grad.append(float(outcome["no_grad_seconds"]))  # type: ignore[arg-type]
+        if sizes.chain >= 4:  # linear in depth: the same chain at a quarter and half the depth
+            for fraction in (4, 2):
+                outcome = run_workload(sys.executable, True, "chain", sizes.chain // fraction)
+                cell = results.setdefault(f"chain {sizes.chain // fraction:,} deep (s)", {}).setdefault("ours", [])
+                assert isinstance(cell, list)
+                cell.append(float(outcome["seconds"]))  # type: ignore[arg-type]
+    return results
+
+
+def format_cell(cell: list[float] | str | None) -> str:
+    if cell is None:
+        return "-"
+    if isinstance(cell, str):
+        return f"fails: {cell}"
+    value = median(cell)
+    return f"{value:.0f}" if value >= 100 else f"{value:.4g}"
+
+
+def _ratio(cells: dict[str, list[float] | str]) -> float | None:
+    ref, ours = cells.get("ref"), cells.get("ours")
+    if isinstance(ref, list) and isinstance(ours, list) and ref and ours and median(ours) > 0:
+        return median(ref) / median(ours)
+    return None
+
+
+def table(results: dict[str, dict[str, list[float] | str]], sizes: Sizes) -> str:
+    """The results as a Markdown table, with each target from the performance issue and whether it is met."""
+    chain_row = f"chain {sizes.chain:,} deep (s)"
+    targets: dict[str, tuple[str, Callable[[dict[str, list[float] | str]], bool]]] = {
+        "demo step (s)": (">= 30x", lambda c: (_ratio(c) or 0) >= 30),
+        "wide graph fwd+bwd (s)": (">= 10x", lambda c: (_ratio(c) or 0) >= 10),
+        "memory per node (bytes)": (
+            "<= 160 bytes",
+            lambda c: isinstance(c.get("ours"), list) and median(c["ours"]) <= 160,
+        ),  # type: ignore[arg-type]
+        chain_row: ("succeeds", lambda c: isinstance(c.get("ours"), list)),
+    }
+    lines = ["| workload | micrograd 0.1.0 | ours | ratio | target | met |", "|---|---:|---:|---:|---|---|"]
+    for row, cells in results.items():
+        ratio = _ratio(cells)
+        target, check = targets.get(row, ("", None))
+        met = "" if check is None else ("yes" if check(cells) else "NO")
+        ratio_text = "-" if ratio is None else f"{ratio:.1f}x"
+        ref, ours = format_cell(cells.get("ref")), format_cell(cells.get("ours"))
+        lines.append(f"| {row} | {ref} | {ours} | {ratio_text} | {target} | {met} |")
+    recorded = results.get("MLP forward, graph (s)", {}).get("ours")
+    no_grad = results.get("MLP forward, no_grad (s)", {}).get("ours")
+    if isinstance(recorded, list) and isinstance(no_grad, list) and recorded and no_grad:
+        speedup = median(recorded) / median(no_grad)
+        met = "yes" if speedup >= 3 else "NO"
+        lines.append(f"| ours: graph / no_grad forward | | | {speedup:.1f}x | >= 3x | {met} |")
+    depths = sorted(
+        (int(row.split()[1].replace(",", "")), median(cells["ours"]))  # type: ignore[arg-type]
+        for row, cells in results.items()
+        if row.startswith("chain ") and isinstance(cells.get("ours"), list)
+    )
+    if len(depths) > 1:
+        per_node = ", ".join(f"{seconds / depth * 1e6:.2f} us at {depth:,}" for depth, seconds in depths)
+        lines.append(f"\nchain, time per node (linear in depth when these agree): {per_node}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, one repeat (a smoke test)")
+    args = parser.parse_args()
+    sizes = QUICK if args.quick else FULL
+    reference = reference_python()
+    print(f"machine: {machine()}")
+    print(f"sizes: {sizes}")
+    results = collect(sizes, reference)
+    print()
+    print(table(results, sizes))
+    print(f"\nmedians of {sizes.repeats} run(s); each in a fresh interpreter, engines alternating")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
