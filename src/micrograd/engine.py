@@ -538,7 +538,7 @@ SUB = Operation("-", operator.sub, lambda g, a, b, out: (g, -g), arity=2)
 MUL = Operation("*", operator.mul, lambda g, a, b, out: (g * b, g * a), arity=2)
 DIV = Operation("/", _divide, lambda g, a, b, out: (g / b, -g * out / b), arity=2)
 POW = Operation("**", _power, _pow_vjp, arity=2)
-POW_CONST = Operation("**", _power, lambda g, x, out, k: g * k * x ** (k - 1))
+POW_CONST = Operation("**", _power, lambda g, x, out, k: g * k * x ** (k - 1) if k else 0.0)  # x**0 is constant
 NEG = Operation("neg", operator.neg, lambda g, x, out: -g)
 ABS = Operation("abs", abs, lambda g, x, out: g if x > 0 else (-g if x < 0 else 0.0))
 EXP = Operation("exp", _exp, lambda g, x, out: g * out)
@@ -792,6 +792,9 @@ class no_grad(ContextDecorator):
     def __exit__(self, *exc: object) -> None:
         global _grad_enabled
         _grad_enabled = self._previous
+
+    def _recreate_cm(self) -> Any:  # as a decorator: a fresh instance per call, so recursion restores the mode
+        return type(self)()
 
 
 class enable_grad(no_grad):
