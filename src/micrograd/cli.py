@@ -27,12 +27,116 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def _add_graph_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """``micrograd graph EXPR``: explain and draw an expression's graph (issue 3)."""
-    parser = commands.add_parser("graph", help="backpropagate through an expression, explain and draw it")
+    parser = commands.add_parser(
+        "graph",
+        help="backpropagate through an expression, explain and draw it",
+        description=(
+            "Build the graph of an arithmetic expression, run forward and backward, print the graph "
+            "and the chain rule for every gradient, and optionally write a picture.  Allowed: numbers, "
+            "variables given with --set, + - * / **, parentheses, exp log tanh sigmoid relu, and "
+            "'name = ...' statements separated by ';' to name intermediate values."
+        ),
+        epilog='example: micrograd graph "(a*b + c)*f" --set a=2 --set b=-3 --set c=10 --set f=-2 --out seed.svg',
+    )
+    parser.add_argument("expression", metavar="EXPR", help='for example "(a*b + c)*f" or "e = a*b; L = e*f"')
+    parser.add_argument(
+        "--set",
+        dest="variables",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="give a variable its value (repeat for each variable)",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="PATH",
+        help="write the picture here; the extension picks the format: .svg .png (rendered), "
+        ".dot (DOT source), .mmd (Mermaid), .txt (text)",
+    )
+    parser.add_argument(
+        "--steps",
+        action="store_true",
+        help="write one picture per backprop step: PATH_step0 (before backward), PATH_step1, ...",
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the explanation as Markdown with math instead of text"
+    )
+    parser.add_argument("--max-nodes", type=int, metavar="N", help="draw at most N values, those nearest the result")
+    parser.add_argument("--depth", type=int, metavar="N", help="draw values at most N operations from the result")
+    parser.add_argument("--rankdir", choices=["LR", "TB", "RL", "BT"], default="LR", help="picture direction")
     parser.set_defaults(run=_run_graph)
 
 
 def _run_graph(args: argparse.Namespace) -> int:
-    raise CommandError("graph: not built yet")
+    """Parse, backpropagate, print the graph and its explanation, write the pictures."""
+    import itertools
+    import subprocess
+    from pathlib import Path
+
+    from micrograd._graph import node_names
+    from micrograd.explain import explain
+    from micrograd.expression import ExpressionError, parse_expression
+    from micrograd.visualize import RendererNotFound, save_picture, to_text
+
+    variables: dict[str, float] = {}
+    for assignment in args.variables:
+        name, equals, number = assignment.partition("=")
+        name = name.strip()
+        if not equals or not name:
+            raise CommandError(f"--set {assignment!r}: expected NAME=VALUE, such as --set a=2")
+        if name in variables:
+            raise CommandError(f"--set {name}: given twice")
+        try:
+            variables[name] = float(number)
+        except ValueError:
+            raise CommandError(f"--set {name}: {number.strip()!r} is not a number") from None
+    if args.steps and not args.out:
+        raise CommandError("--steps needs --out PATH (the pictures are written to PATH_step0, PATH_step1, ...)")
+    for option in ("max_nodes", "depth"):
+        limit = getattr(args, option)
+        if limit is not None and limit < (1 if option == "max_nodes" else 0):
+            raise CommandError(f"--{option.replace('_', '-')} {limit}: too small")
+    out = Path(args.out) if args.out else None
+    if out is not None and not out.suffix:
+        raise CommandError(f"--out {args.out}: add an extension to pick the format (.svg, .png, .dot, .mmd, .txt)")
+
+    try:
+        root = parse_expression(args.expression, variables)
+    except ExpressionError as error:
+        raise CommandError(str(error)) from None
+    # name the unnamed values, so that the picture and the explanation agree
+    for node, name in node_names(root).items():
+        node.label = name
+    options = {"rankdir": args.rankdir, "max_nodes": args.max_nodes, "depth": args.depth}
+    written = []
+    try:
+        if args.steps:
+            assert out is not None
+            steps = root.backward_steps()
+            for number in itertools.count():  # step 0 is the graph before backward
+                written.append(save_picture(root, out.with_name(f"{out.stem}_step{number}{out.suffix}"), **options))
+                if next(steps, None) is None:
+                    break
+        else:
+            root.backward()
+            if out is not None:
+                written.append(save_picture(root, out, **options))
+    except (ArithmeticError, ValueError) as error:
+        raise CommandError(str(error).splitlines()[0]) from None
+    except (RendererNotFound, ImportError) as error:
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"cannot write {error.filename or args.out}: {error.strerror or error}") from None
+    except subprocess.CalledProcessError as error:  # the renderer refused (graphviz's error is a subclass)
+        stderr = error.stderr.decode(errors="replace") if isinstance(error.stderr, bytes) else str(error.stderr or "")
+        reason = stderr.strip().splitlines()[0] if stderr.strip() else f"exit status {error.returncode}"
+        raise CommandError(f"cannot render {out}: {reason}") from None
+
+    print(to_text(root, max_nodes=args.max_nodes, depth=args.depth))
+    print(explain(root, format="markdown" if args.markdown else "text"), end="")
+    for path in written:
+        print(f"wrote {path}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,6 +38,7 @@ __all__ = [
     "draw_dot",
     "draw_steps",
     "find_renderer",
+    "save_picture",
     "to_mermaid",
     "to_text",
 ]
@@ -313,6 +314,37 @@ def draw_steps(root: Value, **options: Any) -> Iterator[graphviz.Digraph]:
     yield draw_dot(root, **options)
     for _node in root.backward_steps():
         yield draw_dot(root, **options)
+
+
+def save_picture(
+    root: Value,
+    path: str | os.PathLike[str],
+    *,
+    rankdir: str = "LR",
+    max_nodes: int | None = None,
+    depth: int | None = None,
+) -> Path:
+    """Write a picture of ``root``'s graph to ``path``; the format comes from its extension.
+
+    ``.svg``, ``.png`` (any format the renderer knows) are rendered; ``.dot``/``.gv``
+    is the DOT source, ``.mmd`` the Mermaid flowchart and ``.txt`` the text tree
+    (these two need no dependency).  Returns the path written.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower().lstrip(".")
+    if not suffix:
+        raise ValueError(f"{os.fspath(target)!r} has no extension to tell the format (.svg, .png, .dot, .mmd, .txt)")
+    if suffix == "mmd":
+        target.write_text(to_mermaid(root, rankdir, max_nodes=max_nodes, depth=depth), encoding="utf-8")
+    elif suffix == "txt":
+        target.write_text(to_text(root, max_nodes=max_nodes, depth=depth), encoding="utf-8")
+    else:
+        graph = draw_dot(root, format="svg", rankdir=rankdir, max_nodes=max_nodes, depth=depth)
+        if suffix in ("dot", "gv"):
+            target.write_text(graph.source, encoding="utf-8")
+        else:
+            target.write_bytes(graph.pipe(format=suffix, quiet=True))
+    return target
 
 
 # -- Mermaid and plain text -----------------------------------------------------------------
