@@ -1,0 +1,350 @@
+"""The training demo behind ``micrograd demo``: train an MLP on a toy dataset and draw it.
+
+The default is micrograd's demo notebook: 100 "moons" points, ``MLP(2, [16, 16,
+1])`` with relu, the max-margin loss plus an L2 penalty (alpha 1e-4), plain SGD
+with the learning rate falling linearly from 1.0 to 0.1 over 100 full-batch steps.
+It reaches 100% training accuracy.
+
+:func:`train` does the training and returns a :class:`DemoResult`;
+:func:`plot_decision_boundary`, :func:`plot_training_curves` and
+:func:`draw_neuron` write the pictures.  Plots need matplotlib (imported only
+when drawing, with the non-interactive Agg canvas); the neuron's graph needs the
+``viz`` extra.  Everything random comes from ``random.Random(seed)``, so the same
+configuration gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from micrograd import data, losses, optim
+from micrograd.engine import Value, linear, no_grad
+from micrograd.nn import ACTIVATIONS, INITS, MLP
+
+__all__ = [
+    "LOSSES",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "DemoConfig",
+    "DemoError",
+    "DemoResult",
+    "accuracy",
+    "draw_neuron",
+    "plot_decision_boundary",
+    "plot_training_curves",
+    "predict",
+    "train",
+]
+
+INSTALL_HINT = 'pip install "micrograd-lab[demo]"'
+
+LOSSES = ("hinge", "mse", "bce", "cross-entropy")
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+SCHEDULES = ("linear", "cosine", "constant")
+DEFAULT_LR = {"sgd": 1.0, "momentum": 0.1, "adam": 0.05, "adamw": 0.05}
+
+
+class DemoError(ValueError):
+    """A configuration that cannot be trained, with a message for the user."""
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Everything that decides a demo run; the defaults are micrograd's demo notebook.
+
+    ``loss=None`` picks hinge for two classes and cross-entropy for more; ``lr=None``
+    picks a learning rate that suits the optimizer (1.0 for sgd, 0.1 for sgd with mse
+    or for momentum, 0.05 for adam);
+    ``samples``/``noise`` None use the dataset's defaults; ``batch_size=None``
+    trains on the whole dataset at every step.
+    """
+
+    dataset: str = "moons"
+    samples: int | None = None
+    noise: float | None = None
+    classes: int = 3
+    hidden: tuple[int, ...] = (16, 16)
+    activation: str = "relu"
+    init: str = "uniform"
+    loss: str | None = None
+    optimizer: str = "sgd"
+    lr: float | None = None
+    schedule: str = "linear"
+    steps: int = 100
+    batch_size: int | None = None
+    alpha: float = 1e-4
+    seed: int = 1
+
+    def resolved(self) -> DemoConfig:
+        """This configuration checked, with the automatic choices filled in (raises DemoError)."""
+        if self.dataset not in data.DATASETS:
+            raise DemoError(f"unknown dataset {self.dataset!r}; choose from {', '.join(data.DATASETS)}")
+        if self.activation not in ACTIVATIONS or self.activation == "linear":
+            raise DemoError(f"unknown activation {self.activation!r}; choose from relu, tanh, sigmoid")
+        if self.init not in INITS:
+            raise DemoError(f"unknown init {self.init!r}; choose from {', '.join(INITS)}")
+        if self.optimizer not in OPTIMIZERS:
+            raise DemoError(f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
+        if self.schedule not in SCHEDULES:
+            raise DemoError(f"unknown schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
+        if self.loss is not None and self.loss not in LOSSES:
+            raise DemoError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+        for name in ("steps", "classes"):
+            if getattr(self, name) < 1:
+                raise DemoError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.samples is not None and self.samples < 4:
+            raise DemoError(f"samples must be at least 4, got {self.samples}")
+        if any(width < 1 for width in self.hidden):
+            raise DemoError(f"hidden layer sizes must be at least 1, got {list(self.hidden)}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise DemoError(f"batch size must be at least 1, got {self.batch_size}")
+        if self.noise is not None and not 0 <= self.noise < math.inf:
+            raise DemoError(f"noise must be a number >= 0, got {self.noise}")
+        if self.lr is not None and not 0 < self.lr < math.inf:
+            raise DemoError(f"learning rate must be a positive number, got {self.lr}")
+        if not 0 <= self.alpha < math.inf:
+            raise DemoError(f"alpha must be a number >= 0, got {self.alpha}")
+        classes = 3 if self.dataset == "yin_yang" else self.classes if self.dataset in ("spirals", "blobs") else 2
+        if classes < 2:
+            raise DemoError(f"a classification needs at least 2 classes, got {classes}")
+        loss = self.loss or ("hinge" if classes == 2 else "cross-entropy")
+        if loss != "cross-entropy" and classes > 2:
+            raise DemoError(f"the {loss} loss is for two classes; {self.dataset} has {classes}: use cross-entropy")
+        lr = self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+        if self.lr is None and loss == "mse" and self.optimizer == "sgd":
+            lr = 0.1  # squared errors have steeper gradients: 1.0 diverges
+        return replace(self, classes=classes, loss=loss, lr=lr)
+
+    def describe(self) -> str:
+        """A one-line summary, for titles and logs."""
+        sizes = ", ".join(map(str, self.hidden))
+        return (
+            f"{self.dataset}, MLP(2, [{sizes}, {self.outputs}]) {self.activation}, {self.loss} loss, "
+            f"{self.optimizer} lr {self.lr:g} ({self.schedule}), {self.steps} steps, seed {self.seed}"
+        )
+
+    @property
+    def outputs(self) -> int:
+        """Number of output neurons: one score for two classes, one per class for cross-entropy."""
+        return self.classes if self.loss == "cross-entropy" else 1
+
+
+@dataclass
+class DemoResult:
+    """What :func:`train` produced: the model, its data and the curves."""
+
+    config: DemoConfig
+    model: MLP
+    X: list[list[float]]
+    y: list[int]
+    loss_history: list[float] = field(default_factory=list)
+    accuracy_history: list[float] = field(default_factory=list)
+    accuracy: float = 0.0  # on the whole training set, after the last step
+    seconds: float = 0.0
+
+
+def make_dataset(config: DemoConfig) -> tuple[list[list[float]], list[int]]:
+    """The training data of a (resolved) configuration."""
+    options: dict[str, Any] = {"seed": config.seed}
+    if config.samples is not None:
+        options["n"] = config.samples
+    if config.noise is not None:
+        if config.dataset == "yin_yang":
+            raise DemoError("the yin_yang dataset has no noise setting")
+        options["spread" if config.dataset == "blobs" else "noise"] = config.noise
+    if config.dataset in ("spirals", "blobs"):
+        options["classes"] = config.classes
+    try:
+        return data.DATASETS[config.dataset](**options)
+    except ValueError as error:
+        raise DemoError(str(error)) from None
+
+
+def _loss_and_hits(config: DemoConfig, outputs: list[Any], labels: Sequence[int]) -> tuple[Value, int]:
+    """The data loss of a batch and how many of its examples are classified right."""
+    if config.loss == "cross-entropy":
+        hits = sum(_argmax(row) == label for row, label in zip(outputs, labels, strict=True))
+        return losses.cross_entropy(outputs, labels), hits
+    hits = sum((score.data > 0) == (label == 1) for score, label in zip(outputs, labels, strict=True))
+    if config.loss == "hinge":
+        return losses.hinge_loss(outputs, [2 * label - 1 for label in labels]), hits
+    if config.loss == "mse":
+        return losses.mse_loss(outputs, [2 * label - 1 for label in labels]), hits
+    return losses.binary_cross_entropy_with_logits(outputs, labels), hits
+
+
+def _argmax(row: Sequence[Value]) -> int:
+    return max(range(len(row)), key=lambda k: row[k].data)
+
+
+def _make_optimizer(config: DemoConfig, parameters: list[Value]) -> tuple[optim.Optimizer, optim.LRScheduler]:
+    lr = float(config.lr or 0.0)
+    optimizer: optim.Optimizer
+    if config.optimizer == "sgd":
+        optimizer = optim.SGD(parameters, lr=lr)
+    elif config.optimizer == "momentum":
+        optimizer = optim.SGD(parameters, lr=lr, momentum=0.9, nesterov=True)
+    elif config.optimizer == "adam":
+        optimizer = optim.Adam(parameters, lr=lr)
+    else:
+        optimizer = optim.AdamW(parameters, lr=lr)
+    schedule: optim.LRScheduler
+    if config.schedule == "linear":  # micrograd's demo: lr = 1.0 - 0.9 * k / steps
+        schedule = optim.LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=config.steps)
+    elif config.schedule == "cosine":
+        schedule = optim.CosineAnnealingLR(optimizer, T_max=config.steps, eta_min=0.1 * lr)
+    else:
+        schedule = optim.ConstantLR(optimizer)
+    return optimizer, schedule
+
+
+def train(
+    config: DemoConfig | None = None,
+    on_step: Callable[[int, float, float], None] | None = None,
+) -> DemoResult:
+    """Train as ``config`` says; call ``on_step(step, loss, accuracy)`` after each step."""
+    config = (config or DemoConfig()).resolved()
+    started = time.perf_counter()
+    X, y = make_dataset(config)
+    rng = random.Random(config.seed)
+    model = MLP(2, [*config.hidden, config.outputs], activation=config.activation, init=config.init, rng=rng)
+    parameters = model.parameters()
+    optimizer, schedule = _make_optimizer(config, parameters)
+    result = DemoResult(config, model, X, y)
+    batch_size = config.batch_size if config.batch_size is not None and config.batch_size < len(X) else None
+    for step in range(config.steps):
+        if batch_size is None:
+            Xb, yb = X, y
+        else:
+            chosen = rng.sample(range(len(X)), batch_size)
+            Xb, yb = [X[i] for i in chosen], [y[i] for i in chosen]
+        diverged = f"training diverged at step {step + 1}: try a smaller learning rate (--lr)"
+        try:
+            outputs = [model(x) for x in Xb]
+            data_loss, hits = _loss_and_hits(config, outputs, yb)
+            total = data_loss + losses.l2_penalty(parameters, config.alpha) if config.alpha else data_loss
+            if not math.isfinite(total.data):
+                raise DemoError(f"{diverged} (the loss is {total.data})")
+            optimizer.zero_grad()
+            total.backward()
+        except (OverflowError, ZeroDivisionError) as error:  # numbers too large for a float
+            raise DemoError(f"{diverged} ({error})") from None
+        optimizer.step()
+        schedule.step()
+        result.loss_history.append(total.data)
+        result.accuracy_history.append(hits / len(yb))
+        if on_step is not None:
+            on_step(step + 1, total.data, hits / len(yb))
+    result.accuracy = accuracy(model, X, y, config)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def predict(model: MLP, X: Sequence[Sequence[float]], config: DemoConfig) -> list[int]:
+    """The predicted class of every point, computed under ``no_grad`` (no graph is built)."""
+    with no_grad():
+        if config.outputs == 1:
+            return [int(model(x).data > 0) for x in X]  # type: ignore[union-attr]
+        return [_argmax(model(x)) for x in X]  # type: ignore[arg-type]
+
+
+def accuracy(model: MLP, X: Sequence[Sequence[float]], y: Sequence[int], config: DemoConfig) -> float:
+    """The fraction of points classified right."""
+    return sum(p == label for p, label in zip(predict(model, X, config), y, strict=True)) / len(y)
+
+
+# -- pictures ----------------------------------------------------------------------------------
+
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+
+
+def _figure(width: float, height: float) -> Any:
+    """A matplotlib Figure that draws with Agg, without pyplot (no window, no global state)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(f"plots need matplotlib: {INSTALL_HINT}", name="matplotlib") from None
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def plot_decision_boundary(result: DemoResult, path: str | Path, resolution: int = 120) -> Path:
+    """The classes the model predicts over the plane, with the training points on top (PNG)."""
+    figure = _figure(6, 5.4)
+    from matplotlib.colors import ListedColormap
+
+    X, y, config = result.X, result.y, result.config
+    xs = [p[0] for p in X]
+    ys = [p[1] for p in X]
+    x_min, x_max = min(xs) - 0.5, max(xs) + 0.5
+    y_min, y_max = min(ys) - 0.5, max(ys) + 0.5
+    grid_x = [x_min + (x_max - x_min) * i / (resolution - 1) for i in range(resolution)]
+    grid_y = [y_min + (y_max - y_min) * j / (resolution - 1) for j in range(resolution)]
+    flat = predict(result.model, [[gx, gy] for gy in grid_y for gx in grid_x], config)
+    classes = [flat[j * resolution : (j + 1) * resolution] for j in range(resolution)]
+    colors = ListedColormap(COLORS[: config.classes])
+    axes = figure.add_subplot()
+    axes.contourf(grid_x, grid_y, classes, levels=[k - 0.5 for k in range(config.classes + 1)], cmap=colors, alpha=0.3)
+    axes.scatter(xs, ys, c=[COLORS[label] for label in y], s=28, edgecolors="black", linewidths=0.6)
+    axes.set_xlim(x_min, x_max)
+    axes.set_ylim(y_min, y_max)
+    axes.set_title(f"decision boundary — training accuracy {result.accuracy:.0%}", fontsize=11)
+    axes.set_xlabel(config.describe(), fontsize=7)
+    target = Path(path)
+    figure.savefig(target, format="png")
+    return target
+
+
+def plot_training_curves(result: DemoResult, path: str | Path) -> Path:
+    """Loss and accuracy at every step (PNG)."""
+    steps = range(1, len(result.loss_history) + 1)
+    figure = _figure(9, 3.6)
+    loss_axes, accuracy_axes = figure.subplots(1, 2)
+    loss_axes.plot(steps, result.loss_history, color=COLORS[0])
+    loss_axes.set_yscale("log")
+    loss_axes.set_title(f"{result.config.loss} loss (with L2)" if result.config.alpha else f"{result.config.loss} loss")
+    loss_axes.set_xlabel("step")
+    accuracy_axes.plot(steps, [100 * a for a in result.accuracy_history], color=COLORS[2])
+    accuracy_axes.set_ylim(0, 105)
+    accuracy_axes.set_title("training accuracy (%)")
+    accuracy_axes.set_xlabel("step")
+    for axes in (loss_axes, accuracy_axes):
+        axes.grid(alpha=0.3)
+    target = Path(path)
+    figure.savefig(target, format="png")
+    return target
+
+
+def neuron_graph(result: DemoResult) -> Value:
+    """The first neuron of the trained model on the first training point, backpropagated.
+
+    Built from labelled copies (``x1``, ``w1``, ``b``, ...) so the picture is readable
+    and the model itself is not touched.
+    """
+    neuron = result.model.layers[0].neurons[0]
+    point = result.X[0]
+    inputs = [Value(v, label=f"x{i + 1}") for i, v in enumerate(point)]
+    weights = [Value(w.data, label=f"w{i + 1}") for i, w in enumerate(neuron.w)]
+    bias = Value(neuron.b.data, label="b")
+    z = linear(inputs, weights, bias)
+    z.label = "w·x + b"
+    activate = ACTIVATIONS[neuron.activation][0]
+    out = z if activate is None else activate(z)
+    out.label = "out"
+    out.backward()
+    return out
+
+
+def draw_neuron(result: DemoResult, path: str | Path) -> Path:
+    """The graph of one neuron, with data and gradients (SVG); needs the ``viz`` extra."""
+    from micrograd.visualize import draw_dot
+
+    svg = draw_dot(neuron_graph(result), format="svg", rankdir="LR").pipe(format="svg")
+    target = Path(path)
+    target.write_bytes(svg)
+    return target
