@@ -1,0 +1,330 @@
+"""Pictures of the graph: DOT source, rendering without a system Graphviz, text, Mermaid, steps."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from micrograd import Value, draw_dot, draw_steps, to_mermaid, to_text
+from micrograd.visualize import INSTALL_HINT, RendererNotFound, find_renderer, save_picture
+
+ROOT = Path(__file__).resolve().parent.parent
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def graphviz_pure() -> str:
+    """The graphviz-pure executable installed by the viz extra (CI has no system Graphviz)."""
+    found = shutil.which("graphviz-pure") or str(Path(sys.executable).parent / "graphviz-pure")
+    if not Path(found).is_file():
+        pytest.fail("graphviz-pure is not installed: pip install -e '.[test]'")
+    return found
+
+
+@pytest.fixture
+def pure_renderer(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Render with graphviz-pure even where a system ``dot`` exists."""
+    path = graphviz_pure()
+    monkeypatch.setenv("MICROGRAD_DOT", path)
+    return path
+
+
+def seed() -> dict[str, Value]:
+    a = Value(2.0, label="a")
+    b = Value(-3.0, label="b")
+    c = Value(10.0, label="c")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    f = Value(-2.0, label="f")
+    L = d * f
+    L.label = "L"
+    return {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "L": L}
+
+
+def records(source: str) -> dict[str, tuple[str, str, str]]:
+    """DOT node id -> (label, data, grad) for every record node in ``source``."""
+    found = re.findall(r'(\w+) \[label="\{ (.*?) \| data (\S+) \| grad (\S+) \}" shape=record\]', source)
+    return {uid: (label, data, grad) for uid, label, data, grad in found}
+
+
+def svg_cells(svg: bytes | str) -> dict[str, tuple[str, ...]]:
+    """label -> the texts of its record ('label', 'data ...', 'grad ...') in a rendered SVG."""
+    tree = ET.fromstring(svg.encode() if isinstance(svg, str) else svg)
+    cells = {}
+    for group in tree.iter(f"{SVG}g"):
+        if group.get("class") != "node":
+            continue
+        texts = tuple((t.text or "").strip() for t in group.iter(f"{SVG}text"))
+        if len(texts) == 3:
+            cells[texts[0]] = texts
+    return cells
+
+
+# -- DOT source ------------------------------------------------------------------------
+
+
+def test_dot_source_has_a_record_per_value_and_a_node_per_operation() -> None:
+    v = seed()
+    v["L"].backward()
+    source = draw_dot(v["L"]).source
+    assert "rankdir=LR" in source
+    cells = {label: (data, grad) for label, data, grad in records(source).values()}
+    assert cells == {
+        "a": ("2.0000", "6.0000"),
+        "b": ("-3.0000", "-4.0000"),
+        "c": ("10.0000", "-2.0000"),
+        "e": ("-6.0000", "-2.0000"),
+        "d": ("4.0000", "-2.0000"),
+        "f": ("-2.0000", "4.0000"),
+        "L": ("-8.0000", "1.0000"),
+    }
+    ids = {label: uid for uid, (label, _, _) in records(source).items()}
+    # an operation node sits between the operands, in order, and the result
+    for result, op, operands in (("e", "*", "ab"), ("d", "+", "ec"), ("L", "*", "df")):
+        operation = f"{ids[result]}_op"
+        assert f'{operation} [label="{op}"' in source
+        assert f"{operation} -> {ids[result]}" in source
+        first = source.index(f"{ids[operands[0]]} -> {operation}")
+        second = source.index(f"{ids[operands[1]]} -> {operation}")
+        assert first < second
+
+
+def test_dot_ids_are_stable_and_options_are_applied() -> None:
+    assert draw_dot(seed()["L"]).source == draw_dot(seed()["L"]).source  # no id() in the output
+    graph = draw_dot(seed()["L"], format="png", rankdir="TB")
+    assert graph.format == "png"
+    assert "rankdir=TB" in graph.source
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_dot(seed()["L"], rankdir="sideways")
+
+
+def test_unlabeled_values_have_an_empty_label_cell_and_special_characters_are_escaped() -> None:
+    x = Value(3.0)
+    y = x * x  # the same operand twice: two edges
+    y.label = "a|b{c}"
+    source = draw_dot(y).source
+    assert '[label="{  | data 3.0000 | grad 0.0000 }" shape=record]' in source
+    assert r"a\|b\{c\}" in source
+    assert source.count("v1 -> v2_op") == 2
+
+
+def test_max_nodes_and_depth_limit_the_picture_and_say_what_is_hidden() -> None:
+    xs = [Value(float(i), label=f"x{i}") for i in range(30)]
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    total.label = "total"
+    full = records(draw_dot(total).source)
+    assert len(full) == 30 + 29
+    limited = draw_dot(total, max_nodes=5).source
+    assert len(records(limited)) == 5
+    assert "more operand" in limited and "showing 5 of 59 values" in limited
+    shallow = draw_dot(total, depth=1).source
+    labels = {label for label, _, _ in records(shallow).values()}
+    assert labels == {"total", "", "x29"}  # the root and its two operands
+    assert "… 2 more operands" in shallow
+    with pytest.raises(ValueError, match="max_nodes"):
+        draw_dot(total, max_nodes=0)
+
+
+# -- rendering without a system Graphviz --------------------------------------------------
+
+
+def test_svg_renders_with_graphviz_pure(pure_renderer: str) -> None:
+    v = seed()
+    v["L"].backward()
+    svg = draw_dot(v["L"]).pipe(format="svg", encoding="utf-8")
+    assert "graphviz-pure" in svg  # the renderer we asked for did the work
+    cells = svg_cells(svg)
+    assert cells["a"] == ("a", "data 2.0000", "grad 6.0000")
+    assert cells["b"] == ("b", "data -3.0000", "grad -4.0000")
+    assert cells["L"] == ("L", "data -8.0000", "grad 1.0000")
+
+
+def test_png_renders_and_render_writes_files(pure_renderer: str, tmp_path: Path) -> None:
+    graph = draw_dot(seed()["L"])
+    png = graph.pipe(format="png")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+    written = graph.render(outfile=tmp_path / "seed.png")
+    assert Path(written) == tmp_path / "seed.png"
+    assert (tmp_path / "seed.png").read_bytes().startswith(b"\x89PNG")
+    written = graph.render(tmp_path / "seed", format="svg", cleanup=True)
+    assert Path(written) == tmp_path / "seed.svg"
+    assert not (tmp_path / "seed").exists()  # cleanup removed the DOT source
+    assert svg_cells((tmp_path / "seed.svg").read_bytes())["L"][1] == "data -8.0000"
+
+
+def test_jupyter_display_uses_the_renderer(pure_renderer: str) -> None:
+    graph = draw_dot(seed()["L"])
+    bundle = graph._repr_mimebundle_()
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+    assert svg_cells(graph._repr_svg_())["L"][1] == "data -8.0000"
+
+
+def test_a_renderer_failure_is_graphviz_error(pure_renderer: str) -> None:
+    with pytest.raises(subprocess.CalledProcessError):
+        draw_dot(seed()["L"]).pipe(format="no-such-format")
+
+
+def test_renderer_discovery_finds_graphviz_pure_next_to_python(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("MICROGRAD_DOT", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # neither dot nor graphviz-pure on PATH
+    scripts = tmp_path / "venv" / "bin"
+    scripts.mkdir(parents=True)
+    (scripts / "graphviz-pure").symlink_to(graphviz_pure())
+    monkeypatch.setattr(sys, "executable", str(scripts / "python"))
+    assert find_renderer() == str(scripts / "graphviz-pure")
+    assert draw_dot(seed()["L"]).pipe(format="svg").startswith(b"<?xml")
+
+
+def test_no_renderer_gives_an_error_naming_the_install_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("MICROGRAD_DOT", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    assert find_renderer() is None
+    graph = draw_dot(seed()["L"])
+    assert "data -8.0000" in graph.source  # building the DOT source needs no renderer
+    with pytest.raises(RendererNotFound, match=re.escape(INSTALL_HINT)):
+        graph.pipe(format="svg")
+    assert INSTALL_HINT == 'pip install "micrograd-lab[viz]"'
+
+
+def test_a_system_dot_on_path_comes_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("MICROGRAD_DOT", raising=False)
+    fake_dot = tmp_path / "dot"
+    fake_dot.write_text("#!/bin/sh\nexit 0\n")
+    fake_dot.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path) + os.pathsep + str(Path(graphviz_pure()).parent))
+    assert find_renderer() == str(fake_dot)
+
+
+# -- step by step -------------------------------------------------------------------------
+
+
+def test_draw_steps_shows_the_gradients_filling_in() -> None:
+    v = seed()
+    grads_per_picture = [
+        {label: grad for label, _, grad in records(picture.source).values()} for picture in draw_steps(v["L"])
+    ]
+    zero = "0.0000"
+    assert grads_per_picture == [
+        dict.fromkeys("abcefdL", zero),
+        {**dict.fromkeys("abce", zero), "d": "-2.0000", "f": "4.0000", "L": "1.0000"},
+        {"a": zero, "b": zero, "c": "-2.0000", "e": "-2.0000", "d": "-2.0000", "f": "4.0000", "L": "1.0000"},
+        {"a": "6.0000", "b": "-4.0000", "c": "-2.0000", "e": "-2.0000", "d": "-2.0000", "f": "4.0000", "L": "1.0000"},
+    ]
+    assert v["a"].grad == 6.0  # the generator ran backward to the end
+
+
+def test_make_images_writes_the_four_seed_pictures(pure_renderer: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "make_images.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    pictures = {path.stem: svg_cells(path.read_bytes()) for path in tmp_path.glob("*.svg")}
+    assert set(pictures) == {
+        "graphical_representation_operations",
+        "nn_gradient_d_f",
+        "nn_gradient_c_e",
+        "nn_all_gradients",
+    }
+
+    def grads(name: str) -> dict[str, str]:
+        return {label: cells[2] for label, cells in pictures[name].items()}
+
+    assert set(grads("graphical_representation_operations").values()) == {"grad 0.0000"}
+    assert grads("nn_gradient_d_f")["d"] == "grad -2.0000"
+    assert grads("nn_gradient_d_f")["f"] == "grad 4.0000"
+    assert grads("nn_gradient_d_f")["e"] == "grad 0.0000"
+    assert grads("nn_gradient_c_e")["c"] == grads("nn_gradient_c_e")["e"] == "grad -2.0000"
+    assert grads("nn_gradient_c_e")["a"] == "grad 0.0000"
+    assert grads("nn_all_gradients") == {
+        "a": "grad 6.0000",
+        "b": "grad -4.0000",
+        "c": "grad -2.0000",
+        "e": "grad -2.0000",
+        "d": "grad -2.0000",
+        "f": "grad 4.0000",
+        "L": "grad 1.0000",
+    }
+    assert pictures["nn_all_gradients"]["L"][1] == "data -8.0000"
+
+
+def test_committed_images_match_what_make_images_draws() -> None:
+    for name in ("graphical_representation_operations", "nn_all_gradients"):
+        cells = svg_cells((ROOT / "docs" / "images" / f"{name}.svg").read_bytes())
+        assert set(cells) == set("abcdefL")
+    assert svg_cells((ROOT / "docs" / "images" / "nn_all_gradients.svg").read_bytes())["b"][2] == "grad -4.0000"
+
+
+# -- text and Mermaid ------------------------------------------------------------------------
+
+
+def test_text_rendering_is_a_tree_with_label_op_data_and_grad() -> None:
+    v = seed()
+    v["L"].backward()
+    assert to_text(v["L"]) == (
+        "L [*]  data -8.0000  grad 1.0000\n"
+        "├── d [+]  data 4.0000  grad -2.0000\n"
+        "│   ├── e [*]  data -6.0000  grad -2.0000\n"
+        "│   │   ├── a  data 2.0000  grad 6.0000\n"
+        "│   │   └── b  data -3.0000  grad -4.0000\n"
+        "│   └── c  data 10.0000  grad -2.0000\n"
+        "└── f  data -2.0000  grad 4.0000\n"
+    )
+
+
+def test_text_rendering_writes_a_shared_value_once_and_names_unlabeled_ones() -> None:
+    x = Value(2.0, label="x")
+    h = x.tanh()
+    y = h * h + h
+    lines = to_text(y).splitlines()
+    assert lines[0].startswith("out [+]")
+    assert sum("[tanh]" in line for line in lines) == 3
+    assert sum("(see above)" in line for line in lines) == 2
+    assert sum(line.endswith("x  data 2.0000  grad 0.0000") for line in lines) == 1
+    # depth 1: h*h and h; h's operand x is two operations away, so it is hidden
+    assert to_text(y, depth=1).splitlines()[1:] == [
+        "├── n2 [*]  data 0.9293  grad 0.0000",
+        "│   ├── n1 [tanh]  data 0.9640  grad 0.0000",
+        "│   │   └── … 1 more operand",
+        "│   └── n1 [tanh]  data 0.9640  grad 0.0000  (see above)",
+        "└── n1 [tanh]  data 0.9640  grad 0.0000  (see above)",
+    ]
+
+
+def test_mermaid_flowchart() -> None:
+    v = seed()
+    v["L"].backward()
+    chart = to_mermaid(v["L"])
+    lines = chart.splitlines()
+    assert lines[0] == "flowchart LR"
+    assert '    v1["a | data 2.0000 | grad 6.0000"]' in lines
+    assert '    v7["L | data -8.0000 | grad 1.0000"]' in lines
+    assert '    v7_op(("*"))' in lines
+    assert lines.index("    v5 --> v7_op") < lines.index("    v6 --> v7_op") < lines.index("    v7_op --> v7")
+    quoted = Value(1.0, label='say "hi"')
+    assert "say #quot;hi#quot;" in to_mermaid(quoted)
+
+
+def test_save_picture_picks_the_format_from_the_extension(pure_renderer: str, tmp_path: Path) -> None:
+    L = seed()["L"]
+    assert save_picture(L, tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")
+    assert save_picture(L, tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
+    assert save_picture(L, tmp_path / "g.dot").read_text() == draw_dot(L).source
+    assert save_picture(L, tmp_path / "g.mmd").read_text() == to_mermaid(L)
+    assert save_picture(L, tmp_path / "g.txt").read_text() == to_text(L)
+    with pytest.raises(ValueError, match="extension"):
+        save_picture(L, tmp_path / "g")
