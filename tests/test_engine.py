@@ -1,0 +1,1062 @@
+"""The engine: gradients of random graphs against finite differences, HIPS autograd and
+PyTorch; gradients of higher order; backward semantics; deep graphs; memory; grad mode;
+micrograd's API; and every error path.
+
+Expected values come from closed forms, finite differences, autograd or torch, never
+from micrograd itself.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import micrograd
+from micrograd import (
+    Operation,
+    Value,
+    derivative,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    linear,
+    no_grad,
+    numerical_grad,
+)
+from strategies import (
+    FLOATS,
+    MICROGRAD,
+    MICROGRAD_FUNCTIONS,
+    Program,
+    autograd_backend,
+    output_function,
+    programs,
+    run,
+    torch_backend,
+)
+
+RANDOM = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEWER = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def leaves_of(program: Program) -> list[Value]:
+    """Fresh micrograd leaves at the program's point."""
+    return [Value(x) for x in program.point]
+
+
+def micrograd_nodes(program: Program) -> list[Value]:
+    """The program's nodes as Values (leaves first), after ``backward()`` on the output."""
+    nodes = run(program, leaves_of(program), MICROGRAD)
+    nodes[-1].backward()
+    return nodes
+
+
+def autograd_derivative(f: Callable[..., Any], argnums: Sequence[int]) -> Callable[..., Any]:
+    """autograd's nested ``grad`` of ``f``, one argument index per order."""
+    from autograd import grad as agrad
+
+    for i in argnums:
+        f = agrad(f, i)
+    return f
+
+
+def autograd_value(f: Callable[..., Any], point: Sequence[float]) -> float:
+    """``f(*point)`` as a float, quiet about outputs that do not depend on an input."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Output seems independent of input."
+        return float(f(*point))
+
+
+def torch_leaves(torch: Any, point: Sequence[float]) -> list[Any]:
+    return [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in point]
+
+
+def torch_grads(torch: Any, output: Any, inputs: Sequence[Any], create_graph: bool = False) -> list[Any]:
+    """``torch.autograd.grad``, with zeros for inputs the output does not depend on."""
+    if not output.requires_grad:
+        return [torch.zeros((), dtype=torch.float64) for _ in inputs]
+    found = torch.autograd.grad(output, list(inputs), create_graph=create_graph, retain_graph=True, allow_unused=True)
+    return [torch.zeros((), dtype=torch.float64) if g is None else g for g in found]
+
+
+def finite_difference_tolerance(program: Program) -> float:
+    """An absolute tolerance for central differences, scaled by the largest intermediate value."""
+    largest = max(abs(v) for v in run(program, program.point, FLOATS))
+    return 1e-6 * (1.0 + largest)
+
+
+# -- random graphs: first derivatives ------------------------------------------------------
+
+
+@RANDOM
+@given(programs())
+def test_forward_matches_plain_floats(program: Program) -> None:
+    values = run(program, leaves_of(program), MICROGRAD)
+    floats = run(program, program.point, FLOATS)
+    assert [v.data for v in values] == pytest.approx(floats, rel=1e-12, abs=1e-12)
+
+
+@RANDOM
+@given(programs())
+def test_backward_matches_finite_differences(program: Program) -> None:
+    nodes = micrograd_nodes(program)
+    expected = numerical_grad(output_function(program, MICROGRAD), list(program.point))
+    tolerance = finite_difference_tolerance(program)
+    assert [x.grad for x in nodes[: program.n_leaves]] == pytest.approx(expected, rel=1e-5, abs=tolerance)
+
+
+@RANDOM
+@given(programs())
+def test_backward_matches_autograd(program: Program) -> None:
+    nodes = micrograd_nodes(program)
+    f = output_function(program, autograd_backend())
+    expected = [autograd_value(autograd_derivative(f, [i]), program.point) for i in range(program.n_leaves)]
+    assert [x.grad for x in nodes[: program.n_leaves]] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+@RANDOM
+@given(programs())
+def test_backward_matches_torch_on_every_node(program: Program) -> None:
+    torch = pytest.importorskip("torch")
+    nodes = micrograd_nodes(program)
+    tensors = run(program, torch_leaves(torch, program.point), torch_backend())
+    for tensor in tensors[program.n_leaves :]:
+        tensor.retain_grad()
+    tensors[-1].backward()
+    assert [v.data for v in nodes] == pytest.approx([t.item() for t in tensors], rel=1e-12, abs=1e-12)
+    expected = [0.0 if t.grad is None else t.grad.item() for t in tensors]
+    assert [v.grad for v in nodes] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+@RANDOM
+@given(programs())
+def test_functions_and_methods_build_the_same_gradients(program: Program) -> None:
+    by_method = micrograd_nodes(program)
+    by_function = run(program, leaves_of(program), MICROGRAD_FUNCTIONS)
+    by_function[-1].backward()
+    assert [v.data for v in by_function] == [v.data for v in by_method]
+    assert [v.grad for v in by_function] == [v.grad for v in by_method]
+
+
+@RANDOM
+@given(programs())
+def test_grad_equals_backward_and_leaves_grad_untouched(program: Program) -> None:
+    nodes = run(program, leaves_of(program), MICROGRAD)
+    output = nodes[-1]
+    derivatives = grad(output, nodes)  # with respect to every node, intermediates included
+    assert all(v.grad == 0.0 for v in nodes)
+    output.backward()
+    assert [d.data for d in derivatives] == pytest.approx([v.grad for v in nodes], rel=1e-12, abs=1e-15)
+
+
+# -- random graphs: higher order ------------------------------------------------------------
+
+
+def micrograd_hessian(program: Program) -> list[list[float]]:
+    """Second derivatives of the program's output by ``grad`` of ``grad(create_graph=True)``."""
+    leaves = leaves_of(program)
+    output = run(program, leaves, MICROGRAD)[-1]
+    first = grad(output, leaves, create_graph=True)
+    assert all(x.grad == 0.0 for x in leaves)
+    return [[d.data for d in grad(d_i, leaves)] for d_i in first]
+
+
+@FEWER
+@given(programs())
+def test_second_derivatives_match_autograd(program: Program) -> None:
+    f = output_function(program, autograd_backend())
+    n = program.n_leaves
+    expected = [[autograd_value(autograd_derivative(f, [i, j]), program.point) for j in range(n)] for i in range(n)]
+    hessian = micrograd_hessian(program)
+    for row, expected_row in zip(hessian, expected, strict=True):
+        assert row == pytest.approx(expected_row, rel=1e-8, abs=1e-10)
+
+
+@FEWER
+@given(programs())
+def test_second_derivatives_match_torch(program: Program) -> None:
+    torch = pytest.importorskip("torch")
+    leaves = torch_leaves(torch, program.point)
+    output = run(program, leaves, torch_backend())[-1]
+    first = torch_grads(torch, output, leaves, create_graph=True)
+    expected = [[g.item() for g in torch_grads(torch, d_i, leaves)] for d_i in first]
+    hessian = micrograd_hessian(program)
+    for row, expected_row in zip(hessian, expected, strict=True):
+        assert row == pytest.approx(expected_row, rel=1e-8, abs=1e-10)
+
+
+@FEWER
+@given(programs(max_leaves=2, max_ops=6))
+def test_third_derivatives_match_autograd(program: Program) -> None:
+    f = output_function(program, autograd_backend())
+    for i in range(program.n_leaves):
+        leaves = leaves_of(program)
+        output = run(program, leaves, MICROGRAD)[-1]
+        d1 = grad(output, leaves[i], create_graph=True)
+        d2 = grad(d1, leaves[i], create_graph=True)
+        d3 = grad(d2, leaves[i])
+        expected = autograd_value(autograd_derivative(f, [i, i, i]), program.point)
+        assert d3.data == pytest.approx(expected, rel=1e-7, abs=1e-9)
+
+
+def test_derivative_nests_to_closed_forms() -> None:
+    cube = lambda x: x**3
+    assert derivative(cube)(2.0) == 12.0
+    assert derivative(derivative(cube))(2.0) == 12.0
+    assert derivative(derivative(derivative(cube)))(2.0) == 6.0
+    assert derivative(derivative(derivative(derivative(cube))))(2.0) == 0.0
+    t = math.tanh(0.5)
+    assert derivative(lambda x: x.tanh())(0.5) == pytest.approx(1 - t * t, rel=1e-14)
+    assert derivative(derivative(lambda x: x.tanh()))(0.5) == pytest.approx(-2 * t * (1 - t * t), rel=1e-14)
+    s = 1 / (1 + math.exp(-0.3))
+    second_sigmoid = s * (1 - s) * (1 - 2 * s)
+    assert derivative(derivative(micrograd.sigmoid))(0.3) == pytest.approx(second_sigmoid, rel=1e-13)
+    # d/dy of x * y**2 at (3, 2) is 2xy = 12; d2/dy2 is 2x = 6
+    f = lambda x, y: x * y**2
+    assert derivative(f, argnum=1)(3.0, 2.0) == 12.0
+    assert derivative(derivative(f, argnum=1), argnum=1)(3.0, 2.0) == 6.0
+    assert derivative(derivative(f, argnum=1), argnum=0)(3.0, 2.0) == 4.0  # d2/dxdy = 2y
+
+
+def test_derivative_of_values_is_a_graph() -> None:
+    x = Value(2.0)
+    d = derivative(lambda v: v**3)(x)  # 3x^2, as a Value that depends on x
+    assert isinstance(d, Value)
+    assert d.data == 12.0
+    d.backward()
+    assert x.grad == 12.0  # 6x
+
+
+def test_higher_order_derivatives_of_x_squared_at_zero() -> None:
+    # d/dx x^2 = 2x, d2 = 2, d3 = 0: at x = 0 the chain goes through 0 ** 0 and 0 ** -1.
+    x = Value(0.0)
+    d1 = grad(x**2, x, create_graph=True)
+    d2 = grad(d1, x, create_graph=True)
+    d3 = grad(d2, x)
+    assert (d1.data, d2.data, d3.data) == (0.0, 2.0, 0.0)
+    y = Value(0.0) ** 0  # a constant: derivative 0, as in PyTorch
+    y_leaf = y._prev[0]
+    y.backward()
+    assert y.data == 1.0 and y_leaf.grad == 0.0
+
+
+def test_grad_with_create_graph_matches_torch_on_a_mixed_expression() -> None:
+    torch = pytest.importorskip("torch")
+
+    def f(a: Any, b: Any, tanh: Any, exp: Any) -> Any:
+        return tanh(a * b + a**2) * exp(b / 3) + (a - b) ** 3 / (1 + b * b)
+
+    a, b = Value(0.7), Value(-1.3)
+    first = grad(f(a, b, micrograd.tanh, micrograd.exp), [a, b], create_graph=True)
+    second = [[d.data for d in grad(g, [a, b])] for g in first]
+    ta, tb = torch_leaves(torch, [0.7, -1.3])
+    t_first = torch.autograd.grad(f(ta, tb, torch.tanh, torch.exp), [ta, tb], create_graph=True)
+    t_second = [[d.item() for d in torch.autograd.grad(g, [ta, tb], retain_graph=True)] for g in t_first]
+    assert [d.data for d in first] == pytest.approx([d.item() for d in t_first], rel=1e-12)
+    for row, expected in zip(second, t_second, strict=True):
+        assert row == pytest.approx(expected, rel=1e-12)
+    assert a.grad == 0.0 and b.grad == 0.0
+
+
+def test_grad_of_an_unrelated_input_is_zero() -> None:
+    x, unrelated = Value(1.5), Value(4.0)
+    y = x * x
+    dx, du = grad(y, [x, unrelated])
+    assert (dx.data, du.data) == (3.0, 0.0)
+    assert grad(y, unrelated, create_graph=True).data == 0.0
+    assert grad(x, x).data == 1.0  # a leaf output with respect to itself
+    assert grad(x, unrelated).data == 0.0
+
+
+def test_grad_with_respect_to_an_intermediate_node() -> None:
+    x = Value(2.0)
+    h = x * 3  # 6
+    y = h * h + h  # dy/dh = 2h + 1 = 13
+    assert grad(y, h).data == 13.0
+    assert grad(y, x).data == 39.0  # 13 * 3
+    d2 = grad(grad(y, h, create_graph=True), h)
+    assert d2.data == 2.0
+
+
+def test_grad_returns_one_value_for_one_input_and_a_tuple_for_a_sequence() -> None:
+    x, y = Value(1.0), Value(2.0)
+    out = x * y
+    assert isinstance(grad(out, x), Value)
+    both = grad(out, [x, y])
+    assert isinstance(both, tuple) and [d.data for d in both] == [2.0, 1.0]
+    assert grad(out, []) == ()
+
+
+def test_grad_leaves_every_grad_untouched_even_with_create_graph() -> None:
+    x, w = Value(0.5), Value(-2.0)
+    hidden = (x * w).tanh()
+    out = hidden * hidden + w
+    x.grad, w.grad, hidden.grad, out.grad = 7.0, 8.0, 9.0, 10.0
+    first = grad(out, [x, w], create_graph=True)
+    grad(first[0], [x, w])
+    assert (x.grad, w.grad, hidden.grad, out.grad) == (7.0, 8.0, 9.0, 10.0)
+
+
+# -- backward semantics ------------------------------------------------------------------------
+
+
+def test_seed_example() -> None:
+    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
+    e = a * b
+    d = e + c
+    L = d * f
+    assert L.data == -8.0
+    L.backward()
+    assert (a.grad, b.grad, c.grad, d.grad, e.grad, f.grad, L.grad) == (6.0, -4.0, -2.0, -2.0, -2.0, 4.0, 1.0)
+
+
+def test_reused_nodes_get_every_contribution() -> None:
+    a = Value(3.0)
+    (a + a).backward()
+    assert a.grad == 2.0
+    x = Value(-1.5)
+    (x * x).backward()
+    assert x.grad == -3.0
+    c = Value(2.0)
+    (c * c * c).backward()
+    assert c.grad == 12.0  # 3c^2
+    # a diamond: top feeds two branches that meet again
+    t = Value(0.5)
+    top = t * 4.0  # 2
+    left, right = top * top, top + 1.0  # 4, 3
+    bottom = left * right  # 12
+    bottom.backward()
+    # d bottom / d top = 2 top * right + left = 12 + 4 = 16; d top / d t = 4
+    assert (top.grad, t.grad) == (16.0, 64.0)
+    s = Value(2.0)
+    (s - s).backward()
+    assert s.grad == 0.0
+    q = Value(4.0)
+    (q / q).backward()
+    assert q.grad == 0.0
+
+
+def test_leaf_grads_accumulate_and_intermediate_grads_are_recomputed_as_in_torch() -> None:
+    torch = pytest.importorskip("torch")
+
+    def build(x: Any, w: Any, tanh: Any) -> tuple[Any, Any, Any]:
+        hidden = tanh(x * w)
+        return hidden, hidden * hidden + w, hidden * 3.0 - x
+
+    x, w = Value(0.8), Value(-0.6)
+    hidden, loss1, loss2 = build(x, w, micrograd.tanh)
+    loss1.backward()
+    loss2.backward()
+
+    tx, tw = torch_leaves(torch, [0.8, -0.6])
+    t_hidden, t_loss1, t_loss2 = build(tx, tw, torch.tanh)
+    t_hidden.retain_grad()
+    t_loss1.backward(retain_graph=True)
+    hidden_grad_from_loss1 = t_hidden.grad.item()
+    t_hidden.grad = None  # torch accumulates retained intermediate grads too; micrograd recomputes them
+    t_loss2.backward()
+    # leaves: the sum over both losses, as in torch
+    assert (x.grad, w.grad) == pytest.approx((tx.grad.item(), tw.grad.item()), rel=1e-13)
+    # the intermediate: from the last backward only
+    assert hidden.grad == pytest.approx(t_hidden.grad.item(), rel=1e-13)
+    assert hidden.grad != pytest.approx(hidden_grad_from_loss1 + t_hidden.grad.item())
+
+
+def test_backward_twice_doubles_leaf_grads_only() -> None:
+    x = Value(3.0)
+    y = x * x
+    z = y + x
+    z.backward()
+    z.backward()
+    assert (x.grad, y.grad, z.grad) == (14.0, 1.0, 1.0)  # 2 * (2x + 1)
+
+
+def test_backward_on_a_leaf_accumulates_the_seed() -> None:
+    x = Value(5.0)
+    x.backward()
+    x.backward(gradient=2.5)
+    assert x.grad == 3.5
+
+
+def test_backward_with_a_gradient_scales_like_torch() -> None:
+    torch = pytest.importorskip("torch")
+    x = Value(0.3)
+    y = (x * 2.0).exp() * x
+    y.backward(gradient=-1.5)
+    t = torch_leaves(torch, [0.3])[0]
+    (torch.exp(t * 2.0) * t).backward(gradient=torch.tensor(-1.5, dtype=torch.float64))
+    assert x.grad == pytest.approx(t.grad.item(), rel=1e-14)
+    assert y.grad == -1.5
+    z = Value(2.0)
+    (z * z).backward(3)  # an int seed works too
+    assert z.grad == 12.0
+
+
+def reachable_nodes(output: Value) -> set[Value]:
+    """Every non-leaf node ``output`` depends on, by walking ``_prev``."""
+    seen: set[Value] = set()
+    stack = [output]
+    while stack:
+        node = stack.pop()
+        if node in seen or not node._prev:
+            continue
+        seen.add(node)
+        stack.extend(node._prev)
+    return seen
+
+
+@RANDOM
+@given(programs(), st.sampled_from([1.0, -0.5]))
+def test_backward_steps_yields_each_node_once_with_its_final_grad(program: Program, seed: float) -> None:
+    nodes = run(program, leaves_of(program), MICROGRAD)
+    output = nodes[-1]
+    output.grad = 123.0  # a stale grad of an intermediate is reset, not accumulated
+    steps: list[Value] = []
+    grad_when_yielded: list[float] = []
+    for node in output.backward_steps(gradient=seed):
+        steps.append(node)
+        grad_when_yielded.append(node.grad)
+    assert len(steps) == len(set(steps))
+    assert set(steps) == reachable_nodes(output)
+    position = {node: k for k, node in enumerate(steps)}
+    for node in steps:
+        for operand in node._prev:
+            if operand._prev:
+                assert position[operand] > position[node]
+    assert grad_when_yielded == [node.grad for node in steps]  # final when yielded
+
+    again = run(program, leaves_of(program), MICROGRAD)
+    again[-1].backward(gradient=seed)
+    assert [v.grad for v in nodes] == [v.grad for v in again]
+
+
+def test_backward_steps_passes_each_gradient_on_when_yielded() -> None:
+    a, b = Value(2.0), Value(-3.0)
+    e = a * b
+    out = e + 1.0
+    steps = out.backward_steps()
+    assert next(steps) is out
+    assert e.grad == 1.0 and a.grad == 0.0
+    assert next(steps) is e
+    assert (a.grad, b.grad) == (-3.0, 2.0)
+    assert list(steps) == []
+
+
+def test_backward_steps_on_a_leaf_yields_nothing_and_seeds_it() -> None:
+    x = Value(1.0)
+    assert list(x.backward_steps()) == []
+    assert x.grad == 1.0
+
+
+# -- deep graphs ----------------------------------------------------------------------------
+
+
+def test_a_million_deep_chain_forward_backward_and_free() -> None:
+    depth = 1_000_000
+    ratio = 1.0000001
+    x0, r, step = Value(0.5), Value(ratio), Value(1e-7)
+    x = x0
+    for _ in range(depth):
+        x = x * r + step  # x_n = x0 r^n + step (r^n - 1) / (r - 1)
+    x.backward()
+    power = ratio**depth
+    geometric = math.expm1(depth * math.log1p(ratio - 1.0)) / (ratio - 1.0)  # (r^n - 1) / (r - 1)
+    assert x.data == pytest.approx(0.5 * power + 1e-7 * geometric, rel=1e-8)
+    assert x0.grad == pytest.approx(power, rel=1e-8)
+    assert step.grad == pytest.approx(geometric, rel=1e-8)
+    del x  # freeing the chain must not overflow the C stack
+    gc.collect()
+
+
+def test_a_deep_derivative_graph() -> None:
+    x = Value(0.3)
+    y = x
+    for _ in range(100_000):
+        y = y * 0.99999
+    d = grad(y, x, create_graph=True)  # a second graph, as deep as the first
+    assert d.data == pytest.approx(0.99999**100_000, rel=1e-9)
+    d2 = grad(d, x)
+    assert d2.data == 0.0
+    del y, d
+
+
+def test_sum_of_a_hundred_thousand_values() -> None:
+    values = [Value(float(i)) for i in range(100_000)]
+    total = sum(values)
+    assert isinstance(total, Value)
+    assert total.data == 100_000 * 99_999 / 2
+    total.backward()
+    assert all(v.grad == 1.0 for v in values)
+
+
+# -- memory: no reference cycles ------------------------------------------------------------
+
+
+def build_everything(program: Program | None = None) -> None:
+    """Build graphs with every operation, backpropagate, differentiate twice, then drop it all."""
+    a, b = Value(0.7, label="a"), Value(-1.2)
+    square = Operation("square", lambda x: x * x, lambda g, x, out: g * 2 * x)
+    out = (
+        (a * b + a / (b * b + 1) - 2.0 ** (a - b) + (a * a + 1) ** b).tanh()
+        + abs(b).log()
+        + (-a).exp().sigmoid()
+        + b.relu()
+        + a**2
+        + linear([a, b], [b, 3.0], 1.0)
+        + square(a)
+    )
+    out.backward()
+    steps = out.backward_steps()
+    next(steps)  # a half-consumed generator
+    first = grad(out, [a, b], create_graph=True)
+    grad(first[0], [a, b])
+    Value(1.0, (a, b), "+").backward()
+    derivative(derivative(lambda x: x.tanh() * x))(0.3)
+    if program is not None:
+        nodes = run(program, [Value(x) for x in program.point], MICROGRAD)
+        nodes[-1].backward()
+        grad(grad(nodes[-1], nodes[0], create_graph=True), nodes[0])
+    with no_grad():
+        a * b
+
+
+def collected_after(build: Callable[[], None]) -> int:
+    """How many objects the cycle collector finds after ``build`` runs with the collector off."""
+    gc.collect()
+    gc.disable()
+    try:
+        build()
+        return gc.collect()
+    finally:
+        gc.enable()
+
+
+def test_building_and_dropping_graphs_leaves_no_cycles() -> None:
+    assert collected_after(build_everything) == 0
+
+
+@settings(max_examples=3, deadline=None)
+@given(st.lists(programs(), min_size=30, max_size=30))
+def test_random_graphs_leave_no_cycles(batch: list[Program]) -> None:
+    def build_all() -> None:
+        for program in batch:
+            build_everything(program)
+
+    assert collected_after(build_all) == 0
+
+
+# -- grad mode -----------------------------------------------------------------------------
+
+
+def test_no_grad_makes_leaves_with_the_right_data() -> None:
+    x, y = Value(2.0), Value(0.5)
+    square = Operation("square", lambda v: v * v, lambda g, v, out: g * 2 * v)
+    with no_grad():
+        assert not is_grad_enabled()
+        results = {
+            "x * y + 1": (x * y + 1, 2.0),
+            "x ** 3": (x**3, 8.0),
+            "x ** y": (x**y, math.sqrt(2.0)),
+            "2 ** x": (2**x, 4.0),
+            "1 / x - y": (1 / x - y, 0.0),
+            "tanh": (x.tanh(), math.tanh(2.0)),
+            "exp log": (x.exp().log(), 2.0),
+            "sigmoid": (micrograd.sigmoid(y), 1 / (1 + math.exp(-0.5))),
+            "relu neg abs": (abs(-x).relu(), 2.0),
+            "linear": (linear([x, y], [3.0, 4.0], 1.0), 9.0),
+            "operation": (square(x), 4.0),
+        }
+    assert is_grad_enabled()
+    for name, (result, expected) in results.items():
+        assert result.data == pytest.approx(expected, rel=1e-15), name
+        assert result._prev == () and result._op == "" and result.is_leaf, name
+        result.backward()
+    assert x.grad == 0.0 and y.grad == 0.0  # nothing flowed back
+
+
+def test_grad_mode_nests_and_restores() -> None:
+    assert is_grad_enabled()
+    with no_grad():
+        assert not is_grad_enabled()
+        with enable_grad():
+            assert is_grad_enabled()
+            x = Value(1.0)
+            recorded = x * 2
+            with no_grad():
+                assert not is_grad_enabled()
+            assert is_grad_enabled()
+        assert not is_grad_enabled()
+        with no_grad():
+            assert not is_grad_enabled()
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    assert recorded._prev[0] is x
+
+
+def test_grad_mode_is_restored_after_an_exception() -> None:
+    with pytest.raises(ZeroDivisionError), no_grad():
+        Value(1.0) / 0
+    assert is_grad_enabled()
+
+    @no_grad()
+    def fails() -> None:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fails()
+    assert is_grad_enabled()
+    with no_grad():
+        with pytest.raises(RuntimeError), enable_grad():
+            raise RuntimeError("boom")
+        assert not is_grad_enabled()
+
+
+def test_grad_mode_decorators() -> None:
+    @no_grad()
+    def evaluate(x: Value) -> Value:
+        assert not is_grad_enabled()
+        return x * 3
+
+    @enable_grad()
+    def train(x: Value) -> Value:
+        assert is_grad_enabled()
+        return x * 3
+
+    x = Value(2.0)
+    assert evaluate(x).is_leaf
+    assert is_grad_enabled()
+    with no_grad():
+        assert train(x)._prev[0] is x
+        assert not is_grad_enabled()
+        assert evaluate(x).is_leaf
+        assert not is_grad_enabled()
+
+
+def test_a_recursive_no_grad_function_restores_the_mode() -> None:
+    @no_grad()
+    def countdown(n: int) -> float:
+        assert not is_grad_enabled()
+        return 0.0 if n == 0 else countdown(n - 1) + 1
+
+    assert countdown(3) == 3.0
+    assert is_grad_enabled()
+
+
+def test_grad_with_create_graph_records_even_under_no_grad() -> None:
+    x = Value(3.0)
+    y = x**3
+    with no_grad():
+        d = grad(y, x, create_graph=True)  # 3x^2
+        assert not is_grad_enabled()
+    assert grad(d, x).data == 18.0  # 6x
+
+
+def test_detach_cuts_the_graph() -> None:
+    x = Value(3.0, label="x")
+    h = x * x
+    frozen = h.detach()
+    assert frozen.data == 9.0 and frozen.is_leaf and frozen._prev == () and frozen is not h
+    y = frozen * x  # only the direct path to x: dy/dx = 9
+    y.backward()
+    assert x.grad == 9.0 and h.grad == 0.0
+
+
+# -- micrograd's API -----------------------------------------------------------------------
+
+
+def test_import_paths() -> None:
+    from micrograd.engine import Value as EngineValue
+
+    assert EngineValue is Value is micrograd.Value
+
+
+def test_constructor_with_children_and_op() -> None:
+    a, b = Value(2.0), Value(3.0)
+    c = Value(5.0, (a, b), "+")
+    assert c._prev == (a, b) and c._op == "+" and c._operator == "+"
+    assert c.data == 5.0 and c.grad == 0.0
+    c.backward()  # as in micrograd: such a node has no derivative, so nothing flows back
+    assert (c.grad, a.grad, b.grad) == (1.0, 0.0, 0.0)
+    d = Value(1.0, [a], "custom")
+    assert d._prev == (a,) and d._op == "custom"
+    with pytest.raises(TypeError, match="_children must be Values, got float"):
+        Value(1.0, (2.0,), "+")
+
+
+def test_prev_is_ordered_and_keeps_repeats() -> None:
+    a, b = Value(2.0), Value(3.0)
+    assert (a * a)._prev == (a, a)
+    assert (b - a)._prev == (b, a)
+    assert (a / b)._prev == (a, b)
+    assert (a**b)._prev == (a, b)
+    assert a._prev == ()
+    power = a**2
+    assert power._prev == (a,) and power._op == "**2"
+    assert (a**0.5)._op == "**0.5"
+    two = (2**a)._prev[0]
+    assert two.data == 2.0 and (2**a)._prev[1] is a
+    combined = linear([a, b], [b, a], a)
+    assert combined._prev == (a, b, b, a, a) and combined._op == "linear"
+
+
+def test_op_names() -> None:
+    a, b = Value(2.0), Value(3.0)
+    ops = {
+        "+": a + b,
+        "*": a * b,
+        "-": a - b,
+        "/": a / b,
+        "**": a**b,
+        "exp": a.exp(),
+        "log": a.log(),
+        "tanh": a.tanh(),
+        "sigmoid": a.sigmoid(),
+        "ReLU": a.relu(),
+        "abs": abs(a),
+    }
+    for name, value in ops.items():
+        assert value._op == name == value._operator
+    assert a._op == ""
+
+
+def test_gradient_alias_label_and_repr() -> None:
+    x = Value(1.5, label="x")
+    assert x.label == "x" and Value(1.0).label == ""
+    x.gradient = 2.5
+    assert x.grad == 2.5 and x.gradient == 2.5
+    x.grad = -1.0
+    assert x.gradient == -1.0
+    assert repr(x) == "Value(data=1.5, grad=-1.0, label='x')"
+    assert repr(Value(2.0)) == "Value(data=2.0, grad=0.0)"
+    y = x * 2
+    y.label = "y"
+    assert "label='y'" in repr(y) and "data=3.0" in repr(y)
+
+
+def test_data_is_a_float_and_numbers_mix_on_either_side() -> None:
+    v = Value(2)
+    assert type(v.data) is float and v.data == 2.0
+    x = Value(3.0)
+    assert [(x + 1).data, (1 + x).data, (x - 1).data, (1 - x).data] == [4.0, 4.0, 2.0, -2.0]
+    assert [(x * 2).data, (2 * x).data, (x / 2).data, (6 / x).data] == [6.0, 6.0, 1.5, 2.0]
+    assert [(x**2).data, (2**x).data, (x**x).data, (-x).data] == [9.0, 8.0, 27.0, -3.0]
+
+
+def test_mixed_expression_matches_torch_like_karpathys_sanity_check() -> None:
+    torch = pytest.importorskip("torch")
+
+    def sanity(x: Any, relu: Any) -> Any:
+        z = 2 * x + 2 + x
+        q = relu(z) + z * x
+        h = relu(z * z)
+        return h + q + q * x
+
+    x = Value(-4.0)
+    y = sanity(x, lambda v: v.relu())
+    y.backward()
+    tx = torch_leaves(torch, [-4.0])[0]
+    ty = sanity(tx, torch.relu)
+    ty.backward()
+    assert y.data == ty.item()
+    assert x.grad == tx.grad.item()
+
+
+def test_more_ops_match_torch_like_karpathys_test() -> None:
+    torch = pytest.importorskip("torch")
+
+    def more_ops(a: Any, b: Any, relu: Any) -> Any:
+        c = a + b
+        d = a * b + b**3
+        c = c + c + 1
+        c = c + 1 + c + (-a)
+        d = d + d * 2 + relu(b + a)
+        d = d + 3 * d + relu(b - a)
+        e = c - d
+        f = e**2
+        g = f / 2.0
+        g = g + 10.0 / f
+        return g
+
+    a, b = Value(-4.0), Value(2.0)
+    g = more_ops(a, b, lambda v: v.relu())
+    g.backward()
+    ta, tb = torch_leaves(torch, [-4.0, 2.0])
+    tg = more_ops(ta, tb, torch.relu)
+    tg.backward()
+    assert g.data == pytest.approx(tg.item(), rel=1e-12)
+    assert (a.grad, b.grad) == pytest.approx((ta.grad.item(), tb.grad.item()), rel=1e-12)
+
+
+def test_value_exponents_and_reflected_power_match_torch() -> None:
+    torch = pytest.importorskip("torch")
+    a, b = Value(1.7), Value(-0.4)
+    out = a**b + 2**a + (b * b + 1) ** Value(2.0) + (a * a) ** (b * 3)
+    out.backward()
+    ta, tb = torch_leaves(torch, [1.7, -0.4])
+    t_out = ta**tb + 2**ta + (tb * tb + 1) ** torch.tensor(2.0, dtype=torch.float64) + (ta * ta) ** (tb * 3)
+    t_out.backward()
+    assert out.data == pytest.approx(t_out.item(), rel=1e-13)
+    assert (a.grad, b.grad) == pytest.approx((ta.grad.item(), tb.grad.item()), rel=1e-12)
+
+
+def test_comparisons_use_data_and_equality_is_identity() -> None:
+    a, b = Value(1.0), Value(2.0)
+    assert a < b and b > a and a <= 1.0 and b >= 2 and max(a, b) is b
+    assert Value(1.0) != Value(1.0)
+    assert len({a, b, a}) == 2
+
+
+# -- linear ----------------------------------------------------------------------------------
+
+
+@RANDOM
+@given(
+    st.integers(0, 6).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.floats(-3, 3), min_size=n, max_size=n),
+            st.lists(st.floats(-3, 3), min_size=n, max_size=n),
+            st.floats(-3, 3),
+        )
+    )
+)
+def test_linear_equals_the_expanded_sum(case: tuple[list[float], list[float], float]) -> None:
+    inputs, weights, bias = case
+    xs, ws, b = [Value(x) for x in inputs], [Value(w) for w in weights], Value(bias)
+    out = linear(xs, ws, b)
+    out.backward()
+    exs, ews, eb = [Value(x) for x in inputs], [Value(w) for w in weights], Value(bias)
+    expanded = sum((w * x for w, x in zip(ews, exs, strict=True)), eb)
+    expanded.backward()
+    assert out.data == pytest.approx(expanded.data, rel=1e-12, abs=1e-12)
+    assert [v.grad for v in (*xs, *ws, b)] == [v.grad for v in (*exs, *ews, eb)]
+    assert [x.grad for x in xs] == weights and [w.grad for w in ws] == inputs and b.grad == 1.0
+
+
+def test_linear_matches_torch_with_shared_operands_and_numbers() -> None:
+    torch = pytest.importorskip("torch")
+    x, w = Value(0.3), Value(-1.1)
+    out = linear([x, w, x], [w, 2.0, x], -0.5).tanh()
+    out.backward()
+    tx, tw = torch_leaves(torch, [0.3, -1.1])
+    t_out = torch.tanh(x_dot := tx * tw + tw * 2.0 + tx * tx - 0.5)
+    t_out.backward()
+    assert out.data == pytest.approx(t_out.item(), rel=1e-14)
+    assert x_dot.item() == pytest.approx(out._prev[0].data, rel=1e-14)
+    assert (x.grad, w.grad) == pytest.approx((tx.grad.item(), tw.grad.item()), rel=1e-13)
+
+
+def test_linear_defaults_and_errors() -> None:
+    assert linear([Value(2.0)], [3.0]).data == 6.0  # bias defaults to 0
+    assert linear([], [], 1.5).data == 1.5
+    with pytest.raises(ValueError, match="linear: 2 inputs but 1 weights"):
+        linear([Value(1.0), Value(2.0)], [1.0])
+    with pytest.raises(TypeError, match=r"linear.*str"):
+        linear([Value(1.0)], ["w"])
+    with pytest.raises(TypeError, match=r"linear.*NoneType"):
+        linear([Value(1.0)], [1.0], None)
+
+
+# -- error paths ---------------------------------------------------------------------------
+
+BAD_OPERANDS = ["x", None, 1j, [1.0]]
+SEQUENCE_REPEAT = pytest.mark.xfail(
+    strict=True,
+    reason="engine bug: Value * 'x' returns NotImplemented, so Python tries sequence repetition and "
+    "says \"can't multiply sequence by non-int of type 'Value'\", which names neither str/list nor '*'",
+)
+SYMBOLS = ["+", "-", "*", "/", "**"]
+BINARY_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+}
+
+
+@pytest.mark.parametrize(
+    ("symbol", "bad"),
+    [
+        pytest.param(symbol, bad, marks=SEQUENCE_REPEAT if symbol == "*" and isinstance(bad, (str, list)) else ())
+        for symbol in SYMBOLS
+        for bad in BAD_OPERANDS
+    ],
+    ids=lambda x: x if isinstance(x, str) and x in SYMBOLS else type(x).__name__,
+)
+def test_a_non_real_operand_is_a_type_error_naming_the_operation_and_type(symbol: str, bad: Any) -> None:
+    op = BINARY_OPERATORS[symbol]
+    type_name = type(bad).__name__
+    with pytest.raises(TypeError) as excinfo:
+        op(Value(2.0), bad)
+    message = str(excinfo.value)
+    assert symbol in message and "Value" in message and type_name in message
+    with pytest.raises(TypeError) as excinfo:
+        op(bad, Value(2.0))
+    assert "Value" in str(excinfo.value) and type_name in str(excinfo.value)
+
+
+@pytest.mark.parametrize("bad", [*BAD_OPERANDS, Value(1.0)], ids=lambda b: type(b).__name__)
+def test_value_of_a_non_real_is_a_type_error_naming_the_type(bad: Any) -> None:
+    with pytest.raises(TypeError, match=f"Value: expected a real number, got {type(bad).__name__}"):
+        Value(bad)
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "tanh", "sigmoid", "relu"])
+def test_functions_on_a_non_real_are_type_errors(name: str) -> None:
+    with pytest.raises(TypeError, match=f"(?i){name}: expected a real number, got str"):  # relu's name is ReLU
+        getattr(micrograd, name)("x")
+    with pytest.raises(TypeError, match=f"(?i){name}: expected a real number, got complex"):
+        getattr(micrograd, name)(1j)
+
+
+def test_other_type_errors() -> None:
+    with pytest.raises(TypeError, match="backward: expected a real number, got str"):
+        (Value(1.0) * 2).backward(gradient="1")
+    with pytest.raises(TypeError, match="comparison <: expected a real number, got str"):
+        Value(1.0) < "x"  # noqa: B015
+    with pytest.raises(TypeError, match="grad: output must be a Value, got float"):
+        grad(1.0, Value(1.0))
+    with pytest.raises(TypeError, match="grad: inputs must be Values, got float"):
+        grad(Value(1.0) * 2, [1.0])
+
+
+@pytest.mark.parametrize("x", [0.0, -0.0, -1.0, -1e-300])
+def test_log_of_a_non_positive_number_is_a_value_error(x: float) -> None:
+    with pytest.raises(ValueError, match=rf"log: operand must be positive, got {x!r}"):
+        Value(x).log()
+    with pytest.raises(ValueError, match="log: operand must be positive"):
+        micrograd.log(x)
+
+
+@pytest.mark.parametrize("exponent", [0.5, 1 / 3, -0.5, 2.5])
+def test_a_negative_base_with_a_non_integer_exponent_is_a_value_error(exponent: float) -> None:
+    pattern = rf"pow: negative base -8.0 with non-integer exponent {exponent!r} has no real result"
+    with pytest.raises(ValueError, match=pattern):
+        Value(-8.0) ** exponent
+    with pytest.raises(ValueError, match=pattern):
+        Value(-8.0) ** Value(exponent)
+    with pytest.raises(ValueError, match=pattern):
+        (-8.0) ** Value(exponent)
+
+
+def test_a_negative_base_with_an_integer_exponent_is_real() -> None:
+    assert (Value(-2.0) ** 3).data == -8.0
+    assert (Value(-2.0) ** 2.0).data == 4.0
+    assert (Value(-2.0) ** Value(-1.0)).data == -0.5
+    x = Value(-2.0)
+    (x**3).backward()
+    assert x.grad == 12.0
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Value(1.0) / 0, "division: cannot divide 1.0 by zero"),
+        (lambda: Value(1.0) / 0.0, "division: cannot divide 1.0 by zero"),
+        (lambda: 3 / Value(0.0), "division: cannot divide 3.0 by zero"),
+        (lambda: Value(2.0) / Value(-0.0), "division: cannot divide 2.0 by zero"),
+        (lambda: Value(0.0) ** -1, "pow: 0.0 cannot be raised to the negative power -1"),
+        (lambda: Value(0.0) ** -0.5, "pow: 0.0 cannot be raised to the negative power -0.5"),
+        (lambda: Value(0.0) ** Value(-2.0), "pow: 0.0 cannot be raised to the negative power -2.0"),
+        (lambda: 0.0 ** Value(-1.0), "pow: 0.0 cannot be raised to the negative power -1.0"),
+    ],
+)
+def test_division_by_zero(make: Callable[[], Value], message: str) -> None:
+    with pytest.raises(ZeroDivisionError, match=message):
+        make()
+
+
+def test_overflow_is_an_error_with_a_message() -> None:
+    with pytest.raises(OverflowError, match=r"exp: exp\(710.0\) is too large for a float"):
+        Value(710.0).exp()
+    with pytest.raises(OverflowError, match="exp"):
+        micrograd.exp(1e6)
+    with pytest.raises(OverflowError, match=r"pow: 10.0 \*\* 400"):
+        Value(10.0) ** 400
+    with pytest.raises(OverflowError, match="pow"):
+        Value(10.0) ** Value(400.0)
+    with pytest.raises(OverflowError, match="too large for a float"):
+        Value(10**400)
+    assert Value(709.0).exp().data == math.exp(709.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_tanh_and_sigmoid_and_their_derivatives_are_finite_everywhere(x: float) -> None:
+    for name, low, high in (("tanh", -1.0, 1.0), ("sigmoid", 0.0, 1.0)):
+        v = Value(x)
+        out = getattr(v, name)()
+        out.backward()
+        second = grad(grad(getattr(v, name)(), v, create_graph=True), v)
+        assert low <= out.data <= high, name
+        assert math.isfinite(v.grad) and 0.0 <= v.grad <= 1.0, name
+        assert math.isfinite(second.data), name
+    assert micrograd.sigmoid(x) + micrograd.sigmoid(-x) == pytest.approx(1.0, abs=1e-15)
+    assert micrograd.tanh(x) == -micrograd.tanh(-x)
+
+
+def test_tanh_and_sigmoid_match_closed_forms() -> None:
+    for x in (-30.0, -1.0, 0.0, 0.5, 30.0):
+        s = 1 / (1 + math.exp(-x))
+        v = Value(x)
+        v.sigmoid().backward()
+        assert v.sigmoid().data == pytest.approx(s, rel=1e-15) and v.grad == pytest.approx(s * (1 - s), rel=1e-12)
+        w = Value(x)
+        w.tanh().backward()
+        assert w.grad == pytest.approx(1 - math.tanh(x) ** 2, rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize("base", [-2.0, -0.5])
+def test_a_value_exponent_with_a_negative_base_cannot_be_differentiated(base: float) -> None:
+    x, k = Value(base), Value(2.0)
+    y = x**k
+    assert y.data == base**2
+    with pytest.raises(ValueError, match=rf"pow: .*exponent.*positive base, got {base!r}"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"pow: .*positive base"):
+        grad(y, k)
+    with pytest.raises(ValueError, match=r"pow: .*positive base"):
+        (base ** Value(3.0)).backward()
+
+
+def test_a_value_exponent_with_a_zero_base() -> None:
+    x, k = Value(0.0), Value(2.0)
+    y = x**k  # 0 ** k is 0 for every k > 0: its derivative with respect to k is 0
+    y.backward()
+    assert (y.data, x.grad, k.grad) == (0.0, 0.0, 0.0)
+
+
+def test_operation_misuse() -> None:
+    with pytest.raises(ValueError, match="Operation 'f': arity must be 1, 2 or None, got 3"):
+        Operation("f", abs, lambda g, x, out: g, arity=3)
+    with pytest.raises(ValueError, match="arity must be 1, 2 or None, got 0"):
+        Operation("f", abs, lambda g, x, out: g, arity=0)
+    unary = Operation("twice", lambda x: 2 * x, lambda g, x, out: 2 * g)
+    binary = Operation("plus", lambda a, b: a + b, lambda g, a, b, out: (g, g), arity=2)
+    nary = Operation("total", sum, lambda g, xs, out: [g] * len(xs), arity=None)
+    with pytest.raises(TypeError, match=r"twice: expects 1 operand\(s\), got 2"):
+        unary(Value(1.0), Value(2.0))
+    with pytest.raises(TypeError, match=r"plus: expects 2 operand\(s\), got 1"):
+        binary(Value(1.0))
+    with pytest.raises(TypeError, match="total: expects one sequence of operands"):
+        nary(Value(1.0), Value(2.0))
+    with pytest.raises(TypeError, match="twice: expected a real number, got str"):
+        unary("x")
+    with pytest.raises(TypeError, match="plus: operand must be a real number or Value, got str"):
+        binary(Value(1.0), "x")
+    with pytest.raises(TypeError, match="plus: operand must be a real number or Value, got NoneType"):
+        binary(None, Value(1.0))
+    with pytest.raises(TypeError, match="total: operand must be a real number or Value, got str"):
+        nary([Value(1.0), "x"])
+    with pytest.raises(TypeError, match="total: expected a real number, got str"):
+        nary([1.0, "x"])
