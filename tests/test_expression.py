@@ -1,0 +1,163 @@
+"""The whitelisted expression parser: what it builds and everything it refuses."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from micrograd import Value
+from micrograd.expression import MAX_LENGTH, ExpressionError, parse_expression
+
+SEED = {"a": 2.0, "b": -3.0, "c": 10.0, "f": -2.0}
+
+
+def test_the_seed_expression_builds_the_seed_graph() -> None:
+    L = parse_expression("(a*b + c)*f", SEED)
+    assert L.data == -8.0
+    assert L._op == "*"
+    d, f = L._prev
+    assert (d._op, f.label, f.data) == ("+", "f", -2.0)
+    e, c = d._prev
+    assert (e._op, c.label) == ("*", "c")
+    assert [leaf.label for leaf in e._prev] == ["a", "b"]
+    L.backward()
+    assert [leaf.grad for leaf in (*e._prev, c, f)] == [6.0, -4.0, -2.0, 4.0]
+
+
+def test_statements_name_intermediate_values() -> None:
+    L = parse_expression("e = a*b; d = e + c; L = d*f", SEED)
+    d, f = L._prev
+    e, c = d._prev
+    assert (L.label, d.label, e.label) == ("L", "d", "e")
+    assert (f.label, c.label) == ("f", "c")
+    assert L.data == -8.0
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("x + 1", 1.5),
+        ("x - 1", -0.5),
+        ("2 * x", 1.0),
+        ("x / 4", 0.125),
+        ("x ** 2", 0.25),
+        ("2 ** x", math.sqrt(2)),
+        ("-x", -0.5),
+        ("+x", 0.5),
+        ("-(x + 1)", -1.5),
+        ("exp(x)", math.exp(0.5)),
+        ("log(x)", math.log(0.5)),
+        ("tanh(x)", math.tanh(0.5)),
+        ("sigmoid(x)", 1 / (1 + math.exp(-0.5))),
+        ("relu(-x) + relu(x)", 0.5),
+        ("2 * 3 * x", 3.0),
+        ("1e-3 * x", 0.0005),
+    ],
+)
+def test_operators_and_functions(source: str, expected: float) -> None:
+    result = parse_expression(source, {"x": 0.5})
+    assert result.data == pytest.approx(expected)
+
+
+def test_gradients_flow_through_every_operation() -> None:
+    x = 0.7
+    result = parse_expression("exp(x) * log(x) + tanh(x) / sigmoid(x) - relu(x) ** 3 + 2 ** x", {"x": x})
+    leaf = next(v for v in _all(result) if v.label == "x")
+    result.backward()
+    h = 1e-6
+
+    def f(t: float) -> float:
+        sig = 1 / (1 + math.exp(-t))
+        return math.exp(t) * math.log(t) + math.tanh(t) / sig - t**3 + 2**t
+
+    assert leaf.grad == pytest.approx((f(x + h) - f(x - h)) / (2 * h), rel=1e-6)
+
+
+def _all(root: Value) -> list[Value]:
+    seen, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.append(node)
+            stack.extend(node._prev)
+    return seen
+
+
+def test_a_constant_expression_is_a_value() -> None:
+    assert isinstance(parse_expression("3", {}), Value)
+    assert parse_expression("2 ** 10", {}).data == 1024.0
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("x.real", "attribute access not allowed: 'x.real'"),
+        ("x.exp()", "attribute access not allowed: 'x.exp'"),
+        ("x[0]", "subscripts not allowed"),
+        ("lambda: 1", "lambda not allowed"),
+        ("[i for i in x]", "comprehensions not allowed"),
+        ("sum(i for i in x)", "calls of 'sum' are not allowed"),
+        ("__import__('os').system('true')", "attribute access not allowed"),
+        ("__import__('os')", "calls of '__import__' are not allowed"),
+        ("open('f')", "calls of 'open' are not allowed"),
+        ("exp(x, 2)", "exp takes exactly one argument"),
+        ("exp(x=1)", "exp takes exactly one argument"),
+        ("exp(*x)", "exp takes exactly one argument"),
+        ("exp", "exp is a function"),
+        ("y + 1", "'y' has no value"),
+        ("x if x else 1", "conditional expressions not allowed"),
+        ("x < 1", "comparisons not allowed"),
+        ("x and 1", "'and'/'or' not allowed"),
+        ("'text'", "only numbers are allowed"),
+        ("True", "only numbers are allowed"),
+        ("1j", "only numbers are allowed"),
+        ("x // 2", "the operator // is not allowed"),
+        ("x % 2", "the operator % is not allowed"),
+        ("~x", "the operator ~ is not allowed"),
+        ("(x, 1)", "tuples not allowed"),
+        ("import os", "statements like 'import os' are not allowed"),
+        ("x; x", "only the last statement can be a bare expression"),
+        ("x = 1", "'x' already has a value"),
+        ("e = x; e", "give a name to an operation"),
+        ("exp = x * 2", "'exp' is a function"),
+        ("x +", "not a valid expression"),
+        ("", "the expression is empty"),
+        ("log(x - 1)", "log: operand must be positive"),
+        ("x / (x - 0.5)", "cannot divide"),
+        ("10.0 ** 400", "too large"),
+        ("1e999", "must be finite"),
+        ("(" * 300 + "x" + ")" * 300, "not a valid expression"),
+        ("-" * 300 + "x", "too deeply nested"),
+        ("x" + " + x" * 249, "too deeply nested"),
+        ("x" * (MAX_LENGTH + 1), "too long"),
+    ],
+)
+def test_refusals_name_what_was_refused(source: str, message: str) -> None:
+    with pytest.raises(ExpressionError) as refused:
+        parse_expression(source, {"x": 0.5})
+    assert message in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def test_nothing_is_evaluated_by_python(tmp_path: Path) -> None:
+    target = tmp_path / "created"
+    with pytest.raises(ExpressionError):
+        parse_expression(f"open({str(target)!r}, 'w')", {"x": 1.0})
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"1x": 1.0}, "not a valid variable name"),
+        ({"for": 1.0}, "not a valid variable name"),
+        ({"tanh": 1.0}, "is a function"),
+        ({"x": math.inf}, "must be finite"),
+        ({"x": "2"}, "must be a number"),
+    ],
+)
+def test_bad_variables(variables: dict[str, object], message: str) -> None:
+    with pytest.raises(ExpressionError, match=message):
+        parse_expression("1", variables)  # type: ignore[arg-type]
