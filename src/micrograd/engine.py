@@ -61,14 +61,17 @@ class Value:
     (-3.0, 2.0)
     """
 
-    __slots__ = ("_a", "_b", "_rule", "data", "grad", "label")
+    # Fields a value does not need stay unset (a leaf has no _a, _b; a one-operand
+    # result no _b; an unlabelled value no _label): fewer stores, and fewer
+    # references for the garbage collector to visit, which is much of a graph's cost.
+    __slots__ = ("_a", "_b", "_label", "_rule", "data", "grad")
 
     data: float
     grad: float
-    label: str
     _a: Any  # first operand, or the tuple of operands of an n-ary operation
     _b: Any  # second operand, or the constant exponent of x ** k
     _rule: Any  # the Operation that made this value; None for a leaf
+    _label: str
 
     def __init__(
         self,
@@ -79,9 +82,10 @@ class Value:
     ) -> None:
         self.data = data if type(data) is float else _real(data, "Value")
         self.grad = 0.0
-        self.label = label
+        if label:
+            self.label = label
         if not _children:
-            self._a = self._b = self._rule = None
+            self._rule = None
         else:
             children = tuple(_children)
             # micrograd's Value(data, _children, _op): the operands are recorded
@@ -94,6 +98,17 @@ class Value:
             self._rule = Operation(_op or "?", _undefined_forward, _no_gradient, arity=None)
 
     # -- the seed's and micrograd's names -------------------------------------------
+
+    @property
+    def label(self) -> str:
+        """A name for pictures and explanations ('' if none was given)."""
+        return getattr(self, "_label", "")
+
+    @label.setter
+    def label(self, name: str) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"label must be a str, got {type(name).__name__}")
+        self._label = name
 
     @property
     def gradient(self) -> float:
@@ -252,8 +267,7 @@ def _leaf(data: float) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    out._a = out._b = out._rule = None
-    out.label = ""
+    out._rule = None
     return out
 
 
@@ -301,11 +315,11 @@ def _record(data: float, a: Any, b: Any, rule: Operation) -> Value:
     out.grad = 0.0
     if _grad_enabled:
         out._a = a
-        out._b = b
+        if b is not None:
+            out._b = b
         out._rule = rule
     else:
-        out._a = out._b = out._rule = None
-    out.label = ""
+        out._rule = None
     return out
 
 
@@ -339,9 +353,10 @@ def _binary_method(rule: Operation, reflected: bool = False) -> Callable[[Value,
 
     def method(self: Value, other: Any) -> Value:
         if other.__class__ is not Value and not isinstance(other, Value):
+            operand = other
             other = _leaf(float(other)) if type(other) is float or type(other) is int else _as_value(other)
             if other is None:
-                return NotImplemented
+                raise _unsupported(rule, self, operand)
         out = _new(Value)
         out.data = forward(self.data, other.data)
         out.grad = 0.0
@@ -350,18 +365,26 @@ def _binary_method(rule: Operation, reflected: bool = False) -> Callable[[Value,
             out._b = other
             out._rule = rule
         else:
-            out._a = out._b = out._rule = None
-        out.label = ""
+            out._rule = None
         return out
 
     def reflected_method(self: Value, other: Any) -> Value:
-        # other + self, with other a number (Python calls this only for non-Values)
+        # number + self (Python calls this only when the left operand is not a Value)
+        operand = other
         other = _leaf(float(other)) if type(other) is float or type(other) is int else _as_value(other)
         if other is None:
-            return NotImplemented
+            raise _unsupported(rule, operand, self)
         return _record(forward(other.data, self.data), other, self, rule)
 
     return reflected_method if reflected else method
+
+
+def _unsupported(rule: Operation, left: object, right: object) -> TypeError:
+    # Raised rather than returning NotImplemented: for a str or list, Python would
+    # fall back to sequence repetition or concatenation and blame the Value instead.
+    return TypeError(
+        f"unsupported operand type(s) for {rule.name}: '{type(left).__name__}' and '{type(right).__name__}'"
+    )
 
 
 def _unary_method(rule: Operation) -> Callable[[Value], Value]:
@@ -373,11 +396,9 @@ def _unary_method(rule: Operation) -> Callable[[Value], Value]:
         out.grad = 0.0
         if _grad_enabled:
             out._a = self
-            out._b = None
             out._rule = rule
         else:
-            out._a = out._b = out._rule = None
-        out.label = ""
+            out._rule = None
         return out
 
     return method
