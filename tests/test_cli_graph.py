@@ -1,0 +1,143 @@
+"""``micrograd graph``: success, pictures, steps, and every refusal as one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from micrograd.cli import main
+
+SEED_ARGS = ["--set", "a=2", "--set", "b=-3", "--set", "c=10", "--set", "f=-2"]
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(autouse=True)
+def pure_renderer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Render with graphviz-pure, as on CI, even where a system ``dot`` exists."""
+    found = Path(sys.executable).parent / "graphviz-pure"
+    if found.is_file():
+        monkeypatch.setenv("MICROGRAD_DOT", str(found))
+
+
+def grads_in(svg: Path) -> dict[str, str]:
+    tree = ET.fromstring(svg.read_bytes())
+    grads = {}
+    for group in tree.iter(f"{SVG}g"):
+        texts = [(t.text or "").strip() for t in group.iter(f"{SVG}text")]
+        if group.get("class") == "node" and len(texts) == 3:
+            grads[texts[0]] = texts[2]
+    return grads
+
+
+def test_graph_prints_the_tree_and_the_explanation_and_writes_the_picture(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "seed.svg"
+    assert main(["graph", "(a*b + c)*f", *SEED_ARGS, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "out [*]  data -8.0000  grad 1.0000" in printed
+    assert "  dout/da = dout/dn1 · dn1/da = (-2) · (-3) = 6" in printed
+    assert "  dout/db = dout/dn1 · dn1/db = (-2) · (2) = -4" in printed
+    assert f"wrote {out}" in printed
+    assert grads_in(out) == {
+        "a": "grad 6.0000",
+        "b": "grad -4.0000",
+        "c": "grad -2.0000",
+        "f": "grad 4.0000",
+        "n1": "grad -2.0000",
+        "n2": "grad -2.0000",
+        "out": "grad 1.0000",
+    }
+
+
+def test_steps_write_one_picture_per_backprop_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "seed.svg"
+    assert main(["graph", "e = a*b; d = e + c; L = d*f", *SEED_ARGS, "--steps", "--out", str(out)]) == 0
+    steps = [tmp_path / f"seed_step{n}.svg" for n in range(4)]
+    assert sorted(tmp_path.iterdir()) == steps
+    assert set(grads_in(steps[0]).values()) == {"grad 0.0000"}
+    assert grads_in(steps[1])["d"] == "grad -2.0000" and grads_in(steps[1])["e"] == "grad 0.0000"
+    assert grads_in(steps[2])["e"] == "grad -2.0000" and grads_in(steps[2])["a"] == "grad 0.0000"
+    assert grads_in(steps[3])["a"] == "grad 6.0000" and grads_in(steps[3])["b"] == "grad -4.0000"
+    assert "  dL/da = dL/de · de/da = (-2) · (-3) = 6" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("name", "check"),
+    [
+        ("g.png", lambda data: data.startswith(b"\x89PNG")),
+        ("g.dot", lambda data: b"shape=record" in data),
+        ("g.mmd", lambda data: data.startswith(b"flowchart LR")),
+        ("g.txt", lambda data: data.startswith(b"out [tanh]")),
+    ],
+)
+def test_the_extension_picks_the_format(tmp_path: Path, name: str, check: object) -> None:
+    out = tmp_path / name
+    assert main(["graph", "tanh(x*w + 1)", "--set", "x=0.5", "--set", "w=-1", "--out", str(out)]) == 0
+    assert check(out.read_bytes())  # type: ignore[operator]
+
+
+def test_markdown_and_limits(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["graph", "(a*b + c)*f", *SEED_ARGS, "--markdown", "--depth", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "\\frac{d\\mathit{out}}{da}" in printed
+    assert "… 2 more operands" in printed  # the tree stops one operation below the result
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["a.b", "--set", "a=1"], "attribute access not allowed"),
+        (["x[0]", "--set", "x=1"], "subscripts not allowed"),
+        (["lambda: 1"], "lambda not allowed"),
+        (["[i for i in x]", "--set", "x=1"], "comprehensions not allowed"),
+        (["__import__('os').system('echo hi')"], "not allowed"),
+        (["print(1)"], "calls of 'print' are not allowed"),
+        (["a + y", "--set", "a=1"], "'y' has no value"),
+        (["x" * 1001, "--set", "x=1"], "too long"),
+        (["log(x)", "--set", "x=-1"], "log: operand must be positive"),
+        (["x", "--set", "x"], "expected NAME=VALUE"),
+        (["x", "--set", "x=abc"], "'abc' is not a number"),
+        (["x", "--set", "x=1", "--set", "x=2"], "given twice"),
+        (["x", "--set", "x=inf"], "must be finite"),
+        (["x", "--set", "x=1", "--steps"], "--steps needs --out"),
+        (["x", "--set", "x=1", "--out", "picture"], "add an extension"),
+        (["x", "--set", "x=1", "--out", "g.nosuchformat"], "cannot render"),
+        (["x", "--set", "x=1", "--max-nodes", "0"], "--max-nodes 0"),
+        (["(-2) ** x", "--set", "x=1"], "needs a positive base"),
+    ],
+)
+def test_refusals_are_one_line_and_exit_non_zero(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", *args]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("micrograd: error: ")
+    assert message in captured.err
+    assert captured.err.count("\n") == 1
+
+
+def test_missing_expression_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main(["graph"])
+    assert exit.value.code == 2
+    assert "EXPR" in capsys.readouterr().err
+
+
+def test_an_unwritable_path_is_reported_without_a_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "micrograd", "graph", "x*2", "--set", "x=1", "--out", str(tmp_path / "no" / "g.svg")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("micrograd: error: cannot write")
+    assert "Traceback" not in result.stderr
