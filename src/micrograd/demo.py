@@ -124,9 +124,12 @@ class DemoConfig:
     def describe(self) -> str:
         """A one-line summary, for titles and logs."""
         sizes = ", ".join(map(str, self.hidden))
+        lr = float(self.lr or 0.0)
+        rate = f"lr {lr:g}" if self.schedule == "constant" else f"lr {lr:g} to {0.1 * lr:g} ({self.schedule})"
+        batch = f"batches of {self.batch_size}" if self.batch_size else "full batch"
         return (
-            f"{self.dataset}, MLP(2, [{sizes}, {self.outputs}]) {self.activation}, {self.loss} loss, "
-            f"{self.optimizer} lr {self.lr:g} ({self.schedule}), {self.steps} steps, seed {self.seed}"
+            f"MLP(2, [{sizes}, {self.outputs}]) {self.activation} on {self.dataset}: {self.loss} loss, "
+            f"{self.optimizer} {rate}, {self.steps} steps, {batch}, seed {self.seed}"
         )
 
     @property
@@ -273,7 +276,7 @@ def _figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
-def plot_decision_boundary(result: DemoResult, path: str | Path, resolution: int = 120) -> Path:
+def plot_decision_boundary(result: DemoResult, path: str | Path, resolution: int = 160) -> Path:
     """The classes the model predicts over the plane, with the training points on top (PNG)."""
     figure = _figure(6, 5.4)
     from matplotlib.colors import ListedColormap
@@ -332,7 +335,7 @@ def neuron_graph(result: DemoResult) -> Value:
     weights = [Value(w.data, label=f"w{i + 1}") for i, w in enumerate(neuron.w)]
     bias = Value(neuron.b.data, label="b")
     z = linear(inputs, weights, bias)
-    z.label = "w·x + b"
+    z.label = "z"
     activate = ACTIVATIONS[neuron.activation][0]
     out = z if activate is None else activate(z)
     out.label = "out"
@@ -348,3 +351,96 @@ def draw_neuron(result: DemoResult, path: str | Path) -> Path:
     target = Path(path)
     target.write_bytes(svg)
     return target
+
+
+# -- the whole demo, as the command line runs it ---------------------------------------------
+
+OUTPUT_FILES = {
+    "boundary": "decision_boundary.png",
+    "curves": "training_curves.png",
+    "neuron": "neuron.svg",
+    "model": "model.json",
+}
+
+
+class _PlainProgress:
+    """Progress as a line every tenth of the run, when tqdm is not installed."""
+
+    def __init__(self, steps: int, echo: Callable[[str], None]) -> None:
+        self.steps = steps
+        self.every = max(1, steps // 10)
+        self.echo = echo
+
+    def __call__(self, step: int, loss: float, accuracy: float) -> None:
+        if step % self.every == 0 or step == self.steps:
+            self.echo(f"step {step:>{len(str(self.steps))}}/{self.steps}  loss {loss:.4f}  accuracy {accuracy:.0%}")
+
+
+def run(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = print, progress: bool = True) -> DemoResult:
+    """Train, print what happens, and write the pictures and the model to the folder ``out``.
+
+    A missing optional dependency skips only its picture, with a one-line message;
+    problems the user can fix raise :class:`DemoError`.
+    """
+    config = config.resolved()
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise DemoError(f"--out {folder}: exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DemoError(f"cannot create the folder {folder}: {error.strerror or error}") from None
+    echo(f"training {config.describe()}")
+    on_step: Callable[[int, float, float], None] | None = None
+    bar: Any = None
+    if progress:
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            echo(f"(no progress bar: tqdm is not installed; {INSTALL_HINT})")
+            on_step = _PlainProgress(config.steps, echo)
+        else:
+            bar = tqdm(total=config.steps, desc="training", unit="step", leave=True, mininterval=0.1)
+
+            def on_step(step: int, loss: float, accuracy: float) -> None:
+                bar.set_postfix_str(f"loss {loss:.4f}, accuracy {accuracy:.0%}", refresh=False)
+                bar.update(1)
+
+    try:
+        result = train(config, on_step)
+    finally:
+        if bar is not None:
+            bar.close()
+    right = round(result.accuracy * len(result.y))
+    echo(
+        f"training accuracy {result.accuracy:.1%} ({right}/{len(result.y)} points), "
+        f"final loss {result.loss_history[-1]:.4f}, {result.seconds:.1f} s"
+    )
+    written = []
+    steps: list[tuple[str, Callable[[DemoResult, Path], Path]]] = [
+        ("boundary", plot_decision_boundary),
+        ("curves", plot_training_curves),
+        ("model", _save_model),
+        ("neuron", draw_neuron),  # last: needs graphviz and a renderer
+    ]
+    for key, write in steps:
+        path = folder / OUTPUT_FILES[key]
+        try:
+            written.append(write(result, path))
+        except ImportError as error:
+            echo(f"skipped {path.name}: {error.name or 'a package'} is not installed; {INSTALL_HINT}")
+        except OSError as error:
+            raise DemoError(f"cannot write {path}: {error.strerror or error}") from None
+        except Exception as error:  # the Graphviz renderer is missing or refused: skip the picture only
+            if key != "neuron":
+                raise
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            echo(f"skipped {path.name}: {reason}")
+    for path in written:
+        echo(f"wrote {path}")
+    return result
+
+
+def _save_model(result: DemoResult, path: Path) -> Path:
+    result.model.save(path)
+    return path

@@ -196,6 +196,7 @@ class Module:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
                 json.dump(document, file, indent=1, allow_nan=False)
                 file.write("\n")
+            os.chmod(temporary, 0o644)  # mkstemp makes it private; a model file is an ordinary file
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -249,12 +250,16 @@ class Module:
     def summary(self, depth: int = 1) -> str:
         """A tree of this module and its submodules ``depth`` levels down, with parameter counts."""
         lines = []
-        for name, module in self.named_modules():
-            level = name.count(".") + 1 if name else 0
-            if level > depth:
-                continue
+
+        def add(name: str, module: Module, level: int) -> None:
             label = f"{name}: " if name else ""
             lines.append(f"{'  ' * level}{label}{module.describe()}  ({module.num_parameters():,} parameters)")
+            if level < depth:
+                for child_name, child in module._members():
+                    if isinstance(child, Module):
+                        add(f"{name}.{child_name}" if name else child_name, child, level + 1)
+
+        add("", self, 0)
         return "\n".join(lines)
 
 

@@ -1,0 +1,304 @@
+"""micrograd.nn: compatibility with karpathy's micrograd, modules, state and model files."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import math
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from micrograd import Value, no_grad
+from micrograd.nn import MLP, Layer, ModelFileError, Module, Neuron
+
+KARPATHY = Path("/tmp/probe/lib/python3.11/site-packages/micrograd")
+
+
+def _expected_uniform_weights(seed: int, sizes: list[int]) -> list[float]:
+    """The weights karpathy's MLP draws, in his order: layer by layer, neuron by neuron."""
+    random.seed(seed)
+    return [random.uniform(-1, 1) for nin, nout in itertools.pairwise(sizes) for _ in range(nout) for _ in range(nin)]
+
+
+def test_random_seed_reproduces_karpathys_initialisation() -> None:
+    random.seed(1337)
+    model = MLP(2, [16, 16, 1])
+    weights = [n_w.data for layer in model.layers for n in layer.neurons for n_w in n.w]
+    assert weights == _expected_uniform_weights(1337, [2, 16, 16, 1])
+    assert all(n.b.data == 0.0 for layer in model.layers for n in layer.neurons)
+
+
+@pytest.mark.skipif(not (KARPATHY / "nn.py").exists(), reason="karpathy's micrograd 0.1.0 is not installed here")
+def test_same_model_and_outputs_as_karpathys_micrograd() -> None:
+    # load his package under another name, next to ours
+    spec = importlib.util.spec_from_file_location(
+        "karpathy_micrograd", KARPATHY / "__init__.py", submodule_search_locations=[str(KARPATHY)]
+    )
+    assert spec is not None and spec.loader is not None
+    package = importlib.util.module_from_spec(spec)
+    saved = {name: sys.modules.pop(name) for name in list(sys.modules) if name.split(".")[0] == "micrograd"}
+    try:
+        sys.modules["micrograd"] = package  # his nn.py does `from micrograd.engine import Value`
+        spec.loader.exec_module(package)
+        his_nn = importlib.import_module("micrograd.nn")
+        random.seed(7)
+        his = his_nn.MLP(3, [4, 4, 1])
+    finally:
+        for name in [name for name in sys.modules if name.split(".")[0] == "micrograd"]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+    random.seed(7)
+    ours = MLP(3, [4, 4, 1])
+    assert repr(ours) == repr(his)
+    assert [p.data for p in ours.parameters()] == [p.data for p in his.parameters()]
+    x = [0.5, -1.5, 2.0]
+    his_out, our_out = his(x), ours(x)
+    assert our_out.data == pytest.approx(his_out.data, rel=1e-12)
+    his_out.backward()
+    our_out.backward()
+    assert [p.grad for p in ours.parameters()] == pytest.approx([p.grad for p in his.parameters()], rel=1e-12)
+
+
+def test_reprs_are_micrographs() -> None:
+    model = MLP(2, [3, 1])
+    assert repr(model) == "MLP of [Layer of [ReLUNeuron(2), ReLUNeuron(2), ReLUNeuron(2)], Layer of [LinearNeuron(3)]]"
+    assert str(model) == repr(model)
+    assert repr(Neuron(4, nonlin=False)) == "LinearNeuron(4)"
+    assert repr(Neuron(4, activation="tanh")) == "TanhNeuron(4)"
+    assert repr(Layer(2, 2, activation="sigmoid")) == "Layer of [SigmoidNeuron(2), SigmoidNeuron(2)]"
+
+
+def test_parameters_in_karpathys_order_with_dotted_names() -> None:
+    model = MLP(2, [2, 1])
+    names = [name for name, _ in model.named_parameters()]
+    assert names[:4] == [
+        "layers.0.neurons.0.w.0",
+        "layers.0.neurons.0.w.1",
+        "layers.0.neurons.0.b",
+        "layers.0.neurons.1.w.0",
+    ]
+    assert names[-1] == "layers.1.neurons.0.b"
+    expected = [p for layer in model.layers for n in layer.neurons for p in [*n.w, n.b]]
+    assert model.parameters() == expected
+    assert [p for _, p in model.named_parameters()] == expected
+    assert model.num_parameters() == len(expected) == (2 * 2 + 2) + (2 + 1)
+
+
+def test_a_custom_module_finds_its_parameters_and_submodules() -> None:
+    class Affine(Module):
+        def __init__(self) -> None:
+            self.scale = Value(2.0)
+            self.body = MLP(1, [2, 1])
+            self.extra = [Value(1.0), Value(3.0)]
+            self._cache = Value(99.0)  # private: not a parameter
+            self.note = "not a parameter"
+
+        def __call__(self, x: float) -> Value:
+            return self.scale * self.body([x]) + self.extra[0]  # type: ignore[operator]
+
+    module = Affine()
+    names = [name for name, _ in module.named_parameters()]
+    assert names[0] == "scale"
+    assert names[1] == "body.layers.0.neurons.0.w.0"
+    assert names[-2:] == ["extra.0", "extra.1"]
+    assert len(names) == 1 + 7 + 2
+    assert [name for name, _ in module.named_modules()][:3] == ["", "body", "body.layers.0"]
+    assert "body: MLP(1 -> 2 -> 1, relu)" in module.summary()
+
+
+def test_neuron_computes_activation_of_w_dot_x_plus_b() -> None:
+    n = Neuron(3, activation="tanh", rng=random.Random(0))
+    n.b.data = 0.25
+    x = [1.0, -2.0, 0.5]
+    out = n(x)
+    expected = math.tanh(sum(w.data * xi for w, xi in zip(n.w, x, strict=True)) + 0.25)
+    assert out.data == pytest.approx(expected, rel=1e-15)
+    out.backward()
+    assert [w.grad for w in n.w] == pytest.approx([(1 - expected**2) * xi for xi in x], rel=1e-12)
+    assert n.b.grad == pytest.approx(1 - expected**2)
+    # one node for w·x + b, then the activation
+    assert out._op == "tanh" and out._prev[0]._op == "linear"
+
+
+@pytest.mark.parametrize(
+    ("activation", "function"),
+    [
+        ("relu", lambda z: max(z, 0.0)),
+        ("tanh", math.tanh),
+        ("sigmoid", lambda z: 1 / (1 + math.exp(-z))),
+        ("linear", lambda z: z),
+    ],
+)
+def test_activations_recorded_and_under_no_grad(activation: str, function: object) -> None:
+    layer = Layer(2, 4, activation=activation, rng=random.Random(3))
+    x = [0.7, -0.4]
+    recorded = layer(x)
+    with no_grad():
+        fast = layer(x)
+    assert isinstance(recorded, list) and isinstance(fast, list)
+    for n, r, f in zip(layer.neurons, recorded, fast, strict=True):
+        z = n.w[0].data * x[0] + n.w[1].data * x[1]
+        assert r.data == pytest.approx(function(z), rel=1e-14)  # type: ignore[operator]
+        assert f.data == pytest.approx(r.data, rel=1e-14)
+        assert f._prev == ()
+
+
+def test_layer_of_one_neuron_returns_a_value_and_one_neuron_hidden_layers_work() -> None:
+    assert isinstance(Layer(2, 1)([1.0, 2.0]), Value)
+    model = MLP(2, [16, 1, 1], rng=random.Random(0))  # micrograd raises TypeError here
+    out = model([1.0, -1.0])
+    assert isinstance(out, Value)
+    out.backward()
+    with no_grad():
+        assert model([1.0, -1.0]).data == out.data
+
+
+def test_no_grad_forward_matches_recorded_forward_and_builds_no_graph() -> None:
+    model = MLP(2, [8, 8, 3], activation="tanh", rng=random.Random(5))
+    x = [Value(0.3), Value(-1.2)]
+    recorded = model(x)
+    with no_grad():
+        fast = model(x)
+    assert [v.data for v in fast] == pytest.approx([v.data for v in recorded], rel=1e-13)  # type: ignore[union-attr]
+    assert all(v._prev == () for v in fast)  # type: ignore[union-attr]
+
+
+def test_inputs_may_be_plain_numbers_or_values_and_their_count_is_checked() -> None:
+    model = MLP(2, [3, 1], rng=random.Random(1))
+    assert model([1, 2.0]).data == model([Value(1.0), Value(2.0)]).data  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="3 inputs but 2 weights"):
+        model([1.0, 2.0, 3.0])
+    with no_grad(), pytest.raises(ValueError, match="3 inputs but 2 weights"):
+        model([1.0, 2.0, 3.0])
+
+
+def test_initialisations_draw_from_the_given_generator_within_their_bounds() -> None:
+    def weights(init: str, seed: int) -> list[float]:
+        return [p.data for p in Layer(50, 30, init=init, rng=random.Random(seed)).parameters()[:-1]]
+
+    assert weights("uniform", 1) == weights("uniform", 1) != weights("uniform", 2)
+    assert max(map(abs, weights("uniform", 1))) <= 1
+    xavier, he = weights("xavier", 1), weights("he", 1)
+    assert max(map(abs, xavier)) <= math.sqrt(6 / 80) < max(map(abs, weights("uniform", 1)))
+    assert max(map(abs, he)) <= math.sqrt(6 / 50)
+    assert max(map(abs, he)) > 0.9 * math.sqrt(6 / 50)  # and they fill their range
+    assert weights("glorot", 4) == weights("xavier", 4)
+    with pytest.raises(ValueError, match="init must be one of"):
+        Neuron(2, init="zeros")
+    with pytest.raises(ValueError, match="activation must be one of"):
+        MLP(2, [1], activation="gelu")
+
+
+def test_zero_grad() -> None:
+    model = MLP(2, [3, 1], rng=random.Random(1))
+    model([1.0, 2.0]).backward()  # type: ignore[union-attr]
+    assert any(p.grad != 0 for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_summary_is_a_tree_with_parameter_counts() -> None:
+    text = MLP(2, [16, 16, 1]).summary()
+    assert text.splitlines() == [
+        "MLP(2 -> 16 -> 16 -> 1, relu)  (337 parameters)",
+        "  layers.0: Layer(2 -> 16, relu)  (48 parameters)",
+        "  layers.1: Layer(16 -> 16, relu)  (272 parameters)",
+        "  layers.2: Layer(16 -> 1, linear)  (17 parameters)",
+    ]
+
+
+# -- state_dict and files --------------------------------------------------------------
+
+
+def _model(seed: int) -> MLP:
+    return MLP(2, [4, 3], rng=random.Random(seed))
+
+
+def test_state_dict_round_trip_is_exact() -> None:
+    source, target = _model(1), _model(2)
+    source.parameters()[0].data = 0.1 + 0.2  # a float that needs all 17 digits
+    target.load_state_dict(source.state_dict())
+    assert [p.data for p in target.parameters()] == [p.data for p in source.parameters()]
+    assert list(source.state_dict()) == [name for name, _ in source.named_parameters()]
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (lambda s: s.pop("layers.0.neurons.0.b"), KeyError, "missing layers.0.neurons.0.b"),
+        (lambda s: s.update({"layers.9.w": 1.0}), KeyError, "unexpected layers.9.w"),
+        (lambda s: s.update({"layers.1.neurons.2.b": "0.5"}), TypeError, "must be a single number, got str"),
+        (lambda s: s.update({"layers.1.neurons.2.b": [0.5, 1.0]}), TypeError, "got list of size 2"),
+        (lambda s: s.update({"layers.1.neurons.2.b": True}), TypeError, "got bool"),
+        (lambda s: s.update({"layers.1.neurons.2.b": math.nan}), ValueError, "must be finite"),
+    ],
+)
+def test_load_state_dict_rejects_bad_states_and_changes_nothing(change: object, error: type, message: str) -> None:
+    model = _model(1)
+    before = [p.data for p in model.parameters()]
+    state: dict[str, object] = {name: 0.0 for name in model.state_dict()}
+    change(state)  # type: ignore[operator]
+    with pytest.raises(error, match=message):
+        model.load_state_dict(state)  # type: ignore[arg-type]
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_file_round_trip_is_exact_json(tmp_path: Path) -> None:
+    source, target = _model(1), _model(2)
+    path = tmp_path / "model.json"
+    source.save(path)
+    document = json.loads(path.read_text())
+    assert document["format"] == "micrograd-state" and document["version"] == 1
+    assert document["parameters"] == source.state_dict()
+    target.load(path)
+    assert [p.data for p in target.parameters()] == [p.data for p in source.parameters()]
+    assert [p.name for p in tmp_path.iterdir()] == ["model.json"]  # no temporary file left behind
+
+
+def _good_file(tmp_path: Path) -> Path:
+    path = tmp_path / "good.json"
+    _model(1).save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (lambda good: good[: len(good) // 2], "invalid JSON"),  # truncated
+        (lambda good: b"", "invalid JSON"),  # empty
+        (lambda good: b"\x80\x04\x95 pickle bytes", "not UTF-8"),  # a pickle, say
+        (lambda good: b'{"weights": [1, 2, 3]}', "not a micrograd model file"),  # someone else's JSON
+        (lambda good: b"[1, 2]", "not a micrograd model file"),
+        (lambda good: good.replace(b'"version": 1', b'"version": 7'), "unsupported model file version 7"),
+        (lambda good: good.replace(b'"parameters": {', b'"parameters": [{', 1), "invalid JSON"),
+        (lambda good: good.replace(b"layers.0.neurons.0.b", b"layers.0.neurons.0.bias"), "does not fit this model"),
+        (lambda good: good.replace(b'"layers.1.neurons.2.b": ', b'"layers.1.neurons.2.b": NaN, "x": '), "NaN"),
+    ],
+    ids=["truncated", "empty", "binary", "foreign", "list", "version", "broken", "renamed", "nan"],
+)
+def test_bad_files_give_a_clear_error_and_leave_the_model_unchanged(
+    tmp_path: Path, content: object, message: str
+) -> None:
+    good = _good_file(tmp_path).read_bytes()
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(content(good))  # type: ignore[operator]
+    model = _model(2)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ModelFileError, match=message) as caught:
+        model.load(bad)
+    assert str(bad) in str(caught.value)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_a_file_of_another_architecture_or_no_file(tmp_path: Path) -> None:
+    path = _good_file(tmp_path)
+    other = MLP(2, [5, 3])
+    with pytest.raises(ModelFileError, match=r"does not fit this model: .*missing .*MLP of \["):
+        other.load(path)
+    with pytest.raises(ModelFileError, match="no such file"):
+        other.load(tmp_path / "absent.json")
+    assert issubclass(ModelFileError, ValueError)
