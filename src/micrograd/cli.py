@@ -17,12 +17,90 @@ class CommandError(Exception):
 
 def _add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """``micrograd demo``: train an MLP and write pictures (issue 4)."""
-    parser = commands.add_parser("demo", help="train a small network and draw what it learned")
+    parser = commands.add_parser(
+        "demo",
+        help="train a small network and draw what it learned",
+        description=(
+            "Train an MLP on a toy dataset, show the progress, and write to --out the decision boundary "
+            "(decision_boundary.png), the loss and accuracy curves (training_curves.png), the graph of one "
+            "neuron (neuron.svg) and the trained parameters (model.json).  The defaults are micrograd's demo "
+            "notebook: MLP(2, [16, 16, 1]) on 100 moons points, max-margin loss, SGD, 100 steps."
+        ),
+        epilog="example: micrograd demo --dataset spirals --optimizer adam --steps 200 --out spirals",
+    )
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--dataset",
+        default="moons",
+        metavar="NAME",
+        help="moons (default), circles, xor, spirals, blobs, yin_yang",
+    )
+    data.add_argument("--samples", type=int, metavar="N", help="number of points (default: 100, yin_yang 150)")
+    data.add_argument("--noise", type=float, metavar="X", help="noise of the dataset (default: its own)")
+    data.add_argument("--classes", type=int, default=3, metavar="K", help="classes of spirals and blobs (default 3)")
+    model = parser.add_argument_group("model")
+    model.add_argument(
+        "--hidden",
+        default="16,16",
+        metavar="SIZES",
+        help="hidden layer sizes, comma-separated (default 16,16)",
+    )
+    model.add_argument("--activation", default="relu", metavar="NAME", help="relu (default), tanh, sigmoid")
+    model.add_argument("--init", default="uniform", metavar="NAME", help="uniform (default), xavier, he")
+    training = parser.add_argument_group("training")
+    training.add_argument(
+        "--loss",
+        metavar="NAME",
+        help="hinge, mse, bce, cross-entropy (default: hinge for 2 classes, cross-entropy for more)",
+    )
+    training.add_argument(
+        "--alpha", type=float, default=1e-4, metavar="X", help="L2 penalty added to the loss (default 1e-4)"
+    )
+    training.add_argument("--optimizer", default="sgd", metavar="NAME", help="sgd (default), momentum, adam, adamw")
+    training.add_argument(
+        "--lr", type=float, metavar="X", help="learning rate (default: 1.0 for sgd, 0.1 for momentum, 0.05 for adam)"
+    )
+    training.add_argument(
+        "--schedule", default="linear", metavar="NAME", help="linear (to lr/10, default), cosine, constant"
+    )
+    training.add_argument("--steps", type=int, default=100, metavar="N", help="training steps (default 100)")
+    training.add_argument("--batch-size", type=int, metavar="N", help="points per step (default: all of them)")
+    training.add_argument("--seed", type=int, default=1, metavar="N", help="seed of data and weights (default 1)")
+    parser.add_argument("--out", default="demo-output", metavar="DIR", help="output folder (default demo-output)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
     parser.set_defaults(run=_run_demo)
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    raise CommandError("demo: not built yet")
+    """Check the options, train, print the result and write the pictures."""
+    from micrograd.demo import DemoConfig, DemoError, run
+
+    try:
+        hidden = tuple(int(size) for size in args.hidden.split(",") if size.strip())
+    except ValueError:
+        raise CommandError(f"--hidden {args.hidden}: expected sizes separated by commas, such as 16,16") from None
+    config = DemoConfig(
+        dataset=args.dataset.replace("-", "_"),
+        samples=args.samples,
+        noise=args.noise,
+        classes=args.classes,
+        hidden=hidden,
+        activation=args.activation,
+        init=args.init,
+        loss=args.loss,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        schedule=args.schedule,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        alpha=args.alpha,
+        seed=args.seed,
+    )
+    try:
+        run(config, args.out, progress=not args.no_progress)
+    except DemoError as error:
+        raise CommandError(str(error)) from None
+    return 0
 
 
 def _add_graph_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
