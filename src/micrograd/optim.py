@@ -236,12 +236,16 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, t: int) -> float:
-        fraction = min(t, self.total_iters) / self.total_iters
-        return self.base_lr * (self.start_factor - (self.start_factor - self.end_factor) * fraction)
+        t = min(t, self.total_iters)
+        return self.base_lr * (self.start_factor - (self.start_factor - self.end_factor) * t / self.total_iters)
 
 
 class CosineAnnealingLR(LRScheduler):
-    """Half a cosine from ``lr`` down to ``eta_min`` over ``T_max`` steps (then it stays there)."""
+    """Half a cosine from ``lr`` down to ``eta_min`` over ``T_max`` steps.
+
+    As in PyTorch the cosine goes on after ``T_max`` (the rate rises again), so set
+    ``T_max`` to the number of training steps.
+    """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
@@ -251,7 +255,6 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, t: int) -> float:
-        t = min(t, self.T_max)
         return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * t / self.T_max)) / 2
 
 
