@@ -252,7 +252,7 @@ class _Builder:
 constants = st.sampled_from([-2.5, -1.0, -0.5, 0.5, 1.5, 2.0, 3.0])
 int_exponents = st.sampled_from([0, 1, 2, 3, -1, -2])
 float_exponents = st.sampled_from([0.5, 1.5, -0.5, 2.0, 3.0, -1.0])
-OPS = ("+", "-", "*", "/", "**", "const", "linear", *UNARY)
+OPS = ("+", "-", "*", "/", "x**int", "x**float", "x**y", "c**x", "const", "linear", *UNARY)
 
 
 @st.composite
@@ -272,19 +272,17 @@ def programs(draw: st.DrawFn, min_leaves: int = 1, max_leaves: int = 3, max_ops:
             b.emit((op, pick(), pick()))
         elif op == "/":
             b.emit(("/", pick(), b.nonzero(pick())))
-        elif op == "**":
-            kind = draw(st.sampled_from(["int", "float", "value", "rpow"]))
-            if kind == "int":
-                k = draw(int_exponents)
-                base = b.nonzero(pick()) if k < 0 else pick()
-                b.emit(("**", base, C(k)))  # an int exponent, as in karpathy's x**2
-            elif kind == "float":
-                b.emit(("**", b.positive(pick()), C(draw(float_exponents))))
-            elif kind == "value":
-                base = b.bounded(b.positive(pick()))
-                b.emit(("**", base, b.bounded(pick())))
-            else:
-                b.emit(("**", C(draw(st.sampled_from([0.5, 2.0, 3.0]))), b.bounded(pick())))
+        elif op == "x**int":
+            k = draw(int_exponents)
+            base = b.nonzero(pick()) if k < 0 else pick()
+            b.emit(("**", base, C(k)))  # an int exponent, as in karpathy's x**2
+        elif op == "x**float":
+            b.emit(("**", b.positive(pick()), C(draw(float_exponents))))
+        elif op == "x**y":
+            base = b.bounded(b.positive(pick()))
+            b.emit(("**", base, b.bounded(pick())))
+        elif op == "c**x":
+            b.emit(("**", C(draw(st.sampled_from([0.5, 2.0, 3.0]))), b.bounded(pick())))
         elif op == "const":  # a number on either side of a Value
             symbol = draw(st.sampled_from(["+", "-", "*", "/"]))
             c = C(draw(constants))
