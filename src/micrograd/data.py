@@ -44,14 +44,14 @@ T = TypeVar("T")
 L = TypeVar("L")
 
 
-def _check_count(n: int, minimum: int, where: str) -> None:
+def _check_count(n: int, minimum: int, where: str, name: str = "n") -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
-        raise ValueError(f"{where}: n must be an integer >= {minimum}, got {n!r}")
+        raise ValueError(f"{where}: {name} must be an integer >= {minimum}, got {n!r}")
 
 
-def _check_noise(noise: float, where: str) -> None:
+def _check_noise(noise: float, where: str, name: str = "noise") -> None:
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise < math.inf:
-        raise ValueError(f"{where}: noise must be a number >= 0, got {noise!r}")
+        raise ValueError(f"{where}: {name} must be a number >= 0, got {noise!r}")
 
 
 def _shuffled(points: Points, labels: Labels, rng: random.Random, noise: float) -> tuple[Points, Labels]:
@@ -117,7 +117,7 @@ def spirals(n: int = 100, classes: int = 3, noise: float = 0.2, seed: int = 0) -
     ``noise`` jitters the angle (in radians), as in the CS231n spiral data.
     """
     _check_count(n, classes, "spirals")
-    _check_count(classes, 2, "spirals classes")
+    _check_count(classes, 2, "spirals", "classes")
     _check_noise(noise, "spirals")
     rng = random.Random(seed)
     points, labels = [], []
@@ -134,8 +134,8 @@ def spirals(n: int = 100, classes: int = 3, noise: float = 0.2, seed: int = 0) -
 def blobs(n: int = 100, classes: int = 3, spread: float = 0.3, seed: int = 0) -> tuple[Points, Labels]:
     """``classes`` round Gaussian clouds (standard deviation ``spread``), centred on the unit circle."""
     _check_count(n, classes, "blobs")
-    _check_count(classes, 2, "blobs classes")
-    _check_noise(spread, "blobs spread")
+    _check_count(classes, 2, "blobs", "classes")
+    _check_noise(spread, "blobs", "spread")
     centres = [(math.cos(2 * math.pi * k / classes), math.sin(2 * math.pi * k / classes)) for k in range(classes)]
     points = [list(centres[i % classes]) for i in range(n)]
     labels = [i % classes for i in range(n)]

@@ -1,0 +1,122 @@
+"""micrograd.data: the toy datasets, the split and the minibatches."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+
+import pytest
+
+from micrograd.data import (
+    DATASETS,
+    blobs,
+    circles,
+    minibatches,
+    moons,
+    num_classes,
+    spirals,
+    train_test_split,
+    xor,
+    yin_yang,
+)
+
+EXPECTED_CLASSES = {"moons": 2, "circles": 2, "xor": 2, "spirals": 3, "blobs": 3, "yin_yang": 3}
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_every_dataset_is_lists_of_points_and_labels_reproducible_from_its_seed(name: str) -> None:
+    make = DATASETS[name]
+    X, y = make(n=60, seed=3)
+    assert len(X) == len(y) == 60
+    assert all(isinstance(point, list) and len(point) == 2 for point in X)
+    assert all(isinstance(v, float) for point in X for v in point)
+    assert all(type(label) is int for label in y)
+    assert num_classes(y) == EXPECTED_CLASSES[name]
+    assert set(y) == set(range(EXPECTED_CLASSES[name]))
+    assert make(n=60, seed=3) == (X, y)
+    assert make(n=60, seed=4) != (X, y)
+    assert y[:20] != sorted(y[:20])  # shuffled, not in class order
+
+
+def test_moons_without_noise_lie_on_two_half_circles() -> None:
+    X, y = moons(n=50, noise=0.0)
+    assert Counter(y) == {0: 25, 1: 25}
+    for (x1, x2), label in zip(X, y, strict=True):
+        if label == 0:  # upper: centre (0, 0), radius 1
+            assert math.hypot(x1, x2) == pytest.approx(1.0) and x2 >= -1e-12
+        else:  # lower: centre (1, 0.5), radius 1
+            assert math.hypot(x1 - 1, x2 - 0.5) == pytest.approx(1.0) and x2 <= 0.5 + 1e-12
+    noisy, labels = moons(n=50, noise=0.1)
+    assert labels.count(0) == 25 and noisy != X
+
+
+def test_circles_radii_and_xor_labels() -> None:
+    X, y = circles(n=40, noise=0.0, factor=0.3)
+    for point, label in zip(X, y, strict=True):
+        assert math.hypot(*point) == pytest.approx(1.0 if label == 0 else 0.3)
+    X, y = xor(n=200, seed=1)
+    for (x1, x2), label in zip(X, y, strict=True):
+        assert label == int((x1 > 0) != (x2 > 0))
+
+
+def test_spirals_blobs_and_yin_yang_classes() -> None:
+    _, y = spirals(n=100, classes=5)
+    assert Counter(y) == {k: 20 for k in range(5)}
+    X, y = blobs(n=90, classes=3, spread=0.05)
+    for (x1, x2), label in zip(X, y, strict=True):
+        angle = 2 * math.pi * label / 3
+        assert math.hypot(x1 - math.cos(angle), x2 - math.sin(angle)) < 0.3
+    X, y = yin_yang(n=150)
+    assert Counter(y) == {0: 50, 1: 50, 2: 50}  # balanced, although the dots are small
+    assert all(math.hypot(*point) <= 1 for point in X)
+    for (x1, x2), label in zip(X, y, strict=True):
+        if label == 2:
+            assert min(math.hypot(x1, x2 - 0.5), math.hypot(x1, x2 + 0.5)) < 0.18
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: moons(n=1), "n must be an integer >= 2"),
+        (lambda: moons(noise=-0.1), "noise must be a number >= 0"),
+        (lambda: circles(factor=1.5), "factor must be between 0 and 1"),
+        (lambda: spirals(n=10, classes=1), "spirals: classes must be an integer >= 2"),
+        (lambda: yin_yang(dot_radius=0.7), "dot_radius"),
+    ],
+)
+def test_bad_arguments(call: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()  # type: ignore[operator]
+
+
+def test_train_test_split_partitions_and_keeps_pairs() -> None:
+    X = [[float(i), 0.0] for i in range(20)]
+    y = list(range(20))
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, seed=1)
+    assert len(X_test) == len(y_test) == 5 and len(X_train) == 15
+    assert sorted(y_train + y_test) == y
+    assert all(point[0] == label for point, label in zip(X_train + X_test, y_train + y_test, strict=True))
+    assert train_test_split(X, y, test_size=0.25, seed=1) == (X_train, X_test, y_train, y_test)
+    assert train_test_split(X, y, test_size=0.25, seed=2)[3] != y_test
+    with pytest.raises(ValueError, match="test_size must be between 0 and 1"):
+        train_test_split(X, y, test_size=1.0)
+    with pytest.raises(ValueError, match="20 inputs but 3 labels"):
+        train_test_split(X, y[:3])
+
+
+def test_minibatches_cover_the_data_once_per_pass() -> None:
+    X = [[float(i), 0.0] for i in range(10)]
+    y = list(range(10))
+    rng = random.Random(0)
+    batches = list(minibatches(X, y, batch_size=4, rng=rng))
+    assert [len(yb) for _, yb in batches] == [4, 4, 2]
+    seen = [label for _, yb in batches for label in yb]
+    assert sorted(seen) == y and seen != y  # every example once, shuffled
+    assert all(point[0] == label for xb, yb in batches for point, label in zip(xb, yb, strict=True))
+    second = [label for _, yb in minibatches(X, y, 4, rng=rng) for label in yb]
+    assert second != seen  # a new order each pass
+    in_order = [label for _, yb in minibatches(X, y, 3, shuffle=False) for label in yb]
+    assert in_order == y
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        next(minibatches(X, y, 0))
