@@ -119,6 +119,11 @@ def collect(sizes: Sizes, reference: Path) -> dict[str, dict[str, list[float] | 
                     results[row][engine] = str(outcome["error"])
                 elif isinstance(cell, list):
                     cell.append(float(outcome[key]))  # type: ignore[arg-type]
+                if name == "wide" and "gc_seconds" in outcome:
+                    share = results.setdefault("wide graph: share of time in the cyclic GC (%)", {})
+                    cell = share.setdefault(engine, [])
+                    assert isinstance(cell, list)
+                    cell.append(100 * float(outcome["gc_seconds"]) / float(outcome["seconds"]))  # type: ignore[arg-type]
                 if name == "forward" and ours and "no_grad_seconds" in outcome:
                     no_grad = results.setdefault("MLP forward, no_grad (s)", {}).setdefault("ours", [])
                     assert isinstance(no_grad, list)
