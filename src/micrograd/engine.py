@@ -805,17 +805,17 @@ class no_grad(ContextDecorator):
 
     _enabled = False
 
+    def __init__(self) -> None:
+        self._saved: list[bool] = []  # a stack, so one instance can be re-entered (recursive decorated calls)
+
     def __enter__(self) -> None:
         global _grad_enabled
-        self._previous = _grad_enabled
+        self._saved.append(_grad_enabled)
         _grad_enabled = self._enabled
 
     def __exit__(self, *exc: object) -> None:
         global _grad_enabled
-        _grad_enabled = self._previous
-
-    def _recreate_cm(self) -> Any:  # as a decorator: a fresh instance per call, so recursion restores the mode
-        return type(self)()
+        _grad_enabled = self._saved.pop()
 
 
 class enable_grad(no_grad):
