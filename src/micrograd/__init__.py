@@ -5,6 +5,7 @@ Value``; ``from micrograd.nn import MLP``) that adds operations, gradients of an
 order, gradient checks, pictures of the graph, losses, optimizers and datasets.
 """
 
+from micrograd import data, losses, nn, optim  # neural networks: modules, losses, optimizers, toy data
 from micrograd.engine import (
     Operation,
     Value,
@@ -23,15 +24,21 @@ from micrograd.engine import (
 )
 from micrograd.explain import explain
 from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
+from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.visualize import draw_dot, draw_steps, to_mermaid, to_text
 
 __version__ = "0.2.0"
 
 __all__ = [
+    "MLP",
     "GradcheckError",
+    "Layer",
+    "Module",
+    "Neuron",
     "Operation",
     "Value",
     "__version__",
+    "data",
     "derivative",
     "draw_dot",
     "draw_steps",
@@ -44,8 +51,11 @@ __all__ = [
     "linear",
     "local_gradients",
     "log",
+    "losses",
+    "nn",
     "no_grad",
     "numerical_grad",
+    "optim",
     "relu",
     "sigmoid",
     "tanh",
