@@ -85,6 +85,11 @@ def _all(root: Value) -> list[Value]:
     return seen
 
 
+def test_an_integer_exponent_reads_as_an_integer() -> None:
+    assert parse_expression("x ** 2", {"x": 3.0})._op == "**2"
+    assert parse_expression("x ** 0.5", {"x": 4.0})._op == "**0.5"
+
+
 def test_a_constant_expression_is_a_value() -> None:
     assert isinstance(parse_expression("3", {}), Value)
     assert parse_expression("2 ** 10", {}).data == 1024.0

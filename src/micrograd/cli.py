@@ -109,12 +109,15 @@ def _add_graph_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "graph",
         help="backpropagate through an expression, explain and draw it",
         description=(
-            "Build the graph of an arithmetic expression, run forward and backward, print the graph "
-            "and the chain rule for every gradient, and optionally write a picture.  Allowed: numbers, "
-            "variables given with --set, + - * / **, parentheses, exp log tanh sigmoid relu, and "
-            "'name = ...' statements separated by ';' to name intermediate values."
+            "Build the graph of an arithmetic expression, run forward and backward, print the graph\n"
+            "and the chain rule for every gradient, and optionally write a picture.\n\n"
+            "Allowed: numbers, variables given with --set, + - * / **, parentheses,\n"
+            "exp log tanh sigmoid relu, and 'name = ...' statements separated by ';'\n"
+            'to name intermediate values, as in "e = a*b; d = e + c; L = d*f".'
         ),
-        epilog='example: micrograd graph "(a*b + c)*f" --set a=2 --set b=-3 --set c=10 --set f=-2 --out seed.svg',
+        epilog='example: micrograd graph "(a*b + c)*f" --set a=2 --set b=-3 --set c=10 --set f=-2 --out seed.svg\n'
+        'An expression that starts with "-" goes last, after "--": micrograd graph --set x=2 -- "-x**2"',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("expression", metavar="EXPR", help='for example "(a*b + c)*f" or "e = a*b; L = e*f"')
     parser.add_argument(

@@ -228,6 +228,8 @@ class _Evaluator:
             raise ExpressionError(f"the operator {symbol} is not allowed (operators: + - * / **)")
         left = self.evaluate(node.left, depth + 1)
         right = self.evaluate(node.right, depth + 1)
+        if isinstance(node.op, ast.Pow) and isinstance(right, float) and right.is_integer() and abs(right) < 2**31:
+            right = int(right)  # x**2 reads '**2', not '**2.0'
         if not isinstance(left, Value) and not isinstance(right, Value):
             # two constants: computed by the engine, so its checks apply, but not recorded
             with no_grad():
