@@ -90,7 +90,7 @@ def test_dot_source_has_a_record_per_value_and_a_node_per_operation() -> None:
     # an operation node sits between the operands, in order, and the result
     for result, op, operands in (("e", "*", "ab"), ("d", "+", "ec"), ("L", "*", "df")):
         operation = f"{ids[result]}_op"
-        assert f'{operation} [label="{op}"' in source
+        assert f'{operation} [label="{op}" fontsize=11 margin=0.02 ordering=in]' in source
         assert f"{operation} -> {ids[result]}" in source
         first = source.index(f"{ids[operands[0]]} -> {operation}")
         second = source.index(f"{ids[operands[1]]} -> {operation}")

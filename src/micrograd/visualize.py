@@ -290,7 +290,8 @@ def draw_dot(
         graph.node(uid, label="{ " + " | ".join(cells) + " }", shape="record")
         if node._prev:
             operation = f"{uid}_op"
-            graph.node(operation, label=_record_text(node._op), fontsize="11", margin="0.02")
+            # ordering=in: the layout keeps the operands in order (a - b: a above b)
+            graph.node(operation, label=_record_text(node._op), fontsize="11", margin="0.02", ordering="in")
             graph.edge(operation, uid)
             for operand in node._prev:
                 if operand in selection.ids:
