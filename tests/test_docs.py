@@ -25,11 +25,7 @@ FENCE = re.compile(r"^```(\w+)[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 def _blocks(path: Path, language: str) -> list[tuple[int, str]]:
     text = path.read_text(encoding="utf-8")
-    return [
-        (text.count("\n", 0, m.start()) + 2, m.group(2))
-        for m in FENCE.finditer(text)
-        if m.group(1) == language
-    ]
+    return [(text.count("\n", 0, m.start()) + 2, m.group(2)) for m in FENCE.finditer(text) if m.group(1) == language]
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
@@ -60,9 +56,7 @@ def _commands(path: Path) -> list[tuple[int, str]]:
 COMMANDS = [(path, line, command) for path in DOCUMENTS for line, command in _commands(path)]
 
 
-@pytest.mark.parametrize(
-    ("path", "line", "command"), COMMANDS, ids=[f"{p.name}:{n}" for p, n, _ in COMMANDS] or None
-)
+@pytest.mark.parametrize(("path", "line", "command"), COMMANDS, ids=[f"{p.name}:{n}" for p, n, _ in COMMANDS] or None)
 def test_console_examples_run(path: Path, line: int, command: str, tmp_path: Path) -> None:
     argv = shlex.split(command)
     env = dict(os.environ, MPLBACKEND="Agg")
