@@ -168,7 +168,7 @@ class Module:
                 parts.append(f"missing {_some(missing)}")
             if unexpected:
                 parts.append(f"unexpected {_some(unexpected)}")
-            raise KeyError(f"load_state_dict: {'; '.join(parts)} (this model is {self!r:.80})")
+            raise KeyError(f"load_state_dict: {'; '.join(parts)} (the model is {self.describe()})")
         values = {}
         for name, value in state.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -187,7 +187,7 @@ class Module:
         document = {
             "format": FILE_FORMAT,
             "version": FILE_VERSION,
-            "model": repr(self),
+            "model": self.describe(),  # for people reading the file and for error messages
             "parameters": self.state_dict(),
         }
         target = Path(path)
@@ -236,10 +236,11 @@ class Module:
         try:
             self.load_state_dict(parameters)
         except (KeyError, TypeError, ValueError) as error:
-            message = error.args[0] if error.args else str(error)
+            message = str(error.args[0] if error.args else error).removeprefix("load_state_dict: ")
             saved = document.get("model")
-            origin = f" (the file holds {saved:.80})" if isinstance(saved, str) else ""
-            raise ModelFileError(f"{where}: does not fit this model: {message}{origin}") from None
+            if isinstance(saved, str):
+                message += f"; the file holds {saved[:80]}"
+            raise ModelFileError(f"{where}: does not fit this model: {message}") from None
 
     # -- display -----------------------------------------------------------------------
 
