@@ -297,7 +297,9 @@ def test_bad_files_give_a_clear_error_and_leave_the_model_unchanged(
 def test_a_file_of_another_architecture_or_no_file(tmp_path: Path) -> None:
     path = _good_file(tmp_path)
     other = MLP(2, [5, 3])
-    with pytest.raises(ModelFileError, match=r"does not fit this model: missing .*the file holds MLP\(2 -> 4 -> 3, relu\)"):
+    with pytest.raises(
+        ModelFileError, match=r"does not fit this model: missing .*the file holds MLP\(2 -> 4 -> 3, relu\)"
+    ):
         other.load(path)
     with pytest.raises(ModelFileError, match="no such file"):
         other.load(tmp_path / "absent.json")
