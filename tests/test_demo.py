@@ -124,6 +124,8 @@ def test_cli_demo_options_change_the_result(tmp_path: Path, capsys: pytest.Captu
         (["--hidden", "16,x"], "--hidden 16,x: expected sizes separated by commas"),
         (["--dataset", "yin-yang", "--loss", "bce"], "the bce loss is for two classes; yin_yang has 3"),
         (["--activation", "gelu"], "unknown activation 'gelu'"),
+        (["--dataset", "yin_yang", "--noise", "0.1"], "the yin_yang dataset has no noise setting"),
+        (["--dataset", "spirals", "--classes", "9", "--samples", "5"], "spirals: n must be an integer >= 9, got 5"),
     ],
 )
 def test_cli_user_errors_are_one_line(
@@ -131,7 +133,7 @@ def test_cli_user_errors_are_one_line(
 ) -> None:
     status, stdout, stderr = _run_cli(["demo", *argv, "--out", str(tmp_path / "out")], capsys)
     assert status == 1
-    assert stderr.startswith("micrograd: error: ") and stderr.count("\n") == 1
+    assert stderr.startswith("micrograd: error: ") and stderr.count("\n") == 1  # before any progress bar
     assert message in stderr
     assert "Traceback" not in stderr + stdout
 

@@ -106,6 +106,8 @@ class DemoConfig:
             raise DemoError(f"batch size must be at least 1, got {self.batch_size}")
         if self.noise is not None and not 0 <= self.noise < math.inf:
             raise DemoError(f"noise must be a number >= 0, got {self.noise}")
+        if self.noise is not None and self.dataset == "yin_yang":
+            raise DemoError("the yin_yang dataset has no noise setting")
         if self.lr is not None and not 0 < self.lr < math.inf:
             raise DemoError(f"learning rate must be a positive number, got {self.lr}")
         if not 0 <= self.alpha < math.inf:
@@ -123,12 +125,12 @@ class DemoConfig:
 
     def describe(self) -> str:
         """A one-line summary, for titles and logs."""
-        sizes = ", ".join(map(str, self.hidden))
+        sizes = ", ".join(map(str, [*self.hidden, self.outputs]))
         lr = float(self.lr or 0.0)
         rate = f"lr {lr:g}" if self.schedule == "constant" else f"lr {lr:g} to {0.1 * lr:g} ({self.schedule})"
         batch = f"batches of {self.batch_size}" if self.batch_size else "full batch"
         return (
-            f"MLP(2, [{sizes}, {self.outputs}]) {self.activation} on {self.dataset}: {self.loss} loss, "
+            f"MLP(2, [{sizes}]) {self.activation} on {self.dataset}: {self.loss} loss, "
             f"{self.optimizer} {rate}, {self.steps} steps, {batch}, seed {self.seed}"
         )
 
@@ -158,8 +160,6 @@ def make_dataset(config: DemoConfig) -> tuple[list[list[float]], list[int]]:
     if config.samples is not None:
         options["n"] = config.samples
     if config.noise is not None:
-        if config.dataset == "yin_yang":
-            raise DemoError("the yin_yang dataset has no noise setting")
         options["spread" if config.dataset == "blobs" else "noise"] = config.noise
     if config.dataset in ("spirals", "blobs"):
         options["classes"] = config.classes
@@ -383,6 +383,7 @@ def run(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = print
     problems the user can fix raise :class:`DemoError`.
     """
     config = config.resolved()
+    make_dataset(config)  # a bad dataset option is reported before anything starts
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise DemoError(f"--out {folder}: exists and is not a folder")
