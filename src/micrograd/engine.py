@@ -603,13 +603,19 @@ def linear(inputs: Sequence[Scalar], weights: Sequence[Scalar], bias: Scalar = 0
     n = len(inputs)
     if len(weights) != n:
         raise ValueError(f"linear: {n} inputs but {len(weights)} weights")
-    operands = []
-    for x in (*inputs, *weights, bias):
-        v = x if isinstance(x, Value) else _as_value(x)
-        if v is None:
-            raise TypeError(f"linear: operand must be a real number or Value, got {type(x).__name__}")
-        operands.append(v)
-    return _applyn(LINEAR, tuple(operands))
+    operands: tuple[Any, ...] = (*inputs, *weights, bias)
+    if set(map(type, operands)) != _JUST_VALUES:  # the usual case (all Values) checked in one pass in C
+        lifted = []
+        for x in operands:
+            v = _as_value(x)
+            if v is None:
+                raise TypeError(f"linear: operand must be a real number or Value, got {type(x).__name__}")
+            lifted.append(v)
+        operands = tuple(lifted)
+    return _applyn(LINEAR, operands)
+
+
+_JUST_VALUES = {Value}
 
 
 # -- reverse mode ----------------------------------------------------------------------
