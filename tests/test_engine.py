@@ -9,9 +9,12 @@ from micrograd itself.
 from __future__ import annotations
 
 import gc
+import importlib
 import math
+import re
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -576,6 +579,13 @@ def collected_after(build: Callable[[], None]) -> int:
         return gc.collect()
     finally:
         gc.enable()
+
+
+def test_the_engine_does_not_manage_the_garbage_collector() -> None:
+    # graphs are freed by reference counting alone; the engine must not switch the collector
+    for name in ("micrograd.engine", "micrograd.gradcheck"):  # micrograd.gradcheck is also a function
+        source = Path(importlib.import_module(name).__file__ or "").read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import gc|from gc import)|\bgc\.", source, re.MULTILINE), name
 
 
 def test_building_and_dropping_graphs_leaves_no_cycles() -> None:
