@@ -191,12 +191,6 @@ def test_gradcheck_order_two_catches_a_wrong_second_derivative() -> None:
         gradcheck(lambda x: sin_with_wrong_cos(x), [0.5], order=2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,  # the GradcheckError comes, but its message does not match
-    reason="gradcheck bug: an order-2 failure does not look for the culprit in the derivative's graph, "
-    "so unlike an order-1 failure its message does not name the operation",
-)
 def test_gradcheck_order_two_names_the_operation_with_a_wrong_second_derivative() -> None:
     wrong_cos = Operation("wrong_cos", math.cos, lambda g, x, out: g * x)  # should be -sin(x)
     sin_with_wrong_cos = Operation("sin2", math.sin, lambda g, x, out: g * wrong_cos(x))

@@ -204,9 +204,11 @@ class Value:
 
         When a node is yielded its own gradient is final and has just been passed
         on to its operands (``node._prev``), so a learner can watch the gradients
-        fill in.  Exhausting the generator gives the same result as ``backward()``.
+        fill in.  Exhausting the iterator gives the same result as ``backward()``.
         """
-        seed = _real(gradient, "backward_steps")
+        return self._steps(_real(gradient, "backward_steps"))
+
+    def _steps(self, seed: float) -> Iterator[Value]:
         if self._rule is None:
             self.grad += seed
             return
@@ -217,8 +219,6 @@ class Value:
         for node in order:
             _backpropagate((node,))
             yield node
-
-    # -- operators --------------------------------------------------------------------
 
     # The arithmetic operators and methods are made from the rule table at the end
     # of this module (see _binary_method and _unary_method).
@@ -356,7 +356,7 @@ def _binary_method(rule: Operation, reflected: bool = False) -> Callable[[Value,
             operand = other
             other = _leaf(float(other)) if type(other) is float or type(other) is int else _as_value(other)
             if other is None:
-                raise _unsupported(rule, self, operand)
+                return _unsupported(rule, self, operand)
         out = _new(Value)
         out.data = forward(self.data, other.data)
         out.grad = 0.0
@@ -373,18 +373,21 @@ def _binary_method(rule: Operation, reflected: bool = False) -> Callable[[Value,
         operand = other
         other = _leaf(float(other)) if type(other) is float or type(other) is int else _as_value(other)
         if other is None:
-            raise _unsupported(rule, operand, self)
+            return _unsupported(rule, operand, self)
         return _record(forward(other.data, self.data), other, self, rule)
 
     return reflected_method if reflected else method
 
 
-def _unsupported(rule: Operation, left: object, right: object) -> TypeError:
-    # Raised rather than returning NotImplemented: for a str or list, Python would
-    # fall back to sequence repetition or concatenation and blame the Value instead.
-    return TypeError(
-        f"unsupported operand type(s) for {rule.name}: '{type(left).__name__}' and '{type(right).__name__}'"
-    )
+def _unsupported(rule: Operation, left: object, right: object) -> Any:
+    """NotImplemented, so another type can handle the operation, except for sequences:
+    for those Python would fall back to repetition or concatenation and blame the Value."""
+    other = right if isinstance(left, Value) else left
+    if isinstance(other, (str, bytes, bytearray, list, tuple)):
+        raise TypeError(
+            f"unsupported operand type(s) for {rule.name}: '{type(left).__name__}' and '{type(right).__name__}'"
+        )
+    return NotImplemented
 
 
 def _unary_method(rule: Operation) -> Callable[[Value], Value]:
@@ -693,7 +696,10 @@ def _backpropagate(order: Iterable[Value]) -> None:
             a.grad += rule.vjp(g, a.data, node.data, node._b)
         else:
             operands = node._a
-            for a, ga in zip(operands, rule.vjp(g, list(map(_data, operands)), node.data), strict=False):
+            grads = rule.vjp(g, list(map(_data, operands)), node.data)
+            if len(grads) != len(operands):
+                raise _wrong_count(rule, grads, operands)
+            for a, ga in zip(operands, grads, strict=True):
                 a.grad += ga
 
 
@@ -711,7 +717,15 @@ def _node_vjp(node: Value, g: Any, value: Callable[[Value], Any]) -> Sequence[An
         return (rule.vjp(g, value(node._a), value(node)),)
     if kind == _PARAM:
         return (rule.vjp(g, value(node._a), value(node), node._b),)
-    return rule.vjp(g, [value(a) for a in node._a], value(node))  # type: ignore[no-any-return]
+    operands = node._a
+    grads = rule.vjp(g, [value(a) for a in operands], value(node))
+    if len(grads) != len(operands):
+        raise _wrong_count(rule, grads, operands)
+    return grads  # type: ignore[no-any-return]
+
+
+def _wrong_count(rule: Operation, grads: Sequence[Any], operands: Sequence[Value]) -> ValueError:
+    return ValueError(f"{rule.name}: the vjp returned {len(grads)} gradients for {len(operands)} operands")
 
 
 def local_gradients(node: Value) -> tuple[float, ...]:
@@ -760,7 +774,7 @@ def grad(
     with enable_grad() if create_graph else no_grad():
         for node in order:
             g = adjoint[node]
-            for operand, contribution in zip(node._prev, _node_vjp(node, g, value), strict=False):
+            for operand, contribution in zip(node._prev, _node_vjp(node, g, value), strict=True):
                 previous = adjoint.get(operand)
                 adjoint[operand] = contribution if previous is None else previous + contribution
     results = []

@@ -161,8 +161,11 @@ def gradcheck(
             numeric2 = numerical_grad(partial, point, h)
             for j, (a, n) in enumerate(zip(second, numeric2, strict=True)):
                 if not _close(a, n, 100 * atol, 100 * rtol):
+                    # the first derivative is a graph too: look for the culprit in it
+                    culprit = _wrong_local_derivative(first, h, atol, rtol)
                     raise GradcheckError(
                         f"gradcheck: second derivative d2(output)/d(input {i})d(input {j}): grad of grad "
                         f"gave {a!r}, finite differences of the first derivative expect {n!r}"
+                        + (f"; {culprit}" if culprit else "")
                     )
     return True
