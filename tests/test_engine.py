@@ -601,11 +601,16 @@ def collected_after(build: Callable[[], None]) -> int:
         gc.enable()
 
 
-def test_the_engine_does_not_manage_the_garbage_collector() -> None:
-    # graphs are freed by reference counting alone; the engine must not switch the collector
-    for name in ("micrograd.engine", "micrograd.gradcheck"):  # micrograd.gradcheck is also a function
-        source = Path(importlib.import_module(name).__file__ or "").read_text(encoding="utf-8")
-        assert not re.search(r"^\s*(import gc|from gc import)|\bgc\.", source, re.MULTILINE), name
+def test_the_library_changes_no_interpreter_wide_setting() -> None:
+    # graphs are freed by reference counting alone and backward never recurses: no module
+    # of the package may switch the garbage collector or raise the recursion limit
+    package = Path(importlib.import_module("micrograd").__file__ or "").parent
+    modules = sorted(package.glob("*.py"))
+    assert len(modules) > 10
+    for module in modules:
+        source = module.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import gc|from gc import)|\bgc\.", source, re.MULTILINE), module.name
+        assert "setrecursionlimit" not in source, module.name
 
 
 def test_building_and_dropping_graphs_leaves_no_cycles() -> None:

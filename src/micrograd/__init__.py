@@ -22,8 +22,8 @@ from micrograd.engine import (
     sigmoid,
     tanh,
 )
-from micrograd.explain import explain
-from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
+from micrograd.explainer import explain
+from micrograd.gradient_check import GradcheckError, gradcheck, numerical_grad
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.visualize import draw_dot, draw_steps, to_mermaid, to_text
 

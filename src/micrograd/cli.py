@@ -155,7 +155,7 @@ def _run_graph(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from micrograd._graph import node_names
-    from micrograd.explain import explain
+    from micrograd.explainer import explain
     from micrograd.expression import ExpressionError, parse_expression
     from micrograd.visualize import RendererNotFound, save_picture, to_text
 

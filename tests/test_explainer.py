@@ -129,6 +129,6 @@ def test_numbers_read_like_numbers(number: float, text: str) -> None:
 
 
 def test_docstring_examples() -> None:
-    for name in ("micrograd.explain", "micrograd.expression"):
+    for name in ("micrograd.explainer", "micrograd.expression"):
         result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0 and result.failed == 0, name
