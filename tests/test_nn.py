@@ -304,3 +304,14 @@ def test_a_file_of_another_architecture_or_no_file(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="no such file"):
         other.load(tmp_path / "absent.json")
     assert issubclass(ModelFileError, ValueError)
+
+
+def test_setting_nonlin_after_construction_changes_the_activation_as_in_micrograd() -> None:
+    neuron = Neuron(2)
+    x = [Value(-1.0), Value(-1.0)]
+    neuron.w[0].data, neuron.w[1].data = 1.0, 1.0  # w·x + b = -2
+    assert (neuron.nonlin, repr(neuron), neuron(x).data) == (True, "ReLUNeuron(2)", 0.0)
+    neuron.nonlin = False
+    assert (neuron.activation, repr(neuron), neuron(x).data) == ("linear", "LinearNeuron(2)", -2.0)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        neuron.activation = "swish"

@@ -22,7 +22,7 @@ from operator import attrgetter, mul
 from pathlib import Path
 from typing import Any
 
-from micrograd.engine import Value, is_grad_enabled, linear
+from micrograd.engine import Value, is_grad_enabled, linear, relu, sigmoid, tanh
 
 __all__ = [
     "ACTIVATIONS",
@@ -49,28 +49,13 @@ class ModelFileError(ValueError):
 
 # -- activations: the Value method for training, the float function for no_grad ---------
 
-
-def _relu_float(x: float) -> float:
-    return x if x > 0 else 0.0
-
-
-def _sigmoid_float(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)  # x < 0: never overflows
-    return z / (1.0 + z)
-
-
-def _identity(x: Any) -> Any:
-    return x
-
-
-# name -> (Value method or None for linear, float function, repr prefix)
+# name -> (Value method or None for linear, float function, repr prefix); the float
+# functions are the engine's own forwards, so both paths compute the same numbers.
 ACTIVATIONS: dict[str, tuple[Callable[[Value], Value] | None, Callable[[float], float], str]] = {
-    "relu": (Value.relu, _relu_float, "ReLU"),
-    "tanh": (Value.tanh, math.tanh, "Tanh"),
-    "sigmoid": (Value.sigmoid, _sigmoid_float, "Sigmoid"),
-    "linear": (None, _identity, "Linear"),
+    "relu": (Value.relu, relu.forward, "ReLU"),
+    "tanh": (Value.tanh, tanh.forward, "Tanh"),
+    "sigmoid": (Value.sigmoid, sigmoid.forward, "Sigmoid"),
+    "linear": (None, float, "Linear"),
 }
 
 # -- initialisation ------------------------------------------------------------------------
@@ -299,17 +284,32 @@ class Neuron(Module):
     ) -> None:
         if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
             raise ValueError(f"Neuron: nin must be a positive integer, got {nin!r}")
-        if activation is None:
-            activation = "relu" if nonlin else "linear"
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
+        self.activation = ("relu" if nonlin else "linear") if activation is None else activation
         bound = _init_bound(init, nin, fan_out)
         draw = rng.uniform if rng is not None else random.uniform
         self.w = [Value(draw(-bound, bound)) for _ in range(nin)]
         self.b = Value(0)
-        self.nonlin = activation != "linear"
-        self.activation = activation
-        self._activate, self._activate_float, self._kind = ACTIVATIONS[activation]
+
+    @property
+    def activation(self) -> str:
+        """The activation's name: relu, tanh, sigmoid or linear."""
+        return self._activation
+
+    @activation.setter
+    def activation(self, name: str) -> None:
+        if name not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {name!r}")
+        self._activation = name
+        self._activate, self._activate_float, self._kind = ACTIVATIONS[name]
+
+    @property
+    def nonlin(self) -> bool:
+        """karpathy's flag: True for a relu neuron, False for a linear one (settable, as in micrograd)."""
+        return self._activation != "linear"
+
+    @nonlin.setter
+    def nonlin(self, value: bool) -> None:
+        self.activation = "relu" if value else "linear"
 
     def __call__(self, x: Inputs) -> Value:
         inputs = (x,) if isinstance(x, (Value, float, int)) else x
