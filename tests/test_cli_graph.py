@@ -141,3 +141,18 @@ def test_an_unwritable_path_is_reported_without_a_traceback(tmp_path: Path) -> N
     assert result.returncode == 1
     assert result.stderr.startswith("micrograd: error: cannot write")
     assert "Traceback" not in result.stderr
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    # `micrograd graph ... | head -1`: the pipe closes before the explanation is written
+    process = subprocess.Popen(
+        [sys.executable, "-m", "micrograd", "graph", "(a*b + c)*f", "--set", "a=2", "--set", "b=-3"]
+        + ["--set", "c=10", "--set", "f=-2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors

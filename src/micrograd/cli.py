@@ -7,6 +7,7 @@ status 2 (usage) or 1 (anything else), never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -239,3 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("micrograd: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (as `micrograd graph ... | head` does): stop quietly, and
+        # point stdout at devnull so the interpreter's final flush does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
