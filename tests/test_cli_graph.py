@@ -145,7 +145,7 @@ def test_an_unwritable_path_is_reported_without_a_traceback(tmp_path: Path) -> N
 
 def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
     # `micrograd graph ... | head -1`: the pipe closes before the explanation is written
-    command = "graph (a*b+c)*f --set a=2 --set b=-3 --set c=10 --set f=-2".split()
+    command = ["graph", "(a*b+c)*f", "--set", "a=2", "--set", "b=-3", "--set", "c=10", "--set", "f=-2"]
     process = subprocess.Popen(
         [sys.executable, "-m", "micrograd", *command],
         stdout=subprocess.PIPE,
