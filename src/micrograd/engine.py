@@ -94,7 +94,6 @@ class Value:
                 if not isinstance(child, Value):
                     raise TypeError(f"Value: _children must be Values, got {type(child).__name__}")
             self._a = children
-            self._b = None
             self._rule = Operation(_op or "?", _undefined_forward, _no_gradient, arity=None)
 
     # -- the seed's and micrograd's names -------------------------------------------
@@ -189,15 +188,7 @@ class Value:
         ``zero_grad`` between steps), while gradients of intermediate values are
         recomputed from zero on every call.
         """
-        seed = _real(gradient, "backward")
-        if self._rule is None:
-            self.grad += seed
-            return
-        order = _reverse_topological(self)
-        for node in order:
-            node.grad = 0.0
-        self.grad = seed
-        _backpropagate(order)
+        _backpropagate(self._start_backward(_real(gradient, "backward")))
 
     def backward_steps(self, gradient: float = 1.0) -> Iterator[Value]:
         """Backpropagate one node at a time, yielding each node after its local step.
@@ -209,16 +200,20 @@ class Value:
         return self._steps(_real(gradient, "backward_steps"))
 
     def _steps(self, seed: float) -> Iterator[Value]:
-        if self._rule is None:
-            self.grad += seed
-            return
-        order = _reverse_topological(self)
-        for node in order:
-            node.grad = 0.0
-        self.grad = seed
-        for node in order:
+        for node in self._start_backward(seed):
             _backpropagate((node,))
             yield node
+
+    def _start_backward(self, seed: float) -> list[Value]:
+        """Seed this value's gradient; return the values to backpropagate through, in order."""
+        if self._rule is None:
+            self.grad += seed  # a leaf: its gradient accumulates like any other leaf's
+            return []
+        order = _reverse_topological(self)
+        for node in order:
+            node.grad = 0.0  # intermediate gradients are recomputed, never accumulated
+        self.grad = seed
+        return order
 
     # The arithmetic operators and methods are made from the rule table at the end
     # of this module (see _binary_method and _unary_method).
