@@ -303,6 +303,17 @@ def _as_value(x: object) -> Value | None:
 # -- applying an operation ---------------------------------------------------------------
 
 
+def _values(operands: Iterable[Any], where: str) -> tuple[Value, ...]:
+    """Each operand as a Value (a number becomes a constant leaf), or a TypeError naming ``where``."""
+    values = []
+    for x in operands:
+        v = _as_value(x)
+        if v is None:
+            raise TypeError(f"{where}: operand must be a real number or Value, got {type(x).__name__}")
+        values.append(v)
+    return tuple(values)
+
+
 def _record(data: float, a: Any, b: Any, rule: Operation) -> Value:
     """The result of ``rule`` on operands ``a`` (and ``b``): a graph node, or a leaf under no_grad."""
     out = _new(Value)
@@ -454,13 +465,7 @@ class Operation:
                 raise TypeError(f"{self.name}: expects one sequence of operands")
             operands = tuple(args[0])
             if any(isinstance(x, Value) for x in operands):
-                values = []
-                for x in operands:
-                    v = _as_value(x)
-                    if v is None:
-                        raise TypeError(f"{self.name}: operand must be a real number or Value, got {type(x).__name__}")
-                    values.append(v)
-                return _applyn(self, tuple(values))
+                return _applyn(self, _values(operands, self.name))
             return self.forward([_real(x, self.name) for x in operands])
         expected = 1 if kind == _UNARY else 2
         if len(args) != expected:
@@ -469,11 +474,7 @@ class Operation:
             return self.forward(*(_real(x, self.name) for x in args))
         if kind == _UNARY:
             return _apply1(self, args[0])
-        a, b = (_as_value(x) for x in args)
-        if a is None or b is None:
-            bad = args[0] if a is None else args[1]
-            raise TypeError(f"{self.name}: operand must be a real number or Value, got {type(bad).__name__}")
-        return _apply2(self, a, b)
+        return _apply2(self, *_values(args, self.name))
 
 
 # -- forward functions: checked, so bad input raises instead of returning nonsense -------
@@ -603,13 +604,7 @@ def linear(inputs: Sequence[Scalar], weights: Sequence[Scalar], bias: Scalar = 0
         raise ValueError(f"linear: {n} inputs but {len(weights)} weights")
     operands: tuple[Any, ...] = (*inputs, *weights, bias)
     if set(map(type, operands)) != _JUST_VALUES:  # the usual case (all Values) checked in one pass in C
-        lifted = []
-        for x in operands:
-            v = _as_value(x)
-            if v is None:
-                raise TypeError(f"linear: operand must be a real number or Value, got {type(x).__name__}")
-            lifted.append(v)
-        operands = tuple(lifted)
+        operands = _values(operands, "linear")
     return _applyn(LINEAR, operands)
 
 
