@@ -10,20 +10,11 @@ import pytest
 
 from micrograd import Value, explain
 from micrograd._graph import format_number, node_names
+from seed_example import seed_values
 
 
 def seed() -> Value:
-    a = Value(2.0, label="a")
-    b = Value(-3.0, label="b")
-    c = Value(10.0, label="c")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    f = Value(-2.0, label="f")
-    L = d * f
-    L.label = "L"
-    return L
+    return seed_values()["L"]
 
 
 def test_seed_example_derives_every_gradient_in_backprop_order() -> None:

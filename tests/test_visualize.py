@@ -14,6 +14,7 @@ import pytest
 
 from micrograd import Value, draw_dot, draw_steps, to_mermaid, to_text
 from micrograd.visualize import INSTALL_HINT, RendererNotFound, find_renderer, save_picture
+from seed_example import seed_values
 
 ROOT = Path(__file__).resolve().parent.parent
 SVG = "{http://www.w3.org/2000/svg}"
@@ -35,18 +36,7 @@ def pure_renderer(monkeypatch: pytest.MonkeyPatch) -> str:
     return path
 
 
-def seed() -> dict[str, Value]:
-    a = Value(2.0, label="a")
-    b = Value(-3.0, label="b")
-    c = Value(10.0, label="c")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    f = Value(-2.0, label="f")
-    L = d * f
-    L.label = "L"
-    return {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "L": L}
+seed = seed_values
 
 
 def records(source: str) -> dict[str, tuple[str, str, str]]:
