@@ -44,6 +44,7 @@ QUICK = Sizes(demo_steps=2, wide=5_000, chain=20_000, grid_points=100, repeats=1
 
 GC_SHARE_ROW = "wide graph: share of time in the cyclic GC (%)"
 OUTSIDE_GC_ROW = "wide graph: time outside the cyclic GC (s)"
+TRACKED_ROW = "objects tracked by the cyclic GC per node"
 
 
 def reference_python() -> Path:
@@ -129,6 +130,10 @@ def collect(sizes: Sizes, reference: Path) -> dict[str, dict[str, list[float] | 
                         cell = results.setdefault(row_name, {}).setdefault(engine, [])
                         assert isinstance(cell, list)
                         cell.append(value)
+                if name == "memory" and "tracked_per_node" in outcome:
+                    cell = results.setdefault(TRACKED_ROW, {}).setdefault(engine, [])
+                    assert isinstance(cell, list)
+                    cell.append(float(outcome["tracked_per_node"]))  # type: ignore[arg-type]
                 if name == "forward" and ours and "no_grad_seconds" in outcome:
                     no_grad = results.setdefault("MLP forward, no_grad (s)", {}).setdefault("ours", [])
                     assert isinstance(no_grad, list)
