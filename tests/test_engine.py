@@ -765,6 +765,47 @@ def test_constructor_with_children_and_op() -> None:
         Value(1.0, (2.0,), "+")
 
 
+def test_an_operation_added_micrograd_style_with_a_backward_closure() -> None:
+    # the way karpathy's lecture adds tanh to Value: a node with children and a _backward closure
+    def tanh(self: Value) -> Value:
+        t = math.tanh(self.data)
+        out = Value(t, (self,), "tanh")
+
+        def _backward() -> None:
+            self.grad += (1 - t**2) * out.grad
+
+        out._backward = _backward
+        return out
+
+    x = Value(0.5)
+    y = tanh(x * 2) * 3
+    y.backward()
+    assert x.grad == pytest.approx(6 * (1 - math.tanh(1.0) ** 2), rel=1e-15)
+    y.backward()  # x accumulates; the hand-made node's own grad is recomputed
+    assert x.grad == pytest.approx(12 * (1 - math.tanh(1.0) ** 2), rel=1e-15)
+    assert Value(1.0, (x,))._op == ""  # an empty op stays empty, as in micrograd
+    with pytest.raises(TypeError, match=r"'tanh' was made micrograd style.*define it with micrograd\.Operation"):
+        grad(y, x)
+
+
+def test_the_derivative_of_a_fractional_power_at_zero_is_an_error_naming_pow() -> None:
+    for y in (Value(0.0) ** 0.5, Value(0.0) ** Value(0.5)):
+        with pytest.raises(
+            ZeroDivisionError, match=r"pow: the derivative of x\*\*0.5 with respect to x at x = 0 is infinite"
+        ):
+            y.backward()
+
+
+def test_an_integer_too_large_for_a_float_names_the_operation() -> None:
+    with pytest.raises(OverflowError, match=r"\+: the operand 1000.* is too large for a float"):
+        Value(1.0) + 10**400
+    with pytest.raises(OverflowError, match=r"\*: the operand 1000.* is too large for a float"):
+        10**400 * Value(1.0)
+    with pytest.raises(OverflowError) as error:
+        Value(10**400)
+    assert len(str(error.value)) < 100  # the number is cut short, not printed in full
+
+
 def test_prev_is_ordered_and_keeps_repeats() -> None:
     a, b = Value(2.0), Value(3.0)
     assert (a * a)._prev == (a, a)

@@ -15,6 +15,7 @@ moment the last reference to its output goes away.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import operator
@@ -46,6 +47,7 @@ _UNARY = 1  # _a: operand;            vjp(g, x, out) -> gx
 _BINARY = 2  # _a, _b: operands;      vjp(g, a, b, out) -> (ga, gb)
 _PARAM = 3  # _a: operand, _b: number; vjp(g, x, out, k) -> gx   (x ** k)
 _NARY = 4  # _a: tuple of operands;   vjp(g, xs, out) -> sequence of grads
+_RECORDED = 5  # _a: tuple of operands; micrograd style: no vjp, an optional _backward closure
 
 _grad_enabled = True  # switched by no_grad / enable_grad; read by every operation
 
@@ -64,7 +66,7 @@ class Value:
     # Fields a value does not need stay unset (a leaf has no _a, _b; a one-operand
     # result no _b; an unlabelled value no _label): fewer stores, and fewer
     # references for the garbage collector to visit, which is much of a graph's cost.
-    __slots__ = ("_a", "_b", "_label", "_rule", "data", "grad")
+    __slots__ = ("_a", "_b", "_backward", "_label", "_rule", "data", "grad")
 
     data: float
     grad: float
@@ -72,6 +74,7 @@ class Value:
     _b: Any  # second operand, or the constant exponent of x ** k
     _rule: Any  # the Operation that made this value; None for a leaf
     _label: str
+    _backward: Callable[[], None]  # set only on nodes made micrograd style (see __init__)
 
     def __init__(
         self,
@@ -87,14 +90,16 @@ class Value:
         if not _children:
             self._rule = None
         else:
+            # micrograd's way to add an operation: Value(data, _children, _op), then set
+            # out._backward to a closure that adds to the children's grads; backward()
+            # calls it (without it, no gradient flows back, as in micrograd).  grad() and
+            # explain() need a vjp: for those, define an Operation instead.
             children = tuple(_children)
-            # micrograd's Value(data, _children, _op): the operands are recorded
-            # for display, but no derivative is known, so no gradient flows back.
             for child in children:
                 if not isinstance(child, Value):
                     raise TypeError(f"Value: _children must be Values, got {type(child).__name__}")
             self._a = children
-            self._rule = Operation(_op or "?", _undefined_forward, _no_gradient, arity=None)
+            self._rule = _recorded_operation(_op)
 
     # -- the seed's and micrograd's names -------------------------------------------
 
@@ -127,7 +132,7 @@ class Value:
         kind = rule._kind
         if kind == _BINARY:
             return (self._a, self._b)
-        if kind == _NARY:
+        if kind >= _NARY:
             return self._a
         return (self._a,)
 
@@ -274,7 +279,7 @@ def _number(x: object) -> float | None:
         try:
             return float(x)
         except OverflowError:
-            raise OverflowError(f"{x!r} is too large for a float") from None
+            raise OverflowError(f"{x!r:.60} is too large for a float") from None
     return None
 
 
@@ -360,7 +365,7 @@ def _binary_method(rule: Operation, reflected: bool = False) -> Callable[[Value,
     def method(self: Value, other: Any) -> Value:
         if other.__class__ is not Value and not isinstance(other, Value):
             operand = other
-            other = _leaf(float(other)) if type(other) is float or type(other) is int else _as_value(other)
+            other = _constant(other, rule)
             if other is None:
                 return _unsupported(rule, self, operand)
         out = _new(Value)
@@ -377,12 +382,20 @@ def _binary_method(rule: Operation, reflected: bool = False) -> Callable[[Value,
     def reflected_method(self: Value, other: Any) -> Value:
         # number + self (Python calls this only when the left operand is not a Value)
         operand = other
-        other = _leaf(float(other)) if type(other) is float or type(other) is int else _as_value(other)
+        other = _constant(other, rule)
         if other is None:
             return _unsupported(rule, operand, self)
         return _record(forward(other.data, self.data), other, self, rule)
 
     return reflected_method if reflected else method
+
+
+def _constant(x: object, rule: Operation) -> Value | None:
+    """A number as a constant leaf (None for anything else), for ``rule``'s error messages."""
+    try:
+        return _leaf(float(x)) if type(x) is float or type(x) is int else _as_value(x)  # type: ignore[arg-type]
+    except OverflowError:
+        raise OverflowError(f"{rule.name}: the operand {x!r:.60} is too large for a float") from None
 
 
 def _unsupported(rule: Operation, left: object, right: object) -> Any:
@@ -530,15 +543,30 @@ def _pow_vjp(g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
         gb = 0.0  # 0**b is constant (zero) for b > 0
     else:
         raise ValueError(f"pow: the derivative with respect to the exponent needs a positive base, got {base!r}")
-    return g * b * a ** (b - 1), gb
+    return _base_derivative(g, a, b), gb
+
+
+def _base_derivative(g: Any, base: Any, exponent: Any) -> Any:
+    """g * d(base**exponent)/d(base) = g * exponent * base**(exponent - 1)."""
+    k = _data_of(exponent, "**")
+    if k == 0 and not isinstance(exponent, Value):
+        return 0.0  # base**0 is constant (a Value exponent still varies, so its derivatives don't vanish)
+    if k < 1 and _data_of(base, "**") == 0:
+        kind = "infinite" if k > 0 else "undefined"
+        raise ZeroDivisionError(f"pow: the derivative of x**{k!r} with respect to x at x = 0 is {kind}")
+    return g * exponent * base ** (exponent - 1)
 
 
 def _undefined_forward(*args: Any) -> float:
     raise TypeError("this operation was recorded with Value(data, _children, _op) and cannot be recomputed")
 
 
-def _no_gradient(g: Any, xs: Sequence[Any], out: Any) -> list[float]:
-    return [0.0] * len(xs)
+@functools.cache
+def _recorded_operation(symbol: str) -> Operation:
+    """The operation of nodes made micrograd style: a name for display, and no rule."""
+    rule = Operation(symbol, _undefined_forward, _undefined_forward, arity=None)
+    rule._kind = _RECORDED
+    return rule
 
 
 def _linear_forward(xs: Sequence[float]) -> float:
@@ -558,7 +586,7 @@ SUB = Operation("-", operator.sub, lambda g, a, b, out: (g, -g), arity=2)
 MUL = Operation("*", operator.mul, lambda g, a, b, out: (g * b, g * a), arity=2)
 DIV = Operation("/", _divide, lambda g, a, b, out: (g / b, -g * out / b), arity=2)
 POW = Operation("**", _power, _pow_vjp, arity=2)
-POW_CONST = Operation("**", _power, lambda g, x, out, k: g * k * x ** (k - 1) if k else 0.0)  # x**0 is constant
+POW_CONST = Operation("**", _power, lambda g, x, out, k: _base_derivative(g, x, k))
 NEG = Operation("neg", operator.neg, lambda g, x, out: -g)
 ABS = Operation("abs", abs, lambda g, x, out: g if x > 0 else (-g if x < 0 else 0.0))
 EXP = Operation("exp", _exp, lambda g, x, out: g * out)
@@ -648,7 +676,7 @@ def _reverse_topological(root: Value) -> list[Value]:
                 push(a)
             if b._rule is not None:
                 push(b)
-        elif kind == _NARY:
+        elif kind >= _NARY:
             push(node)
             push(None)
             for a in node._a:
@@ -684,13 +712,17 @@ def _backpropagate(order: Iterable[Value]) -> None:
         elif kind == _PARAM:
             a = node._a
             a.grad += rule.vjp(g, a.data, node.data, node._b)
-        else:
+        elif kind == _NARY:
             operands = node._a
             grads = rule.vjp(g, list(map(_data, operands)), node.data)
             if len(grads) != len(operands):
                 raise _wrong_count(rule, grads, operands)
-            for a, ga in zip(operands, grads, strict=True):
+            for a, ga in zip(operands, grads):  # noqa: B905 - lengths checked above
                 a.grad += ga
+        else:
+            backward = getattr(node, "_backward", None)  # micrograd style, see Value.__init__
+            if backward is not None:
+                backward()
 
 
 def _node_vjp(node: Value, g: Any, value: Callable[[Value], Any]) -> Sequence[Any]:
@@ -707,11 +739,29 @@ def _node_vjp(node: Value, g: Any, value: Callable[[Value], Any]) -> Sequence[An
         return (rule.vjp(g, value(node._a), value(node)),)
     if kind == _PARAM:
         return (rule.vjp(g, value(node._a), value(node), node._b),)
+    if kind == _RECORDED:
+        raise TypeError(
+            f"the operation {rule.name!r} was made micrograd style, with Value(data, _children, _op) and "
+            "_backward: grad() and explain() need its local derivative; define it with micrograd.Operation"
+        )
     operands = node._a
     grads = rule.vjp(g, [value(a) for a in operands], value(node))
     if len(grads) != len(operands):
         raise _wrong_count(rule, grads, operands)
     return grads  # type: ignore[no-any-return]
+
+
+def _recompute(node: Value, point: Sequence[float]) -> float:
+    """``node``'s operation applied to other operand values (``point``, aligned with ``node._prev``)."""
+    rule = node._rule
+    kind = rule._kind
+    if kind == _BINARY:
+        return float(rule.forward(point[0], point[1]))
+    if kind == _UNARY:
+        return float(rule.forward(point[0]))
+    if kind == _PARAM:
+        return float(rule.forward(point[0], node._b))
+    return float(rule.forward(list(point)))
 
 
 def _wrong_count(rule: Operation, grads: Sequence[Any], operands: Sequence[Value]) -> ValueError:

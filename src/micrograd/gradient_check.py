@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from micrograd.engine import _BINARY, _NARY, _PARAM, Value, enable_grad, grad, local_gradients, no_grad
+from micrograd.engine import Value, _number, _recompute, enable_grad, grad, local_gradients, no_grad
 
 __all__ = ["GradcheckError", "gradcheck", "numerical_grad"]
 
@@ -23,12 +23,10 @@ class GradcheckError(RuntimeError):
 def _as_floats(inputs: Sequence[Any], where: str) -> list[float]:
     values = []
     for x in inputs:
-        if isinstance(x, Value):
-            values.append(x.data)
-        elif isinstance(x, (int, float)) and not isinstance(x, bool):
-            values.append(float(x))
-        else:
+        number = x.data if isinstance(x, Value) else _number(x)  # the engine's idea of a number
+        if number is None:
             raise TypeError(f"{where}: inputs must be numbers or Values, got {type(x).__name__}")
+        values.append(number)
     return values
 
 
@@ -86,7 +84,7 @@ def _wrong_local_derivative(root: Value, h: float, atol: float, rtol: float) -> 
             above = [*point[:i], x + h, *point[i + 1 :]]
             below = [*point[:i], x - h, *point[i + 1 :]]
             try:
-                numeric = (_forward(node, above) - _forward(node, below)) / (2 * h)
+                numeric = (_recompute(node, above) - _recompute(node, below)) / (2 * h)
             except (ArithmeticError, ValueError, TypeError):
                 continue  # the forward is not defined around this point
             if not _close(analytic[i], numeric, atol, rtol):
@@ -97,18 +95,6 @@ def _wrong_local_derivative(root: Value, h: float, atol: float, rtol: float) -> 
                     f"of its forward give {numeric:.6g}"
                 )
     return None
-
-
-def _forward(node: Value, point: list[float]) -> float:
-    rule = node._rule
-    kind = rule._kind
-    if kind == _NARY:
-        return float(rule.forward(point))
-    if kind == _PARAM:
-        return float(rule.forward(point[0], node._b))
-    if kind == _BINARY:
-        return float(rule.forward(point[0], point[1]))
-    return float(rule.forward(point[0]))
 
 
 def gradcheck(
