@@ -315,3 +315,33 @@ def test_setting_nonlin_after_construction_changes_the_activation_as_in_microgra
     assert (neuron.activation, repr(neuron), neuron(x).data) == ("linear", "LinearNeuron(2)", -2.0)
     with pytest.raises(ValueError, match="activation must be one of"):
         neuron.activation = "swish"
+
+
+def test_a_subclass_parameter_is_trained_and_zeroed_like_the_others() -> None:
+    class ScaledMLP(MLP):
+        def __init__(self) -> None:
+            super().__init__(2, [3, 1])
+            self.scale = Value(2.0)
+
+        def __call__(self, x: list[float]) -> Value:
+            return super().__call__(x) * self.scale  # type: ignore[operator]
+
+    model = ScaledMLP()
+    assert model.scale in model.parameters() and model.num_parameters() == 14
+    assert [name for name, _ in model.named_parameters()][-1] == "scale"
+    model([1.0, 2.0]).backward()
+    assert model.scale.grad != 0.0
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_a_model_file_with_a_number_too_large_for_a_float_is_refused(tmp_path: Path) -> None:
+    model = MLP(2, [2, 1])
+    path = tmp_path / "model.json"
+    model.save(path)
+    before = model.state_dict()
+    text = path.read_text(encoding="utf-8").replace(repr(model.layers[0].neurons[0].w[0].data), "1" + "0" * 400, 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ModelFileError, match=r"layers\.0\.neurons\.0\.w\.0 must be finite"):
+        model.load(path)
+    assert model.state_dict() == before

@@ -22,7 +22,7 @@ from operator import attrgetter, mul
 from pathlib import Path
 from typing import Any
 
-from micrograd.engine import Value, is_grad_enabled, linear, relu, sigmoid, tanh
+from micrograd.engine import Value, _number, is_grad_enabled, linear, relu, sigmoid, tanh
 
 __all__ = [
     "ACTIVATIONS",
@@ -161,9 +161,13 @@ class Module:
                 raise TypeError(
                     f"load_state_dict: {name} must be a single number, got {type(value).__name__}{size}: {value!r:.40}"
                 )
-            if not math.isfinite(value):
-                raise ValueError(f"load_state_dict: {name} must be finite, got {value!r}")
-            values[name] = float(value)
+            try:
+                number = float(value)
+            except OverflowError:
+                number = math.inf  # an integer too large for a float
+            if not math.isfinite(number):
+                raise ValueError(f"load_state_dict: {name} must be finite, got {value!r:.40}")
+            values[name] = number
         for name, value in values.items():
             named[name].data = value
 
@@ -317,9 +321,6 @@ class Neuron(Module):
         activate = self._activate
         return out if activate is None else activate(out)
 
-    def parameters(self) -> list[Value]:
-        return [*self.w, self.b]
-
     def __repr__(self) -> str:
         return f"{self._kind}Neuron({len(self.w)})"
 
@@ -361,9 +362,6 @@ class Layer(Module):
                 raise ValueError(f"linear: {nin} inputs but {len(n.w)} weights")
             out.append(n._activate_float(sum(map(mul, map(_data, n.w), inputs)) + n.b.data))
         return out
-
-    def parameters(self) -> list[Value]:
-        return [p for n in self.neurons for p in (*n.w, n.b)]
 
     def __repr__(self) -> str:
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
@@ -413,9 +411,6 @@ class MLP(Module):
             out = layer(out)
         return out  # type: ignore[no-any-return]
 
-    def parameters(self) -> list[Value]:
-        return [p for layer in self.layers for n in layer.neurons for p in (*n.w, n.b)]
-
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
 
@@ -427,6 +422,7 @@ class MLP(Module):
 def _as_float(x: Input) -> float:
     if isinstance(x, Value):
         return x.data
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
+    number = _number(x)  # the engine's idea of a number, so no_grad accepts what recording does
+    if number is None:
         raise TypeError(f"expected a number or a Value as input, got {type(x).__name__}")
-    return float(x)
+    return number
