@@ -867,6 +867,24 @@ def test_data_is_a_float_and_numbers_mix_on_either_side() -> None:
     assert [(x**2).data, (2**x).data, (x**x).data, (-x).data] == [9.0, 8.0, 27.0, -3.0]
 
 
+def test_the_example_in_karpathys_readme_gives_his_printed_numbers() -> None:
+    a = Value(-4.0)
+    b = Value(2.0)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    assert f"{g.data:.4f}" == "24.7041"  # the outcome of this forward pass
+    g.backward()
+    assert (f"{a.grad:.4f}", f"{b.grad:.4f}") == ("138.8338", "645.5773")  # dg/da, dg/db
+
+
 def test_mixed_expression_matches_torch_like_karpathys_sanity_check() -> None:
     torch = pytest.importorskip("torch")
 

@@ -15,8 +15,6 @@ import pytest
 from micrograd import Value, no_grad
 from micrograd.nn import MLP, Layer, ModelFileError, Module, Neuron
 
-KARPATHY = Path("/tmp/probe/lib/python3.11/site-packages/micrograd")
-
 
 def _expected_uniform_weights(seed: int, sizes: list[int]) -> list[float]:
     """The weights karpathy's MLP draws, in his order: layer by layer, neuron by neuron."""
@@ -32,11 +30,10 @@ def test_random_seed_reproduces_karpathys_initialisation() -> None:
     assert all(n.b.data == 0.0 for layer in model.layers for n in layer.neurons)
 
 
-@pytest.mark.skipif(not (KARPATHY / "nn.py").exists(), reason="karpathy's micrograd 0.1.0 is not installed here")
-def test_same_model_and_outputs_as_karpathys_micrograd() -> None:
+def test_same_model_and_outputs_as_karpathys_micrograd(karpathy_micrograd: Path) -> None:
     # load his package under another name, next to ours
     spec = importlib.util.spec_from_file_location(
-        "karpathy_micrograd", KARPATHY / "__init__.py", submodule_search_locations=[str(KARPATHY)]
+        "karpathy_micrograd", karpathy_micrograd / "__init__.py", submodule_search_locations=[str(karpathy_micrograd)]
     )
     assert spec is not None and spec.loader is not None
     package = importlib.util.module_from_spec(spec)
