@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import doctest
+import importlib
 import os
 import re
 import shlex
@@ -74,3 +75,13 @@ def test_console_examples_run(path: Path, line: int, command: str, tmp_path: Pat
 def test_every_python_block_is_collected() -> None:
     # A guard on the fence pattern itself: the README has examples and they are found.
     assert _blocks(ROOT / "README.md", "python"), "no ```python block found in README.md"
+
+
+MODULES = sorted(path.stem for path in (ROOT / "src" / "micrograd").glob("*.py") if not path.stem.startswith("__"))
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name: str) -> None:
+    module = importlib.import_module(f"micrograd.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0, f"micrograd.{name}: a docstring example printed something else"
