@@ -120,3 +120,8 @@ def test_minibatches_cover_the_data_once_per_pass() -> None:
     assert in_order == y
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         next(minibatches(X, y, 0))
+
+
+def test_num_classes_of_no_labels_is_an_error_naming_it() -> None:
+    with pytest.raises(ValueError, match="num_classes: no labels"):
+        num_classes([])

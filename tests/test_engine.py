@@ -1205,3 +1205,17 @@ def test_operation_misuse() -> None:
         nary([Value(1.0), "x"])
     with pytest.raises(TypeError, match="total: expected a real number, got str"):
         nary([1.0, "x"])
+
+
+def test_no_grad_decorates_a_function_with_or_without_parentheses() -> None:
+    @no_grad
+    def bare() -> bool:
+        return is_grad_enabled()
+
+    @no_grad()
+    def called() -> bool:
+        return is_grad_enabled()
+
+    assert (bare(), called(), is_grad_enabled()) == (False, False, True)
+    with pytest.raises(TypeError, match="no_grad: expected a function to decorate, got int"):
+        no_grad(3)  # type: ignore[arg-type]

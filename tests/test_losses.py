@@ -200,3 +200,8 @@ def test_against_torch(reduction: str) -> None:
     t = torch.tensor([[20 * x for x in row] for row in LOGITS], dtype=torch.float64, requires_grad=True)
     theirs = functional.cross_entropy(t, torch.tensor(CLASSES), reduction=reduction)
     check(cross_entropy(rows, CLASSES, reduction), [v for row in rows for v in row], theirs, t)
+
+
+def test_logsumexp_of_nothing_is_an_error_naming_it() -> None:
+    with pytest.raises(ValueError, match="logsumexp: needs at least one operand"):
+        logsumexp([])

@@ -253,3 +253,8 @@ def test_clipping_matches_torch() -> None:
     clip_grad_value_(params, 1.0)
     torch.nn.utils.clip_grad_value_(tensors, 1.0)
     assert [p.grad for p in params] == [t.grad.item() for t in tensors]
+
+
+def test_adam_needs_a_positive_eps() -> None:
+    with pytest.raises(ValueError, match="eps must be positive"):
+        Adam([Value(1.0)], eps=0.0)

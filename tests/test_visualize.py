@@ -318,3 +318,9 @@ def test_save_picture_picks_the_format_from_the_extension(pure_renderer: str, tm
     assert save_picture(L, tmp_path / "g.txt").read_text() == to_text(L)
     with pytest.raises(ValueError, match="extension"):
         save_picture(L, tmp_path / "g")
+
+
+def test_a_renderer_that_does_not_exist_is_a_renderer_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MICROGRAD_DOT", "/nonexistent/dot")
+    with pytest.raises(RendererNotFound, match="cannot run the renderer /nonexistent/dot"):
+        draw_dot(seed()["L"]).pipe(format="svg")

@@ -190,6 +190,8 @@ DATASETS: dict[str, Callable[..., tuple[Points, Labels]]] = {
 
 def num_classes(y: Sequence[int]) -> int:
     """The number of classes of labels ``0 .. k-1``: ``max(y) + 1``."""
+    if not y:
+        raise ValueError("num_classes: no labels")
     return max(y) + 1
 
 

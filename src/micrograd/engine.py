@@ -864,9 +864,17 @@ class no_grad(ContextDecorator):
     """
 
     _enabled = False
+    _saved: list[bool]  # a stack, so one instance can be re-entered (recursive decorated calls)
 
-    def __init__(self) -> None:
-        self._saved: list[bool] = []  # a stack, so one instance can be re-entered (recursive decorated calls)
+    def __new__(cls, function: Callable[..., Any] | None = None) -> Any:
+        instance = super().__new__(cls)
+        instance._saved = []
+        if function is None:
+            return instance
+        # `@no_grad` without parentheses, as PyTorch allows: decorate the function directly
+        if not callable(function):
+            raise TypeError(f"{cls.__name__}: expected a function to decorate, got {type(function).__name__}")
+        return instance(function)
 
     def __enter__(self) -> None:
         global _grad_enabled

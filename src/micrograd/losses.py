@@ -44,6 +44,8 @@ def _softplus_forward(x: float) -> float:
 
 def _logsumexp_forward(xs: Sequence[float]) -> float:
     # log(sum(e^x)) = m + log(sum(e^(x - m))) with m = max(x): every exponent is <= 0
+    if not xs:
+        raise ValueError("logsumexp: needs at least one operand")
     m = max(xs)
     return m + math.log(math.fsum(math.exp(x - m) for x in xs))
 

@@ -130,6 +130,8 @@ class Adam(Optimizer):
         beta1, beta2 = betas
         self.betas = (_check("betas[0]", beta1, 0.0, 1.0), _check("betas[1]", beta2, 0.0, 1.0))
         self.eps = _check("eps", eps)
+        if self.eps == 0:
+            raise ValueError("eps must be positive (it keeps the step finite where a gradient is 0), got 0")
         self.weight_decay = _check("weight_decay", weight_decay)
         self._steps = 0
         self._m = [0.0] * len(self.params)

@@ -246,7 +246,10 @@ def _run_renderer(source: bytes, engine: str, output_format: str, neato_no_op: b
     command = [_require_renderer(), f"-K{engine}", f"-T{output_format}"]
     if neato_no_op:
         command.append(f"-n{int(neato_no_op)}")
-    result = subprocess.run(command, input=source, capture_output=True, check=False)
+    try:
+        result = subprocess.run(command, input=source, capture_output=True, check=False)
+    except OSError as error:  # e.g. MICROGRAD_DOT names a program that does not exist
+        raise RendererNotFound(f"cannot run the renderer {command[0]}: {error.strerror or error}") from None
     if result.returncode != 0:
         raise _import_graphviz().CalledProcessError(
             result.returncode, command, output=result.stdout, stderr=result.stderr
