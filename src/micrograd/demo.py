@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import random
+import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,7 @@ from typing import Any
 from micrograd import data, losses, optim
 from micrograd.engine import Value, linear, no_grad
 from micrograd.nn import ACTIVATIONS, INITS, MLP
+from micrograd.visualize import RendererNotFound
 
 __all__ = [
     "LOSSES",
@@ -432,9 +434,7 @@ def run(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = print
             echo(f"skipped {path.name}: {error.name or 'a package'} is not installed; {INSTALL_HINT}")
         except OSError as error:
             raise DemoError(f"cannot write {path}: {error.strerror or error}") from None
-        except Exception as error:  # the Graphviz renderer is missing or refused: skip the picture only
-            if key != "neuron":
-                raise
+        except (RendererNotFound, subprocess.CalledProcessError) as error:  # no renderer, or it failed
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             echo(f"skipped {path.name}: {reason}")
     for path in written:
