@@ -111,7 +111,17 @@ def test_a_leaf_has_nothing_to_derive_and_format_is_checked() -> None:
 
 @pytest.mark.parametrize(
     ("number", "text"),
-    [(6.0, "6"), (-4.0, "-4"), (0.0, "0"), (-0.0, "0"), (0.41997434, "0.42"), (1 / 3, "0.3333"), (-2.5, "-2.5")],
+    [
+        (6.0, "6"),
+        (-4.0, "-4"),
+        (0.0, "0"),
+        (-0.0, "0"),
+        (0.41997434, "0.42"),
+        (1 / 3, "0.3333"),
+        (-2.5, "-2.5"),
+        (1e300, "1e+300"),  # not 301 digits
+        (-2.5e20, "-2.5e+20"),
+    ],
 )
 def test_numbers_read_like_numbers(number: float, text: str) -> None:
     assert format_number(number) == text

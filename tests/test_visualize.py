@@ -327,3 +327,11 @@ def test_a_renderer_that_does_not_exist_is_a_renderer_error(monkeypatch: pytest.
     monkeypatch.setenv("MICROGRAD_DOT", "/nonexistent/dot")
     with pytest.raises(RendererNotFound, match="cannot run the renderer /nonexistent/dot"):
         draw_dot(seed()["L"]).pipe(format="svg")
+
+
+def test_huge_numbers_stay_short_in_pictures_and_text() -> None:
+    x = Value(1.0, label="x")
+    y = x * 1e300
+    y.backward()
+    assert to_text(y).splitlines()[0].endswith("data 1.0000e+300  grad 1.0000")
+    assert "grad 1.0000e+300" in draw_dot(y).source

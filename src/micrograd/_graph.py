@@ -10,7 +10,7 @@ import math
 
 from micrograd.engine import Value
 
-__all__ = ["format_number", "node_names", "topological_order"]
+__all__ = ["format_cell", "format_number", "node_names", "topological_order"]
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -64,9 +64,16 @@ def format_number(x: float) -> str:
     """``x`` for people: ``6`` for an integer, else at most 4 decimals (``0.4199``)."""
     if math.isnan(x) or math.isinf(x):
         return str(x)
-    if x == int(x) and abs(x) < 1e15:
+    if abs(x) >= 1e15:
+        return f"{x:.4g}"  # not all 300 digits of 1e300
+    if x == int(x):
         return str(int(x))
     if abs(x) < 1e-4:
         return f"{x:.4g}"
     text = f"{x:.4f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def format_cell(x: float) -> str:
+    """``x`` as a picture shows data and grad: 4 decimals (``%.4f``), in e-notation when huge."""
+    return f"{x:.4f}" if abs(x) < 1e12 or math.isinf(x) else f"{x:.4e}"

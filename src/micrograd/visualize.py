@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from micrograd._graph import node_names, topological_order
+from micrograd._graph import format_cell, node_names, topological_order
 from micrograd.engine import Value
 
 if TYPE_CHECKING:
@@ -289,7 +289,7 @@ def draw_dot(
     graph = _value_graph_class()(format=format, graph_attr={"rankdir": rankdir})
     for node in selection.nodes:
         uid = selection.ids[node]
-        cells = (_record_text(node.label), f"data {node.data:.4f}", f"grad {node.grad:.4f}")
+        cells = (_record_text(node.label), f"data {format_cell(node.data)}", f"grad {format_cell(node.grad)}")
         graph.node(uid, label="{ " + " | ".join(cells) + " }", shape="record")
         if node._prev:
             operation = f"{uid}_op"
@@ -371,7 +371,7 @@ def to_mermaid(root: Value, rankdir: str = "LR", *, max_nodes: int | None = None
     lines = [f"flowchart {rankdir}"]
     for node in selection.nodes:
         uid = selection.ids[node]
-        text = f"{node.label} | data {node.data:.4f} | grad {node.grad:.4f}"
+        text = f"{node.label} | data {format_cell(node.data)} | grad {format_cell(node.grad)}"
         lines.append(f'    {uid}["{_mermaid_text(text)}"]')
         if node._prev:
             lines.append(f'    {uid}_op(("{_mermaid_text(node._op)}"))')
@@ -405,7 +405,7 @@ def to_text(root: Value, *, max_nodes: int | None = None, depth: int | None = No
             continue
         node = item
         operation = f" [{node._op}]" if node._op else ""
-        line = f"{prefix}{names[node]}{operation}  data {node.data:.4f}  grad {node.grad:.4f}"
+        line = f"{prefix}{names[node]}{operation}  data {format_cell(node.data)}  grad {format_cell(node.grad)}"
         if node in shown and node._prev:
             lines.append(f"{line}  (see above)")
             continue
