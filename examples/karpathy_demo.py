@@ -1,10 +1,10 @@
-"""The training loop of micrograd's demo notebook, run against this package.
+"""micrograd's demo notebook, run against this package.
 
-The model, the max-margin loss with L2 regularisation, the hand-written SGD update
-with its decaying learning rate and the printed lines are the notebook's.  What
-differs is where things come from: the moons from ``micrograd.data`` instead of
-scikit-learn, and plain lists instead of numpy arrays (so the labels are mapped to
--1/+1 with a list comprehension, and a random batch is drawn with ``random.sample``).
+The notebook's cells as they are, with numpy arrays, including its inline data
+loader and its hand-written SGD.  Two things differ: the imports, and the data,
+which comes from ``micrograd.data.moons`` instead of scikit-learn's ``make_moons``
+(scikit-learn is not a dependency).  The plots are left out; ``micrograd demo``
+draws them.  numpy comes with the ``demo`` extra (matplotlib needs it).
 
     python examples/karpathy_demo.py          # 100 steps, as in the notebook
     python examples/karpathy_demo.py 10       # fewer steps
@@ -13,50 +13,57 @@ scikit-learn, and plain lists instead of numpy arrays (so the labels are mapped 
 import random
 import sys
 
+import numpy as np
+
 from micrograd.data import moons
 from micrograd.engine import Value
 from micrograd.nn import MLP
 
 steps = int(sys.argv[1]) if len(sys.argv) > 1 else 100
 
-random.seed(1337)  # the weights come from the global random module, as in micrograd
+np.random.seed(1337)
+random.seed(1337)
 
-X, y = moons(n=100, noise=0.1, seed=1337)
-y = [label * 2 - 1 for label in y]  # labels -1 / +1 for the max-margin loss
+# make up a dataset (the notebook: X, y = make_moons(n_samples=100, noise=0.1))
+X, y = (np.array(a) for a in moons(n=100, noise=0.1, seed=1337))
+y = y * 2 - 1  # make y be -1 or 1
 
-model = MLP(2, [16, 16, 1])  # two hidden layers of 16 relu neurons, one linear output
+# initialize a model
+model = MLP(2, [16, 16, 1])  # 2-layer neural network
 print(model)
 print("number of parameters", len(model.parameters()))
 
 
+# loss function
 def loss(batch_size=None):
-    # the whole dataset, or a random batch of it
+    # inline DataLoader :)
     if batch_size is None:
         Xb, yb = X, y
     else:
-        chosen = random.sample(range(len(X)), batch_size)
-        Xb, yb = [X[i] for i in chosen], [y[i] for i in chosen]
+        ri = np.random.permutation(X.shape[0])[:batch_size]
+        Xb, yb = X[ri], y[ri]
     inputs = [list(map(Value, xrow)) for xrow in Xb]
 
-    # forward pass: one score per point
+    # forward the model to get scores
     scores = list(map(model, inputs))
 
-    # svm "max-margin" loss: zero once a point is on the right side by a margin of 1
-    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(yb, scores, strict=True)]
+    # svm "max-margin" loss
+    losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(yb, scores)]  # noqa: B905 - as in the notebook
     data_loss = sum(losses) * (1.0 / len(losses))
-    # L2 regularisation keeps the weights small
+    # L2 regularization
     alpha = 1e-4
     reg_loss = alpha * sum(p * p for p in model.parameters())
     total_loss = data_loss + reg_loss
 
-    # accuracy: the sign of the score is the predicted class
-    accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(yb, scores, strict=True)]
+    # also get accuracy
+    accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(yb, scores)]  # noqa: B905
     return total_loss, sum(accuracy) / len(accuracy)
 
 
 total_loss, acc = loss()
 print(total_loss, acc)
 
+# optimization
 for k in range(steps):
     # forward
     total_loss, acc = loss()
@@ -65,7 +72,7 @@ for k in range(steps):
     model.zero_grad()
     total_loss.backward()
 
-    # update: plain SGD, the learning rate falling from 1.0 towards 0.1
+    # update (sgd)
     learning_rate = 1.0 - 0.9 * k / 100
     for p in model.parameters():
         p.data -= learning_rate * p.grad
