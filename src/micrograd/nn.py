@@ -346,11 +346,7 @@ class Layer(Module):
         if not is_grad_enabled():
             out = [Value(y) for y in self._forward_floats([_as_float(v) for v in inputs])]
         else:
-            out = []
-            for n in self.neurons:
-                z = linear(inputs, n.w, n.b)
-                activate = n._activate
-                out.append(z if activate is None else activate(z))
+            out = [n(inputs) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
     def _forward_floats(self, inputs: Sequence[float]) -> list[float]:
