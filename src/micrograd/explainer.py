@@ -10,7 +10,9 @@ neither read nor changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from micrograd._graph import format_number, node_names
 from micrograd.engine import Value, _reverse_topological, local_gradients
@@ -104,36 +106,37 @@ def _latex_name(name: str) -> str:
     return _latex_text(name) if len(name) == 1 else rf"\mathit{{{_latex_text(name)}}}"
 
 
-def _plain_line(line: _Line, root_name: str, root: Value, names: dict[Value, str]) -> str:
-    x = names[line.node]
-    terms, numbers = [], []
-    for use in line.uses:
-        out = names[use.result]
-        if use.result is root:
-            terms.append(f"∂{out}/∂{x}")
-            numbers.append(f"({format_number(use.local)})")
-        else:
-            terms.append(f"d{root_name}/d{out} · d{out}/d{x}")
-            numbers.append(f"({format_number(use.result_grad)}) · ({format_number(use.local)})")
-    parts = [f"d{root_name}/d{x}", " + ".join(terms)]
-    if len(line.uses) > 1 or line.uses[0].result is not root:
-        parts.append(" + ".join(numbers))
-    parts.append(format_number(line.grad))
-    return " = ".join(parts)
+class _Notation(NamedTuple):
+    """How a derivation line is written: plain text for terminals, or LaTeX for Markdown."""
+
+    name: Callable[[str], str]
+    derivative: Callable[[str, str], str]  # d top / d bottom
+    partial: Callable[[str, str], str]  # the local derivative of an operation's result
+    times: str
 
 
-def _latex_line(line: _Line, root_name: str, root: Value, names: dict[Value, str]) -> str:
-    x = _latex_name(names[line.node])
+_PLAIN = _Notation(str, lambda top, bottom: f"d{top}/d{bottom}", lambda out, x: f"∂{out}/∂{x}", " · ")
+_LATEX = _Notation(
+    _latex_name,
+    lambda top, bottom: rf"\frac{{d{top}}}{{d{bottom}}}",
+    lambda out, x: rf"\frac{{\partial {out}}}{{\partial {x}}}",
+    r" \cdot ",
+)
+
+
+def _derivation(line: _Line, root: Value, names: dict[Value, str], notation: _Notation) -> str:
+    """``dL/dx = dL/dout · dout/dx (+ ...) = (g) · (local) (+ ...) = value``, one term per use of x."""
+    root_name, x = notation.name(names[root]), notation.name(names[line.node])
     terms, numbers = [], []
     for use in line.uses:
-        out = _latex_name(names[use.result])
+        out = notation.name(names[use.result])
         if use.result is root:
-            terms.append(rf"\frac{{\partial {out}}}{{\partial {x}}}")
+            terms.append(notation.partial(out, x))
             numbers.append(f"({format_number(use.local)})")
         else:
-            terms.append(rf"\frac{{d{root_name}}}{{d{out}}} \cdot \frac{{d{out}}}{{d{x}}}")
-            numbers.append(rf"({format_number(use.result_grad)}) \cdot ({format_number(use.local)})")
-    parts = [rf"\frac{{d{root_name}}}{{d{x}}}", " + ".join(terms)]
+            terms.append(notation.derivative(root_name, out) + notation.times + notation.derivative(out, x))
+            numbers.append(f"({format_number(use.result_grad)}){notation.times}({format_number(use.local)})")
+    parts = [notation.derivative(root_name, x), " + ".join(terms)]
     if len(line.uses) > 1 or line.uses[0].result is not root:
         parts.append(" + ".join(numbers))
     parts.append(format_number(line.grad))
@@ -171,7 +174,7 @@ def explain(root: Value, format: str = "text") -> str:
         symbols, numbers = _expression(step.result, names)
         out = names[step.result]
         lines.append(f"Step {number}: {out} = {symbols} = {numbers} = {format_number(step.result.data)}")
-        lines.extend(f"  {_plain_line(line, root_name, root, names)}" for line in step.lines)
+        lines.extend(f"  {_derivation(line, root, names, _PLAIN)}" for line in step.lines)
     return "\n".join(lines) + "\n"
 
 
@@ -189,5 +192,5 @@ def _markdown(root: Value, steps: list[_Step], names: dict[Value, str]) -> str:
         out = _latex_name(names[step.result])
         parts += ["", f"**Step {number}**: ${out} = {symbols} = {numbers} = {format_number(step.result.data)}$", ""]
         for line in step.lines:
-            parts += ["```math", _latex_line(line, root_name, root, names), "```"]
+            parts += ["```math", _derivation(line, root, names, _LATEX), "```"]
     return "\n".join(parts) + "\n"
