@@ -346,7 +346,12 @@ class Layer(Module):
         if not is_grad_enabled():
             out = [Value(y) for y in self._forward_floats([_as_float(v) for v in inputs])]
         else:
-            out = [n(inputs) for n in self.neurons]
+            # Neuron.__call__, inlined: this loop runs for every neuron of every example
+            out = []
+            for n in self.neurons:
+                z = linear(inputs, n.w, n.b)
+                activate = n._activate
+                out.append(z if activate is None else activate(z))
         return out[0] if len(out) == 1 else out
 
     def _forward_floats(self, inputs: Sequence[float]) -> list[float]:
