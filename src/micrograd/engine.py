@@ -365,7 +365,7 @@ def _binary_method(rule: Operation, reflected: bool = False) -> Callable[[Value,
     def method(self: Value, other: Any) -> Value:
         if other.__class__ is not Value and not isinstance(other, Value):
             operand = other
-            other = _constant(other, rule)
+            other = _leaf(other) if type(other) is float else _constant(other, rule)
             if other is None:
                 return _unsupported(rule, self, operand)
         out = _new(Value)
@@ -382,7 +382,7 @@ def _binary_method(rule: Operation, reflected: bool = False) -> Callable[[Value,
     def reflected_method(self: Value, other: Any) -> Value:
         # number + self (Python calls this only when the left operand is not a Value)
         operand = other
-        other = _constant(other, rule)
+        other = _leaf(other) if type(other) is float else _constant(other, rule)
         if other is None:
             return _unsupported(rule, operand, self)
         return _record(forward(other.data, self.data), other, self, rule)
