@@ -156,3 +156,10 @@ def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
     errors = process.stderr.read().decode()
     assert process.wait(timeout=60) == 141
     assert "Traceback" not in errors and "BrokenPipeError" not in errors
+
+
+def test_an_expression_whose_value_is_not_finite_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["graph", "x*1e308*10 - x*1e308*10", "--set", "x=1"]) == 1
+    assert capsys.readouterr().err == (
+        "micrograd: error: the expression's value is nan: a number in it is too large for a float\n"
+    )

@@ -152,6 +152,7 @@ def _add_graph_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
 def _run_graph(args: argparse.Namespace) -> int:
     """Parse, backpropagate, print the graph and its explanation, write the pictures."""
     import itertools
+    import math
     import subprocess
     from pathlib import Path
 
@@ -186,6 +187,8 @@ def _run_graph(args: argparse.Namespace) -> int:
         root = parse_expression(args.expression, variables)
     except ExpressionError as error:
         raise CommandError(str(error)) from None
+    if not math.isfinite(root.data):  # inf - inf and the like: float arithmetic, but no answer to show
+        raise CommandError(f"the expression's value is {root.data}: a number in it is too large for a float")
     # name the unnamed values, so that the picture and the explanation agree
     for node, name in node_names(root).items():
         node.label = name
