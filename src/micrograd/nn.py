@@ -22,7 +22,7 @@ from operator import attrgetter, mul
 from pathlib import Path
 from typing import Any
 
-from micrograd.engine import Value, _number, is_grad_enabled, linear, relu, sigmoid, tanh
+from micrograd.engine import Value, as_real, is_grad_enabled, linear, relu, sigmoid, tanh
 
 __all__ = [
     "ACTIVATIONS",
@@ -423,7 +423,7 @@ class MLP(Module):
 def _as_float(x: Input) -> float:
     if isinstance(x, Value):
         return x.data
-    number = _number(x)  # the engine's idea of a number, so no_grad accepts what recording does
+    number = as_real(x)  # the engine's idea of a number, so no_grad accepts what recording does
     if number is None:
         raise TypeError(f"expected a number or a Value as input, got {type(x).__name__}")
     return number
