@@ -724,6 +724,96 @@ def test_a_recursive_no_grad_function_restores_the_mode() -> None:
     assert is_grad_enabled()
 
 
+def _in_threads(*targets: Callable[[], None]) -> None:
+    """Run ``targets`` in threads started together; re-raise the first failure."""
+    import threading
+
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(targets))
+
+    def run(target: Callable[[], None]) -> None:
+        try:
+            start.wait()
+            target()
+        except BaseException as error:  # reported in the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def test_grad_mode_is_per_thread_so_evaluating_never_corrupts_training() -> None:
+    """One thread evaluates under no_grad while another records: PyTorch gives 0 wrong gradients."""
+    import threading
+
+    stop = threading.Event()
+    wrong: list[tuple[float, float]] = []
+
+    def evaluate() -> None:
+        x = Value(1.0)
+        while not stop.is_set():
+            with no_grad():
+                assert not is_grad_enabled()
+                for _ in range(20):
+                    assert (x * x + x).is_leaf
+
+    def train() -> None:
+        try:
+            for step in range(3000):
+                x = Value(0.5 + step % 7)
+                loss = (x * x + x).tanh() * 3.0 + x
+                loss.backward()
+                expected = 3.0 * (1 - math.tanh(x.data**2 + x.data) ** 2) * (2 * x.data + 1) + 1
+                if x.grad != pytest.approx(expected, rel=1e-12):
+                    wrong.append((x.grad, expected))
+        finally:
+            stop.set()
+
+    _in_threads(evaluate, train)
+    assert wrong == []
+    assert is_grad_enabled()
+
+
+def test_threads_switching_grad_mode_at_once_never_leave_it_switched_off() -> None:
+    def switch() -> None:
+        for _ in range(2000):
+            with no_grad():
+                assert not is_grad_enabled()
+                with enable_grad():
+                    assert is_grad_enabled()
+                assert not is_grad_enabled()
+            assert is_grad_enabled()
+
+    decorated = no_grad(lambda: is_grad_enabled())  # one instance shared by every thread
+
+    def decorated_calls() -> None:
+        for _ in range(2000):
+            assert decorated() is False
+            assert is_grad_enabled()
+
+    _in_threads(switch, switch, decorated_calls, decorated_calls)
+    assert is_grad_enabled()
+    x = Value(3.0)
+    (x * x).backward()
+    assert x.grad == 6.0
+    seen: list[bool] = []
+    _in_threads(lambda: seen.append(is_grad_enabled()))
+    assert seen == [True]
+
+
+def test_a_new_thread_records_even_when_its_parent_is_in_no_grad() -> None:
+    seen: list[bool] = []
+    with no_grad():
+        _in_threads(lambda: seen.append(is_grad_enabled() and not (Value(2.0) * 3).is_leaf))
+        assert not is_grad_enabled()
+    assert seen == [True]
+
+
 def test_grad_with_create_graph_records_even_under_no_grad() -> None:
     x = Value(3.0)
     y = x**3

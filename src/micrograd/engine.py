@@ -19,6 +19,7 @@ import functools
 import math
 import numbers
 import operator
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ContextDecorator
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
@@ -66,7 +67,10 @@ _PARAM = 3  # _a: operand, _b: number; vjp(g, x, out, k) -> gx   (x ** k)
 _NARY = 4  # _a: tuple of operands;   vjp(g, xs, out) -> sequence of grads
 _RECORDED = 5  # _a: tuple of operands; micrograd style: no vjp, an optional _backward closure
 
-_grad_enabled = True  # switched by no_grad / enable_grad; read by every operation
+# Grad mode is per thread (see no_grad at the end).  Every operation reads it, so the
+# common case costs one global read: _everyone_records is True while no thread has
+# switched recording off, and only then is this thread's own mode looked up.
+_everyone_records = True
 
 
 class Value:
@@ -367,7 +371,7 @@ def _record(data: float, a: Any, b: Any, rule: Operation) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    if _grad_enabled:
+    if _everyone_records or _mode.enabled:
         out._a = a
         if b is not None:
             out._b = b
@@ -414,7 +418,7 @@ def _binary_method(rule: Operation, reflected: bool = False) -> Callable[[Value,
         out = _new(Value)
         out.data = forward(self.data, other.data)
         out.grad = 0.0
-        if _grad_enabled:
+        if _everyone_records or _mode.enabled:
             out._a = self
             out._b = other
             out._rule = rule
@@ -459,7 +463,7 @@ def _unary_method(rule: Operation) -> Callable[[Value], Value]:
         out = _new(Value)
         out.data = forward(self.data)
         out.grad = 0.0
-        if _grad_enabled:
+        if _everyone_records or _mode.enabled:
             out._a = self
             out._rule = rule
         else:
@@ -973,19 +977,54 @@ def derivative(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
 # -- grad mode -------------------------------------------------------------------------
 
 
+class _GradMode(threading.local):
+    """One thread's grad mode: whether it records, and the modes to restore on exit."""
+
+    def __init__(self) -> None:
+        self.enabled = True  # a new thread records, as in PyTorch
+        self.saved: list[bool] = []  # a stack, so blocks nest and one instance can be re-entered
+
+
+_mode = _GradMode()
+_threads_not_recording = 0  # how many threads have recording switched off
+_switch = threading.Lock()
+
+
+def _set_grad_enabled(enabled: bool) -> None:
+    """Switch this thread's recording on or off, keeping _everyone_records true to it.
+
+    Switching off, the global flag is cleared before this thread stops recording;
+    switching on, this thread records again before the flag may be set.  So whenever
+    _everyone_records is True, every thread records.
+    """
+    global _everyone_records, _threads_not_recording
+    mode = _mode
+    if enabled == mode.enabled:
+        return
+    if enabled:
+        mode.enabled = True
+        with _switch:
+            _threads_not_recording -= 1
+            _everyone_records = _threads_not_recording == 0
+    else:
+        with _switch:
+            _threads_not_recording += 1
+            _everyone_records = False
+        mode.enabled = False
+
+
 class no_grad(ContextDecorator):
     """Compute without recording the graph: faster, for evaluation.
 
-    Usable as ``with no_grad():`` and as a decorator.  The switch is process-wide
-    (not per thread), like the rest of this single-threaded engine.
+    Usable as ``with no_grad():`` and as a decorator (with or without parentheses).
+    As in PyTorch the mode belongs to the thread that switches it: another thread
+    keeps recording, and a new thread starts recording.
     """
 
     _enabled = False
-    _saved: list[bool]  # a stack, so one instance can be re-entered (recursive decorated calls)
 
     def __new__(cls, function: Callable[..., Any] | None = None) -> Any:
         instance = super().__new__(cls)
-        instance._saved = []
         if function is None:
             return instance
         # `@no_grad` without parentheses, as PyTorch allows: decorate the function directly
@@ -994,13 +1033,12 @@ class no_grad(ContextDecorator):
         return instance(function)
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._saved.append(_grad_enabled)
-        _grad_enabled = self._enabled
+        mode = _mode
+        mode.saved.append(mode.enabled)
+        _set_grad_enabled(self._enabled)
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._saved.pop()
+        _set_grad_enabled(_mode.saved.pop())
 
 
 class enable_grad(no_grad):
@@ -1010,5 +1048,5 @@ class enable_grad(no_grad):
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations currently record the graph."""
-    return _grad_enabled
+    """Whether operations record the graph in this thread."""
+    return _everyone_records or _mode.enabled
