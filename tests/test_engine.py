@@ -1443,3 +1443,55 @@ def test_a_deep_graph_order_needs_no_recursion() -> None:
         y = y * 1.0
     order = graph_order(y)
     assert len(order.nodes) == 100_001 and order.nodes[0] is x and order.nodes[-1] is y
+
+
+# -- _backward(): the lecture's manual backpropagation ----------------------------------------
+
+
+def test_the_lectures_manual_step_on_a_product() -> None:
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b
+    c.grad = 1.0
+    c._backward()
+    assert (a.grad, b.grad) == (-3.0, 2.0)
+    a._backward()  # a leaf has no step: nothing changes
+    assert (a.grad, b.grad) == (-3.0, 2.0)
+
+
+@given(programs())
+@FEWER
+def test_backward_by_hand_in_reverse_topological_order_equals_backward(program: Program) -> None:
+    from micrograd.engine import graph_order
+
+    by_hand = run(program, leaves_of(program), MICROGRAD)
+    automatic = run(program, leaves_of(program), MICROGRAD)
+    by_hand[-1].grad = 1.0
+    for node in reversed(graph_order(by_hand[-1]).nodes):
+        node._backward()
+    automatic[-1].backward()
+    assert [v.grad for v in by_hand] == [v.grad for v in automatic]
+
+
+def test_a_micrograd_style_backward_closure_is_what_backward_calls() -> None:
+    x = Value(3.0)
+    out = Value(x.data**2, (x,), "square")
+    calls: list[str] = []
+
+    def _backward() -> None:
+        calls.append("square")
+        x.grad += 2 * x.data * out.grad
+
+    out._backward = _backward
+    assert out._backward is _backward
+    out.grad = 1.0
+    out._backward()
+    assert x.grad == 6.0 and calls == ["square"]
+    x.grad = 0.0
+    (out * 2).backward()
+    assert x.grad == 12.0 and calls == ["square", "square"]
+    unset = Value(1.0, (x,), "nothing")
+    unset.grad = 1.0
+    unset._backward()  # no closure: nothing flows back, as in micrograd
+    assert x.grad == 12.0
+    with pytest.raises(TypeError, match="_backward must be a function of no arguments, got float"):
+        out._backward = 1.0  # type: ignore[assignment]

@@ -87,7 +87,7 @@ class Value:
     # Fields a value does not need stay unset (a leaf has no _a, _b; a one-operand
     # result no _b; an unlabelled value no _label): fewer stores, and fewer
     # references for the garbage collector to visit, which is much of a graph's cost.
-    __slots__ = ("_a", "_b", "_backward", "_label", "_rule", "data", "grad")
+    __slots__ = ("_a", "_b", "_closure", "_label", "_rule", "data", "grad")
 
     data: float
     grad: float
@@ -95,7 +95,7 @@ class Value:
     _b: Any  # second operand, or the constant exponent of x ** k
     _rule: Any  # the Operation that made this value; None for a leaf
     _label: str
-    _backward: Callable[[], None]  # set only on nodes made micrograd style (see __init__)
+    _closure: Callable[[], None]  # micrograd style: the _backward a user set (see __init__)
 
     def __init__(
         self,
@@ -229,6 +229,37 @@ class Value:
     __hash__ = object.__hash__
 
     # -- backpropagation ------------------------------------------------------------
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """This node's local step of backpropagation, as in micrograd and the lecture.
+
+        Calling it adds ``self.grad`` times each local derivative to the operands'
+        grads (a leaf's does nothing).  Calling it on every node in reverse
+        topological order, after setting the root's grad to 1, is ``backward()``:
+
+        >>> a, b = Value(2.0), Value(-3.0)
+        >>> c = a * b
+        >>> c.grad = 1.0
+        >>> c._backward()
+        >>> a.grad, b.grad
+        (-3.0, 2.0)
+
+        A node made micrograd style (``Value(data, _children, _op)``) gets its step
+        by assignment, ``out._backward = closure``, as in micrograd.
+        """
+        closure = getattr(self, "_closure", None)
+        return self._local_step if closure is None else closure
+
+    @_backward.setter
+    def _backward(self, closure: Callable[[], None]) -> None:
+        if not callable(closure):
+            raise TypeError(f"_backward must be a function of no arguments, got {type(closure).__name__}")
+        self._closure = closure
+
+    def _local_step(self) -> None:
+        if self._rule is not None:
+            _backpropagate((self,))
 
     def backward(self, gradient: float = 1.0) -> None:
         """Fill in ``grad`` of every value this one depends on (reverse mode).
@@ -850,7 +881,7 @@ def _backpropagate(order: Iterable[Value]) -> None:
             for a, ga in zip(operands, grads):  # noqa: B905 - lengths checked above
                 a.grad += ga
         else:
-            backward = getattr(node, "_backward", None)  # micrograd style, see Value.__init__
+            backward = getattr(node, "_closure", None)  # micrograd style, see Value.__init__
             if backward is not None:
                 backward()
 
