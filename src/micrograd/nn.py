@@ -314,8 +314,10 @@ class Layer(Module):
 class MLP(Module):
     """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` maps 2 inputs to 1 output.
 
-    The hidden layers use ``activation`` (relu by default, as karpathy's micrograd);
-    the last layer is linear.  ``init`` and ``rng`` go to every neuron.
+    The hidden layers use ``activation`` (relu by default, as karpathy's micrograd)
+    and the last layer ``output_activation`` (linear by default, as his package; the
+    lecture's network is ``activation='tanh', output_activation='tanh'``, as a torch
+    ``Sequential`` ending in ``Tanh()``).  ``init`` and ``rng`` go to every neuron.
     """
 
     def __init__(
@@ -324,18 +326,20 @@ class MLP(Module):
         nouts: Sequence[int],
         *,
         activation: str = "relu",
+        output_activation: str = "linear",
         init: str = "uniform",
         rng: random.Random | None = None,
     ) -> None:
         nouts = list(nouts)
         if not nouts:
             raise ValueError("MLP: nouts must list at least one layer size")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
+        for name, value in (("activation", activation), ("output_activation", output_activation)):
+            if value not in ACTIVATIONS:
+                raise ValueError(f"{name} must be one of {', '.join(ACTIVATIONS)}; got {value!r}")
         sizes = [nin, *nouts]
         last = len(nouts) - 1
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation=activation if i != last else "linear", init=init, rng=rng)
+            Layer(sizes[i], sizes[i + 1], activation=activation if i != last else output_activation, init=init, rng=rng)
             for i in range(len(nouts))
         ]
 
@@ -356,7 +360,9 @@ class MLP(Module):
 
     def describe(self) -> str:
         sizes = [len(self.layers[0].neurons[0].w), *(len(layer.neurons) for layer in self.layers)]
-        return f"MLP({' -> '.join(map(str, sizes))}, {self.layers[0].neurons[0].activation})"
+        output = self.layers[-1].neurons[0].activation
+        more = "" if output == "linear" or len(self.layers) == 1 else f", output {output}"
+        return f"MLP({' -> '.join(map(str, sizes))}, {self.layers[0].neurons[0].activation}{more})"
 
 
 def _as_float(x: Input) -> float:
