@@ -26,6 +26,7 @@ from typing import Any
 
 from micrograd import data, losses, optim
 from micrograd.engine import Value, linear, no_grad
+from micrograd.model_file import ModelFileError
 from micrograd.nn import ACTIVATIONS, INITS, MLP
 from micrograd.visualize import RendererNotFound
 
@@ -434,6 +435,8 @@ def run(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = print
             echo(f"skipped {path.name}: {error.name or 'a package'} is not installed; {INSTALL_HINT}")
         except OSError as error:
             raise DemoError(f"cannot write {path}: {error.strerror or error}") from None
+        except ModelFileError as error:  # a weight that is not finite
+            raise DemoError(str(error)) from None
         except (RendererNotFound, subprocess.CalledProcessError) as error:  # no renderer, or it failed
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             echo(f"skipped {path.name}: {reason}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import reprlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from operator import attrgetter, mul
 from typing import Any
@@ -149,15 +150,16 @@ class Module:
         for name, value in state.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 size = f" of size {len(value)}" if isinstance(value, (list, tuple)) else ""
+                shown = f"{reprlib.repr(value):.40}"
                 raise TypeError(
-                    f"load_state_dict: {name} must be a single number, got {type(value).__name__}{size}: {value!r:.40}"
+                    f"load_state_dict: {name} must be a single number, got {type(value).__name__}{size}: {shown}"
                 )
             try:
                 number = float(value)
             except OverflowError:
                 number = math.inf  # an integer too large for a float
             if not math.isfinite(number):
-                raise ValueError(f"load_state_dict: {name} must be finite, got {value!r:.40}")
+                raise ValueError(f"load_state_dict: {name} must be finite, got {reprlib.repr(value):.40}")
             values[name] = number
         for name, value in values.items():
             named[name].data = value
@@ -197,7 +199,8 @@ class Module:
 
 
 def _some(names: list[str]) -> str:
-    shown = ", ".join(names[:5])
+    # a name read from a file may hold a newline or be huge: such names are shown by their repr, cut short
+    shown = ", ".join(name if name.isprintable() and len(name) <= 80 else repr(name)[:80] for name in names[:5])
     return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
