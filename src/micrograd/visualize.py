@@ -79,7 +79,7 @@ def _select(root: Value, max_nodes: int | None, depth: int | None) -> _Selection
             node, distance = queue.popleft()
             if depth is not None and distance >= depth:
                 continue
-            for operand in node._prev:
+            for operand in node.operands:
                 if operand in kept:
                     continue
                 if max_nodes is not None and len(kept) >= max_nodes:
@@ -92,7 +92,7 @@ def _select(root: Value, max_nodes: int | None, depth: int | None) -> _Selection
     ids = {node: f"v{number}" for number, node in enumerate(nodes, start=1)}
     hidden = {}
     for node in nodes:
-        missing = len({id(operand) for operand in node._prev if operand not in kept})
+        missing = len({id(operand) for operand in node.operands if operand not in kept})
         if missing:
             hidden[node] = missing
     return _Selection(nodes, ids, hidden, len(order))
@@ -291,12 +291,12 @@ def draw_dot(
         uid = selection.ids[node]
         cells = (_record_text(node.label), f"data {format_cell(node.data)}", f"grad {format_cell(node.grad)}")
         graph.node(uid, label="{ " + " | ".join(cells) + " }", shape="record")
-        if node._prev:
+        if node.operands:
             operation = f"{uid}_op"
             # ordering=in: the layout keeps the operands in order (a - b: a above b)
-            graph.node(operation, label=_record_text(node._op), fontsize="11", margin="0.02", ordering="in")
+            graph.node(operation, label=_record_text(node.op), fontsize="11", margin="0.02", ordering="in")
             graph.edge(operation, uid)
-            for operand in node._prev:
+            for operand in node.operands:
                 if operand in selection.ids:
                     graph.edge(selection.ids[operand], operation)
             if node in selection.hidden_operands:
@@ -373,9 +373,9 @@ def to_mermaid(root: Value, rankdir: str = "LR", *, max_nodes: int | None = None
         uid = selection.ids[node]
         text = f"{node.label} | data {format_cell(node.data)} | grad {format_cell(node.grad)}"
         lines.append(f'    {uid}["{_mermaid_text(text)}"]')
-        if node._prev:
-            lines.append(f'    {uid}_op(("{_mermaid_text(node._op)}"))')
-            for operand in node._prev:
+        if node.operands:
+            lines.append(f'    {uid}_op(("{_mermaid_text(node.op)}"))')
+            for operand in node.operands:
                 if operand in selection.ids:
                     lines.append(f"    {selection.ids[operand]} --> {uid}_op")
             if node in selection.hidden_operands:
@@ -404,14 +404,14 @@ def to_text(root: Value, *, max_nodes: int | None = None, depth: int | None = No
             lines.append(f"{prefix}{_more_label(item)}")
             continue
         node = item
-        operation = f" [{node._op}]" if node._op else ""
+        operation = f" [{node.op}]" if node.op else ""
         line = f"{prefix}{names[node]}{operation}  data {format_cell(node.data)}  grad {format_cell(node.grad)}"
-        if node in shown and node._prev:
+        if node in shown and node.operands:
             lines.append(f"{line}  (see above)")
             continue
         shown.add(node)
         lines.append(line)
-        children: list[Value | int] = [operand for operand in node._prev if operand in selection.ids]
+        children: list[Value | int] = [operand for operand in node.operands if operand in selection.ids]
         if node in selection.hidden_operands:
             children.append(selection.hidden_operands[node])
         entries = []
