@@ -724,6 +724,96 @@ def test_a_recursive_no_grad_function_restores_the_mode() -> None:
     assert is_grad_enabled()
 
 
+def _in_threads(*targets: Callable[[], None]) -> None:
+    """Run ``targets`` in threads started together; re-raise the first failure."""
+    import threading
+
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(targets))
+
+    def run(target: Callable[[], None]) -> None:
+        try:
+            start.wait()
+            target()
+        except BaseException as error:  # reported in the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def test_grad_mode_is_per_thread_so_evaluating_never_corrupts_training() -> None:
+    """One thread evaluates under no_grad while another records: PyTorch gives 0 wrong gradients."""
+    import threading
+
+    stop = threading.Event()
+    wrong: list[tuple[float, float]] = []
+
+    def evaluate() -> None:
+        x = Value(1.0)
+        while not stop.is_set():
+            with no_grad():
+                assert not is_grad_enabled()
+                for _ in range(20):
+                    assert (x * x + x).is_leaf
+
+    def train() -> None:
+        try:
+            for step in range(3000):
+                x = Value(0.5 + step % 7)
+                loss = (x * x + x).tanh() * 3.0 + x
+                loss.backward()
+                expected = 3.0 * (1 - math.tanh(x.data**2 + x.data) ** 2) * (2 * x.data + 1) + 1
+                if x.grad != pytest.approx(expected, rel=1e-12):
+                    wrong.append((x.grad, expected))
+        finally:
+            stop.set()
+
+    _in_threads(evaluate, train)
+    assert wrong == []
+    assert is_grad_enabled()
+
+
+def test_threads_switching_grad_mode_at_once_never_leave_it_switched_off() -> None:
+    def switch() -> None:
+        for _ in range(2000):
+            with no_grad():
+                assert not is_grad_enabled()
+                with enable_grad():
+                    assert is_grad_enabled()
+                assert not is_grad_enabled()
+            assert is_grad_enabled()
+
+    decorated = no_grad(lambda: is_grad_enabled())  # one instance shared by every thread
+
+    def decorated_calls() -> None:
+        for _ in range(2000):
+            assert decorated() is False
+            assert is_grad_enabled()
+
+    _in_threads(switch, switch, decorated_calls, decorated_calls)
+    assert is_grad_enabled()
+    x = Value(3.0)
+    (x * x).backward()
+    assert x.grad == 6.0
+    seen: list[bool] = []
+    _in_threads(lambda: seen.append(is_grad_enabled()))
+    assert seen == [True]
+
+
+def test_a_new_thread_records_even_when_its_parent_is_in_no_grad() -> None:
+    seen: list[bool] = []
+    with no_grad():
+        _in_threads(lambda: seen.append(is_grad_enabled() and not (Value(2.0) * 3).is_leaf))
+        assert not is_grad_enabled()
+    assert seen == [True]
+
+
 def test_grad_with_create_graph_records_even_under_no_grad() -> None:
     x = Value(3.0)
     y = x**3
@@ -1353,3 +1443,55 @@ def test_a_deep_graph_order_needs_no_recursion() -> None:
         y = y * 1.0
     order = graph_order(y)
     assert len(order.nodes) == 100_001 and order.nodes[0] is x and order.nodes[-1] is y
+
+
+# -- _backward(): the lecture's manual backpropagation ----------------------------------------
+
+
+def test_the_lectures_manual_step_on_a_product() -> None:
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b
+    c.grad = 1.0
+    c._backward()
+    assert (a.grad, b.grad) == (-3.0, 2.0)
+    a._backward()  # a leaf has no step: nothing changes
+    assert (a.grad, b.grad) == (-3.0, 2.0)
+
+
+@given(programs())
+@FEWER
+def test_backward_by_hand_in_reverse_topological_order_equals_backward(program: Program) -> None:
+    from micrograd.engine import graph_order
+
+    by_hand = run(program, leaves_of(program), MICROGRAD)
+    automatic = run(program, leaves_of(program), MICROGRAD)
+    by_hand[-1].grad = 1.0
+    for node in reversed(graph_order(by_hand[-1]).nodes):
+        node._backward()
+    automatic[-1].backward()
+    assert [v.grad for v in by_hand] == [v.grad for v in automatic]
+
+
+def test_a_micrograd_style_backward_closure_is_what_backward_calls() -> None:
+    x = Value(3.0)
+    out = Value(x.data**2, (x,), "square")
+    calls: list[str] = []
+
+    def _backward() -> None:
+        calls.append("square")
+        x.grad += 2 * x.data * out.grad
+
+    out._backward = _backward
+    assert out._backward is _backward
+    out.grad = 1.0
+    out._backward()
+    assert x.grad == 6.0 and calls == ["square"]
+    x.grad = 0.0
+    (out * 2).backward()
+    assert x.grad == 12.0 and calls == ["square", "square"]
+    unset = Value(1.0, (x,), "nothing")
+    unset.grad = 1.0
+    unset._backward()  # no closure: nothing flows back, as in micrograd
+    assert x.grad == 12.0
+    with pytest.raises(TypeError, match="_backward must be a function of no arguments, got float"):
+        out._backward = 1.0  # type: ignore[assignment]

@@ -19,6 +19,7 @@ import functools
 import math
 import numbers
 import operator
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ContextDecorator
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
@@ -66,7 +67,10 @@ _PARAM = 3  # _a: operand, _b: number; vjp(g, x, out, k) -> gx   (x ** k)
 _NARY = 4  # _a: tuple of operands;   vjp(g, xs, out) -> sequence of grads
 _RECORDED = 5  # _a: tuple of operands; micrograd style: no vjp, an optional _backward closure
 
-_grad_enabled = True  # switched by no_grad / enable_grad; read by every operation
+# Grad mode is per thread (see no_grad at the end).  Every operation reads it, so the
+# common case costs one global read: _everyone_records is True while no thread has
+# switched recording off, and only then is this thread's own mode looked up.
+_everyone_records = True
 
 
 class Value:
@@ -83,7 +87,7 @@ class Value:
     # Fields a value does not need stay unset (a leaf has no _a, _b; a one-operand
     # result no _b; an unlabelled value no _label): fewer stores, and fewer
     # references for the garbage collector to visit, which is much of a graph's cost.
-    __slots__ = ("_a", "_b", "_backward", "_label", "_rule", "data", "grad")
+    __slots__ = ("_a", "_b", "_closure", "_label", "_rule", "data", "grad")
 
     data: float
     grad: float
@@ -91,7 +95,7 @@ class Value:
     _b: Any  # second operand, or the constant exponent of x ** k
     _rule: Any  # the Operation that made this value; None for a leaf
     _label: str
-    _backward: Callable[[], None]  # set only on nodes made micrograd style (see __init__)
+    _closure: Callable[[], None]  # micrograd style: the _backward a user set (see __init__)
 
     def __init__(
         self,
@@ -225,6 +229,37 @@ class Value:
     __hash__ = object.__hash__
 
     # -- backpropagation ------------------------------------------------------------
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """This node's local step of backpropagation, as in micrograd and the lecture.
+
+        Calling it adds ``self.grad`` times each local derivative to the operands'
+        grads (a leaf's does nothing).  Calling it on every node in reverse
+        topological order, after setting the root's grad to 1, is ``backward()``:
+
+        >>> a, b = Value(2.0), Value(-3.0)
+        >>> c = a * b
+        >>> c.grad = 1.0
+        >>> c._backward()
+        >>> a.grad, b.grad
+        (-3.0, 2.0)
+
+        A node made micrograd style (``Value(data, _children, _op)``) gets its step
+        by assignment, ``out._backward = closure``, as in micrograd.
+        """
+        closure = getattr(self, "_closure", None)
+        return self._local_step if closure is None else closure
+
+    @_backward.setter
+    def _backward(self, closure: Callable[[], None]) -> None:
+        if not callable(closure):
+            raise TypeError(f"_backward must be a function of no arguments, got {type(closure).__name__}")
+        self._closure = closure
+
+    def _local_step(self) -> None:
+        if self._rule is not None:
+            _backpropagate((self,))
 
     def backward(self, gradient: float = 1.0) -> None:
         """Fill in ``grad`` of every value this one depends on (reverse mode).
@@ -367,7 +402,7 @@ def _record(data: float, a: Any, b: Any, rule: Operation) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    if _grad_enabled:
+    if _everyone_records or _mode.enabled:
         out._a = a
         if b is not None:
             out._b = b
@@ -414,7 +449,7 @@ def _binary_method(rule: Operation, reflected: bool = False) -> Callable[[Value,
         out = _new(Value)
         out.data = forward(self.data, other.data)
         out.grad = 0.0
-        if _grad_enabled:
+        if _everyone_records or _mode.enabled:
             out._a = self
             out._b = other
             out._rule = rule
@@ -459,7 +494,7 @@ def _unary_method(rule: Operation) -> Callable[[Value], Value]:
         out = _new(Value)
         out.data = forward(self.data)
         out.grad = 0.0
-        if _grad_enabled:
+        if _everyone_records or _mode.enabled:
             out._a = self
             out._rule = rule
         else:
@@ -846,7 +881,7 @@ def _backpropagate(order: Iterable[Value]) -> None:
             for a, ga in zip(operands, grads):  # noqa: B905 - lengths checked above
                 a.grad += ga
         else:
-            backward = getattr(node, "_backward", None)  # micrograd style, see Value.__init__
+            backward = getattr(node, "_closure", None)  # micrograd style, see Value.__init__
             if backward is not None:
                 backward()
 
@@ -973,19 +1008,54 @@ def derivative(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
 # -- grad mode -------------------------------------------------------------------------
 
 
+class _GradMode(threading.local):
+    """One thread's grad mode: whether it records, and the modes to restore on exit."""
+
+    def __init__(self) -> None:
+        self.enabled = True  # a new thread records, as in PyTorch
+        self.saved: list[bool] = []  # a stack, so blocks nest and one instance can be re-entered
+
+
+_mode = _GradMode()
+_threads_not_recording = 0  # how many threads have recording switched off
+_switch = threading.Lock()
+
+
+def _set_grad_enabled(enabled: bool) -> None:
+    """Switch this thread's recording on or off, keeping _everyone_records true to it.
+
+    Switching off, the global flag is cleared before this thread stops recording;
+    switching on, this thread records again before the flag may be set.  So whenever
+    _everyone_records is True, every thread records.
+    """
+    global _everyone_records, _threads_not_recording
+    mode = _mode
+    if enabled == mode.enabled:
+        return
+    if enabled:
+        mode.enabled = True
+        with _switch:
+            _threads_not_recording -= 1
+            _everyone_records = _threads_not_recording == 0
+    else:
+        with _switch:
+            _threads_not_recording += 1
+            _everyone_records = False
+        mode.enabled = False
+
+
 class no_grad(ContextDecorator):
     """Compute without recording the graph: faster, for evaluation.
 
-    Usable as ``with no_grad():`` and as a decorator.  The switch is process-wide
-    (not per thread), like the rest of this single-threaded engine.
+    Usable as ``with no_grad():`` and as a decorator (with or without parentheses).
+    As in PyTorch the mode belongs to the thread that switches it: another thread
+    keeps recording, and a new thread starts recording.
     """
 
     _enabled = False
-    _saved: list[bool]  # a stack, so one instance can be re-entered (recursive decorated calls)
 
     def __new__(cls, function: Callable[..., Any] | None = None) -> Any:
         instance = super().__new__(cls)
-        instance._saved = []
         if function is None:
             return instance
         # `@no_grad` without parentheses, as PyTorch allows: decorate the function directly
@@ -994,13 +1064,12 @@ class no_grad(ContextDecorator):
         return instance(function)
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._saved.append(_grad_enabled)
-        _grad_enabled = self._enabled
+        mode = _mode
+        mode.saved.append(mode.enabled)
+        _set_grad_enabled(self._enabled)
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._saved.pop()
+        _set_grad_enabled(_mode.saved.pop())
 
 
 class enable_grad(no_grad):
@@ -1010,5 +1079,5 @@ class enable_grad(no_grad):
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations currently record the graph."""
-    return _grad_enabled
+    """Whether operations record the graph in this thread."""
+    return _everyone_records or _mode.enabled
