@@ -118,7 +118,7 @@ def _add_graph_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
             "exp log tanh sigmoid relu, and 'name = ...' statements separated by ';'\n"
             'to name intermediate values, as in "e = a*b; d = e + c; L = d*f".'
         ),
-        epilog='example: micrograd graph "(a*b + c)*f" --set a=2 --set b=-3 --set c=10 --set f=-2 --out seed.svg\n'
+        epilog='example: micrograd graph "(a*b + c)*f" --set a=2 --set b=-3 --set c=10 --set f=-2 --out example.svg\n'
         'An expression that starts with "-" goes last, after "--": micrograd graph --set x=2 -- "-x**2"',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -361,6 +361,19 @@ class MLP(Module):
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
 
+    def to_torch(self) -> Any:
+        """This network as a float64 ``torch.nn.Sequential`` with the same weights (needs the ``torch`` extra)."""
+        from micrograd.torch_interop import to_torch  # torch is optional: imported on use
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """An MLP with the weights of a torch ``Sequential`` of ``Linear`` layers and activations."""
+        from micrograd.torch_interop import from_torch
+
+        return from_torch(module)
+
     def describe(self) -> str:
         sizes = [len(self.layers[0].neurons[0].w), *(len(layer.neurons) for layer in self.layers)]
         output = self.layers[-1].neurons[0].activation
