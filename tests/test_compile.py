@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import subprocess
 import sys
 import textwrap
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -282,3 +284,20 @@ def test_an_operation_made_micrograd_style_is_refused_when_tracing() -> None:
 
     with pytest.raises(TracingError, match="'double' cannot be computed again"):
         micrograd.compile(fn)(Value(1.0))
+
+
+# -- the demo ------------------------------------------------------------------------------------
+
+
+def test_demo_trains_the_same_with_compile_and_says_how_much_faster() -> None:
+    from micrograd.demo import DemoConfig, _speedup, train
+
+    for config in (DemoConfig(steps=6, samples=30), DemoConfig(steps=6, samples=30, batch_size=8, optimizer="adam")):
+        eager = train(config)
+        compiled = train(replace(config, compile=True))
+        assert_all_close(compiled.loss_history, eager.loss_history)
+        assert compiled.accuracy_history == eager.accuracy_history
+        assert_all_close([p.data for p in compiled.model.parameters()], [p.data for p in eager.model.parameters()])
+        assert re.fullmatch(
+            r"compiled: .* took [\d.]+ ms against [\d.]+ ms without compile: \d+x faster", _speedup(compiled)
+        )
