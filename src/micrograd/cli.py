@@ -71,6 +71,9 @@ def _add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     training.add_argument("--seed", type=int, default=1, metavar="N", help="seed of data and weights (default 1)")
     parser.add_argument("--out", default="demo-output", metavar="DIR", help="output folder (default demo-output)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
+    parser.add_argument(
+        "--compile", action="store_true", help="trace the training step once and replay it (micrograd.compile)"
+    )
     parser.set_defaults(run=_run_demo)
 
 
@@ -98,6 +101,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         alpha=args.alpha,
         seed=args.seed,
+        compile=args.compile,
     )
     try:
         run(config, args.out, progress=not args.no_progress)
