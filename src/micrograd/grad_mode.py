@@ -5,9 +5,10 @@
 thread that switches it: another thread keeps recording, and a new thread records.
 
 Every operation asks whether to record, so the common case is made cheap: the
-module global ``everyone_records`` is True while no thread has recording switched
-off, and only otherwise does an operation look up its own thread's mode
-(``thread_mode.enabled``).
+global ``everyone_records`` is True while no thread has recording switched off,
+and only otherwise does an operation look up its own thread's mode
+(``thread_mode.enabled``).  The module that holds the operations' hot path shares
+the flag (``share_flag``), so reading it there is one global read.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from contextlib import ContextDecorator
 from typing import Any
 
-__all__ = ["enable_grad", "everyone_records", "is_grad_enabled", "no_grad", "thread_mode"]
+__all__ = ["enable_grad", "everyone_records", "is_grad_enabled", "no_grad", "share_flag", "thread_mode"]
 
 
 class _ThreadMode(threading.local):
@@ -32,6 +33,19 @@ thread_mode = _ThreadMode()
 everyone_records = True  # no thread has recording switched off
 _threads_not_recording = 0
 _switch = threading.Lock()
+_sharers: list[dict[str, Any]] = [globals()]  # module namespaces holding a copy of everyone_records
+
+
+def share_flag(namespace: dict[str, Any]) -> None:
+    """Keep ``namespace["everyone_records"]`` (a module's globals) equal to this module's flag."""
+    with _switch:
+        namespace["everyone_records"] = everyone_records
+        _sharers.append(namespace)
+
+
+def _publish(value: bool) -> None:
+    for namespace in _sharers:
+        namespace["everyone_records"] = value
 
 
 def _set_enabled(enabled: bool) -> None:
@@ -41,7 +55,7 @@ def _set_enabled(enabled: bool) -> None:
     switching on, this thread records again before the flag may be set.  So whenever
     ``everyone_records`` is True, every thread records.
     """
-    global everyone_records, _threads_not_recording
+    global _threads_not_recording
     mode = thread_mode
     if enabled == mode.enabled:
         return
@@ -49,11 +63,11 @@ def _set_enabled(enabled: bool) -> None:
         mode.enabled = True
         with _switch:
             _threads_not_recording -= 1
-            everyone_records = _threads_not_recording == 0
+            _publish(_threads_not_recording == 0)
     else:
         with _switch:
             _threads_not_recording += 1
-            everyone_records = False
+            _publish(False)
         mode.enabled = False
 
 

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from micrograd import grad_mode
+from micrograd.grad_mode import thread_mode
 from micrograd.operation import Operation, constant, expect, real_grad, unsupported, values, wrong_count
 from micrograd.value import Value, as_real, leaf, real
 
@@ -36,6 +37,8 @@ __all__ = ["Binary", "ConstantPower", "Linear", "Nary", "Recorded", "Unary"]
 
 _new = object.__new__
 _data = operator.attrgetter("data")
+everyone_records = True  # kept equal to grad_mode.everyone_records: one global read per operation
+grad_mode.share_flag(globals())
 
 
 def _first(node: Value) -> tuple[Value, ...]:
@@ -62,7 +65,7 @@ class Unary(Operation, makes_arity=1):
         out = _new(Value)
         out.data = self.forward(x.data)
         out.grad = 0.0
-        if grad_mode.everyone_records or grad_mode.thread_mode.enabled:
+        if everyone_records or thread_mode.enabled:
             out._a = x
             out.operation = self
         else:
@@ -78,7 +81,7 @@ class Unary(Operation, makes_arity=1):
             out = _new(Value)
             out.data = forward(self.data)
             out.grad = 0.0
-            if grad_mode.everyone_records or grad_mode.thread_mode.enabled:
+            if everyone_records or thread_mode.enabled:
                 out._a = self
                 out.operation = rule
             else:
@@ -125,7 +128,7 @@ class Binary(Operation, makes_arity=2):
         out = _new(Value)
         out.data = self.forward(x.data, y.data)
         out.grad = 0.0
-        if grad_mode.everyone_records or grad_mode.thread_mode.enabled:
+        if everyone_records or thread_mode.enabled:
             out._a = x
             out._b = y
             out.operation = self
@@ -147,7 +150,7 @@ class Binary(Operation, makes_arity=2):
             out = _new(Value)
             out.data = forward(self.data, other.data)
             out.grad = 0.0
-            if grad_mode.everyone_records or grad_mode.thread_mode.enabled:
+            if everyone_records or thread_mode.enabled:
                 out._a = self
                 out._b = other
                 out.operation = rule
@@ -205,7 +208,7 @@ class ConstantPower(Operation):
         out = _new(Value)
         out.data = self.forward(x.data, exponent)
         out.grad = 0.0
-        if grad_mode.everyone_records or grad_mode.thread_mode.enabled:
+        if everyone_records or thread_mode.enabled:
             out._a = x
             out._b = k if type(k) is int else exponent  # an int shows as **2, not **2.0
             out.operation = self
@@ -216,14 +219,25 @@ class ConstantPower(Operation):
     def attach(self, value_exponent: Binary) -> ConstantPower:
         """Provide ``**``: a number exponent is this operation, a Value exponent ``value_exponent``."""
         constant_power = self
+        forward = self.forward
         with_value = value_exponent.method()
 
         def __pow__(self: Value, other: Any) -> Value:
             if isinstance(other, Value):
                 return with_value(self, other)
-            if as_real(other) is None:
+            exponent = other if type(other) is float else as_real(other)
+            if exponent is None:
                 return NotImplemented  # type: ignore[no-any-return]
-            return constant_power(self, other)  # type: ignore[no-any-return]
+            out = _new(Value)
+            out.data = forward(self.data, exponent)
+            out.grad = 0.0
+            if everyone_records or thread_mode.enabled:
+                out._a = self
+                out._b = other if type(other) is int else exponent  # an int shows as **2, not **2.0
+                out.operation = constant_power
+            else:
+                out.operation = None
+            return out
 
         self._attach("__pow__", __pow__)
         self._attach("__rpow__", value_exponent.method(reflected=True))
@@ -266,7 +280,7 @@ class Nary(Operation, makes_arity=None):
         out = _new(Value)
         out.data = self.forward(list(map(_data, operands)))
         out.grad = 0.0
-        if grad_mode.everyone_records or grad_mode.thread_mode.enabled:
+        if everyone_records or thread_mode.enabled:
             out._a = operands
             out.operation = self
         else:
@@ -300,7 +314,7 @@ class Linear(Nary):
         out = _new(Value)
         out.data = sum(map(operator.mul, map(_data, operands[:n]), map(_data, operands[n : 2 * n]))) + operands[-1].data
         out.grad = 0.0
-        if grad_mode.everyone_records or grad_mode.thread_mode.enabled:
+        if everyone_records or thread_mode.enabled:
             out._a = operands
             out.operation = self
         else:
