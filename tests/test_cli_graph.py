@@ -40,7 +40,7 @@ def grads_in(svg: Path) -> dict[str, str]:
 def test_graph_prints_the_tree_and_the_explanation_and_writes_the_picture(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = tmp_path / "seed.svg"
+    out = tmp_path / "example.svg"
     assert main(["graph", "(a*b + c)*f", *SEED_ARGS, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "out [*]  data -8.0000  grad 1.0000" in printed
@@ -59,9 +59,9 @@ def test_graph_prints_the_tree_and_the_explanation_and_writes_the_picture(
 
 
 def test_steps_write_one_picture_per_backprop_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "seed.svg"
+    out = tmp_path / "example.svg"
     assert main(["graph", "e = a*b; d = e + c; L = d*f", *SEED_ARGS, "--steps", "--out", str(out)]) == 0
-    steps = [tmp_path / f"seed_step{n}.svg" for n in range(4)]
+    steps = [tmp_path / f"example_step{n}.svg" for n in range(4)]
     assert sorted(tmp_path.iterdir()) == steps
     assert set(grads_in(steps[0]).values()) == {"grad 0.0000"}
     assert grads_in(steps[1])["d"] == "grad -2.0000" and grads_in(steps[1])["e"] == "grad 0.0000"

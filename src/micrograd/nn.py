@@ -21,7 +21,7 @@ from operator import attrgetter, mul
 from typing import Any
 
 from micrograd import model_file
-from micrograd.engine import Value, _number, is_grad_enabled, linear, relu, sigmoid, tanh
+from micrograd.engine import Value, as_real, is_grad_enabled, linear, relu, sigmoid, tanh
 from micrograd.model_file import ModelFileError
 
 __all__ = [
@@ -233,8 +233,8 @@ class Neuron(Module):
         self.activation = ("relu" if nonlin else "linear") if activation is None else activation
         bound = _init_bound(init, nin, fan_out)
         draw = rng.uniform if rng is not None else random.uniform
-        self.w = [Value(draw(-bound, bound)) for _ in range(nin)]
-        self.b = Value(0)
+        self.w = [Value(draw(-bound, bound), label=f"w{i}") for i in range(nin)]
+        self.b = Value(0, label="b")  # labels name them in pictures; Layer and MLP prefix them
 
     @property
     def activation(self) -> str:
@@ -281,6 +281,7 @@ class Layer(Module):
             raise ValueError(f"Layer: nout must be a positive integer, got {nout!r}")
         kwargs.setdefault("fan_out", nout)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+        _prefix_labels(self.neurons, "N")
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
         # the inputs become one tuple, shared by every neuron; a single Value is one input
@@ -317,8 +318,10 @@ class Layer(Module):
 class MLP(Module):
     """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` maps 2 inputs to 1 output.
 
-    The hidden layers use ``activation`` (relu by default, as karpathy's micrograd);
-    the last layer is linear.  ``init`` and ``rng`` go to every neuron.
+    The hidden layers use ``activation`` (relu by default, as karpathy's micrograd)
+    and the last layer ``output_activation`` (linear by default, as his package; the
+    lecture's network is ``activation='tanh', output_activation='tanh'``, as a torch
+    ``Sequential`` ending in ``Tanh()``).  ``init`` and ``rng`` go to every neuron.
     """
 
     def __init__(
@@ -327,20 +330,23 @@ class MLP(Module):
         nouts: Sequence[int],
         *,
         activation: str = "relu",
+        output_activation: str = "linear",
         init: str = "uniform",
         rng: random.Random | None = None,
     ) -> None:
         nouts = list(nouts)
         if not nouts:
             raise ValueError("MLP: nouts must list at least one layer size")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
+        for name, value in (("activation", activation), ("output_activation", output_activation)):
+            if value not in ACTIVATIONS:
+                raise ValueError(f"{name} must be one of {', '.join(ACTIVATIONS)}; got {value!r}")
         sizes = [nin, *nouts]
         last = len(nouts) - 1
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation=activation if i != last else "linear", init=init, rng=rng)
+            Layer(sizes[i], sizes[i + 1], activation=activation if i != last else output_activation, init=init, rng=rng)
             for i in range(len(nouts))
         ]
+        _prefix_labels(self.layers, "L")
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
         if not is_grad_enabled():
@@ -357,15 +363,37 @@ class MLP(Module):
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
 
+    def to_torch(self) -> Any:
+        """This network as a float64 ``torch.nn.Sequential`` with the same weights (needs the ``torch`` extra)."""
+        from micrograd.torch_interop import to_torch  # torch is optional: imported on use
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """An MLP with the weights of a torch ``Sequential`` of ``Linear`` layers and activations."""
+        from micrograd.torch_interop import from_torch
+
+        return from_torch(module)
+
     def describe(self) -> str:
         sizes = [len(self.layers[0].neurons[0].w), *(len(layer.neurons) for layer in self.layers)]
-        return f"MLP({' -> '.join(map(str, sizes))}, {self.layers[0].neurons[0].activation})"
+        output = self.layers[-1].neurons[0].activation
+        more = "" if output == "linear" or len(self.layers) == 1 else f", output {output}"
+        return f"MLP({' -> '.join(map(str, sizes))}, {self.layers[0].neurons[0].activation}{more})"
+
+
+def _prefix_labels(modules: Sequence[Module], letter: str) -> None:
+    """Label each module's parameters with its place: ``w0`` of neuron 2 becomes ``N2.w0``."""
+    for index, module in enumerate(modules):
+        for p in module.parameters():
+            p.label = f"{letter}{index}.{p.label}"
 
 
 def _as_float(x: Input) -> float:
     if isinstance(x, Value):
         return x.data
-    number = _number(x)  # the engine's idea of a number, so no_grad accepts what recording does
+    number = as_real(x)  # the engine's idea of a number, so no_grad accepts what recording does
     if number is None:
         raise TypeError(f"expected a number or a Value as input, got {type(x).__name__}")
     return number
