@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from micrograd._graph import format_number, node_names
-from micrograd.engine import Value, _reverse_topological, local_gradients
+from micrograd.engine import Value, graph_order, local_gradients
 
 __all__ = ["explain"]
 
@@ -51,17 +51,15 @@ class _Step:
 
 def _derive(root: Value) -> list[_Step]:
     """The steps of backpropagation from ``root``, each with the gradients it completes."""
-    order = _reverse_topological(root) if root._prev else []
+    graph = graph_order(root)
+    order = [node for node in reversed(graph.nodes) if not node.is_leaf]  # as backward() runs
     grads: dict[Value, float] = {root: 1.0}
     uses: dict[Value, list[_Use]] = {}
-    remaining: dict[Value, int] = {}  # uses of a value not yet backpropagated through
-    for node in order:
-        for operand in node._prev:
-            remaining[operand] = remaining.get(operand, 0) + 1
+    remaining = dict(graph.consumers)  # uses of a value not yet backpropagated through
     steps = []
     for node in order:
         lines = []
-        for operand, local in zip(node._prev, local_gradients(node), strict=True):
+        for operand, local in zip(node.operands, local_gradients(node), strict=True):
             uses.setdefault(operand, []).append(_Use(node, local, grads[node]))
             grads[operand] = grads.get(operand, 0.0) + grads[node] * local
             remaining[operand] -= 1
@@ -73,8 +71,8 @@ def _derive(root: Value) -> list[_Step]:
 
 def _expression(node: Value, names: dict[Value, str], latex: bool = False) -> tuple[str, str]:
     """How ``node`` was computed, in names and in numbers: ``("d * f", "(4) * (-2)")``."""
-    operands = node._prev
-    op = node._op
+    operands = node.operands
+    op = node.op
     symbols = [_latex_name(names[x]) if latex else names[x] for x in operands]
     numbers = [f"({format_number(x.data)})" for x in operands]
     if len(operands) == 2 and op in _INFIX:
