@@ -191,6 +191,7 @@ class CompiledFunction:
 
 
 _DATA = attrgetter("data")
+_NUMBERS = {float, int}
 
 
 def _data(x: Any) -> float:
@@ -290,10 +291,10 @@ class _Tape:
 
     def vjp(self, g: Any, xs: Sequence[Any], out: Any) -> list[Any]:
         seeds, self.seeds = self.seeds, [0.0] * len(self.seeds)
-        if any(isinstance(x, Value) for x in (*seeds, *xs)):
+        if not set(map(type, seeds)) <= _NUMBERS or not set(map(type, xs)) <= _NUMBERS:  # create_graph=True
             return self._rebuild(seeds, list(xs))
         gradients = self.prepared.replay.backward(self.table, seeds)
-        return [gradients[p] for p in self.prepared.positions]
+        return list(map(gradients.__getitem__, self.prepared.positions))
 
     def _rebuild(self, seeds: list[Any], xs: list[Any]) -> list[Any]:
         """For grad(..., create_graph=True): the same computation made of Values, differentiated."""
