@@ -122,7 +122,7 @@ def test_auto_is_operations_for_a_small_graph_without_neurons_and_every_function
     assert view_graph(L).detail == "operations"
     out, _, _ = lecture_neuron()
     for detail in DETAILS:
-        assert to_text(out, detail=detail) and to_mermaid(out, detail=detail)
+        assert to_text(out, detail=detail) and to_mermaid(out, detail=detail) and explain(out, detail=detail)
         assert draw_dot(out, detail=detail).source
     with pytest.raises(ValueError, match="detail must be one of 'auto', 'operations', 'expanded', 'neurons'"):
         to_text(out, detail="all")
