@@ -429,3 +429,26 @@ def test_text_of_a_very_deep_chain_grows_linearly() -> None:
     (small_text, small_peak), (big_text, big_peak) = sizes[5_000], sizes[20_000]
     assert big_text < 4.5 * small_text and big_peak < 4.5 * small_peak  # linear, not quadratic
     assert big_text < 4_000_000 and big_peak < 40_000_000
+
+
+def test_a_value_displays_richly_in_jupyter_and_its_plain_repr_is_unchanged() -> None:
+    v = seed()
+    v["L"].backward()
+    assert v["L"]._repr_html_() == value_html(v["L"])
+    assert "<b>L</b> · data -8.0000 · grad 1.0000" in v["L"]._repr_html_()
+    assert repr(v["L"]) == "Value(data=-8.0, grad=1.0, label='L')"
+    assert repr(Value(2.0)) == "Value(data=2.0, grad=0.0)"
+
+
+def test_what_a_notebook_shows_for_a_value_and_a_picture(pure_renderer: str) -> None:
+    from IPython.core.formatters import DisplayFormatter
+
+    v = seed()
+    v["L"].backward()
+    formatter = DisplayFormatter()
+    shown, _ = formatter.format(v["L"])
+    assert shown["text/plain"] == "Value(data=-8.0, grad=1.0, label='L')"
+    assert shown["text/html"] == value_html(v["L"])
+    picture, _ = formatter.format(draw_dot(v["L"]))
+    assert picture["text/plain"].startswith("<draw_dot picture of L: 7 of 7 values drawn")
+    assert svg_cells(picture["image/svg+xml"])["L"] == ("L", "data -8.0000", "grad 1.0000")
