@@ -213,6 +213,12 @@ class Value:
             state["_label"] = self.label  # type: ignore[assignment]
         return (self.__class__, (self.data,), (None, state))
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: name, data, grad and operation, in one line."""
+        from micrograd.visualize import value_html  # imported here: the engine needs no pictures
+
+        return value_html(self)
+
     def __format__(self, spec: str) -> str:
         return format(self.data, spec) if spec else repr(self)
 
