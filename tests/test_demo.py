@@ -97,7 +97,7 @@ def test_cli_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     svg = ElementTree.parse(out / "neuron.svg").getroot()
     assert svg.tag.endswith("svg")
     text = (out / "neuron.svg").read_text()
-    for label in ("x1", "w2", "linear", "ReLU"):
+    for label in ("x1", "w2", "x1*w1", "ReLU"):  # one neuron is drawn expanded, as in the lecture
         assert label in text
     model = MLP(2, [16, 16, 1])
     model.load(out / "model.json")  # the trained parameters, in the JSON model format

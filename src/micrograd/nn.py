@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import reprlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from operator import attrgetter, mul
 from typing import Any
@@ -149,15 +150,16 @@ class Module:
         for name, value in state.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 size = f" of size {len(value)}" if isinstance(value, (list, tuple)) else ""
+                shown = f"{reprlib.repr(value):.40}"
                 raise TypeError(
-                    f"load_state_dict: {name} must be a single number, got {type(value).__name__}{size}: {value!r:.40}"
+                    f"load_state_dict: {name} must be a single number, got {type(value).__name__}{size}: {shown}"
                 )
             try:
                 number = float(value)
             except OverflowError:
                 number = math.inf  # an integer too large for a float
             if not math.isfinite(number):
-                raise ValueError(f"load_state_dict: {name} must be finite, got {value!r:.40}")
+                raise ValueError(f"load_state_dict: {name} must be finite, got {reprlib.repr(value):.40}")
             values[name] = number
         for name, value in values.items():
             named[name].data = value
@@ -197,7 +199,8 @@ class Module:
 
 
 def _some(names: list[str]) -> str:
-    shown = ", ".join(names[:5])
+    # a name read from a file may hold a newline or be huge: such names are shown by their repr, cut short
+    shown = ", ".join(name if name.isprintable() and len(name) <= 80 else repr(name)[:80] for name in names[:5])
     return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
@@ -230,8 +233,8 @@ class Neuron(Module):
         self.activation = ("relu" if nonlin else "linear") if activation is None else activation
         bound = _init_bound(init, nin, fan_out)
         draw = rng.uniform if rng is not None else random.uniform
-        self.w = [Value(draw(-bound, bound)) for _ in range(nin)]
-        self.b = Value(0)
+        self.w = [Value(draw(-bound, bound), label=f"w{i}") for i in range(nin)]
+        self.b = Value(0, label="b")  # labels name them in pictures; Layer and MLP prefix them
 
     @property
     def activation(self) -> str:
@@ -278,6 +281,7 @@ class Layer(Module):
             raise ValueError(f"Layer: nout must be a positive integer, got {nout!r}")
         kwargs.setdefault("fan_out", nout)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+        _prefix_labels(self.neurons, "N")
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
         # the inputs become one tuple, shared by every neuron; a single Value is one input
@@ -342,6 +346,7 @@ class MLP(Module):
             Layer(sizes[i], sizes[i + 1], activation=activation if i != last else output_activation, init=init, rng=rng)
             for i in range(len(nouts))
         ]
+        _prefix_labels(self.layers, "L")
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
         if not is_grad_enabled():
@@ -376,6 +381,13 @@ class MLP(Module):
         output = self.layers[-1].neurons[0].activation
         more = "" if output == "linear" or len(self.layers) == 1 else f", output {output}"
         return f"MLP({' -> '.join(map(str, sizes))}, {self.layers[0].neurons[0].activation}{more})"
+
+
+def _prefix_labels(modules: Sequence[Module], letter: str) -> None:
+    """Label each module's parameters with its place: ``w0`` of neuron 2 becomes ``N2.w0``."""
+    for index, module in enumerate(modules):
+        for p in module.parameters():
+            p.label = f"{letter}{index}.{p.label}"
 
 
 def _as_float(x: Input) -> float:
