@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tracemalloc
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from lecture_example import lecture_loss, lecture_neuron
 from micrograd import Value, draw_dot, draw_steps, to_mermaid, to_text
-from micrograd.visualize import INSTALL_HINT, RendererNotFound, find_renderer, save_picture
+from micrograd.visualize import (
+    INSTALL_HINT,
+    NOT_COMPUTED,
+    TEXT_DEPTH,
+    RendererNotFound,
+    find_renderer,
+    save_picture,
+    value_html,
+)
 from seed_example import seed_values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,12 +109,12 @@ def test_dot_ids_are_stable_and_options_are_applied() -> None:
         draw_dot(seed()["L"], rankdir="sideways")
 
 
-def test_unlabeled_values_have_an_empty_label_cell_and_special_characters_are_escaped() -> None:
+def test_unlabeled_values_are_named_as_explain_names_them_and_special_characters_are_escaped() -> None:
     x = Value(3.0)
     y = x * x  # the same operand twice: two edges
     y.label = "a|b{c}"
     source = draw_dot(y).source
-    assert '[label="{  | data 3.0000 | grad 0.0000 }" shape=record]' in source
+    assert '[label="{ n1 | data 3.0000 | grad 0.0000 }" shape=record]' in source
     assert r"a\|b\{c\}" in source
     assert source.count("v1 -> v2_op") == 2
 
@@ -119,7 +132,7 @@ def test_max_nodes_and_depth_limit_the_picture_and_say_what_is_hidden() -> None:
     assert "more operand" in limited and "showing 5 of 59 values" in limited
     shallow = draw_dot(total, depth=1).source
     labels = {label for label, _, _ in records(shallow).values()}
-    assert labels == {"total", "", "x29"}  # the root and its two operands
+    assert labels == {"total", "n28", "x29"}  # the root and its two operands
     assert "… 2 more operands" in shallow
     with pytest.raises(ValueError, match="max_nodes"):
         draw_dot(total, max_nodes=0)
@@ -335,3 +348,192 @@ def test_huge_numbers_stay_short_in_pictures_and_text() -> None:
     y.backward()
     assert to_text(y).splitlines()[0].endswith("data 1.0000e+300  grad 1.0000")
     assert "grad 1.0000e+300" in draw_dot(y).source
+
+
+# -- gradients filling in, the caption before backward, the graph's repr, fonts ---------------
+
+
+def test_draw_steps_only_fills_gradients_in_even_after_an_earlier_backward() -> None:
+    x = Value(0.5, label="x")
+    h = (x * x).tanh()  # x used twice, h used twice: partial sums must never show
+    h.label = "h"
+    y = h * h + h
+    y.label = "y"
+    y.backward()  # stale gradients everywhere
+    x.grad = 0.0
+    pictures = [
+        {label: float(grad) for label, _, grad in records(picture.source).values()} for picture in draw_steps(y)
+    ]
+    final = {label: float(grad) for label, _, grad in records(draw_dot(y).source).values()}
+    assert set(pictures[0].values()) == {0.0}  # picture 0: no gradient yet
+    for before, after in itertools.pairwise(pictures):
+        for label, grad in after.items():
+            assert grad in (0.0, final[label]), (label, grad)  # not yet reached, or final
+            assert before[label] in (0.0, grad)  # never changes once shown
+    assert pictures[-1] == final
+    assert final["x"] == round(2 * 0.5 * (1 - math.tanh(0.25) ** 2) * (2 * math.tanh(0.25) + 1), 4)
+
+
+def test_draw_steps_says_what_each_step_does() -> None:
+    sources = [picture.source for picture in draw_steps(seed()["L"])]
+    assert "before backward: no gradient yet" in sources[0]
+    assert "step 1: L passed its gradient to its operands" in sources[1]
+    assert "step 3: e passed its gradient to its operands" in sources[3]
+    assert not any(NOT_COMPUTED in source for source in sources)
+    with pytest.raises(TypeError, match="unexpected option 'colour'"):
+        next(draw_steps(seed()["L"], colour="red"))
+
+
+def test_a_picture_before_backward_says_gradients_are_not_computed_and_only_then() -> None:
+    v = seed()
+    assert NOT_COMPUTED == "gradients not computed yet: call backward()"
+    assert NOT_COMPUTED in draw_dot(v["L"]).source
+    v["L"].backward()
+    assert NOT_COMPUTED not in draw_dot(v["L"]).source
+    for p in (v["a"], v["b"], v["c"], v["f"]):
+        p.grad = 0.0  # zero_grad after a step: the graph's gradients were still computed
+    assert NOT_COMPUTED not in draw_dot(v["L"]).source
+
+
+def test_the_graph_objects_plain_repr_says_what_it_is() -> None:
+    text = repr(draw_dot(seed()["L"]))
+    assert text.startswith("<draw_dot picture of L: 7 of 7 values drawn")
+    assert repr(draw_dot(seed()["L"], max_nodes=3)).startswith("<draw_dot picture of L: 3 of 7 values drawn")
+
+
+def test_value_html_is_compact_and_escaped() -> None:
+    v = seed()
+    v["L"].backward()
+    assert value_html(v["L"]) == (
+        '<code class="micrograd-value"><b>L</b> · data -8.0000 · grad 1.0000 · made by * of d, f</code>'
+    )
+    assert value_html(Value(1.5, label="<x>")).endswith("<b>&lt;x&gt;</b> · data 1.5000 · grad 0.0000 · a leaf</code>")
+    assert "made by + of 2 values" in value_html(Value(1.0) + Value(2.0))
+
+
+def test_text_of_a_very_deep_chain_grows_linearly() -> None:
+    def chain(depth: int) -> Value:
+        x = Value(1.0, label="x")
+        for _ in range(depth):
+            x = x + 1.0
+        return x
+
+    sizes = {}
+    for depth in (5_000, 20_000):
+        root = chain(depth)
+        tracemalloc.start()
+        text = to_text(root)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        sizes[depth] = (len(text), peak)
+        assert text.count("\n") == 2 * depth + 1 + (depth - 1) // TEXT_DEPTH  # every value once, and continuations
+        assert max(len(line) for line in text.splitlines()) < 4 * TEXT_DEPTH + 60
+    (small_text, small_peak), (big_text, big_peak) = sizes[5_000], sizes[20_000]
+    assert big_text < 4.5 * small_text and big_peak < 4.5 * small_peak  # linear, not quadratic
+    assert big_text < 4_000_000 and big_peak < 40_000_000
+
+
+def test_a_value_displays_richly_in_jupyter_and_its_plain_repr_is_unchanged() -> None:
+    v = seed()
+    v["L"].backward()
+    assert v["L"]._repr_html_() == value_html(v["L"])
+    assert "<b>L</b> · data -8.0000 · grad 1.0000" in v["L"]._repr_html_()
+    assert repr(v["L"]) == "Value(data=-8.0, grad=1.0, label='L')"
+    assert repr(Value(2.0)) == "Value(data=2.0, grad=0.0)"
+
+
+def test_what_a_notebook_shows_for_a_value_and_a_picture(pure_renderer: str) -> None:
+    from IPython.core.formatters import DisplayFormatter
+
+    v = seed()
+    v["L"].backward()
+    formatter = DisplayFormatter()
+    shown, _ = formatter.format(v["L"])
+    assert shown["text/plain"] == "Value(data=-8.0, grad=1.0, label='L')"
+    assert shown["text/html"] == value_html(v["L"])
+    picture, _ = formatter.format(draw_dot(v["L"]))
+    assert picture["text/plain"].startswith("<draw_dot picture of L: 7 of 7 values drawn")
+    assert svg_cells(picture["image/svg+xml"])["L"] == ("L", "data -8.0000", "grad 1.0000")
+
+
+# -- text fits its boxes in a browser that has only DejaVu fonts -------------------------------
+
+DEJAVU_ONLY = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <dir>/usr/share/fonts/truetype/dejavu</dir>
+  <cachedir>{cache}</cachedir>
+  <include ignore_missing="yes">/etc/fonts/conf.d</include>
+</fontconfig>
+"""
+
+# every text element of every node: how far it runs past its node's box (record, rounded record or ellipse)
+MEASURE = """() => {
+  const overflows = [];
+  for (const node of document.querySelectorAll('g.node')) {
+    const shape = node.querySelector('polygon, ellipse, path');
+    if (!shape) continue;
+    const box = shape.getBBox();
+    for (const text of node.querySelectorAll('text')) {
+      const width = text.getComputedTextLength();
+      const x = Number(text.getAttribute('x'));
+      const left = x - width / 2, right = x + width / 2;
+      overflows.push([text.textContent, Math.max(box.x - left, right - (box.x + box.width)), width]);
+    }
+  }
+  return overflows;
+}"""
+
+
+def dejavu_only_fonts(tmp_path: Path) -> dict[str, str]:
+    config = tmp_path / "fonts.conf"
+    config.write_text(DEJAVU_ONLY.format(cache=tmp_path / "fontcache"))
+    environment = {**os.environ, "FONTCONFIG_FILE": str(config)}
+    if shutil.which("fc-list"):  # the configuration really has only DejaVu
+        listed = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, env=environment).stdout
+        assert listed.strip() and all("DejaVu" in line for line in listed.splitlines()), listed
+    return environment
+
+
+def test_text_fits_its_boxes_in_chromium_with_only_dejavu(browser: Any, pure_renderer: str, tmp_path: Path) -> None:
+    from conftest import chromium_path
+
+    loss, _ = lecture_loss()
+    loss.backward()
+    neuron_out, _, _ = lecture_neuron()
+    neuron_out.backward()
+    huge = Value(3.0, label="a_long_label_for_a_value") * 1e300
+    huge.backward()
+    pictures = [draw_dot(seed()["L"]), draw_dot(neuron_out), draw_dot(loss), draw_dot(huge)]
+    chromium = browser.browser_type.launch(executable_path=chromium_path(), env=dejavu_only_fonts(tmp_path))
+    try:
+        page = chromium.new_page()
+        measured = []
+        for picture in pictures:
+            svg = picture.pipe(format="svg", encoding="utf-8")
+            assert 'font-family="Courier,monospace"' in svg
+            page.set_content(f"<!doctype html><html><body>{svg}</body></html>")
+            measured += page.evaluate(MEASURE)
+        assert len(measured) > 150
+        assert all(width > 0 for _, _, width in measured)
+        too_wide = [(text, round(over, 2)) for text, over, _ in measured if over > 0]
+        assert too_wide == []
+    finally:
+        chromium.close()
+
+
+def test_text_laid_out_for_times_runs_over_in_chromium_with_only_dejavu(
+    browser: Any, pure_renderer: str, tmp_path: Path
+) -> None:
+    # why the font is Courier: the old layout (Times metrics) does not fit where Times is missing
+    from conftest import chromium_path
+
+    source = draw_dot(seed()["L"]).source.replace("fontname=Courier", "fontname=Times")
+    svg = subprocess.run([pure_renderer, "-Tsvg"], input=source.encode(), capture_output=True, check=True).stdout
+    chromium = browser.browser_type.launch(executable_path=chromium_path(), env=dejavu_only_fonts(tmp_path))
+    try:
+        page = chromium.new_page()
+        page.set_content(f"<!doctype html><html><body>{svg.decode()}</body></html>")
+        assert any(over > 0 for _, over, _ in page.evaluate(MEASURE))
+    finally:
+        chromium.close()

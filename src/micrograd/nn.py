@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import reprlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from operator import attrgetter, mul
 from typing import Any
@@ -74,7 +75,10 @@ class Module:
 
     An attribute (not starting with ``_``) holding a ``Value``, a ``Module`` or a list
     or tuple of them is part of the module, in the order the attributes were set.
-    Parameter names are dotted paths such as ``layers.0.neurons.3.w.1``.
+    Only *leaf* Values are parameters: a computed result a module keeps (such as
+    ``self.last = y``) is never trained.  A submodule's own ``parameters()``, if it
+    overrides it, is what its parent counts.  Parameter names are dotted paths such
+    as ``layers.0.neurons.3.w.1``.
     """
 
     def __call__(self, x: Any) -> Any:  # pragma: no cover - overridden
@@ -96,7 +100,8 @@ class Module:
         """``(name, parameter)`` pairs, in the order of :meth:`parameters`."""
         for name, member in self._members():
             if isinstance(member, Value):
-                yield prefix + name, member
+                if member.is_leaf:
+                    yield prefix + name, member
             else:
                 yield from member.named_parameters(prefix=f"{prefix}{name}.")
 
@@ -108,8 +113,15 @@ class Module:
                 yield from member.named_modules(prefix=f"{prefix}.{name}" if prefix else name)
 
     def parameters(self) -> list[Value]:
-        """The trainable Values, in a fixed order."""
-        return [p for _, p in self.named_parameters()]
+        """The trainable Values (leaves only), in a fixed order: a submodule contributes its own ``parameters()``."""
+        found: list[Value] = []
+        for _, member in self._members():
+            if isinstance(member, Value):
+                if member.is_leaf:
+                    found.append(member)
+            else:
+                found.extend(member.parameters())
+        return found
 
     def num_parameters(self) -> int:
         """How many scalars are trained."""
@@ -149,15 +161,16 @@ class Module:
         for name, value in state.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 size = f" of size {len(value)}" if isinstance(value, (list, tuple)) else ""
+                shown = f"{reprlib.repr(value):.40}"
                 raise TypeError(
-                    f"load_state_dict: {name} must be a single number, got {type(value).__name__}{size}: {value!r:.40}"
+                    f"load_state_dict: {name} must be a single number, got {type(value).__name__}{size}: {shown}"
                 )
             try:
                 number = float(value)
             except OverflowError:
                 number = math.inf  # an integer too large for a float
             if not math.isfinite(number):
-                raise ValueError(f"load_state_dict: {name} must be finite, got {value!r:.40}")
+                raise ValueError(f"load_state_dict: {name} must be finite, got {reprlib.repr(value):.40}")
             values[name] = number
         for name, value in values.items():
             named[name].data = value
@@ -197,7 +210,8 @@ class Module:
 
 
 def _some(names: list[str]) -> str:
-    shown = ", ".join(names[:5])
+    # a name read from a file may hold a newline or be huge: such names are shown by their repr, cut short
+    shown = ", ".join(name if name.isprintable() and len(name) <= 80 else repr(name)[:80] for name in names[:5])
     return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
@@ -230,8 +244,8 @@ class Neuron(Module):
         self.activation = ("relu" if nonlin else "linear") if activation is None else activation
         bound = _init_bound(init, nin, fan_out)
         draw = rng.uniform if rng is not None else random.uniform
-        self.w = [Value(draw(-bound, bound)) for _ in range(nin)]
-        self.b = Value(0)
+        self.w = [Value(draw(-bound, bound), label=f"w{i}") for i in range(nin)]
+        self.b = Value(0, label="b")  # labels name them in pictures; Layer and MLP prefix them
 
     @property
     def activation(self) -> str:
@@ -278,11 +292,14 @@ class Layer(Module):
             raise ValueError(f"Layer: nout must be a positive integer, got {nout!r}")
         kwargs.setdefault("fan_out", nout)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+        _prefix_labels(self.neurons, "N")
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
         # the inputs become one tuple, shared by every neuron; a single Value is one input
         inputs = (x,) if isinstance(x, (Value, float, int)) else tuple(x)
-        if not is_grad_enabled():
+        if not self._plain_neurons():
+            out = [n(inputs) for n in self.neurons]  # a Neuron subclass computes its own way
+        elif not is_grad_enabled():
             out = [Value(y) for y in self._forward_floats([_as_float(v) for v in inputs])]
         else:
             # Neuron.__call__, inlined: this loop runs for every neuron of every example
@@ -292,6 +309,10 @@ class Layer(Module):
                 activate = n._activate
                 out.append(z if activate is None else activate(z))
         return out[0] if len(out) == 1 else out
+
+    def _plain_neurons(self) -> bool:
+        """Whether every neuron computes as Neuron.__call__ does, so the layer may inline it."""
+        return all(n.__class__.__call__ is _NEURON_CALL for n in self.neurons)
 
     def _forward_floats(self, inputs: Sequence[float]) -> list[float]:
         """The layer on plain floats: what ``__call__`` computes under ``no_grad``."""
@@ -342,9 +363,12 @@ class MLP(Module):
             Layer(sizes[i], sizes[i + 1], activation=activation if i != last else output_activation, init=init, rng=rng)
             for i in range(len(nouts))
         ]
+        _prefix_labels(self.layers, "L")
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
-        if not is_grad_enabled():
+        if not is_grad_enabled() and all(
+            layer.__class__.__call__ is _LAYER_CALL and layer._plain_neurons() for layer in self.layers
+        ):
             # floats from layer to layer; Values only for the output
             floats = [_as_float(x)] if isinstance(x, (Value, float, int)) else [_as_float(v) for v in x]
             for layer in self.layers:
@@ -358,11 +382,35 @@ class MLP(Module):
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
 
+    def to_torch(self) -> Any:
+        """This network as a float64 ``torch.nn.Sequential`` with the same weights (needs the ``torch`` extra)."""
+        from micrograd.torch_interop import to_torch  # torch is optional: imported on use
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """An MLP with the weights of a torch ``Sequential`` of ``Linear`` layers and activations."""
+        from micrograd.torch_interop import from_torch
+
+        return from_torch(module)
+
     def describe(self) -> str:
         sizes = [len(self.layers[0].neurons[0].w), *(len(layer.neurons) for layer in self.layers)]
         output = self.layers[-1].neurons[0].activation
         more = "" if output == "linear" or len(self.layers) == 1 else f", output {output}"
         return f"MLP({' -> '.join(map(str, sizes))}, {self.layers[0].neurons[0].activation}{more})"
+
+
+def _prefix_labels(modules: Sequence[Module], letter: str) -> None:
+    """Label each module's parameters with its place: ``w0`` of neuron 2 becomes ``N2.w0``."""
+    for index, module in enumerate(modules):
+        for p in module.parameters():
+            p.label = f"{letter}{index}.{p.label}"
+
+
+_NEURON_CALL = Neuron.__call__
+_LAYER_CALL = Layer.__call__
 
 
 def _as_float(x: Input) -> float:

@@ -7,27 +7,28 @@ operands and its result.  It needs the ``viz`` extra (``pip install
 ``graphviz-pure``, a dot-compatible renderer, so pictures render even where no
 system Graphviz is installed.  ``to_mermaid`` and ``to_text`` need nothing at all.
 
-Large graphs (a whole MLP) are unreadable as one picture: every function here takes
-``max_nodes=`` (keep the values nearest to the root) and ``depth=`` (keep values at
-most that many operations away from the root); what is cut off is shown as a
-"more" marker.
+Every function here takes ``detail=`` (see :mod:`micrograd.graphview`): a neuron's
+``linear`` as one box (``"operations"``), spelled out into products and sums as in
+the lecture (``"expanded"``), or a whole network with one box per neuron
+(``"neurons"``); ``"auto"`` picks.  ``max_nodes=`` (keep the values nearest to the
+root) and ``depth=`` (keep values at most that many operations away from the root)
+cut big graphs further; what is cut off is shown as a "more" marker.
 """
 
 from __future__ import annotations
 
-import functools
+import html
 import os
-import shutil
-import subprocess
-import sys
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from micrograd._graph import format_cell, node_names, topological_order
+from micrograd._graph import format_cell
 from micrograd.engine import Value
+from micrograd.graphview import Box, GraphView, view_graph
+from micrograd.rendering import INSTALL_HINT, RendererNotFound, find_renderer, value_graph_class
 
 if TYPE_CHECKING:
     import graphviz
@@ -41,14 +42,14 @@ __all__ = [
     "save_picture",
     "to_mermaid",
     "to_text",
+    "value_html",
 ]
 
-INSTALL_HINT = 'pip install "micrograd-lab[viz]"'
-RENDERER_VARIABLE = "MICROGRAD_DOT"  # an explicit renderer executable, if set
-
-
-class RendererNotFound(RuntimeError):
-    """Neither a system Graphviz ``dot`` nor ``graphviz-pure`` could be found."""
+# Courier: the renderer lays text out with Courier's metrics (0.6 em a character) and
+# the SVG asks for "Courier,monospace"; every monospace font a browser falls back to
+# (DejaVu Sans Mono, Liberation Mono, Courier New) has the same advance, so the text
+# fits its boxes whatever fonts are installed.
+FONT = "Courier"
 
 
 # -- which values to draw ----------------------------------------------------------------
@@ -56,207 +57,67 @@ class RendererNotFound(RuntimeError):
 
 @dataclass
 class _Selection:
-    """The values to draw, in a stable order, with stable ids, and what was left out."""
+    """The boxes to draw, in a stable order, and what was left out."""
 
-    nodes: list[Value]  # operands before results
-    ids: dict[Value, str]
-    hidden_operands: dict[Value, int]  # drawn value -> how many of its operands are not drawn
-    total: int  # values in the whole graph
+    nodes: list[Box]  # operands before results
+    kept: set[Box] | None  # the boxes drawn; None: all of them
+    hidden_operands: dict[Box, int]  # drawn box -> how many of its operands are not drawn
+    total: int  # boxes in the whole view
+
+    def __contains__(self, box: Box) -> bool:
+        return self.kept is None or box in self.kept
+
+    def ids(self) -> dict[Box, str]:
+        """Stable DOT and Mermaid ids: ``v1``, ``v2``, ... in drawing order."""
+        return {node: f"v{number}" for number, node in enumerate(self.nodes, start=1)}
 
 
-def _select(root: Value, max_nodes: int | None, depth: int | None) -> _Selection:
-    """The values nearest to ``root``: at most ``max_nodes``, at most ``depth`` operations away."""
+def _select(view: GraphView, max_nodes: int | None, depth: int | None) -> _Selection:
+    """The boxes nearest to the root: at most ``max_nodes``, at most ``depth`` operations away."""
     if max_nodes is not None and max_nodes < 1:
         raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
     if depth is not None and depth < 0:
         raise ValueError(f"depth must be 0 or more, got {depth}")
-    order = topological_order(root)
-    kept: set[Value] = {root}
-    if max_nodes is not None or depth is not None:
-        # breadth first from the root: the nearest values are kept first
-        queue: deque[tuple[Value, int]] = deque([(root, 0)])
-        while queue:
-            node, distance = queue.popleft()
-            if depth is not None and distance >= depth:
+    drawn = view.drawn
+    if max_nodes is None and depth is None:
+        return _Selection(drawn, None, {}, len(drawn))
+    root = view.root
+    kept: set[Box] = {root}
+    # breadth first from the root: the nearest values are kept first
+    queue: deque[tuple[Box, int]] = deque([(root, 0)])
+    while queue:
+        node, distance = queue.popleft()
+        if depth is not None and distance >= depth:
+            continue
+        for operand in node.drawn_operands:
+            if operand in kept:
                 continue
-            for operand in node.operands:
-                if operand in kept:
-                    continue
-                if max_nodes is not None and len(kept) >= max_nodes:
-                    break
-                kept.add(operand)
-                queue.append((operand, distance + 1))
-    else:
-        kept = set(order)
-    nodes = [node for node in order if node in kept]
-    ids = {node: f"v{number}" for number, node in enumerate(nodes, start=1)}
+            if max_nodes is not None and len(kept) >= max_nodes:
+                break
+            kept.add(operand)
+            queue.append((operand, distance + 1))
+    nodes = [node for node in drawn if node in kept]
     hidden = {}
     for node in nodes:
-        missing = len({id(operand) for operand in node.operands if operand not in kept})
+        missing = len({id(operand) for operand in node.drawn_operands if operand not in kept})
         if missing:
             hidden[node] = missing
-    return _Selection(nodes, ids, hidden, len(order))
+    return _Selection(nodes, kept, hidden, len(drawn))
 
 
 def _more_label(count: int) -> str:
     return f"… {count} more operand{'s' if count > 1 else ''}"
 
 
+def _not_computed(view: GraphView) -> bool:
+    """True if no gradient in the graph was computed yet (every grad is still 0)."""
+    return all(box.grad == 0 for box in view.boxes if box.value is not None)
+
+
+NOT_COMPUTED = "gradients not computed yet: call backward()"
+
+
 # -- Graphviz ------------------------------------------------------------------------------
-
-
-def find_renderer() -> str | None:
-    """The program that turns DOT into pictures, or None.
-
-    In order: the executable named by the ``MICROGRAD_DOT`` environment variable,
-    the system Graphviz ``dot`` on ``PATH``, the ``graphviz-pure`` command on
-    ``PATH``, and ``graphviz-pure`` next to the running Python (a virtual
-    environment's ``bin`` folder is not always on ``PATH``).
-    """
-    explicit = os.environ.get(RENDERER_VARIABLE)
-    if explicit:
-        return shutil.which(explicit) or explicit
-    for program in ("dot", "graphviz-pure"):
-        found = shutil.which(program)
-        if found:
-            return found
-    scripts = Path(sys.executable).parent
-    for candidate in (scripts / "graphviz-pure", scripts / "graphviz-pure.exe"):
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return None
-
-
-def _require_renderer() -> str:
-    renderer = find_renderer()
-    if renderer is None:
-        raise RendererNotFound(
-            "no Graphviz renderer found: neither `dot` nor `graphviz-pure` is installed; "
-            f"install one with: {INSTALL_HINT}"
-        )
-    return renderer
-
-
-def _import_graphviz() -> Any:
-    try:
-        import graphviz
-    except ImportError:
-        raise ImportError(
-            f"draw_dot needs the graphviz package; install it with: {INSTALL_HINT}", name="graphviz"
-        ) from None
-    return graphviz
-
-
-@functools.lru_cache(maxsize=1)
-def _value_graph_class() -> Any:
-    """``graphviz.Digraph`` whose ``pipe`` and ``render`` run the renderer that is available.
-
-    The graphviz package always runs the system ``dot``; this subclass runs
-    :func:`find_renderer` instead, so rendering (and Jupyter's inline display, which
-    goes through ``pipe``) works with ``graphviz-pure`` too.  Made on first use,
-    because graphviz is an optional dependency.
-    """
-    digraph: Any = _import_graphviz().Digraph
-
-    class ValueGraph(digraph):  # type: ignore[misc]
-        """A ``graphviz.Digraph`` of Values that renders without a system Graphviz."""
-
-        def pipe(
-            self,
-            format: str | None = None,
-            renderer: str | None = None,
-            formatter: str | None = None,
-            neato_no_op: bool | int | None = None,
-            quiet: bool = False,
-            *,
-            engine: str | None = None,
-            encoding: str | None = None,
-        ) -> bytes | str:
-            """The picture as bytes (or text, given ``encoding``), e.g. ``pipe(format='png')``."""
-            output = _run_renderer(
-                self.source.encode(self.encoding),
-                engine or self.engine,
-                ":".join(part for part in (format or self.format, renderer, formatter) if part),
-                neato_no_op,
-                quiet,
-            )
-            return output.decode(encoding) if encoding is not None else output
-
-        def render(
-            self,
-            filename: str | os.PathLike[str] | None = None,
-            directory: str | os.PathLike[str] | None = None,
-            view: bool = False,
-            cleanup: bool = False,
-            format: str | None = None,
-            renderer: str | None = None,
-            formatter: str | None = None,
-            neato_no_op: bool | int | None = None,
-            quiet: bool = False,
-            quiet_view: bool = False,
-            *,
-            outfile: str | os.PathLike[str] | None = None,
-            engine: str | None = None,
-            raise_if_result_exists: bool = False,
-            overwrite_source: bool = False,
-        ) -> str:
-            """Save the DOT source and render it; return the picture's path.
-
-            As in graphviz: ``render('seed', format='png')`` writes ``seed`` (DOT) and
-            ``seed.png``; ``render(outfile='seed.svg')`` takes the format from the suffix.
-            """
-            target = Path(outfile) if outfile is not None else None
-            if target is not None:
-                if format is None:
-                    format = target.suffix.lstrip(".") or self.format
-                if directory is None:
-                    target = Path(self.directory, target)
-                if filename is None:
-                    filename = Path(outfile).with_suffix(".gv")  # type: ignore[arg-type]
-            format = format or self.format
-            source_path = self.save(filename, directory=directory)
-            if target is None:
-                target = Path(f"{source_path}.{format}")
-            if raise_if_result_exists and target.exists():
-                raise FileExistsError(f"output file exists: {os.fspath(target)!r}")
-            output = _run_renderer(
-                Path(source_path).read_bytes(),
-                engine or self.engine,
-                ":".join(part for part in (format, renderer, formatter) if part),
-                neato_no_op,
-                quiet,
-            )
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(output)
-            if cleanup:
-                os.remove(source_path)
-            if view or quiet_view:
-                self._view(os.fspath(target), format=format, quiet=quiet_view)
-            return os.fspath(target)
-
-        def _repr_svg_(self) -> str:
-            """The picture as SVG, for notebooks that do not ask for a mimebundle."""
-            return str(self.pipe(format="svg", encoding="utf-8"))
-
-    return ValueGraph
-
-
-def _run_renderer(source: bytes, engine: str, output_format: str, neato_no_op: bool | int | None, quiet: bool) -> bytes:
-    """Run the renderer on DOT ``source``; its output, or graphviz's CalledProcessError."""
-    command = [_require_renderer(), f"-K{engine}", f"-T{output_format}"]
-    if neato_no_op:
-        command.append(f"-n{int(neato_no_op)}")
-    try:
-        result = subprocess.run(command, input=source, capture_output=True, check=False)
-    except OSError as error:  # e.g. MICROGRAD_DOT names a program that does not exist
-        raise RendererNotFound(f"cannot run the renderer {command[0]}: {error.strerror or error}") from None
-    if result.returncode != 0:
-        raise _import_graphviz().CalledProcessError(
-            result.returncode, command, output=result.stdout, stderr=result.stderr
-        )
-    if result.stderr and not quiet:
-        sys.stderr.write(result.stderr.decode(errors="replace"))
-    return result.stdout
 
 
 def _record_text(text: str) -> str:
@@ -267,57 +128,113 @@ def _record_text(text: str) -> str:
     return text
 
 
+def _check_rankdir(rankdir: str) -> None:
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+
+
 def draw_dot(
     root: Value,
     format: str = "svg",
     rankdir: str = "LR",
     *,
+    detail: str = "auto",
     max_nodes: int | None = None,
     depth: int | None = None,
 ) -> graphviz.Digraph:
     """The graph that computed ``root`` as a ``graphviz.Digraph``.
 
-    Each Value is a record ``{ label | data | grad }`` and each operation a small node
-    between its operands (in order) and its result.  The result has ``.source``
-    (DOT text), ``.pipe(format=...)``, ``.render(...)`` and shows inline in Jupyter;
-    rendering uses the system ``dot`` or, without one, ``graphviz-pure``.
-    ``max_nodes`` and ``depth`` limit what is drawn (see the module docstring).
+    Each Value is a record ``{ name | data | grad }`` (unlabelled values are called
+    ``n1``, ``n2``, ..., an unlabelled root ``out``) and each operation a small node
+    between its operands (in order) and its result; a neuron (``detail="neurons"``)
+    is a rounded record.  The result has ``.source`` (DOT text), ``.pipe(format=...)``,
+    ``.render(...)`` and shows inline in Jupyter; rendering uses the system ``dot``
+    or, without one, ``graphviz-pure``.  ``detail``, ``max_nodes`` and ``depth``
+    choose what is drawn (see the module docstring).  A graph whose gradients were
+    never computed says so in its caption.
     """
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
-    selection = _select(root, max_nodes, depth)
-    graph = _value_graph_class()(format=format, graph_attr={"rankdir": rankdir})
+    _check_rankdir(rankdir)
+    view = view_graph(root, detail)
+    return _dot(view, format, rankdir, max_nodes, depth, NOT_COMPUTED if _not_computed(view) else "")
+
+
+def _dot(
+    view: GraphView, format: str, rankdir: str, max_nodes: int | None, depth: int | None, caption: str
+) -> graphviz.Digraph:
+    selection = _select(view, max_nodes, depth)
+    ids = selection.ids()
+    graph = value_graph_class()(
+        format=format,
+        graph_attr={"rankdir": rankdir, "fontname": FONT},
+        node_attr={"fontname": FONT},
+    )
     for node in selection.nodes:
-        uid = selection.ids[node]
-        cells = (_record_text(node.label), f"data {format_cell(node.data)}", f"grad {format_cell(node.grad)}")
-        graph.node(uid, label="{ " + " | ".join(cells) + " }", shape="record")
+        uid = ids[node]
+        cells = (_record_text(node.name), f"data {format_cell(node.data)}", f"grad {format_cell(node.grad)}")
+        style = {"style": "rounded"} if node.kind == "neuron" else {}
+        graph.node(uid, label="{ " + " | ".join(cells) + " }", shape="record", **style)
         if node.operands:
             operation = f"{uid}_op"
             # ordering=in: the layout keeps the operands in order (a - b: a above b)
             graph.node(operation, label=_record_text(node.op), fontsize="11", margin="0.02", ordering="in")
             graph.edge(operation, uid)
-            for operand in node.operands:
-                if operand in selection.ids:
-                    graph.edge(selection.ids[operand], operation)
+            for operand in node.drawn_operands:
+                if operand in selection:
+                    graph.edge(ids[operand], operation)
             if node in selection.hidden_operands:
                 more = f"{uid}_more"
                 graph.node(more, label=_more_label(selection.hidden_operands[node]), shape="plaintext")
                 graph.edge(more, operation, style="dashed")
+    lines = [caption] if caption else []
     if len(selection.nodes) < selection.total:
-        graph.attr(label=f"showing {len(selection.nodes)} of {selection.total} values", fontsize="11")
+        lines.append(f"showing {len(selection.nodes)} of {selection.total} values")
+    if lines:
+        graph.attr(label="\n".join(lines), fontsize="11")
+    graph.summary = (
+        f"<draw_dot picture of {view.root.name}: {len(selection.nodes)} of {selection.total} values drawn, "
+        f"detail {view.detail!r}; .source is its DOT text, .render(outfile='graph.svg') writes it>"
+    )
     return graph
 
 
 def draw_steps(root: Value, **options: Any) -> Iterator[graphviz.Digraph]:
     """Backpropagate from ``root`` one node at a time, with a picture before and after each step.
 
-    The first picture is the graph as it is (before backward); then one picture
-    after each node has passed its gradient on to its operands, as
-    ``Value.backward_steps()`` runs.  ``options`` are those of :func:`draw_dot`.
+    Picture 0 shows no gradient yet; then one picture after each node has passed its
+    gradient on to its operands, as ``Value.backward_steps()`` runs.  A picture shows
+    a gradient only once it is final (every use of the value has passed its share
+    back); the others read 0 until then, so the gradients only ever fill in.
+    ``options`` are those of :func:`draw_dot` (``format``, ``rankdir``, ``detail``,
+    ``max_nodes``, ``depth``).
     """
-    yield draw_dot(root, **options)
-    for _node in root.backward_steps():
-        yield draw_dot(root, **options)
+    format = options.pop("format", "svg")
+    rankdir = options.pop("rankdir", "LR")
+    detail = options.pop("detail", "auto")
+    max_nodes = options.pop("max_nodes", None)
+    depth = options.pop("depth", None)
+    if options:
+        raise TypeError(f"draw_steps: unexpected option {next(iter(options))!r}")
+    _check_rankdir(rankdir)
+    view = view_graph(root, detail, grads={})
+    remaining: dict[Value, int] = {}  # uses of a value whose step has not run yet
+    for box in view.boxes:
+        if box.value is not None:
+            for operand in box.value._prev:
+                remaining[operand] = remaining.get(operand, 0) + 1
+    steps = root.backward_steps()
+    yield _dot(view, format, rankdir, max_nodes, depth, "before backward: no gradient yet")
+    final: dict[Value, float] = {}
+    names = view.names()
+    for number, node in enumerate(steps, start=1):
+        final[root] = root.grad
+        for operand in node._prev:
+            remaining[operand] -= 1
+        for operand in node._prev:
+            if remaining[operand] == 0:
+                final[operand] = operand.grad
+        view = view_graph(root, detail, grads=final)
+        caption = f"step {number}: {names.get(node, 'a neuron')} passed its gradient to its operands"
+        yield _dot(view, format, rankdir, max_nodes, depth, caption)
 
 
 def save_picture(
@@ -325,6 +242,7 @@ def save_picture(
     path: str | os.PathLike[str],
     *,
     rankdir: str = "LR",
+    detail: str = "auto",
     max_nodes: int | None = None,
     depth: int | None = None,
 ) -> Path:
@@ -338,12 +256,13 @@ def save_picture(
     suffix = target.suffix.lower().lstrip(".")
     if not suffix:
         raise ValueError(f"{os.fspath(target)!r} has no extension to tell the format (.svg, .png, .dot, .mmd, .txt)")
+    limits: dict[str, Any] = {"detail": detail, "max_nodes": max_nodes, "depth": depth}
     if suffix == "mmd":
-        target.write_text(to_mermaid(root, rankdir, max_nodes=max_nodes, depth=depth), encoding="utf-8")
+        target.write_text(to_mermaid(root, rankdir, **limits), encoding="utf-8")
     elif suffix == "txt":
-        target.write_text(to_text(root, max_nodes=max_nodes, depth=depth), encoding="utf-8")
+        target.write_text(to_text(root, **limits), encoding="utf-8")
     else:
-        graph = draw_dot(root, format="svg", rankdir=rankdir, max_nodes=max_nodes, depth=depth)
+        graph = draw_dot(root, format="svg", rankdir=rankdir, **limits)
         if suffix in ("dot", "gv"):
             target.write_text(graph.source, encoding="utf-8")
         else:
@@ -351,7 +270,7 @@ def save_picture(
     return target
 
 
-# -- Mermaid and plain text -----------------------------------------------------------------
+# -- Mermaid, plain text and HTML -----------------------------------------------------------
 
 
 def _mermaid_text(text: str) -> str:
@@ -359,25 +278,33 @@ def _mermaid_text(text: str) -> str:
     return text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 
-def to_mermaid(root: Value, rankdir: str = "LR", *, max_nodes: int | None = None, depth: int | None = None) -> str:
+def to_mermaid(
+    root: Value,
+    rankdir: str = "LR",
+    *,
+    detail: str = "auto",
+    max_nodes: int | None = None,
+    depth: int | None = None,
+) -> str:
     """The graph as a Mermaid flowchart (Markdown on GitHub draws it), no dependency needed.
 
-    Values are boxes ``label | data | grad``, operations are circles, and operands
-    enter their operation in order.  ``max_nodes`` and ``depth`` as for :func:`draw_dot`.
+    Values are boxes ``name | data | grad``, operations are circles, and operands
+    enter their operation in order.  ``detail``, ``max_nodes`` and ``depth`` as for
+    :func:`draw_dot`.
     """
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
-    selection = _select(root, max_nodes, depth)
+    _check_rankdir(rankdir)
+    selection = _select(view_graph(root, detail), max_nodes, depth)
+    ids = selection.ids()
     lines = [f"flowchart {rankdir}"]
     for node in selection.nodes:
-        uid = selection.ids[node]
-        text = f"{node.label} | data {format_cell(node.data)} | grad {format_cell(node.grad)}"
+        uid = ids[node]
+        text = f"{node.name} | data {format_cell(node.data)} | grad {format_cell(node.grad)}"
         lines.append(f'    {uid}["{_mermaid_text(text)}"]')
         if node.operands:
             lines.append(f'    {uid}_op(("{_mermaid_text(node.op)}"))')
-            for operand in node.operands:
-                if operand in selection.ids:
-                    lines.append(f"    {selection.ids[operand]} --> {uid}_op")
+            for operand in node.drawn_operands:
+                if operand in selection:
+                    lines.append(f"    {ids[operand]} --> {uid}_op")
             if node in selection.hidden_operands:
                 lines.append(f'    {uid}_more["{_more_label(selection.hidden_operands[node])}"]')
                 lines.append(f"    {uid}_more -.-> {uid}_op")
@@ -385,40 +312,80 @@ def to_mermaid(root: Value, rankdir: str = "LR", *, max_nodes: int | None = None
     return "\n".join(lines) + "\n"
 
 
-def to_text(root: Value, *, max_nodes: int | None = None, depth: int | None = None) -> str:
+TEXT_DEPTH = 16  # to_text indents at most this many levels; deeper subtrees continue below
+
+
+def to_text(root: Value, *, detail: str = "auto", max_nodes: int | None = None, depth: int | None = None) -> str:
     """The graph as an indented tree for a terminal: name, operation, data and grad.
 
     The root comes first and each value's operands are indented under it.  A value
     used in several places is written out once; later it reads ``(see above)``.
-    Unlabeled values get the names ``explain`` uses (``n1``, ``n2``, ...).
+    Indentation stops at :data:`TEXT_DEPTH` levels: a deeper value reads
+    ``(continued below)`` and its subtree starts again at the left margin, so the
+    text grows in proportion to the graph, however deep.  ``detail``, ``max_nodes``
+    and ``depth`` as for :func:`draw_dot`.
     """
-    selection = _select(root, max_nodes, depth)
-    names = node_names(root)
-    lines: list[str] = []
-    shown: set[Value] = set()
-    # stack of (value or a "more" count, prefix for its line, prefix for its children)
-    stack: list[tuple[Value | int, str, str]] = [(root, "", "")]
-    while stack:
-        item, prefix, child_prefix = stack.pop()
-        if isinstance(item, int):
-            lines.append(f"{prefix}{_more_label(item)}")
+    view = view_graph(root, detail)
+    selection = _select(view, max_nodes, depth)
+    lines: list[str] = []  # joined into chunks as it goes: one string costs less than a thousand
+    chunks: list[str] = []
+    shown: set[Box] = set()
+    continued: deque[Box] = deque([view.root])
+    while continued:
+        start = continued.popleft()
+        if start in shown:
             continue
-        node = item
-        operation = f" [{node.op}]" if node.op else ""
-        line = f"{prefix}{names[node]}{operation}  data {format_cell(node.data)}  grad {format_cell(node.grad)}"
-        if node in shown and node.operands:
-            lines.append(f"{line}  (see above)")
-            continue
-        shown.add(node)
-        lines.append(line)
-        children: list[Value | int] = [operand for operand in node.operands if operand in selection.ids]
-        if node in selection.hidden_operands:
-            children.append(selection.hidden_operands[node])
-        entries = []
-        for index, child in enumerate(children):
-            last = index == len(children) - 1
-            entries.append(
-                (child, child_prefix + ("└── " if last else "├── "), child_prefix + ("    " if last else "│   "))
-            )
-        stack.extend(reversed(entries))
-    return "\n".join(lines) + "\n"
+        # stack of (box or a "more" count, prefix for its line, prefix for its children, level)
+        stack: list[tuple[Box | int, str, str, int]] = [(start, "", "", 0)]
+        while stack:
+            if len(lines) >= 1000:
+                chunks.append("\n".join(lines))
+                lines.clear()
+            item, prefix, child_prefix, level = stack.pop()
+            if isinstance(item, int):
+                lines.append(f"{prefix}{_more_label(item)}")
+                continue
+            node = item
+            operation = f" [{node.op}]" if node.op else ""
+            line = f"{prefix}{node.name}{operation}  data {format_cell(node.data)}  grad {format_cell(node.grad)}"
+            operands = [operand for operand in node.drawn_operands if operand in selection]
+            if node in shown and node.operands:
+                lines.append(f"{line}  (see above)")
+                continue
+            if level >= TEXT_DEPTH and node.operands:
+                lines.append(f"{line}  (continued below)")
+                continued.append(node)
+                continue
+            shown.add(node)
+            lines.append(line)
+            children: list[Box | int] = list(operands)
+            if node in selection.hidden_operands:
+                children.append(selection.hidden_operands[node])
+            entries = []
+            for index, child in enumerate(children):
+                last = index == len(children) - 1
+                entries.append(
+                    (
+                        child,
+                        child_prefix + ("└── " if last else "├── "),
+                        child_prefix + ("    " if last else "│   "),
+                        level + 1,
+                    )
+                )
+            stack.extend(reversed(entries))
+    chunks.append("\n".join(lines))
+    chunks.append("")
+    return "\n".join(chunks)
+
+
+def value_html(value: Value) -> str:
+    """A Value in one line of HTML, as Jupyter shows it: name, data, grad and operation."""
+    name = html.escape(value.label) if value.label else "Value"
+    parts = [f"<b>{name}</b>", f"data {format_cell(value.data)}", f"grad {format_cell(value.grad)}"]
+    if value._prev:
+        names = [operand.label for operand in value._prev]
+        made = f" of {', '.join(map(html.escape, names))}" if all(names) else f" of {len(names)} values"
+        parts.append(f"made by {html.escape(value._op)}{made}")
+    else:
+        parts.append("a leaf")
+    return '<code class="micrograd-value">' + " · ".join(parts) + "</code>"
