@@ -35,16 +35,19 @@ class Sizes:
     wide: int
     chain: int
     grid_points: int
+    products: int
     repeats: int
 
 
-FULL = Sizes(demo_steps=10, wide=200_000, chain=1_000_000, grid_points=2_500, repeats=5)
-QUICK = Sizes(demo_steps=2, wide=5_000, chain=20_000, grid_points=100, repeats=1)
+FULL = Sizes(demo_steps=10, wide=200_000, chain=1_000_000, grid_points=2_500, products=200_000, repeats=5)
+QUICK = Sizes(demo_steps=2, wide=5_000, chain=20_000, grid_points=100, products=5_000, repeats=1)
 
 
 GC_SHARE_ROW = "wide graph: share of time in the cyclic GC (%)"
 OUTSIDE_GC_ROW = "wide graph: time outside the cyclic GC (s)"
 TRACKED_ROW = "objects tracked by the cyclic GC per node"
+PRODUCT_ROW = "a * b, recording (ns)"
+OTHER_THREAD_ROW = "a * b, recording, another thread in no_grad (ns)"
 
 
 def reference_python() -> Path:
@@ -112,6 +115,7 @@ def collect(sizes: Sizes, reference: Path) -> dict[str, dict[str, list[float] | 
         ("memory per node (bytes)", "memory", sizes.wide, "bytes_per_node"),
         (f"chain {sizes.chain:,} deep (s)", "chain", sizes.chain, "seconds"),
         ("MLP forward, graph (s)", "forward", sizes.grid_points, "seconds"),
+        (PRODUCT_ROW, "grad_mode", sizes.products, "ns"),
     ]
     results: dict[str, dict[str, list[float] | str]] = {}
     for repeat in range(sizes.repeats):
@@ -138,6 +142,10 @@ def collect(sizes: Sizes, reference: Path) -> dict[str, dict[str, list[float] | 
                     no_grad = results.setdefault("MLP forward, no_grad (s)", {}).setdefault("ours", [])
                     assert isinstance(no_grad, list)
                     no_grad.append(float(outcome["no_grad_seconds"]))  # type: ignore[arg-type]
+                if name == "grad_mode" and ours and "ns_other_thread_no_grad" in outcome:
+                    cell = results.setdefault(OTHER_THREAD_ROW, {}).setdefault("ours", [])
+                    assert isinstance(cell, list)
+                    cell.append(float(outcome["ns_other_thread_no_grad"]))  # type: ignore[arg-type]
         if sizes.chain >= 4:  # linear in depth: the same chain at a quarter and half the depth
             for fraction in (4, 2):
                 outcome = run_workload(sys.executable, True, "chain", sizes.chain // fraction)

@@ -13,6 +13,7 @@ import json
 import math
 import random
 import sys
+import threading
 import time
 import tracemalloc
 from typing import Any
@@ -177,13 +178,57 @@ def _time_forward(model: Any, grid: list[list[float]]) -> float:
     return seconds
 
 
+def grad_mode(n: int) -> dict[str, Any]:
+    """Nanoseconds per ``a * b`` recorded: alone, and (ours only, grad mode is per thread)
+    while another thread sits inside ``no_grad``, when each operation looks up its own
+    thread's mode."""
+    result = {"ns": _ns_per_product(n)}
+    no_grad = getattr(micrograd, "no_grad", None)
+    if no_grad is not None:
+        inside, leave = threading.Event(), threading.Event()
+
+        def evaluate() -> None:
+            with no_grad():
+                inside.set()
+                leave.wait()
+
+        other = threading.Thread(target=evaluate)
+        other.start()
+        inside.wait()
+        try:
+            result["ns_other_thread_no_grad"] = _ns_per_product(n)
+        finally:
+            leave.set()
+            other.join()
+    return result
+
+
+def _ns_per_product(n: int) -> float:
+    """The best of five runs of ``n`` products, per product."""
+    a, b = Value(1.5), Value(-0.5)
+    best = math.inf
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(n):
+            a * b
+        best = min(best, time.perf_counter() - start)
+    return best / n * 1e9
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-WORKLOADS = {"demo_step": demo_step, "wide": wide, "memory": memory, "chain": chain, "forward": forward}
+WORKLOADS = {
+    "demo_step": demo_step,
+    "wide": wide,
+    "memory": memory,
+    "chain": chain,
+    "forward": forward,
+    "grad_mode": grad_mode,
+}
 
 if __name__ == "__main__":
     name, size = sys.argv[1], int(sys.argv[2])

@@ -1,4 +1,4 @@
-"""Draw the pictures of docs/backprop.md: the seed's graph before and during backprop.
+"""Draw the pictures of docs/backprop.md: the example's graph before and during backprop.
 
     python docs/make_images.py              # writes docs/images/*.svg
     python docs/make_images.py OUTPUT_DIR   # writes them somewhere else
@@ -24,8 +24,8 @@ PICTURES = [
 ]
 
 
-def seed_graph() -> Value:
-    """The seed's example, with every value labeled."""
+def example_graph() -> Value:
+    """The example L = (a*b + c) * f, with every value labeled."""
     a = Value(2.0, label="a")
     b = Value(-3.0, label="b")
     c = Value(10.0, label="c")
@@ -41,7 +41,7 @@ def seed_graph() -> Value:
 
 def main(output: Path) -> None:
     output.mkdir(parents=True, exist_ok=True)
-    pictures = list(draw_steps(seed_graph()))
+    pictures = list(draw_steps(example_graph()))
     if len(pictures) != len(PICTURES):
         raise SystemExit(f"expected {len(PICTURES)} pictures, drew {len(pictures)}")
     for name, picture in zip(PICTURES, pictures, strict=True):

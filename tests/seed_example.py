@@ -1,4 +1,4 @@
-"""The seed's worked example, ``L = (a*b + c) * f``, with every value labelled as the seed does."""
+"""The worked example of docs/backprop.md, ``L = (a*b + c) * f``, with every value labelled as there."""
 
 from __future__ import annotations
 

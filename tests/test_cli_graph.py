@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from micrograd.cli import main
+from micrograd.cli import MAX_SET, main
 
 SEED_ARGS = ["--set", "a=2", "--set", "b=-3", "--set", "c=10", "--set", "f=-2"]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -36,7 +40,7 @@ def grads_in(svg: Path) -> dict[str, str]:
 def test_graph_prints_the_tree_and_the_explanation_and_writes_the_picture(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = tmp_path / "seed.svg"
+    out = tmp_path / "example.svg"
     assert main(["graph", "(a*b + c)*f", *SEED_ARGS, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "out [*]  data -8.0000  grad 1.0000" in printed
@@ -55,9 +59,9 @@ def test_graph_prints_the_tree_and_the_explanation_and_writes_the_picture(
 
 
 def test_steps_write_one_picture_per_backprop_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "seed.svg"
+    out = tmp_path / "example.svg"
     assert main(["graph", "e = a*b; d = e + c; L = d*f", *SEED_ARGS, "--steps", "--out", str(out)]) == 0
-    steps = [tmp_path / f"seed_step{n}.svg" for n in range(4)]
+    steps = [tmp_path / f"example_step{n}.svg" for n in range(4)]
     assert sorted(tmp_path.iterdir()) == steps
     assert set(grads_in(steps[0]).values()) == {"grad 0.0000"}
     assert grads_in(steps[1])["d"] == "grad -2.0000" and grads_in(steps[1])["e"] == "grad 0.0000"
@@ -92,6 +96,13 @@ def test_markdown_and_limits(capsys: pytest.CaptureFixture[str]) -> None:
     ("args", "message"),
     [
         (["a.b", "--set", "a=1"], "attribute access not allowed"),
+        (["a.tanh()", "--set", "a=1"], "attribute access not allowed: 'a.tanh'; write tanh(a)"),
+        (["a*b + c", "--set", "b=1"], "'a', 'c' have no value (give them with --set a=NUMBER --set c=NUMBER)"),
+        (["\uff41*10", "--set", "a=1", "--set", "\uff41=2"], "--set \uff41: the same variable as --set a"),
+        (["x", "--set", "\U0001d431=5", "--set", "x=1"], "--set x: the same variable as --set \U0001d431"),
+        (["x", "--set", "1x=2"], "--set 1x: '1x' is not a valid variable name"),
+        (["x", "--set", "tanh=2"], "is a function"),
+        (["1e400in relu"], "comparisons not allowed"),
         (["x[0]", "--set", "x=1"], "subscripts not allowed"),
         (["lambda: 1"], "lambda not allowed"),
         (["[i for i in x]", "--set", "x=1"], "comprehensions not allowed"),
@@ -163,3 +174,60 @@ def test_an_expression_whose_value_is_not_finite_is_refused(capsys: pytest.Captu
     assert capsys.readouterr().err == (
         "micrograd: error: the expression's value is nan: a number in it is too large for a float\n"
     )
+
+
+def test_set_names_are_read_as_the_expression_is(capsys: pytest.CaptureFixture[str]) -> None:
+    # Python reads the fullwidth 'ａ' and the bold '𝐱' of the expression as 'a' and 'x'; --set does too
+    assert main(["graph", "\uff41*10", "--set", "\uff41=2"]) == 0
+    assert "out [*]  data 20.0000" in capsys.readouterr().out
+    assert main(["graph", "\U0001d431+x", "--set", "\U0001d431=5"]) == 0
+    assert "out [+]  data 10.0000" in capsys.readouterr().out
+
+
+def test_a_syntax_warning_does_not_add_a_line() -> None:
+    # CPython's tokenizer warns "invalid decimal literal" on 1e400in: the refusal stays one line
+    result = subprocess.run(
+        [sys.executable, "-W", "always", "-m", "micrograd", "graph", "1e400in relu"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr == "micrograd: error: comparisons not allowed: '1e400in relu'\n"
+
+
+def test_many_set_options_up_to_the_stated_maximum(capsys: pytest.CaptureFixture[str]) -> None:
+    many = [f"--set=x{k}=1" if k % 2 else f"--se x{k}=1" for k in range(MAX_SET)]
+    argv = [part for option in many for part in option.split(" ")]
+    assert main(["graph", "x0 + x1", *argv]) == 0
+    assert "out [+]  data 2.0000" in capsys.readouterr().out
+    # 60,000 took argparse two minutes: they are refused before it starts (the time limit catches a regression)
+    refused = ["--set", "x=1"] * 60_000
+    assert main(["graph", "x", *refused]) == 1
+    assert capsys.readouterr().err == "micrograd: error: too many --set options (60,000; the limit is 1,000)\n"
+    assert main(["graph", "x", *refused[: 2 * MAX_SET + 2]]) == 1
+    assert "too many --set options (1,001;" in capsys.readouterr().err
+
+
+SET_NAMES = st.sampled_from(["x", "y", "\uff58", "\U0001d431", "1x", "tanh", "", "x y", "for", "_"])
+SET_VALUES = st.sampled_from(["1", "-0.5", "1e400", "nan", "abc", "", "0x10", " 2 "])
+
+
+@settings(max_examples=150)
+@given(
+    st.lists(st.sampled_from([*"xy12.+-*/()e,;=", "tanh(", "log(", "x.exp()", "1e400", "in"]), max_size=20).map(
+        "".join
+    ),
+    st.lists(st.tuples(SET_NAMES, SET_VALUES), max_size=4),
+)
+def test_fuzz_the_command_succeeds_or_refuses_in_one_line(expression: str, sets: list[tuple[str, str]]) -> None:
+    argv = ["graph", *(f"--set={name}={value}" for name, value in sets), "--", expression]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(argv)
+    if status == 0:
+        assert err.getvalue() == "" and "\n\nBackpropagation from " in out.getvalue()
+    else:
+        assert status == 1 and out.getvalue() == ""
+        assert err.getvalue().startswith("micrograd: error: ") and err.getvalue().count("\n") == 1

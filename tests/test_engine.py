@@ -724,6 +724,96 @@ def test_a_recursive_no_grad_function_restores_the_mode() -> None:
     assert is_grad_enabled()
 
 
+def _in_threads(*targets: Callable[[], None]) -> None:
+    """Run ``targets`` in threads started together; re-raise the first failure."""
+    import threading
+
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(targets))
+
+    def run(target: Callable[[], None]) -> None:
+        try:
+            start.wait()
+            target()
+        except BaseException as error:  # reported in the main thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
+def test_grad_mode_is_per_thread_so_evaluating_never_corrupts_training() -> None:
+    """One thread evaluates under no_grad while another records: PyTorch gives 0 wrong gradients."""
+    import threading
+
+    stop = threading.Event()
+    wrong: list[tuple[float, float]] = []
+
+    def evaluate() -> None:
+        x = Value(1.0)
+        while not stop.is_set():
+            with no_grad():
+                assert not is_grad_enabled()
+                for _ in range(20):
+                    assert (x * x + x).is_leaf
+
+    def train() -> None:
+        try:
+            for step in range(3000):
+                x = Value(0.5 + step % 7)
+                loss = (x * x + x).tanh() * 3.0 + x
+                loss.backward()
+                expected = 3.0 * (1 - math.tanh(x.data**2 + x.data) ** 2) * (2 * x.data + 1) + 1
+                if x.grad != pytest.approx(expected, rel=1e-12):
+                    wrong.append((x.grad, expected))
+        finally:
+            stop.set()
+
+    _in_threads(evaluate, train)
+    assert wrong == []
+    assert is_grad_enabled()
+
+
+def test_threads_switching_grad_mode_at_once_never_leave_it_switched_off() -> None:
+    def switch() -> None:
+        for _ in range(2000):
+            with no_grad():
+                assert not is_grad_enabled()
+                with enable_grad():
+                    assert is_grad_enabled()
+                assert not is_grad_enabled()
+            assert is_grad_enabled()
+
+    decorated = no_grad(lambda: is_grad_enabled())  # one instance shared by every thread
+
+    def decorated_calls() -> None:
+        for _ in range(2000):
+            assert decorated() is False
+            assert is_grad_enabled()
+
+    _in_threads(switch, switch, decorated_calls, decorated_calls)
+    assert is_grad_enabled()
+    x = Value(3.0)
+    (x * x).backward()
+    assert x.grad == 6.0
+    seen: list[bool] = []
+    _in_threads(lambda: seen.append(is_grad_enabled()))
+    assert seen == [True]
+
+
+def test_a_new_thread_records_even_when_its_parent_is_in_no_grad() -> None:
+    seen: list[bool] = []
+    with no_grad():
+        _in_threads(lambda: seen.append(is_grad_enabled() and not (Value(2.0) * 3).is_leaf))
+        assert not is_grad_enabled()
+    assert seen == [True]
+
+
 def test_grad_with_create_graph_records_even_under_no_grad() -> None:
     x = Value(3.0)
     y = x**3
@@ -1219,3 +1309,189 @@ def test_no_grad_decorates_a_function_with_or_without_parentheses() -> None:
     assert (bare(), called(), is_grad_enabled()) == (False, False, True)
     with pytest.raises(TypeError, match="no_grad: expected a function to decorate, got int"):
         no_grad(3)  # type: ignore[arg-type]
+
+
+# -- the public node protocol -------------------------------------------------------------
+
+
+def test_the_node_protocol_names_operands_operation_symbol_and_constants() -> None:
+    from micrograd.engine import ADD, LINEAR, MUL, POW, POW_CONST, RELU
+
+    a, b = Value(2.0), Value(3.0)
+    assert a.is_leaf and a.operands == () and a.operation is None and a.op == "" and a.constants == ()
+    square = a * a
+    assert square.operands == (a, a) and square.operation is MUL and square.op == "*" and not square.is_leaf
+    assert (a + b).operation is ADD and (a + b).operands == (a, b)
+    cube = a**3
+    assert cube.operands == (a,) and cube.operation is POW_CONST and cube.op == "**3" and cube.constants == (3,)
+    assert (a**b).operation is POW and (a**b).constants == () and (a**b).op == "**"
+    assert a.relu().operation is RELU and a.relu().op == "ReLU"
+    combined = linear([a, b], [b, a], 1.0)
+    assert combined.operation is LINEAR and combined.operands[:4] == (a, b, b, a) and len(combined.operands) == 5
+    for node in (square, cube, combined):
+        assert node.operands == node._prev and node.op == node._op
+
+
+@pytest.mark.parametrize(
+    ("name", "point", "constants", "torch_function"),
+    [
+        ("ADD", [2.0, -3.0], (), lambda t, x, y: x + y),
+        ("SUB", [2.0, -3.0], (), lambda t, x, y: x - y),
+        ("MUL", [2.0, -3.0], (), lambda t, x, y: x * y),
+        ("DIV", [2.0, -3.0], (), lambda t, x, y: x / y),
+        ("POW", [1.5, -0.7], (), lambda t, x, y: x**y),
+        ("POW_CONST", [1.5], (3,), lambda t, x: x**3),
+        ("POW_CONST", [1.5], (-0.5,), lambda t, x: x**-0.5),
+        ("NEG", [1.5], (), lambda t, x: -x),
+        ("ABS", [-1.5], (), lambda t, x: x.abs()),
+        ("EXP", [0.3], (), lambda t, x: x.exp()),
+        ("LOG", [0.3], (), lambda t, x: x.log()),
+        ("TANH", [0.3], (), lambda t, x: x.tanh()),
+        ("SIGMOID", [-0.3], (), lambda t, x: x.sigmoid()),
+        ("RELU", [0.3], (), lambda t, x: x.relu()),
+        ("LINEAR", [1.0, 2.0, -0.5, 0.25, 3.0], (), lambda t, x1, x2, w1, w2, b: x1 * w1 + x2 * w2 + b),
+    ],
+)
+def test_an_operations_evaluate_and_derivatives_match_torch(
+    name: str, point: list[float], constants: tuple[Any, ...], torch_function: Callable[..., Any]
+) -> None:
+    torch = pytest.importorskip("torch")
+    operation = getattr(micrograd.engine, name)
+    leaves = torch_leaves(torch, point)
+    out = torch_function(torch, *leaves)
+    value = operation.evaluate(point, constants)
+    assert type(value) is float and value == pytest.approx(out.item(), rel=1e-12)
+    expected = [g.item() for g in torch_grads(torch, out, leaves)]
+    derivatives = operation.derivatives(point, value, constants)
+    assert all(type(d) is float for d in derivatives)
+    assert list(derivatives) == pytest.approx(expected, rel=1e-12)
+    # the chain rule with these numbers is what backward() computes
+    values = [Value(x) for x in point]
+    if constants:
+        node = values[0] ** constants[0]
+    elif name == "LINEAR":
+        node = operation(values)
+    else:
+        node = operation(*values)
+    node.backward()
+    assert [v.grad for v in values] == pytest.approx(expected, rel=1e-12)
+
+
+def test_evaluate_raises_the_operations_domain_errors() -> None:
+    from micrograd.engine import DIV, LOG, POW_CONST
+
+    with pytest.raises(ValueError, match="log: operand must be positive"):
+        LOG.evaluate([-1.0])
+    with pytest.raises(ZeroDivisionError, match="division"):
+        DIV.evaluate([1.0, 0.0])
+    with pytest.raises(ValueError, match="pow: negative base"):
+        POW_CONST.evaluate([-2.0], (0.5,))
+
+
+def test_a_micrograd_style_operation_has_no_local_derivatives_and_says_so() -> None:
+    a = Value(2.0)
+    out = Value(4.0, (a,), "sq")
+    assert out.operation is not None and out.operation.name == "sq" and out.op == "sq"
+    with pytest.raises(TypeError, match="'sq' was made micrograd style"):
+        out.operation.derivatives([2.0], 4.0)
+    with pytest.raises(TypeError, match="cannot be recomputed"):
+        out.operation.evaluate([2.0])
+
+
+def test_graph_order_lists_every_value_after_its_operands_and_counts_uses() -> None:
+    from micrograd.engine import GraphOrder, graph_order
+
+    a, b, c = Value(2.0), Value(-3.0), Value(10.0)
+    e = a * b
+    d = e + c
+    square = d * d
+    order = graph_order(square)
+    assert isinstance(order, GraphOrder)
+    assert order.nodes == [a, b, e, c, d, square]
+    assert order.consumers == {square: 0, d: 2, e: 1, a: 1, b: 1, c: 1}
+    # several roots share one order; a root already listed is not listed again
+    other = a.exp()
+    both = graph_order(square, other, e)
+    assert both.nodes == [a, b, e, c, d, square, other]
+    assert both.consumers[a] == 2 and both.consumers[other] == 0
+    assert graph_order(a) == GraphOrder([a], {a: 0})
+    with pytest.raises(TypeError, match="graph_order: roots must be Values, got float"):
+        graph_order(1.0)  # type: ignore[arg-type]
+
+
+@given(programs())
+@FEWER
+def test_backward_runs_through_graph_order_reversed(program: Program) -> None:
+    from micrograd.engine import graph_order
+
+    out = run(program, leaves_of(program), MICROGRAD)[-1]
+    expected = [node for node in reversed(graph_order(out).nodes) if not node.is_leaf]
+    assert list(out.backward_steps()) == expected
+    counts: dict[Value, int] = {}
+    for node in graph_order(out).nodes:
+        for operand in node.operands:
+            counts[operand] = counts.get(operand, 0) + 1
+    assert {v: n for v, n in graph_order(out).consumers.items() if n} == counts
+
+
+def test_a_deep_graph_order_needs_no_recursion() -> None:
+    from micrograd.engine import graph_order
+
+    x = Value(0.5)
+    y = x
+    for _ in range(50_000):
+        y = y * 1.0
+    order = graph_order(y)
+    assert len(order.nodes) == 100_001 and order.nodes[0] is x and order.nodes[-1] is y
+
+
+# -- _backward(): the lecture's manual backpropagation ----------------------------------------
+
+
+def test_the_lectures_manual_step_on_a_product() -> None:
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b
+    c.grad = 1.0
+    c._backward()
+    assert (a.grad, b.grad) == (-3.0, 2.0)
+    a._backward()  # a leaf has no step: nothing changes
+    assert (a.grad, b.grad) == (-3.0, 2.0)
+
+
+@given(programs())
+@FEWER
+def test_backward_by_hand_in_reverse_topological_order_equals_backward(program: Program) -> None:
+    from micrograd.engine import graph_order
+
+    by_hand = run(program, leaves_of(program), MICROGRAD)
+    automatic = run(program, leaves_of(program), MICROGRAD)
+    by_hand[-1].grad = 1.0
+    for node in reversed(graph_order(by_hand[-1]).nodes):
+        node._backward()
+    automatic[-1].backward()
+    assert [v.grad for v in by_hand] == [v.grad for v in automatic]
+
+
+def test_a_micrograd_style_backward_closure_is_what_backward_calls() -> None:
+    x = Value(3.0)
+    out = Value(x.data**2, (x,), "square")
+    calls: list[str] = []
+
+    def _backward() -> None:
+        calls.append("square")
+        x.grad += 2 * x.data * out.grad
+
+    out._backward = _backward
+    assert out._backward is _backward
+    out.grad = 1.0
+    out._backward()
+    assert x.grad == 6.0 and calls == ["square"]
+    x.grad = 0.0
+    (out * 2).backward()
+    assert x.grad == 12.0 and calls == ["square", "square"]
+    unset = Value(1.0, (x,), "nothing")
+    unset.grad = 1.0
+    unset._backward()  # no closure: nothing flows back, as in micrograd
+    assert x.grad == 12.0
+    with pytest.raises(TypeError, match="_backward must be a function of no arguments, got float"):
+        out._backward = 1.0  # type: ignore[assignment]

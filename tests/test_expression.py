@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+import unicodedata
+import warnings
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from micrograd import Value
-from micrograd.expression import MAX_LENGTH, ExpressionError, parse_expression
+from micrograd.expression import MAX_LENGTH, ExpressionError, parse_expression, variable_name
 
 SEED = {"a": 2.0, "b": -3.0, "c": 10.0, "f": -2.0}
 
@@ -99,7 +103,12 @@ def test_a_constant_expression_is_a_value() -> None:
     ("source", "message"),
     [
         ("x.real", "attribute access not allowed: 'x.real'"),
-        ("x.exp()", "attribute access not allowed: 'x.exp'"),
+        ("x.exp()", "attribute access not allowed: 'x.exp'; write exp(x)"),
+        ("(x + 1).tanh()", "attribute access not allowed: '(x + 1).tanh'; write tanh(x + 1)"),
+        ("x.tanh", "write tanh(x)"),
+        ("x.backward()", "functions are called as in tanh(x)"),
+        ("1e400in relu", "comparisons not allowed"),  # CPython also warns "invalid decimal literal"
+        ("0x1for x in y", "'and'/'or' not allowed"),  # 0x1f or x in y, also with a warning
         ("x[0]", "subscripts not allowed"),
         ("lambda: 1", "lambda not allowed"),
         ("[i for i in x]", "comprehensions not allowed"),
@@ -166,3 +175,77 @@ def test_nothing_is_evaluated_by_python(tmp_path: Path) -> None:
 def test_bad_variables(variables: dict[str, object], message: str) -> None:
     with pytest.raises(ExpressionError, match=message):
         parse_expression("1", variables)  # type: ignore[arg-type]
+
+
+# -- look-alike names, warnings, several missing variables ------------------------------------
+
+FULLWIDTH_X, BOLD_X = "\uff58", "\U0001d431"  # 'ｘ' and '𝐱': Python reads both as 'x'
+
+
+def test_variable_names_are_read_as_python_reads_them() -> None:
+    assert variable_name(FULLWIDTH_X) == variable_name(BOLD_X) == "x"
+    assert parse_expression(f"{FULLWIDTH_X} * 10", {"x": 2.0}).data == 20.0
+    assert parse_expression("x * 10", {FULLWIDTH_X: 2.0}).data == 20.0
+    assert parse_expression(f"{BOLD_X} + x", {BOLD_X: 5.0}).data == 10.0
+    with pytest.raises(ExpressionError, match="are the same name 'x'"):
+        parse_expression(f"{BOLD_X} + x", {BOLD_X: 5.0, "x": 1.0})
+
+
+def test_several_missing_variables_are_all_named() -> None:
+    with pytest.raises(ExpressionError) as refused:
+        parse_expression("e = a*q; L = e*r + zz*a", {"a": 1.0})
+    assert str(refused.value) == (
+        "'q', 'r', 'zz' have no value (give them with --set q=NUMBER --set r=NUMBER --set zz=NUMBER)"
+    )
+    with pytest.raises(ExpressionError, match=r"^'y' has no value \(give one with --set y=NUMBER\)$"):
+        parse_expression("x + y", {"x": 1.0})
+    many = " + ".join(f"v{k}" for k in range(12))
+    with pytest.raises(ExpressionError, match=r"'v0', .*'v9' and 2 more have no value .*--set v2=NUMBER \.\.\.\)$"):
+        parse_expression(many, {})
+
+
+def test_a_syntax_warning_is_not_printed(capfd: pytest.CaptureFixture[str]) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ExpressionError):
+            parse_expression("1e400in relu", {})
+    assert caught == []
+    assert capfd.readouterr().err == ""
+
+
+# -- fuzzing: any text is a finite Value or one ExpressionError line, never anything else ----------
+
+TOKENS = [
+    *"xy0123456789.e+-*/()%,;=[]{}:'\"_ \n\t<>!@&|^~",
+    *("**", "1e400", "1e-400", "in", "if", "else", "lambda", "for", "not", "and", "0x1", "1_0", "1j", "\\"),
+    *("exp", "log", "tanh", "sigmoid", "relu", "open", "__import__", ".real", ".tanh()", FULLWIDTH_X, BOLD_X),
+]
+token_sources = st.lists(st.sampled_from(TOKENS), max_size=40).map("".join)
+sources = st.one_of(token_sources, st.text(max_size=40))
+
+
+@settings(max_examples=400)
+@given(sources)
+def test_fuzz_any_text_is_a_finite_value_or_one_line_refusal(source: str) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = parse_expression(source, {"x": 1.5, "y": -0.5})
+        except ExpressionError as error:
+            assert str(error) and "\n" not in str(error)
+        else:
+            assert isinstance(result, Value) and math.isfinite(result.data)
+    assert caught == []
+
+
+@settings(max_examples=200)
+@given(token_sources)
+def test_fuzz_look_alike_spellings_give_the_same_result(source: str) -> None:
+    plain = unicodedata.normalize("NFKC", source)  # only the two look-alike x's change
+    outcomes = []
+    for text, variables in ((source, {FULLWIDTH_X: 1.5, "y": -0.5}), (plain, {"x": 1.5, "y": -0.5})):
+        try:
+            outcomes.append(parse_expression(text, variables).data)
+        except ExpressionError:
+            outcomes.append(None)
+    assert outcomes[0] == outcomes[1] or all(math.isnan(o) for o in outcomes if o is not None)

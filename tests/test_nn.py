@@ -342,3 +342,56 @@ def test_a_model_file_with_a_number_too_large_for_a_float_is_refused(tmp_path: P
     with pytest.raises(ModelFileError, match=r"layers\.0\.neurons\.0\.w\.0 must be finite"):
         model.load(path)
     assert model.state_dict() == before
+
+
+# -- the lecture's network: tanh in every layer, the output included -------------------
+
+LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+LECTURE_YS = [1.0, -1.0, -1.0, 1.0]
+
+
+def _float_forward(model: MLP, x: list[float]) -> float:
+    """The lecture's network written out with floats: tanh(w·x + b) in every neuron."""
+    for layer in model.layers:
+        x = [math.tanh(sum(w.data * xi for w, xi in zip(n.w, x, strict=True)) + n.b.data) for n in layer.neurons]
+    return x[0]
+
+
+def test_output_activation_builds_the_lectures_network_and_the_default_stays_karpathys() -> None:
+    lecture = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", rng=random.Random(0))
+    assert [n.activation for layer in lecture.layers for n in layer.neurons] == ["tanh"] * 9
+    assert lecture.describe() == "MLP(3 -> 4 -> 4 -> 1, tanh, output tanh)"
+    assert repr(lecture.layers[-1]) == "Layer of [TanhNeuron(4)]"
+    for x in LECTURE_XS:
+        out = lecture(x)
+        assert isinstance(out, Value)
+        assert out.data == pytest.approx(_float_forward(lecture, x), abs=1e-15)
+        assert out._op == "tanh"
+        with no_grad():
+            assert lecture(x).data == out.data  # type: ignore[union-attr]
+    default = MLP(3, [4, 4, 1])
+    assert [layer.neurons[0].activation for layer in default.layers] == ["relu", "relu", "linear"]
+    assert default.describe() == "MLP(3 -> 4 -> 4 -> 1, relu)"
+    assert MLP(3, [1], output_activation="sigmoid").layers[0].neurons[0].activation == "sigmoid"
+    with pytest.raises(ValueError, match="output_activation must be one of relu, tanh, sigmoid, linear; got 'softmax'"):
+        MLP(3, [4, 1], output_activation="softmax")
+
+
+def test_the_lectures_training_loop_lowers_the_loss_at_every_step() -> None:
+    model = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", rng=random.Random(1))
+    losses = []
+    for _ in range(30):
+        ypred = [model(x) for x in LECTURE_XS]
+        loss = sum((yout - ygt) ** 2 for ygt, yout in zip(LECTURE_YS, ypred, strict=True))
+        assert isinstance(loss, Value)
+        for p in model.parameters():
+            p.grad = 0.0
+        loss.backward()
+        for p in model.parameters():
+            p.data += -0.05 * p.grad
+        losses.append(loss.data)
+    assert all(later < earlier for earlier, later in itertools.pairwise(losses)), losses
+    assert losses[-1] < 0.1 * losses[0]
+    predictions = [model(x).data for x in LECTURE_XS]  # type: ignore[union-attr]
+    assert [math.copysign(1.0, p) for p in predictions] == LECTURE_YS
+    assert all(-1.0 < p < 1.0 for p in predictions)  # tanh bounds every output

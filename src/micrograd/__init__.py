@@ -6,6 +6,7 @@ order, gradient checks, pictures of the graph, losses, optimizers and datasets.
 """
 
 from micrograd import data, losses, nn, optim  # neural networks: modules, losses, optimizers, toy data
+from micrograd.compiler import compile
 from micrograd.engine import (
     Operation,
     Value,
@@ -38,6 +39,7 @@ __all__ = [
     "Operation",
     "Value",
     "__version__",
+    "compile",
     "data",
     "derivative",
     "draw_dot",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from micrograd.engine import Value
+from micrograd.engine import Value, graph_order
 
 __all__ = ["format_cell", "format_number", "node_names", "topological_order"]
 
@@ -16,25 +16,10 @@ __all__ = ["format_cell", "format_number", "node_names", "topological_order"]
 def topological_order(root: Value) -> list[Value]:
     """Every value ``root`` depends on (itself included), each after all its operands.
 
-    Iterative depth-first search, so a graph of any depth works; operands are
-    visited in order, so the result is the same on every run.
+    The engine's :func:`~micrograd.engine.graph_order`: the order ``backward()``
+    runs through, reversed.
     """
-    order: list[Value] = []
-    seen: set[Value] = {root}
-    stack: list[tuple[Value, int]] = [(root, 0)]
-    while stack:
-        node, next_operand = stack[-1]
-        operands = node._prev
-        if next_operand < len(operands):
-            stack[-1] = (node, next_operand + 1)
-            operand = operands[next_operand]
-            if operand not in seen:
-                seen.add(operand)
-                stack.append((operand, 0))
-        else:
-            stack.pop()
-            order.append(node)
-    return order
+    return graph_order(root).nodes
 
 
 def node_names(root: Value) -> dict[Value, str]:

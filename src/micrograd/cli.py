@@ -1,4 +1,4 @@
-"""The ``micrograd`` command line: ``micrograd demo`` and ``micrograd graph``.
+"""The ``micrograd`` command line: ``micrograd demo``, ``micrograd graph`` and ``micrograd playground``.
 
 Every failure a user can cause ends in a one-line message on stderr and exit
 status 2 (usage) or 1 (anything else), never a traceback.
@@ -10,6 +10,8 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+
+MAX_SET = 1000  # --set options in one command (an expression has at most 1000 characters)
 
 
 class CommandError(Exception):
@@ -69,6 +71,9 @@ def _add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     training.add_argument("--seed", type=int, default=1, metavar="N", help="seed of data and weights (default 1)")
     parser.add_argument("--out", default="demo-output", metavar="DIR", help="output folder (default demo-output)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
+    parser.add_argument(
+        "--compile", action="store_true", help="trace the training step once and replay it (micrograd.compile)"
+    )
     parser.set_defaults(run=_run_demo)
 
 
@@ -96,6 +101,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         alpha=args.alpha,
         seed=args.seed,
+        compile=args.compile,
     )
     try:
         run(config, args.out, progress=not args.no_progress)
@@ -116,7 +122,7 @@ def _add_graph_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
             "exp log tanh sigmoid relu, and 'name = ...' statements separated by ';'\n"
             'to name intermediate values, as in "e = a*b; d = e + c; L = d*f".'
         ),
-        epilog='example: micrograd graph "(a*b + c)*f" --set a=2 --set b=-3 --set c=10 --set f=-2 --out seed.svg\n'
+        epilog='example: micrograd graph "(a*b + c)*f" --set a=2 --set b=-3 --set c=10 --set f=-2 --out example.svg\n'
         'An expression that starts with "-" goes last, after "--": micrograd graph --set x=2 -- "-x**2"',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -127,7 +133,7 @@ def _add_graph_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="give a variable its value (repeat for each variable)",
+        help=f"give a variable its value (repeat for each variable, at most {MAX_SET} times)",
     )
     parser.add_argument(
         "--out",
@@ -158,21 +164,32 @@ def _run_graph(args: argparse.Namespace) -> int:
 
     from micrograd._graph import node_names
     from micrograd.explainer import explain
-    from micrograd.expression import ExpressionError, parse_expression
+    from micrograd.expression import ExpressionError, parse_expression, variable_name
     from micrograd.visualize import RendererNotFound, save_picture, to_text
 
     variables: dict[str, float] = {}
+    given: dict[str, str] = {}  # the name as Python reads it -> as typed
     for assignment in args.variables:
-        name, equals, number = assignment.partition("=")
-        name = name.strip()
-        if not equals or not name:
+        typed, equals, number = assignment.partition("=")
+        typed = typed.strip()
+        if not equals or not typed:
             raise CommandError(f"--set {assignment!r}: expected NAME=VALUE, such as --set a=2")
-        if name in variables:
-            raise CommandError(f"--set {name}: given twice")
+        try:
+            name = variable_name(typed)  # NFKC, as the parser reads the expression: 'ａ' is 'a'
+        except ExpressionError as error:
+            raise CommandError(f"--set {typed}: {error}") from None
+        if name in given:
+            same = (
+                "given twice"
+                if given[name] == typed
+                else f"the same variable as --set {given[name]} (both are {name!r})"
+            )
+            raise CommandError(f"--set {typed}: {same}")
+        given[name] = typed
         try:
             variables[name] = float(number)
         except ValueError:
-            raise CommandError(f"--set {name}: {number.strip()!r} is not a number") from None
+            raise CommandError(f"--set {typed}: {number.strip()!r} is not a number") from None
     if args.steps and not args.out:
         raise CommandError("--steps needs --out PATH (the pictures are written to PATH_step0, PATH_step1, ...)")
     for option in ("max_nodes", "depth"):
@@ -224,18 +241,58 @@ def _run_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_playground_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``micrograd playground``: the live page in the browser (issue 8)."""
+    parser = commands.add_parser(
+        "playground",
+        help="open the live playground page (expression lab and training) in the browser",
+        description="Start a local server for the playground page, print its address and open it in the browser. "
+        "Ctrl-C stops it.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    parser.set_defaults(run=_run_playground)
+
+
+def _run_playground(args: argparse.Namespace) -> int:
+    from micrograd.playground.server import main as serve
+
+    if not 0 <= args.port <= 65535:
+        raise CommandError(f"--port {args.port}: a port is a number from 0 to 65535")
+    try:
+        return serve(args.host, args.port, open_browser=not args.no_browser)
+    except OSError as error:
+        raise CommandError(f"cannot serve on {args.host}:{args.port}: {error.strerror or error}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="micrograd", description="See backpropagation at work.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_demo_parser(commands)
     _add_graph_parser(commands)
+    _add_playground_parser(commands)
     return parser
+
+
+def _count_set_options(argv: Sequence[str]) -> int:
+    """How many ``--set`` options (or abbreviations such as ``--se``) come before a ``--``."""
+    count = 0
+    for argument in argv:
+        if argument == "--":
+            break
+        count += argument.startswith("--se")
+    return count
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        # argparse takes time quadratic in the number of options: refuse thousands before it starts
+        if _count_set_options(argv) > MAX_SET:
+            raise CommandError(f"too many --set options ({_count_set_options(argv):,}; the limit is {MAX_SET:,})")
+        args = build_parser().parse_args(argv)
         return int(args.run(args))
     except CommandError as error:
         print(f"micrograd: error: {error}", file=sys.stderr)

@@ -26,6 +26,7 @@ from typing import Any
 
 from micrograd import data, losses, optim
 from micrograd.engine import Value, linear, no_grad
+from micrograd.model_file import ModelFileError
 from micrograd.nn import ACTIVATIONS, INITS, MLP
 from micrograd.visualize import RendererNotFound
 
@@ -82,6 +83,7 @@ class DemoConfig:
     batch_size: int | None = None
     alpha: float = 1e-4
     seed: int = 1
+    compile: bool = False  # train with micrograd.compile: trace the step once, replay it
 
     def resolved(self) -> DemoConfig:
         """This configuration checked, with the automatic choices filled in (raises DemoError)."""
@@ -134,6 +136,7 @@ class DemoConfig:
         return (
             f"MLP(2, [{sizes}]) {self.activation} on {self.dataset}: {self.loss} loss, "
             f"{self.optimizer} {rate}, {self.steps} steps, {batch}, seed {self.seed}"
+            + (", compiled" if self.compile else "")
         )
 
     @property
@@ -154,6 +157,7 @@ class DemoResult:
     accuracy_history: list[float] = field(default_factory=list)
     accuracy: float = 0.0  # on the whole training set, after the last step
     seconds: float = 0.0
+    step_seconds: list[float] = field(default_factory=list)  # each step's forward and backward
 
 
 def make_dataset(config: DemoConfig) -> tuple[list[list[float]], list[int]]:
@@ -171,17 +175,69 @@ def make_dataset(config: DemoConfig) -> tuple[list[list[float]], list[int]]:
         raise DemoError(str(error)) from None
 
 
-def _loss_and_hits(config: DemoConfig, outputs: list[Any], labels: Sequence[int]) -> tuple[Value, int]:
-    """The data loss of a batch and how many of its examples are classified right."""
+def _data_loss(config: DemoConfig, outputs: list[Any], labels: Sequence[int]) -> Value:
+    """The data loss of a batch."""
     if config.loss == "cross-entropy":
-        hits = sum(_argmax(row) == label for row, label in zip(outputs, labels, strict=True))
-        return losses.cross_entropy(outputs, labels), hits
-    hits = sum((score.data > 0) == (label == 1) for score, label in zip(outputs, labels, strict=True))
+        return losses.cross_entropy(outputs, labels)
     if config.loss == "hinge":
-        return losses.hinge_loss(outputs, [2 * label - 1 for label in labels]), hits
+        return losses.hinge_loss(outputs, [2 * label - 1 for label in labels])
     if config.loss == "mse":
-        return losses.mse_loss(outputs, [2 * label - 1 for label in labels]), hits
-    return losses.binary_cross_entropy_with_logits(outputs, labels), hits
+        return losses.mse_loss(outputs, [2 * label - 1 for label in labels])
+    return losses.binary_cross_entropy_with_logits(outputs, labels)
+
+
+def _hits(config: DemoConfig, outputs: list[Any], labels: Sequence[int]) -> int:
+    """How many examples of a batch are classified right."""
+    if config.loss == "cross-entropy":
+        return sum(_argmax(row) == label for row, label in zip(outputs, labels, strict=True))
+    return sum((score.data > 0) == (label == 1) for score, label in zip(outputs, labels, strict=True))
+
+
+def _step_loss(
+    config: DemoConfig, model: MLP, parameters: list[Value], Xb: Sequence[Any], yb: Sequence[int]
+) -> tuple[Value, list[Any]]:
+    """The loss of a batch (with the L2 penalty) and the model's outputs."""
+    outputs = [model(x) for x in Xb]
+    data_loss = _data_loss(config, outputs, yb)
+    return (data_loss + losses.l2_penalty(parameters, config.alpha) if config.alpha else data_loss), outputs
+
+
+def _compiled_step(config: DemoConfig, model: MLP, parameters: list[Value]) -> Callable[..., tuple[Value, list[Any]]]:
+    """``_step_loss`` traced once and replayed (see docs/compile.md).
+
+    On the full batch the whole loss is compiled (the labels never change).  With
+    batches the labels change at every step, and a loss reads its labels as numbers,
+    so only the model is compiled and the loss of its outputs is computed as usual.
+    """
+    from micrograd.compiler import compile
+
+    if config.batch_size is None:
+        return compile(lambda Xb, yb: _step_loss(config, model, parameters, Xb, yb))  # type: ignore[no-any-return]
+    forward = compile(lambda Xb: [model(x) for x in Xb])
+
+    def step(Xb: Sequence[Any], yb: Sequence[int]) -> tuple[Value, list[Any]]:
+        outputs = forward(Xb)
+        data_loss = _data_loss(config, outputs, yb)
+        return (data_loss + losses.l2_penalty(parameters, config.alpha) if config.alpha else data_loss), outputs
+
+    return step
+
+
+def eager_step_seconds(result: DemoResult, repeats: int = 3) -> float:
+    """How long one step's forward and backward takes without compile (the fastest of a few)."""
+    config, model = result.config, result.model
+    parameters = model.parameters()
+    size = config.batch_size if config.batch_size is not None and config.batch_size < len(result.X) else len(result.X)
+    Xb, yb = result.X[:size], result.y[:size]
+    best = math.inf
+    for _ in range(repeats):
+        began = time.perf_counter()
+        total, _ = _step_loss(config, model, parameters, Xb, yb)
+        model.zero_grad()
+        total.backward()
+        best = min(best, time.perf_counter() - began)
+    model.zero_grad()
+    return best
 
 
 def _argmax(row: Sequence[Value]) -> int:
@@ -223,6 +279,7 @@ def train(
     optimizer, schedule = _make_optimizer(config, parameters)
     result = DemoResult(config, model, X, y)
     batch_size = config.batch_size if config.batch_size is not None and config.batch_size < len(X) else None
+    step_fn = _compiled_step(config, model, parameters) if config.compile else None
     for step in range(config.steps):
         if batch_size is None:
             Xb, yb = X, y
@@ -231,15 +288,19 @@ def train(
             Xb, yb = [X[i] for i in chosen], [y[i] for i in chosen]
         diverged = f"training diverged at step {step + 1}: try a smaller learning rate (--lr)"
         try:
-            outputs = [model(x) for x in Xb]
-            data_loss, hits = _loss_and_hits(config, outputs, yb)
-            total = data_loss + losses.l2_penalty(parameters, config.alpha) if config.alpha else data_loss
+            began = time.perf_counter()
+            if step_fn is None:
+                total, outputs = _step_loss(config, model, parameters, Xb, yb)
+            else:
+                total, outputs = step_fn(Xb, yb)
             if not math.isfinite(total.data):
                 raise DemoError(f"{diverged} (the loss is {total.data})")
             optimizer.zero_grad()
             total.backward()
+            result.step_seconds.append(time.perf_counter() - began)
         except (OverflowError, ZeroDivisionError) as error:  # numbers too large for a float
             raise DemoError(f"{diverged} ({error})") from None
+        hits = _hits(config, outputs, yb)
         optimizer.step()
         schedule.step()
         result.loss_history.append(total.data)
@@ -419,6 +480,8 @@ def run(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = print
         f"training accuracy {result.accuracy:.1%} ({right}/{len(result.y)} points), "
         f"final loss {result.loss_history[-1]:.4f}, {result.seconds:.1f} s"
     )
+    if config.compile:
+        echo(_speedup(result))
     written = []
     steps: list[tuple[str, Callable[[DemoResult, Path], Path]]] = [
         ("boundary", plot_decision_boundary),
@@ -434,12 +497,25 @@ def run(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = print
             echo(f"skipped {path.name}: {error.name or 'a package'} is not installed; {INSTALL_HINT}")
         except OSError as error:
             raise DemoError(f"cannot write {path}: {error.strerror or error}") from None
+        except ModelFileError as error:  # a weight that is not finite
+            raise DemoError(str(error)) from None
         except (RendererNotFound, subprocess.CalledProcessError) as error:  # no renderer, or it failed
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             echo(f"skipped {path.name}: {reason}")
     for path in written:
         echo(f"wrote {path}")
     return result
+
+
+def _speedup(result: DemoResult) -> str:
+    """One line: the compiled step against the same step without compile."""
+    times = sorted(result.step_seconds[1:] or result.step_seconds)  # the first step traces
+    compiled = times[len(times) // 2]
+    eager = eager_step_seconds(result)
+    return (
+        f"compiled: the first step traced in {result.step_seconds[0] * 1e3:.0f} ms; a step (forward and backward) "
+        f"took {compiled * 1e3:.2f} ms against {eager * 1e3:.1f} ms without compile: {eager / compiled:.0f}x faster"
+    )
 
 
 def _save_model(result: DemoResult, path: Path) -> Path:

@@ -19,17 +19,35 @@ import functools
 import math
 import numbers
 import operator
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ContextDecorator
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 __all__ = [
+    "ABS",
+    "ADD",
+    "DIV",
+    "EXP",
+    "LINEAR",
+    "LOG",
+    "MUL",
+    "NEG",
+    "POW",
+    "POW_CONST",
+    "RELU",
+    "SIGMOID",
+    "SUB",
+    "TANH",
+    "GraphOrder",
     "Operation",
     "Value",
+    "as_real",
     "derivative",
     "enable_grad",
     "exp",
     "grad",
+    "graph_order",
     "is_grad_enabled",
     "linear",
     "local_gradients",
@@ -49,7 +67,10 @@ _PARAM = 3  # _a: operand, _b: number; vjp(g, x, out, k) -> gx   (x ** k)
 _NARY = 4  # _a: tuple of operands;   vjp(g, xs, out) -> sequence of grads
 _RECORDED = 5  # _a: tuple of operands; micrograd style: no vjp, an optional _backward closure
 
-_grad_enabled = True  # switched by no_grad / enable_grad; read by every operation
+# Grad mode is per thread (see no_grad at the end).  Every operation reads it, so the
+# common case costs one global read: _everyone_records is True while no thread has
+# switched recording off, and only then is this thread's own mode looked up.
+_everyone_records = True
 
 
 class Value:
@@ -66,7 +87,7 @@ class Value:
     # Fields a value does not need stay unset (a leaf has no _a, _b; a one-operand
     # result no _b; an unlabelled value no _label): fewer stores, and fewer
     # references for the garbage collector to visit, which is much of a graph's cost.
-    __slots__ = ("_a", "_b", "_backward", "_label", "_rule", "data", "grad")
+    __slots__ = ("_a", "_b", "_closure", "_label", "_rule", "data", "grad")
 
     data: float
     grad: float
@@ -74,7 +95,7 @@ class Value:
     _b: Any  # second operand, or the constant exponent of x ** k
     _rule: Any  # the Operation that made this value; None for a leaf
     _label: str
-    _backward: Callable[[], None]  # set only on nodes made micrograd style (see __init__)
+    _closure: Callable[[], None]  # micrograd style: the _backward a user set (see __init__)
 
     def __init__(
         self,
@@ -149,6 +170,29 @@ class Value:
     _operator = _op  # the seed's name
 
     @property
+    def operands(self) -> tuple[Value, ...]:
+        """The operands this value was computed from, in order (``a*a`` has two); ``()`` for a leaf."""
+        return self._prev
+
+    @property
+    def operation(self) -> Operation | None:
+        """The operation that made this value; None for a leaf."""
+        return self._rule  # type: ignore[no-any-return]
+
+    @property
+    def op(self) -> str:
+        """The display symbol of the operation (``'*'``, ``'**2'`` for a constant power; ``''`` for a leaf)."""
+        return self._op
+
+    @property
+    def constants(self) -> tuple[Any, ...]:
+        """The numbers the node keeps besides its operands: ``(k,)`` for ``x ** k`` with a number k, else ``()``."""
+        rule = self._rule
+        if rule is not None and rule._kind == _PARAM:
+            return (self._b,)
+        return ()
+
+    @property
     def is_leaf(self) -> bool:
         """True for a value that was not computed from other values."""
         return self._rule is None
@@ -192,6 +236,37 @@ class Value:
 
     # -- backpropagation ------------------------------------------------------------
 
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """This node's local step of backpropagation, as in micrograd and the lecture.
+
+        Calling it adds ``self.grad`` times each local derivative to the operands'
+        grads (a leaf's does nothing).  Calling it on every node in reverse
+        topological order, after setting the root's grad to 1, is ``backward()``:
+
+        >>> a, b = Value(2.0), Value(-3.0)
+        >>> c = a * b
+        >>> c.grad = 1.0
+        >>> c._backward()
+        >>> a.grad, b.grad
+        (-3.0, 2.0)
+
+        A node made micrograd style (``Value(data, _children, _op)``) gets its step
+        by assignment, ``out._backward = closure``, as in micrograd.
+        """
+        closure = getattr(self, "_closure", None)
+        return self._local_step if closure is None else closure
+
+    @_backward.setter
+    def _backward(self, closure: Callable[[], None]) -> None:
+        if not callable(closure):
+            raise TypeError(f"_backward must be a function of no arguments, got {type(closure).__name__}")
+        self._closure = closure
+
+    def _local_step(self) -> None:
+        if self._rule is not None:
+            _backpropagate((self,))
+
     def backward(self, gradient: float = 1.0) -> None:
         """Fill in ``grad`` of every value this one depends on (reverse mode).
 
@@ -232,7 +307,7 @@ class Value:
     def __pow__(self, other: Scalar) -> Value:
         if isinstance(other, Value):
             return _apply2(POW, self, other)
-        exponent = _number(other)
+        exponent = as_real(other)
         if exponent is None:
             return NotImplemented
         # A constant exponent is kept in the node: no gradient is computed for it.
@@ -277,8 +352,11 @@ def _leaf(data: float) -> Value:
     return out
 
 
-def _number(x: object) -> float | None:
-    """``x`` as a float if it is a real number, else None."""
+def as_real(x: object) -> float | None:
+    """``x`` as a float if it is a real number (int, float, Fraction, numpy scalar...), else None.
+
+    The engine's idea of a number: what an operation accepts as a constant operand.
+    """
     if type(x) is float:
         return x  # type: ignore[return-value]
     if isinstance(x, numbers.Real):
@@ -291,7 +369,7 @@ def _number(x: object) -> float | None:
 
 def _real(x: object, where: str) -> float:
     """``x`` as a float, or a TypeError that names ``where`` and the type."""
-    number = _number(x)
+    number = as_real(x)
     if number is None:
         raise TypeError(f"{where}: expected a real number, got {type(x).__name__}: {x!r:.60}")
     return number
@@ -307,7 +385,7 @@ def _as_value(x: object) -> Value | None:
     """``x`` if it is a Value, a constant leaf if it is a number, else None."""
     if isinstance(x, Value):
         return x
-    number = _number(x)
+    number = as_real(x)
     return None if number is None else _leaf(number)
 
 
@@ -330,7 +408,7 @@ def _record(data: float, a: Any, b: Any, rule: Operation) -> Value:
     out = _new(Value)
     out.data = data
     out.grad = 0.0
-    if _grad_enabled:
+    if _everyone_records or _mode.enabled:
         out._a = a
         if b is not None:
             out._b = b
@@ -377,7 +455,7 @@ def _binary_method(rule: Operation, reflected: bool = False) -> Callable[[Value,
         out = _new(Value)
         out.data = forward(self.data, other.data)
         out.grad = 0.0
-        if _grad_enabled:
+        if _everyone_records or _mode.enabled:
             out._a = self
             out._b = other
             out._rule = rule
@@ -422,7 +500,7 @@ def _unary_method(rule: Operation) -> Callable[[Value], Value]:
         out = _new(Value)
         out.data = forward(self.data)
         out.grad = 0.0
-        if _grad_enabled:
+        if _everyone_records or _mode.enabled:
             out._a = self
             out._rule = rule
         else:
@@ -476,6 +554,42 @@ class Operation:
 
     def __repr__(self) -> str:
         return f"Operation({self.name!r}, arity={self.arity})"
+
+    def evaluate(self, data: Sequence[float], constants: tuple[Any, ...] = ()) -> float:
+        """The checked forward at operand values ``data`` (and the node's ``constants``).
+
+        Raises the operation's domain errors (log of a negative number, ...).
+        """
+        kind = self._kind
+        if kind == _BINARY:
+            return float(self.forward(data[0], data[1]))
+        if kind == _UNARY:
+            return float(self.forward(data[0]))
+        if kind == _PARAM:
+            return float(self.forward(data[0], *constants))
+        return float(self.forward(list(data)))
+
+    def derivatives(self, data: Sequence[float], out: float, constants: tuple[Any, ...] = ()) -> tuple[float, ...]:
+        """The local partial derivatives d out / d operand_i at ``data``, aligned with the operands.
+
+        ``out`` is the value of the operation at ``data``.  The chain rule is then
+        ``operand_i.grad += out.grad * derivatives[i]``.
+        """
+        kind = self._kind
+        with no_grad():
+            if kind == _BINARY:
+                grads: Sequence[Any] = self.vjp(1.0, data[0], data[1], out)
+            elif kind == _UNARY:
+                grads = (self.vjp(1.0, data[0], out),)
+            elif kind == _PARAM:
+                grads = (self.vjp(1.0, data[0], out, *constants),)
+            elif kind == _RECORDED:
+                raise _no_local_derivative(self)
+            else:
+                grads = self.vjp(1.0, list(data), out)
+                if len(grads) != len(data):
+                    raise ValueError(f"{self.name}: the vjp returned {len(grads)} gradients for {len(data)} operands")
+        return tuple(float(d) for d in grads)
 
     def __call__(self, *args: Any) -> Any:
         kind = self._kind
@@ -648,11 +762,58 @@ _JUST_VALUES = {Value}
 # -- reverse mode ----------------------------------------------------------------------
 
 
+class GraphOrder(NamedTuple):
+    """The values some roots depend on, in order, and how often each is used."""
+
+    nodes: list[Value]  # every value (leaves included), each after all its operands
+    consumers: dict[Value, int]  # how many times each value is an operand in the graph (a*a: twice)
+
+
+def graph_order(*roots: Value) -> GraphOrder:
+    """Every value the ``roots`` depend on (the roots included), each after all its operands.
+
+    A depth-first search that visits operands in order (deterministic) without
+    recursion, so any depth works.  ``backward()`` runs through the same order,
+    reversed (leaves have nothing to pass on, so it skips them).
+
+    >>> a, b = Value(2.0), Value(-3.0)
+    >>> c = a * b
+    >>> order = graph_order(c)
+    >>> order.nodes == [a, b, c], order.consumers[a], order.consumers[c]
+    (True, 1, 0)
+    """
+    nodes: list[Value] = []
+    consumers: dict[Value, int] = {}
+    for root in roots:
+        if not isinstance(root, Value):
+            raise TypeError(f"graph_order: roots must be Values, got {type(root).__name__}")
+        if root in consumers:
+            continue
+        consumers[root] = 0
+        stack: list[tuple[Value, tuple[Value, ...], int]] = [(root, root._prev, 0)]
+        while stack:
+            node, operands, next_operand = stack[-1]
+            if next_operand < len(operands):
+                stack[-1] = (node, operands, next_operand + 1)
+                operand = operands[next_operand]
+                if operand in consumers:
+                    consumers[operand] += 1
+                else:
+                    consumers[operand] = 1
+                    stack.append((operand, operand._prev, 0))
+            else:
+                stack.pop()
+                nodes.append(node)
+    return GraphOrder(nodes, consumers)
+
+
 def _reverse_topological(root: Value) -> list[Value]:
     """The non-leaf values ``root`` depends on, each before every value it uses.
 
-    Iterative depth-first search (no recursion, so any depth works); a ``None`` on
-    the stack marks that the node beneath it has all its operands ordered.
+    The order of :func:`graph_order` reversed, without its leaves: the same
+    depth-first search (operands visited in order), made lean for ``backward``.
+    A ``None`` on the stack marks that the node beneath it has all its operands
+    ordered; operands are pushed last to first, so the first is visited first.
     """
     post: list[Value] = []
     finish = post.append
@@ -678,14 +839,14 @@ def _reverse_topological(root: Value) -> list[Value]:
                 continue
             push(node)
             push(None)
-            if a._rule is not None:
-                push(a)
             if b._rule is not None:
                 push(b)
+            if a._rule is not None:
+                push(a)
         elif kind >= _NARY:
             push(node)
             push(None)
-            for a in node._a:
+            for a in reversed(node._a):
                 if a._rule is not None:
                     push(a)
         else:
@@ -726,7 +887,7 @@ def _backpropagate(order: Iterable[Value]) -> None:
             for a, ga in zip(operands, grads):  # noqa: B905 - lengths checked above
                 a.grad += ga
         else:
-            backward = getattr(node, "_backward", None)  # micrograd style, see Value.__init__
+            backward = getattr(node, "_closure", None)  # micrograd style, see Value.__init__
             if backward is not None:
                 backward()
 
@@ -746,10 +907,7 @@ def _node_vjp(node: Value, g: Any, value: Callable[[Value], Any]) -> Sequence[An
     if kind == _PARAM:
         return (rule.vjp(g, value(node._a), value(node), node._b),)
     if kind == _RECORDED:
-        raise TypeError(
-            f"the operation {rule.name!r} was made micrograd style, with Value(data, _children, _op) and "
-            "_backward: grad() and explain() need its local derivative; define it with micrograd.Operation"
-        )
+        raise _no_local_derivative(rule)
     operands = node._a
     grads = rule.vjp(g, [value(a) for a in operands], value(node))
     if len(grads) != len(operands):
@@ -757,17 +915,11 @@ def _node_vjp(node: Value, g: Any, value: Callable[[Value], Any]) -> Sequence[An
     return grads  # type: ignore[no-any-return]
 
 
-def _recompute(node: Value, point: Sequence[float]) -> float:
-    """``node``'s operation applied to other operand values (``point``, aligned with ``node._prev``)."""
-    rule = node._rule
-    kind = rule._kind
-    if kind == _BINARY:
-        return float(rule.forward(point[0], point[1]))
-    if kind == _UNARY:
-        return float(rule.forward(point[0]))
-    if kind == _PARAM:
-        return float(rule.forward(point[0], node._b))
-    return float(rule.forward(list(point)))
+def _no_local_derivative(rule: Operation) -> TypeError:
+    return TypeError(
+        f"the operation {rule.name!r} was made micrograd style, with Value(data, _children, _op) and "
+        "_backward: grad() and explain() need its local derivative; define it with micrograd.Operation"
+    )
 
 
 def _wrong_count(rule: Operation, grads: Sequence[Any], operands: Sequence[Value]) -> ValueError:
@@ -781,10 +933,10 @@ def local_gradients(node: Value) -> tuple[float, ...]:
     >>> local_gradients(a * b)
     (-3.0, 2.0)
     """
-    if node._rule is None:
+    rule = node._rule
+    if rule is None:
         return ()
-    with no_grad():
-        return tuple(float(d) for d in _node_vjp(node, 1.0, _data))
+    return rule.derivatives([v.data for v in node._prev], node.data, node.constants)  # type: ignore[no-any-return]
 
 
 def grad(
@@ -862,19 +1014,54 @@ def derivative(f: Callable[..., Any], argnum: int = 0) -> Callable[..., Any]:
 # -- grad mode -------------------------------------------------------------------------
 
 
+class _GradMode(threading.local):
+    """One thread's grad mode: whether it records, and the modes to restore on exit."""
+
+    def __init__(self) -> None:
+        self.enabled = True  # a new thread records, as in PyTorch
+        self.saved: list[bool] = []  # a stack, so blocks nest and one instance can be re-entered
+
+
+_mode = _GradMode()
+_threads_not_recording = 0  # how many threads have recording switched off
+_switch = threading.Lock()
+
+
+def _set_grad_enabled(enabled: bool) -> None:
+    """Switch this thread's recording on or off, keeping _everyone_records true to it.
+
+    Switching off, the global flag is cleared before this thread stops recording;
+    switching on, this thread records again before the flag may be set.  So whenever
+    _everyone_records is True, every thread records.
+    """
+    global _everyone_records, _threads_not_recording
+    mode = _mode
+    if enabled == mode.enabled:
+        return
+    if enabled:
+        mode.enabled = True
+        with _switch:
+            _threads_not_recording -= 1
+            _everyone_records = _threads_not_recording == 0
+    else:
+        with _switch:
+            _threads_not_recording += 1
+            _everyone_records = False
+        mode.enabled = False
+
+
 class no_grad(ContextDecorator):
     """Compute without recording the graph: faster, for evaluation.
 
-    Usable as ``with no_grad():`` and as a decorator.  The switch is process-wide
-    (not per thread), like the rest of this single-threaded engine.
+    Usable as ``with no_grad():`` and as a decorator (with or without parentheses).
+    As in PyTorch the mode belongs to the thread that switches it: another thread
+    keeps recording, and a new thread starts recording.
     """
 
     _enabled = False
-    _saved: list[bool]  # a stack, so one instance can be re-entered (recursive decorated calls)
 
     def __new__(cls, function: Callable[..., Any] | None = None) -> Any:
         instance = super().__new__(cls)
-        instance._saved = []
         if function is None:
             return instance
         # `@no_grad` without parentheses, as PyTorch allows: decorate the function directly
@@ -883,13 +1070,12 @@ class no_grad(ContextDecorator):
         return instance(function)
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._saved.append(_grad_enabled)
-        _grad_enabled = self._enabled
+        mode = _mode
+        mode.saved.append(mode.enabled)
+        _set_grad_enabled(self._enabled)
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._saved.pop()
+        _set_grad_enabled(_mode.saved.pop())
 
 
 class enable_grad(no_grad):
@@ -899,5 +1085,5 @@ class enable_grad(no_grad):
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations currently record the graph."""
-    return _grad_enabled
+    """Whether operations record the graph in this thread."""
+    return _everyone_records or _mode.enabled

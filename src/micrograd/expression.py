@@ -19,12 +19,14 @@ import ast
 import keyword
 import math
 import operator
+import unicodedata
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from micrograd.engine import Value, no_grad
 
-__all__ = ["FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "ExpressionError", "parse_expression"]
+__all__ = ["FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "ExpressionError", "parse_expression", "variable_name"]
 
 MAX_LENGTH = 1000  # characters of input
 MAX_DEPTH = 200  # nesting of operations and parentheses (a sum of n terms nests n deep)
@@ -109,12 +111,19 @@ def parse_expression(source: str, variables: Mapping[str, float] | None = None) 
     if not source.strip():
         raise ExpressionError("the expression is empty")
     names: dict[str, Value] = {}
-    for name, number in (variables or {}).items():
-        _check_variable_name(name)
-        leaf = Value(_finite(number, f"the value of {name}"), label=name)
-        names[name] = leaf
+    given: dict[str, str] = {}  # normalised name -> the name as given
+    for given_name, number in (variables or {}).items():
+        name = variable_name(given_name)
+        if name in given:
+            raise ExpressionError(
+                f"variables {given[name]!r} and {given_name!r} are the same name {name!r} (as Python reads them)"
+            )
+        given[name] = given_name
+        names[name] = Value(_finite(number, f"the value of {name}"), label=name)
     try:
-        tree = ast.parse(source, mode="exec")
+        with warnings.catch_warnings():  # a SyntaxWarning ("invalid decimal literal") would be a second line
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, mode="exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise ExpressionError(f"not a valid expression: {_syntax_message(error)}") from None
     try:
@@ -123,11 +132,23 @@ def parse_expression(source: str, variables: Mapping[str, float] | None = None) 
         raise ExpressionError(f"the expression is too deeply nested (the limit is {MAX_DEPTH})") from None
 
 
-def _check_variable_name(name: str) -> None:
-    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
-        raise ExpressionError(f"{name!r} is not a valid variable name")
+def variable_name(text: str) -> str:
+    """``text`` as Python reads it in an expression: NFKC-normalised, so ``'ａ'`` and ``'𝐱'`` are ``'a'`` and ``'x'``.
+
+    Raises :class:`ExpressionError` if it is not a variable name (a keyword, a
+    function's name, not an identifier).
+
+    >>> variable_name("ａ")
+    'a'
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"{text!r} is not a valid variable name")
+    name = unicodedata.normalize("NFKC", text)
+    if not text.isidentifier() or not name.isidentifier() or keyword.iskeyword(name):
+        raise ExpressionError(f"{text!r} is not a valid variable name")
     if name in FUNCTIONS:
-        raise ExpressionError(f"{name!r} is a function and cannot be a variable")
+        raise ExpressionError(f"{text!r} is a function and cannot be a variable")
+    return name
 
 
 def _finite(number: object, what: str) -> float:
@@ -157,9 +178,11 @@ class _Evaluator:
     def __init__(self, source: str, names: dict[str, Value]) -> None:
         self.source = source
         self.names = names
+        self.given = set(names)  # the variables; assignments add to ``names``
+        self.statements: list[ast.stmt] = []
 
     def run(self, tree: ast.Module) -> Value:
-        statements = tree.body
+        self.statements = statements = tree.body
         result: Operand | None = None
         for statement in statements:
             if isinstance(statement, ast.Expr):
@@ -205,6 +228,8 @@ class _Evaluator:
             return self.unary(node, depth)
         if isinstance(node, ast.Call):
             return self.call(node, depth)
+        if isinstance(node, ast.Attribute):
+            raise ExpressionError(self._attribute_refusal(node))
         what = _REFUSED.get(type(node), type(node).__name__)
         raise ExpressionError(f"{what} not allowed: {self._text(node)!r}")
 
@@ -218,8 +243,31 @@ class _Evaluator:
         if node.id in FUNCTIONS:
             raise ExpressionError(f"{node.id} is a function: call it, as in {node.id}(x)")
         if node.id not in self.names:
-            raise ExpressionError(f"{node.id!r} has no value (give one with --set {node.id}=NUMBER)")
+            missing = self.missing_names() or [node.id]
+            if len(missing) == 1:
+                raise ExpressionError(f"{missing[0]!r} has no value (give one with --set {missing[0]}=NUMBER)")
+            shown = ", ".join(repr(name) for name in missing[:10])
+            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+            hint = " ".join(f"--set {name}=NUMBER" for name in missing[:3]) + (" ..." if len(missing) > 3 else "")
+            raise ExpressionError(f"{shown}{more} have no value (give them with {hint})")
         return self.names[node.id]
+
+    def missing_names(self) -> list[str]:
+        """Every variable the statements read before any value is given to it, in order of appearance."""
+        known = set(self.given)
+        missing: list[str] = []
+        for statement in self.statements:
+            if not isinstance(statement, (ast.Expr, ast.Assign)):
+                continue
+            nodes = list(ast.walk(statement.value))
+            called = {id(node.func) for node in nodes if isinstance(node, ast.Call)}
+            read = [node for node in nodes if isinstance(node, ast.Name) and id(node) not in called]
+            for node in sorted(read, key=lambda node: (node.lineno, node.col_offset)):
+                if node.id not in known and node.id not in FUNCTIONS and node.id not in missing:
+                    missing.append(node.id)
+            if isinstance(statement, ast.Assign):
+                known.update(target.id for target in statement.targets if isinstance(target, ast.Name))
+        return missing
 
     def binary(self, node: ast.BinOp, depth: int) -> Operand:
         apply = _OPERATORS.get(type(node.op))
@@ -247,7 +295,7 @@ class _Evaluator:
 
     def call(self, node: ast.Call, depth: int) -> Operand:
         if isinstance(node.func, ast.Attribute):
-            raise ExpressionError(f"attribute access not allowed: {self._text(node.func)!r}")
+            raise ExpressionError(self._attribute_refusal(node.func))
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             callee = node.func.id if isinstance(node.func, ast.Name) else self._text(node.func)
             raise ExpressionError(f"calls of {callee!r} are not allowed (functions: {', '.join(FUNCTIONS)})")
@@ -259,6 +307,13 @@ class _Evaluator:
             return self._engine(lambda: function(argument), node)
         with no_grad():
             return self._engine(lambda: function(Value(argument)), node).data
+
+    def _attribute_refusal(self, node: ast.Attribute) -> str:
+        """The refusal of ``x.name``; for a function's name, the way to write it (``x.tanh()`` is ``tanh(x)``)."""
+        message = f"attribute access not allowed: {self._text(node)!r}"
+        if node.attr in FUNCTIONS:
+            return f"{message}; write {node.attr}({self._text(node.value)})"
+        return f"{message} (functions are called as in tanh(x): {', '.join(FUNCTIONS)})"
 
     def _engine(self, operation: Callable[[], object], node: ast.expr) -> Value:
         """Run one engine operation; its errors (log of a negative, ...) become ExpressionErrors."""

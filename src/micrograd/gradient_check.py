@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from micrograd.engine import Value, _number, _recompute, enable_grad, grad, local_gradients, no_grad
+from micrograd.engine import Value, as_real, enable_grad, grad, local_gradients, no_grad
 
 __all__ = ["GradcheckError", "gradcheck", "numerical_grad"]
 
@@ -23,7 +23,7 @@ class GradcheckError(RuntimeError):
 def _as_floats(inputs: Sequence[Any], where: str) -> list[float]:
     values = []
     for x in inputs:
-        number = x.data if isinstance(x, Value) else _number(x)  # the engine's idea of a number
+        number = x.data if isinstance(x, Value) else as_real(x)  # the engine's idea of a number
         if number is None:
             raise TypeError(f"{where}: inputs must be numbers or Values, got {type(x).__name__}")
         values.append(number)
@@ -69,11 +69,11 @@ def _wrong_local_derivative(root: Value, h: float, atol: float, rtol: float) -> 
     stack = [root]
     while stack:
         node = stack.pop()
-        if node in seen or node._rule is None:
+        rule = node.operation
+        if node in seen or rule is None:
             continue
         seen.add(node)
-        rule = node._rule
-        operands = node._prev
+        operands = node.operands
         stack.extend(operands)
         point = [v.data for v in operands]
         try:
@@ -84,7 +84,7 @@ def _wrong_local_derivative(root: Value, h: float, atol: float, rtol: float) -> 
             above = [*point[:i], x + h, *point[i + 1 :]]
             below = [*point[:i], x - h, *point[i + 1 :]]
             try:
-                numeric = (_recompute(node, above) - _recompute(node, below)) / (2 * h)
+                numeric = (rule.evaluate(above, node.constants) - rule.evaluate(below, node.constants)) / (2 * h)
             except (ArithmeticError, ValueError, TypeError):
                 continue  # the forward is not defined around this point
             if not _close(analytic[i], numeric, atol, rtol):

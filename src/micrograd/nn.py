@@ -12,17 +12,17 @@ with plain floats and makes Values only for its outputs.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
-import tempfile
+import reprlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from operator import attrgetter, mul
-from pathlib import Path
 from typing import Any
 
-from micrograd.engine import Value, _number, is_grad_enabled, linear, relu, sigmoid, tanh
+from micrograd import model_file
+from micrograd.engine import Value, as_real, is_grad_enabled, linear, relu, sigmoid, tanh
+from micrograd.model_file import ModelFileError
 
 __all__ = [
     "ACTIVATIONS",
@@ -38,14 +38,6 @@ Input = Value | float | int
 Inputs = Input | Sequence[Input]
 
 _data = attrgetter("data")
-
-FILE_FORMAT = "micrograd-state"
-FILE_VERSION = 1
-
-
-class ModelFileError(ValueError):
-    """A model file that cannot be loaded: missing, corrupt, truncated or not ours."""
-
 
 # -- activations: the Value method for training, the float function for no_grad ---------
 
@@ -158,38 +150,23 @@ class Module:
         for name, value in state.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 size = f" of size {len(value)}" if isinstance(value, (list, tuple)) else ""
+                shown = f"{reprlib.repr(value):.40}"
                 raise TypeError(
-                    f"load_state_dict: {name} must be a single number, got {type(value).__name__}{size}: {value!r:.40}"
+                    f"load_state_dict: {name} must be a single number, got {type(value).__name__}{size}: {shown}"
                 )
             try:
                 number = float(value)
             except OverflowError:
                 number = math.inf  # an integer too large for a float
             if not math.isfinite(number):
-                raise ValueError(f"load_state_dict: {name} must be finite, got {value!r:.40}")
+                raise ValueError(f"load_state_dict: {name} must be finite, got {reprlib.repr(value):.40}")
             values[name] = number
         for name, value in values.items():
             named[name].data = value
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the parameters to a JSON file (never pickle), atomically."""
-        document = {
-            "format": FILE_FORMAT,
-            "version": FILE_VERSION,
-            "model": self.describe(),  # for people reading the file and for error messages
-            "parameters": self.state_dict(),
-        }
-        target = Path(path)
-        handle, temporary = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(document, file, indent=1, allow_nan=False)
-                file.write("\n")
-            os.chmod(temporary, 0o644)  # mkstemp makes it private; a model file is an ordinary file
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        """Write the parameters to a JSON file (never pickle), atomically (see :mod:`micrograd.model_file`)."""
+        model_file.save(self, path)
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Read parameters written by :meth:`save`.
@@ -197,39 +174,7 @@ class Module:
         A missing, corrupt, truncated or foreign file raises :class:`ModelFileError`
         (a ``ValueError``) with the reason, and leaves the model unchanged.
         """
-        where = os.fspath(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ModelFileError(f"{where}: no such file") from None
-        except UnicodeDecodeError:
-            raise ModelFileError(f"{where}: not a micrograd model file (not UTF-8 text)") from None
-        except OSError as error:
-            raise ModelFileError(f"{where}: cannot read: {error.strerror or error}") from None
-        try:
-            document = json.loads(text, parse_constant=_reject_constant)
-        except json.JSONDecodeError as error:
-            raise ModelFileError(
-                f"{where}: not a micrograd model file, or truncated: invalid JSON at line {error.lineno}"
-                f" column {error.colno}: {error.msg}"
-            ) from None
-        except ValueError as error:
-            raise ModelFileError(f"{where}: corrupt model file: {error}") from None
-        if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
-            raise ModelFileError(f'{where}: not a micrograd model file (no "format": "{FILE_FORMAT}")')
-        if document.get("version") != FILE_VERSION:
-            raise ModelFileError(f"{where}: unsupported model file version {document.get('version')!r}")
-        parameters = document.get("parameters")
-        if not isinstance(parameters, dict):
-            raise ModelFileError(f'{where}: corrupt model file: "parameters" must be an object')
-        try:
-            self.load_state_dict(parameters)
-        except (KeyError, TypeError, ValueError) as error:
-            message = str(error.args[0] if error.args else error).removeprefix("load_state_dict: ")
-            saved = document.get("model")
-            if isinstance(saved, str):
-                message += f"; the file holds {saved[:80]}"
-            raise ModelFileError(f"{where}: does not fit this model: {message}") from None
+        model_file.load(self, path)
 
     # -- display -----------------------------------------------------------------------
 
@@ -254,12 +199,9 @@ class Module:
 
 
 def _some(names: list[str]) -> str:
-    shown = ", ".join(names[:5])
+    # a name read from a file may hold a newline or be huge: such names are shown by their repr, cut short
+    shown = ", ".join(name if name.isprintable() and len(name) <= 80 else repr(name)[:80] for name in names[:5])
     return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a valid parameter value")
 
 
 # -- Neuron, Layer, MLP ------------------------------------------------------------------
@@ -376,8 +318,10 @@ class Layer(Module):
 class MLP(Module):
     """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` maps 2 inputs to 1 output.
 
-    The hidden layers use ``activation`` (relu by default, as karpathy's micrograd);
-    the last layer is linear.  ``init`` and ``rng`` go to every neuron.
+    The hidden layers use ``activation`` (relu by default, as karpathy's micrograd)
+    and the last layer ``output_activation`` (linear by default, as his package; the
+    lecture's network is ``activation='tanh', output_activation='tanh'``, as a torch
+    ``Sequential`` ending in ``Tanh()``).  ``init`` and ``rng`` go to every neuron.
     """
 
     def __init__(
@@ -386,18 +330,20 @@ class MLP(Module):
         nouts: Sequence[int],
         *,
         activation: str = "relu",
+        output_activation: str = "linear",
         init: str = "uniform",
         rng: random.Random | None = None,
     ) -> None:
         nouts = list(nouts)
         if not nouts:
             raise ValueError("MLP: nouts must list at least one layer size")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
+        for name, value in (("activation", activation), ("output_activation", output_activation)):
+            if value not in ACTIVATIONS:
+                raise ValueError(f"{name} must be one of {', '.join(ACTIVATIONS)}; got {value!r}")
         sizes = [nin, *nouts]
         last = len(nouts) - 1
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation=activation if i != last else "linear", init=init, rng=rng)
+            Layer(sizes[i], sizes[i + 1], activation=activation if i != last else output_activation, init=init, rng=rng)
             for i in range(len(nouts))
         ]
         _prefix_labels(self.layers, "L")
@@ -417,9 +363,24 @@ class MLP(Module):
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
 
+    def to_torch(self) -> Any:
+        """This network as a float64 ``torch.nn.Sequential`` with the same weights (needs the ``torch`` extra)."""
+        from micrograd.torch_interop import to_torch  # torch is optional: imported on use
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> MLP:
+        """An MLP with the weights of a torch ``Sequential`` of ``Linear`` layers and activations."""
+        from micrograd.torch_interop import from_torch
+
+        return from_torch(module)
+
     def describe(self) -> str:
         sizes = [len(self.layers[0].neurons[0].w), *(len(layer.neurons) for layer in self.layers)]
-        return f"MLP({' -> '.join(map(str, sizes))}, {self.layers[0].neurons[0].activation})"
+        output = self.layers[-1].neurons[0].activation
+        more = "" if output == "linear" or len(self.layers) == 1 else f", output {output}"
+        return f"MLP({' -> '.join(map(str, sizes))}, {self.layers[0].neurons[0].activation}{more})"
 
 
 def _prefix_labels(modules: Sequence[Module], letter: str) -> None:
@@ -432,7 +393,7 @@ def _prefix_labels(modules: Sequence[Module], letter: str) -> None:
 def _as_float(x: Input) -> float:
     if isinstance(x, Value):
         return x.data
-    number = _number(x)  # the engine's idea of a number, so no_grad accepts what recording does
+    number = as_real(x)  # the engine's idea of a number, so no_grad accepts what recording does
     if number is None:
         raise TypeError(f"expected a number or a Value as input, got {type(x).__name__}")
     return number

@@ -219,7 +219,7 @@ def draw_steps(root: Value, **options: Any) -> Iterator[graphviz.Digraph]:
     remaining: dict[Value, int] = {}  # uses of a value whose step has not run yet
     for box in view.boxes:
         if box.value is not None:
-            for operand in box.value._prev:
+            for operand in box.value.operands:
                 remaining[operand] = remaining.get(operand, 0) + 1
     steps = root.backward_steps()
     yield _dot(view, format, rankdir, max_nodes, depth, "before backward: no gradient yet")
@@ -227,9 +227,9 @@ def draw_steps(root: Value, **options: Any) -> Iterator[graphviz.Digraph]:
     names = view.names()
     for number, node in enumerate(steps, start=1):
         final[root] = root.grad
-        for operand in node._prev:
+        for operand in node.operands:
             remaining[operand] -= 1
-        for operand in node._prev:
+        for operand in node.operands:
             if remaining[operand] == 0:
                 final[operand] = operand.grad
         view = view_graph(root, detail, grads=final)
@@ -382,10 +382,10 @@ def value_html(value: Value) -> str:
     """A Value in one line of HTML, as Jupyter shows it: name, data, grad and operation."""
     name = html.escape(value.label) if value.label else "Value"
     parts = [f"<b>{name}</b>", f"data {format_cell(value.data)}", f"grad {format_cell(value.grad)}"]
-    if value._prev:
-        names = [operand.label for operand in value._prev]
+    if value.operands:
+        names = [operand.label for operand in value.operands]
         made = f" of {', '.join(map(html.escape, names))}" if all(names) else f" of {len(names)} values"
-        parts.append(f"made by {html.escape(value._op)}{made}")
+        parts.append(f"made by {html.escape(value.op)}{made}")
     else:
         parts.append("a leaf")
     return '<code class="micrograd-value">' + " · ".join(parts) + "</code>"

@@ -1,0 +1,159 @@
+"""The playground's JSON API, without HTTP: ``Api().handle(method, path, body)``.
+
+The server (``server.py``) turns each request into one call of :meth:`Api.handle`
+and sends back the status and the JSON document it returns; tests can call it
+directly.  Every refusal is a :class:`RequestError` with a status and a one-line
+message.  The routes are documented in docs/playground.md.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from micrograd import data
+from micrograd.expression import MAX_LENGTH
+from micrograd.nn import ACTIVATIONS
+from micrograd.playground import lab
+from micrograd.playground.errors import RequestError, number_field
+from micrograd.playground.maps import HAVE_NUMPY
+from micrograd.playground.settings import LIMITS, LOSSES, OPTIMIZERS, Settings, read_settings
+from micrograd.playground.training import SessionStore
+
+__all__ = ["MAX_STEPS_PER_REQUEST", "Api"]
+
+MAX_STEPS_PER_REQUEST = 100
+POINT_GRAPH_NODES = 40  # the default max_nodes of a point's graph: readable at a glance
+
+# Grad mode (no_grad) is process-wide in this engine version, and the expression parser
+# uses it; one lock around all engine work keeps a thread's graph from losing its records.
+ENGINE_LOCK = threading.Lock()
+
+
+class Api:
+    """Routes a request to the expression lab or a training session."""
+
+    def __init__(self, store: SessionStore | None = None) -> None:
+        self.store = store or SessionStore()
+
+    def handle(self, method: str, target: str, body: Any = None) -> tuple[int, dict[str, Any]]:
+        """``(status, document)`` for one request; refusals give ``{"error": message}``."""
+        try:
+            return self._route(method, target, {} if body is None else body)
+        except RequestError as error:
+            return error.status, {"error": str(error)}
+
+    def _route(self, method: str, target: str, body: Any) -> tuple[int, dict[str, Any]]:
+        url = urlsplit(target)
+        parts = [part for part in url.path.split("/") if part]
+        query = {key: values[-1] for key, values in parse_qs(url.query).items()}
+        if parts[:1] != ["api"]:
+            raise RequestError(f"no such API route: {url.path}", 404)
+        if method == "POST" and not isinstance(body, Mapping):
+            raise RequestError("the request body must be a JSON object")
+        route = parts[1:]
+        if route == ["info"] and method == "GET":
+            return 200, info()
+        if route == ["expression"] and method == "POST":
+            with ENGINE_LOCK:
+                return 200, lab.evaluate(body)
+        if route == ["sessions"] and method == "POST":
+            settings = read_settings(body)
+            with ENGINE_LOCK:
+                session = self.store.create(settings)
+                return 201, session.state()
+        if len(route) >= 2 and route[0] == "sessions":
+            return self._session(method, route[1], route[2:], body, query)
+        allowed = {"info": "GET", "expression": "POST", "sessions": "POST"}.get(route[0] if route else "")
+        if allowed and len(route) == 1:
+            raise RequestError(f"{url.path} takes {allowed}, not {method}", 405)
+        raise RequestError(f"no such API route: {url.path}", 404)
+
+    def _session(
+        self, method: str, key: str, action: list[str], body: Any, query: Mapping[str, str]
+    ) -> tuple[int, dict[str, Any]]:
+        session = self.store.get(key)
+        if action == [] and method == "GET":
+            since = _integer(query.get("since", "-1"), "since")
+            with session.lock, ENGINE_LOCK:
+                return 200, session.state(since=since)
+        if action == [] and method == "DELETE":
+            self.store.delete(key)
+            return 200, {"deleted": key}
+        if method != "POST":
+            raise RequestError(f"{method} is not allowed here", 405)
+        if action == ["step"]:
+            steps = number_field(body, "steps", 1, 0, MAX_STEPS_PER_REQUEST, integer=True)
+            since = number_field(body, "since", -1, -1, 10**12, integer=True)
+            maps = body.get("maps", True)
+            if not isinstance(maps, bool):
+                raise RequestError("maps must be true or false")
+            with session.lock, ENGINE_LOCK:
+                session.step(steps)
+                return 200, session.state(since=since, maps=maps)
+        if action == ["reset"]:
+            settings = read_settings(body)
+            with session.lock, ENGINE_LOCK:
+                session.reset(settings)
+                return 200, session.state()
+        if action == ["point"]:
+            which = body.get("set", "train")
+            if which not in ("train", "test"):
+                raise RequestError("set must be 'train' or 'test'")
+            index = number_field(body, "index", 0, 0, 10**6, integer=True)
+            max_nodes = number_field(body, "max_nodes", POINT_GRAPH_NODES, 1, 500, integer=True)
+            depth = body.get("depth")
+            if depth is not None:
+                depth = number_field(body, "depth", 0, 0, 100, integer=True)
+            with session.lock, ENGINE_LOCK:
+                return 200, _point(session, which, index, max_nodes, depth)
+        raise RequestError(f"no such session action: {'/'.join(action)}", 404)
+
+
+def _point(session: Any, which: str, index: int, max_nodes: int, depth: int | None) -> dict[str, Any]:
+    """One point's loss graph, drawn; the parameters' gradients are put back as they were."""
+    saved = [p.grad for p in session.parameters]
+    try:
+        loss, point, label = session.point_graph(which, index)
+        loss.backward()
+        svg, svg_error = lab.picture(loss, max_nodes=max_nodes, depth=depth)
+    finally:
+        for p, grad in zip(session.parameters, saved, strict=True):
+            p.grad = grad
+    return {
+        "set": which,
+        "index": index,
+        "point": point,
+        "label": label,
+        "loss": loss.data,
+        "svg": svg,
+        "svg_error": svg_error,
+    }
+
+
+def _integer(text: str, name: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise RequestError(f"{name} must be a whole number, got {text!r:.40}") from None
+
+
+def info() -> dict[str, Any]:
+    """The choices, defaults and limits, for a page or a script to build its controls."""
+    return {
+        "datasets": list(data.DATASETS),
+        "activations": list(ACTIVATIONS),
+        "losses": list(LOSSES),
+        "optimizers": list(OPTIMIZERS),
+        "defaults": Settings().as_json(),
+        "limits": {
+            **{name: list(bounds) for name, bounds in LIMITS.items()},
+            "expression_length": MAX_LENGTH,
+            "variables": lab.MAX_VARIABLES,
+            "steps_per_request": MAX_STEPS_PER_REQUEST,
+        },
+        "expression": {"expression": lab.DEFAULT_EXPRESSION, "variables": lab.DEFAULT_VARIABLES},
+        "numpy": HAVE_NUMPY,
+    }

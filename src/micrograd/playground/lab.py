@@ -1,0 +1,221 @@
+"""The expression lab: an expression's graph, backpropagated step by step, as JSON.
+
+:func:`evaluate` is what ``POST /api/expression`` answers.  The expression is read
+by :func:`micrograd.expression.parse_expression` (the grammar of ``micrograd
+graph``; never ``eval``); its free names are the variables, each given the value
+the request sends or 1.  Backpropagation runs ``steps`` steps of
+``Value.backward_steps()`` (all of them when ``steps`` is absent), so a page can
+walk it one node at a time; every node says whether its gradient is final yet.
+Nothing is kept between requests.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from micrograd._graph import node_names, topological_order
+from micrograd.engine import Value
+from micrograd.explainer import explain
+from micrograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse_expression
+from micrograd.playground.errors import RequestError, number_field
+
+__all__ = ["DEFAULT_EXPRESSION", "DEFAULT_VARIABLES", "MAX_VARIABLES", "evaluate", "free_names"]
+
+DEFAULT_EXPRESSION = "e = a*b; d = e + c; L = d*f"
+DEFAULT_VARIABLES = {"a": 2.0, "b": -3.0, "c": 10.0, "f": -2.0}
+MAX_VARIABLES = 26
+MAX_VALUE = 1e6  # a variable's value or a nudge, in absolute value
+
+
+def free_names(source: str) -> list[str]:
+    """The variables of ``source``: names read before any statement assigns them, in order.
+
+    Only names are looked at here; the parser checks everything else.  A text that
+    does not parse gives ``[]`` (the parser then reports why).
+    """
+    if len(source) > MAX_LENGTH:
+        return []
+    try:
+        tree = ast.parse(source, mode="exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    names: list[str] = []
+    assigned: set[str] = set()
+    for statement in tree.body:
+        value = statement.value if isinstance(statement, (ast.Expr, ast.Assign)) else statement
+        used = sorted(
+            (node for node in ast.walk(value) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)),
+            key=lambda node: (node.lineno, node.col_offset),
+        )
+        for node in used:
+            if node.id not in assigned and node.id not in FUNCTIONS and node.id not in names:
+                names.append(node.id)
+        if isinstance(statement, ast.Assign):
+            assigned.update(target.id for target in statement.targets if isinstance(target, ast.Name))
+    return names
+
+
+def _variables(source: str, given: Any) -> dict[str, float]:
+    """The value of every free name: the one given, else 1."""
+    if given is None:
+        given = {}
+    if not isinstance(given, Mapping):
+        raise RequestError('variables must be an object of names and numbers, such as {"a": 2}')
+    names = free_names(source)
+    if len(names) > MAX_VARIABLES:
+        raise RequestError(f"the expression has {len(names)} variables; the limit is {MAX_VARIABLES}")
+    values = {}
+    for name in names:
+        values[name] = number_field(given, name, 1.0, -MAX_VALUE, MAX_VALUE, what=f"the value of {name}")
+    return values
+
+
+def _parse(source: str, variables: dict[str, float]) -> Value:
+    try:
+        root = parse_expression(source, variables)
+    except ExpressionError as error:
+        raise RequestError(str(error).replace(" (give one with --set", " (").replace("( ", "(")) from None
+    if not math.isfinite(root.data):
+        raise RequestError(f"the expression's value is {root.data}: a number in it is too large for a float")
+    return root
+
+
+def _explanation(root: Value) -> list[list[str]]:
+    """``explain``'s lines grouped by step: the header, then one group per backprop step."""
+    groups: list[list[str]] = [[]]
+    for line in explain(root).splitlines():
+        if line.startswith("Step "):
+            groups.append([])
+        groups[-1].append(line)
+    return groups
+
+
+def _number(x: float) -> float | None:
+    """``x`` for JSON, which has no inf or nan."""
+    return x if math.isfinite(x) else None
+
+
+def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Parse, backpropagate ``steps`` steps, explain and draw; see docs/playground.md."""
+    source = request.get("expression", DEFAULT_EXPRESSION)
+    if not isinstance(source, str):
+        raise RequestError("expression must be text")
+    if len(source) > MAX_LENGTH:
+        raise RequestError(f"the expression is too long ({len(source)} characters; the limit is {MAX_LENGTH})")
+    given = request.get("variables")
+    if given is None and "expression" not in request:
+        given = DEFAULT_VARIABLES  # the seed's walkthrough
+    variables = _variables(source, given)
+    root = _parse(source, variables)
+    for node, name in node_names(root).items():
+        node.label = name  # the picture, the explanation and the JSON call every value the same
+    nodes = topological_order(root)
+    ids = {node: f"v{number}" for number, node in enumerate(nodes, start=1)}  # draw_dot's ids
+    consumers: dict[Value, int] = {}
+    for node in nodes:
+        for operand in node._prev:
+            consumers[operand] = consumers.get(operand, 0) + 1
+
+    limit = None if request.get("steps") is None else number_field(request, "steps", 0, 0, 10**9, integer=True)
+    order: list[Value] = []
+    stepper = root.backward_steps()
+    if limit is None or limit > 0:
+        for node in stepper:
+            order.append(node)
+            if limit is not None and len(order) >= limit:
+                break
+    done = len(order)
+    shown = {node: node.grad for node in nodes}  # the gradients after `done` steps
+    order.extend(stepper)  # the rest: the whole order, and every gradient final
+    final = {node: node.grad for node in nodes}
+    for node, grad in shown.items():
+        node.grad = grad
+    passed: dict[Value, int] = {}
+    for node in order[:done]:
+        for operand in node._prev:
+            passed[operand] = passed.get(operand, 0) + 1
+
+    result: dict[str, Any] = {
+        "expression": source,
+        "variables": variables,
+        "value": root.data,
+        "root": ids[root],
+        "step": done,
+        "steps": len(order),
+        "order": [ids[node] for node in order],
+        "current": ids[order[done - 1]] if done else None,
+        "nodes": [
+            {
+                "id": ids[node],
+                "name": node.label,
+                "op": node._op,
+                "data": node.data,
+                "grad": _number(node.grad),
+                "final_grad": _number(final[node]),
+                "ready": node is root or passed.get(node, 0) == consumers.get(node, 0),
+                "operands": [ids[operand] for operand in node._prev],
+            }
+            for node in nodes
+        ],
+        "explanation": _explanation(root),
+    }
+    result["svg"], result["svg_error"] = picture(root)
+    nudge = request.get("nudge")
+    if nudge is not None:
+        result["nudge"] = _nudge(source, variables, nudge, final[_leaf(nodes, nudge)])
+    return result
+
+
+def _leaf(nodes: list[Value], nudge: Any) -> Value:
+    """The variable a nudge request names."""
+    if not isinstance(nudge, Mapping):
+        raise RequestError('nudge must be an object such as {"variable": "a", "h": 0.001}')
+    name = nudge.get("variable")
+    for node in nodes:
+        if node.is_leaf and node.label == name and isinstance(name, str):
+            return node
+    raise RequestError(f"nudge: {name!r} is not a variable of the expression")
+
+
+def _nudge(source: str, variables: dict[str, float], nudge: Mapping[str, Any], grad: float) -> dict[str, Any]:
+    """L(x + h) - L(x) next to grad * h: the derivative as the limit of a difference."""
+    name = nudge["variable"]
+    h = number_field(nudge, "h", 0.001, -MAX_VALUE, MAX_VALUE, what="nudge h")
+    if h == 0:
+        raise RequestError("nudge h must not be 0")
+    before = _parse(source, variables).data
+    moved = dict(variables)
+    moved[name] = variables[name] + h
+    try:
+        after: float | None = _parse(source, moved).data
+    except RequestError as error:
+        return {"variable": name, "h": h, "before": before, "after": None, "error": f"at {name} + h: {error}"}
+    assert after is not None
+    return {
+        "variable": name,
+        "h": h,
+        "before": before,
+        "after": after,
+        "difference": _number(after - before),
+        "grad": _number(grad),
+        "predicted": _number(grad * h),
+        "error": None,
+    }
+
+
+def picture(root: Value, **options: Any) -> tuple[str | None, str | None]:
+    """``draw_dot``'s SVG of ``root`` and None, or None and why it cannot be drawn."""
+    try:
+        from micrograd.visualize import draw_dot
+
+        svg = draw_dot(root, **options).pipe(format="svg", encoding="utf-8", quiet=True)
+    except ImportError as error:
+        return None, str(error)
+    except Exception as error:  # a missing or failing renderer must not cost the numbers
+        reason = str(error).strip().splitlines()
+        return None, f"the picture could not be drawn: {reason[0] if reason else type(error).__name__}"
+    start = svg.find("<svg")
+    return (svg[start:] if start >= 0 else svg), None

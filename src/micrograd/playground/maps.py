@@ -1,0 +1,125 @@
+"""The model over the input plane, without building a graph: heat maps for the page.
+
+Training builds graphs of Values; drawing the decision boundary and one map per
+hidden neuron evaluates the model at a few thousand points, which needs only the
+forward pass.  :func:`layer_outputs` reads the weights (``w.data``) and computes
+every layer's outputs with numpy when it is installed (the ``playground`` extra
+brings it) and with plain floats otherwise.  Maps go to the page as whole numbers
+from -100 to 100, with the scale to multiply them back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from micrograd.nn import ACTIVATIONS, MLP
+
+try:  # numpy is optional: the plain-float path below computes the same numbers
+    import numpy
+except ImportError:  # pragma: no cover - numpy is part of the test extras
+    numpy = None  # type: ignore[assignment]
+
+__all__ = ["HAVE_NUMPY", "Extent", "boundary_map", "grid_points", "layer_outputs", "neuron_maps"]
+
+HAVE_NUMPY = numpy is not None
+Extent = tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
+
+_NUMPY_ACTIVATIONS: dict[str, Any] = {
+    "relu": lambda z: numpy.maximum(z, 0.0),
+    "tanh": lambda z: numpy.tanh(z),
+    "sigmoid": lambda z: 0.5 * (numpy.tanh(0.5 * z) + 1.0),  # sigmoid without overflow in exp
+    "linear": lambda z: z,
+}
+
+
+def grid_points(extent: Extent, size: int) -> list[tuple[float, float]]:
+    """``size`` x ``size`` points covering ``extent``, row by row from the top (largest y) down."""
+    x_min, x_max, y_min, y_max = extent
+    xs = [x_min + (x_max - x_min) * (i + 0.5) / size for i in range(size)]
+    ys = [y_max - (y_max - y_min) * (j + 0.5) / size for j in range(size)]
+    return [(x, y) for y in ys for x in xs]
+
+
+def layer_outputs(model: MLP, points: Sequence[Sequence[float]]) -> list[list[list[float]]]:
+    """For each layer, for each of its neurons, its output at every point (``[layer][neuron][point]``)."""
+    if numpy is not None:
+        return [[list(row) for row in layer] for layer in _numpy_outputs(model, points)]
+    outputs = []
+    rows = [list(map(float, p)) for p in points]
+    for layer in model.layers:
+        weights = [([w.data for w in n.w], n.b.data, ACTIVATIONS[n.activation][1]) for n in layer.neurons]
+        rows = [[activate(sum(map(float.__mul__, w, row)) + b) for w, b, activate in weights] for row in rows]
+        outputs.append([list(column) for column in zip(*rows, strict=True)])
+    return outputs
+
+
+def _numpy_outputs(model: MLP, points: Sequence[Sequence[float]]) -> list[Any]:
+    """``layer_outputs`` as numpy arrays of shape (neurons, points)."""
+    x = numpy.asarray(points, dtype=float).reshape(-1, 2)
+    outputs = []
+    for layer in model.layers:
+        w = numpy.array([[v.data for v in n.w] for n in layer.neurons])
+        b = numpy.array([n.b.data for n in layer.neurons])
+        with numpy.errstate(over="ignore", invalid="ignore"):
+            x = _NUMPY_ACTIVATIONS[layer.neurons[0].activation](x @ w.T + b)
+        outputs.append(x.T)
+    return outputs
+
+
+def _quantize(values: Any) -> dict[str, Any]:
+    """A map as ``{"scale": s, "values": [ints in -100..100]}``: value ≈ int / 100 * s."""
+    if numpy is not None:
+        array = numpy.nan_to_num(numpy.asarray(values, dtype=float), nan=0.0, posinf=1e300, neginf=-1e300)
+        scale = float(numpy.abs(array).max()) if array.size else 0.0
+        ints = numpy.rint(array / scale * 100).astype(int).tolist() if scale > 0 else [0] * array.size
+        return {"scale": scale, "values": ints}
+    finite = [v if math.isfinite(v) else math.copysign(1e300, v) if not math.isnan(v) else 0.0 for v in values]
+    scale = max(map(abs, finite), default=0.0)
+    return {"scale": scale, "values": [round(v / scale * 100) if scale > 0 else 0 for v in finite]}
+
+
+def neuron_maps(model: MLP, extent: Extent, size: int) -> list[list[dict[str, Any]]]:
+    """One quantized ``size`` x ``size`` map per hidden neuron, layer by layer."""
+    hidden = layer_outputs_fast(model, grid_points(extent, size))[:-1]
+    return [[_quantize(neuron) for neuron in layer] for layer in hidden]
+
+
+def boundary_map(model: MLP, extent: Extent, size: int) -> dict[str, Any]:
+    """The predicted class and the confidence (0..100) at each of ``size`` x ``size`` points.
+
+    One output: class 1 where the score is positive, confidence ``|tanh(score)|``.
+    Several outputs: the largest wins, confidence is its softmax probability.
+    """
+    scores = layer_outputs_fast(model, grid_points(extent, size))[-1]
+    if numpy is not None:
+        s = numpy.asarray(scores, dtype=float)
+        if s.shape[0] == 1:
+            classes = (s[0] > 0).astype(int)
+            confidence = numpy.abs(numpy.tanh(s[0]))
+        else:
+            classes = s.argmax(axis=0)
+            shifted = numpy.exp(s - s.max(axis=0))
+            confidence = shifted.max(axis=0) / shifted.sum(axis=0)
+        confidence = numpy.nan_to_num(confidence, nan=0.0)
+        percent = numpy.rint(confidence * 100).astype(int)
+        return {"size": size, "classes": classes.tolist(), "confidence": percent.tolist()}
+    if len(scores) == 1:
+        return {
+            "size": size,
+            "classes": [int(s > 0) for s in scores[0]],
+            "confidence": [round(abs(math.tanh(s)) * 100) for s in scores[0]],
+        }
+    classes, confidence = [], []
+    for column in zip(*scores, strict=True):
+        top = max(column)
+        exps = [math.exp(s - top) for s in column]
+        classes.append(column.index(top))
+        confidence.append(round(100 / sum(exps)))
+    return {"size": size, "classes": classes, "confidence": confidence}
+
+
+def layer_outputs_fast(model: MLP, points: Sequence[Sequence[float]]) -> list[Any]:
+    """``layer_outputs``, as numpy arrays when numpy is there (no conversion to lists)."""
+    return _numpy_outputs(model, points) if numpy is not None else layer_outputs(model, points)

@@ -1,0 +1,275 @@
+"""Training sessions: one model, its data and its optimizer per browser tab.
+
+A :class:`Session` trains an MLP with the library's ``nn``, ``losses`` and
+``optim`` (every gradient comes from ``Value.backward``); :meth:`Session.train_step`
+is the one function that does a step.  :class:`SessionStore` keeps a bounded
+number of sessions and forgets idle ones.  Each session has its own lock, so two
+tabs never see each other's half-done steps.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import secrets
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from micrograd import data, losses, optim
+from micrograd.engine import Value
+from micrograd.nn import MLP
+from micrograd.playground.errors import RequestError
+from micrograd.playground.maps import Extent, boundary_map, layer_outputs_fast, neuron_maps
+from micrograd.playground.settings import Settings
+
+__all__ = ["BOUNDARY_SIZE", "MAX_HISTORY", "NEURON_SIZE", "Session", "SessionStore"]
+
+BOUNDARY_SIZE = 40  # the decision boundary: 40 x 40 cells
+NEURON_SIZE = 20  # each hidden neuron's map: 20 x 20 cells
+MAX_HISTORY = 2000  # curve points kept; older ones are thinned out
+
+
+def _targets(settings: Settings, labels: Sequence[int]) -> list[Any]:
+    """The targets the loss wants: -1/+1 for hinge and mse, 0/1 for bce, classes for cross-entropy."""
+    if settings.loss in ("hinge", "mse"):
+        return [2 * label - 1 for label in labels]
+    return list(labels)
+
+
+LOSS_FUNCTIONS: dict[str, Callable[..., Value]] = {
+    "hinge": losses.hinge_loss,
+    "mse": losses.mse_loss,
+    "bce": losses.binary_cross_entropy_with_logits,
+    "cross-entropy": losses.cross_entropy,
+}
+
+
+def _optimizer(settings: Settings, parameters: list[Value]) -> optim.Optimizer:
+    if settings.optimizer == "sgd":
+        return optim.SGD(parameters, lr=settings.lr)
+    if settings.optimizer == "momentum":
+        return optim.SGD(parameters, lr=settings.lr, momentum=0.9, nesterov=True)
+    if settings.optimizer == "adam":
+        return optim.Adam(parameters, lr=settings.lr)
+    return optim.AdamW(parameters, lr=settings.lr)
+
+
+def _short(x: float) -> float | None:
+    """``x`` to 6 significant digits, which is all a page shows (None for inf and nan, as JSON has neither)."""
+    return float(f"{x:.6g}") if math.isfinite(x) else None
+
+
+class Session:
+    """One training run: data split in train and test, an MLP, an optimizer and the curves."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.id = secrets.token_urlsafe(12)
+        self.lock = threading.Lock()
+        self.last_used = time.monotonic()
+        self.reset(settings)
+
+    def reset(self, settings: Settings) -> None:
+        """Start again: new data (from the seed), new weights, step 0."""
+        options: dict[str, Any] = {"n": settings.points, "seed": settings.seed}
+        if settings.dataset == "blobs":
+            options["spread"] = settings.noise
+        elif settings.dataset != "yin_yang":
+            options["noise"] = settings.noise
+        if settings.dataset in ("spirals", "blobs"):
+            options["classes"] = settings.classes
+        try:
+            X, y = data.DATASETS[settings.dataset](**options)
+        except ValueError as error:
+            raise RequestError(str(error)) from None
+        n_train = min(max(round(settings.points * settings.train_ratio), 1), settings.points - 1)
+        self.settings = settings
+        self.X_train, self.y_train = X[:n_train], y[:n_train]
+        self.X_test, self.y_test = X[n_train:], y[n_train:]
+        self.rng = random.Random(settings.seed)
+        self.model = MLP(2, [*settings.hidden, settings.outputs], activation=settings.activation, rng=self.rng)
+        self.parameters = self.model.parameters()
+        self.optimizer = _optimizer(settings, self.parameters)
+        self.loss_function = LOSS_FUNCTIONS[settings.loss]
+        self.targets_train = _targets(settings, self.y_train)
+        self.targets_test = _targets(settings, self.y_test)
+        self.step_count = 0
+        self.diverged: str | None = None
+        xs = [p[0] for p in X]
+        ys = [p[1] for p in X]
+        self.extent: Extent = (min(xs) - 0.5, max(xs) + 0.5, min(ys) - 0.5, max(ys) + 0.5)
+        self.history: list[dict[str, Any]] = []
+        self.history.append(self._metrics())
+
+    def _scores(self, rows: Sequence[Sequence[float]]) -> list[Any]:
+        """The model's output for each row, without a graph: a float, or a list of floats per class."""
+        if not rows:
+            return []
+        outputs = layer_outputs_fast(self.model, rows)[-1]
+        columns = [list(map(float, column)) for column in outputs]
+        return columns[0] if len(columns) == 1 else [list(row) for row in zip(*columns, strict=True)]
+
+    def _loss(self, outputs: Sequence[Any], targets: Sequence[Any]) -> Value:
+        """The data loss (no L2), computed by the library's loss on outputs given as Values."""
+
+        def value(o: Any) -> Value:
+            return o if isinstance(o, Value) else Value(o)
+
+        if self.settings.loss == "cross-entropy":
+            return self.loss_function([[value(o) for o in row] for row in outputs], targets)
+        return self.loss_function([value(o) for o in outputs], targets)
+
+    def _evaluate(self, X: Sequence[Sequence[float]], y: Sequence[int], targets: Sequence[Any]) -> tuple[Any, Any]:
+        """Loss and accuracy on a set of points, or (None, None) for an empty set."""
+        if not X:
+            return None, None
+        scores = self._scores(X)
+        if self.settings.outputs == 1:
+            hits = sum((s > 0) == (label == 1) for s, label in zip(scores, y, strict=True))
+        else:
+            hits = sum(max(range(len(row)), key=row.__getitem__) == label for row, label in zip(scores, y, strict=True))
+        try:
+            loss: float | None = self._loss(scores, targets).data
+        except (OverflowError, ZeroDivisionError, ValueError):  # a diverged model's numbers
+            loss = None
+        return (loss if loss is not None and math.isfinite(loss) else None), hits / len(y)
+
+    def _metrics(self) -> dict[str, Any]:
+        train_loss, train_accuracy = self._evaluate(self.X_train, self.y_train, self.targets_train)
+        test_loss, test_accuracy = self._evaluate(self.X_test, self.y_test, self.targets_test)
+        return {
+            "step": self.step_count,
+            "train_loss": train_loss,
+            "test_loss": test_loss,
+            "train_accuracy": train_accuracy,
+            "test_accuracy": test_accuracy,
+        }
+
+    def train_step(self) -> float:
+        """One optimisation step on a random batch of the training points; returns its loss."""
+        batch_size = min(self.settings.batch_size, len(self.X_train))
+        chosen = self.rng.sample(range(len(self.X_train)), batch_size)
+        outputs = [self.model(self.X_train[i]) for i in chosen]
+        loss = self._loss(outputs, [self.targets_train[i] for i in chosen])
+        if self.settings.l2:
+            loss = loss + losses.l2_penalty(self.parameters, self.settings.l2)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.data
+
+    def step(self, count: int) -> None:
+        """``count`` training steps (none once training has diverged)."""
+        for _ in range(count):
+            if self.diverged:
+                return
+            try:
+                loss = self.train_step()
+                finite = math.isfinite(loss) and all(math.isfinite(p.data) for p in self.parameters)
+                problem = None if finite else f"the loss is {loss}"
+            except (OverflowError, ZeroDivisionError, ValueError) as error:
+                problem = str(error).splitlines()[0]
+            self.step_count += 1
+            if problem:
+                self.diverged = f"training diverged at step {self.step_count} ({problem}): try a smaller learning rate"
+            self.history.append(self._metrics())
+            if len(self.history) > MAX_HISTORY:
+                self.history = self.history[:1] + self.history[2::2]  # keep the start, halve the rest
+
+    def weights(self) -> list[dict[str, Any]]:
+        """Every layer's weights and biases with their gradients from the last step (6 significant digits)."""
+        return [
+            {
+                "w": [[_short(p.data) for p in n.w] for n in layer.neurons],
+                "w_grad": [[_short(p.grad) for p in n.w] for n in layer.neurons],
+                "b": [_short(n.b.data) for n in layer.neurons],
+                "b_grad": [_short(n.b.grad) for n in layer.neurons],
+            }
+            for layer in self.model.layers
+        ]
+
+    def state(self, since: int = -1, maps: bool = True) -> dict[str, Any]:
+        """What the page draws: status, curves after step ``since``, weights, maps and points."""
+        latest = self.history[-1]
+        state: dict[str, Any] = {
+            "id": self.id,
+            "settings": self.settings.as_json(),
+            "step": self.step_count,
+            "diverged": self.diverged,
+            **{key: latest[key] for key in ("train_loss", "test_loss", "train_accuracy", "test_accuracy")},
+            "history": [entry for entry in self.history if entry["step"] > since],
+            "layers": [2, *self.settings.hidden, self.settings.outputs],
+            "weights": self.weights(),
+            "extent": list(self.extent),
+        }
+        if since < 0:
+            state["train"] = {"points": self.X_train, "labels": self.y_train}
+            state["test"] = {"points": self.X_test, "labels": self.y_test}
+        if maps:
+            state["boundary"] = boundary_map(self.model, self.extent, BOUNDARY_SIZE)
+            state["neurons"] = neuron_maps(self.model, self.extent, NEURON_SIZE)
+        return state
+
+    def point_graph(self, which: str, index: int) -> tuple[Value, list[float], int]:
+        """The graph of one point's loss through the model, backpropagated (the caller restores grads)."""
+        points, labels, targets = (
+            (self.X_train, self.y_train, self.targets_train)
+            if which == "train"
+            else (self.X_test, self.y_test, self.targets_test)
+        )
+        if not 0 <= index < len(points):
+            raise RequestError(f"{which} point {index} does not exist: there are {len(points)}")
+        x1, x2 = (Value(v, label=name) for v, name in zip(points[index], ("x1", "x2"), strict=True))
+        output = self.model([x1, x2])
+        outputs = output if isinstance(output, list) else [output]
+        for number, out in enumerate(outputs):
+            out.label = "score" if len(outputs) == 1 else f"score{number}"
+        loss = self._loss([output] if len(outputs) == 1 else [outputs], [targets[index]])
+        loss.label = "loss"
+        return loss, points[index], labels[index]
+
+
+class SessionStore:
+    """At most ``limit`` sessions; one idle for ``idle_seconds`` is forgotten."""
+
+    def __init__(self, limit: int = 8, idle_seconds: float = 600.0, busy_seconds: float = 30.0) -> None:
+        self.limit = limit
+        self.idle_seconds = idle_seconds
+        self.busy_seconds = busy_seconds  # a session used this recently is never evicted for a new one
+        self.sessions: dict[str, Session] = {}
+        self.lock = threading.Lock()
+
+    def _expire(self, now: float) -> None:
+        for key in [k for k, s in self.sessions.items() if now - s.last_used > self.idle_seconds]:
+            del self.sessions[key]
+
+    def create(self, settings: Settings) -> Session:
+        session = Session(settings)
+        with self.lock:
+            now = time.monotonic()
+            self._expire(now)
+            if len(self.sessions) >= self.limit:
+                oldest = min(self.sessions.values(), key=lambda s: s.last_used)
+                if now - oldest.last_used < self.busy_seconds:
+                    raise RequestError(
+                        f"too many training sessions ({self.limit}); close a tab or try again in a minute", 503
+                    )
+                del self.sessions[oldest.id]
+            self.sessions[session.id] = session
+        return session
+
+    def get(self, key: str) -> Session:
+        with self.lock:
+            now = time.monotonic()
+            self._expire(now)
+            session = self.sessions.get(key)
+            if session is None:
+                raise RequestError("no such training session (it may have expired): start a new one", 404)
+            session.last_used = now
+            return session
+
+    def delete(self, key: str) -> None:
+        with self.lock:
+            if self.sessions.pop(key, None) is None:
+                raise RequestError("no such training session", 404)

@@ -1,0 +1,356 @@
+"""Replaying a traced plan with numpy: one array operation per kind of step and level.
+
+A step's *level* is one more than the highest level of its operands (leaves are at
+level 0), so all steps of a level can be computed at once.  The steps of one level
+and one operation form a *group*, laid out next to each other in one float64 array
+(the table), so a group writes its results into a slice and reads its operands
+with one gather (often a slice too).  Backward walks the groups in reverse and adds
+each group's contributions to its operands' gradients with one scatter-add
+(``np.bincount`` when an operand is used more than once).
+
+A group of neurons (``linear`` steps) that is every combination of some input rows
+and some weight rows, as a layer applied to a batch is, becomes a matrix product.
+
+Forward errors are the engine's: when a result is not finite, the step is computed
+again by ``Operation.evaluate``, which raises the engine's error (log of a negative
+number) or gives the engine's value.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from micrograd.engine import (
+    ABS,
+    ADD,
+    DIV,
+    EXP,
+    LINEAR,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    POW_CONST,
+    RELU,
+    SIGMOID,
+    SUB,
+    TANH,
+    Operation,
+)
+from micrograd.tracing import SUM, Plan, Step
+
+__all__ = ["NumpyReplay"]
+
+Array = np.ndarray[Any, np.dtype[np.float64]]
+Index = slice | np.ndarray[Any, np.dtype[np.intp]]
+
+
+def _sigmoid(x: Array) -> Array:
+    positive = 1.0 / (1.0 + np.exp(-x))
+    z = np.exp(x)
+    return np.where(x >= 0, positive, z / (1.0 + z))  # the engine's two branches, never overflowing
+
+
+def _pow_base(g: Array, a: Array, k: Array) -> Array:
+    return np.where(k == 0, 0.0, g * k * a ** (k - 1))
+
+
+def _pow_exponent(g: Array, a: Array, b: Array, out: Array) -> Array:
+    return np.where(a > 0, g * out * np.log(np.where(a > 0, a, 1.0)), np.where((a == 0) & (b > 0), 0.0, np.nan))
+
+
+# one row per operation: forward(operands, constants) and backward(g, operands, out, constants)
+Forward = Callable[[list[Array], Array], Array]
+Backward = Callable[[Array, list[Array], Array, Array], list[Array]]
+RULES: dict[Any, tuple[Forward, Backward]] = {
+    ADD: (lambda x, k: x[0] + x[1], lambda g, x, out, k: [g, g]),
+    SUB: (lambda x, k: x[0] - x[1], lambda g, x, out, k: [g, -g]),
+    MUL: (lambda x, k: x[0] * x[1], lambda g, x, out, k: [g * x[1], g * x[0]]),
+    DIV: (lambda x, k: x[0] / x[1], lambda g, x, out, k: [g / x[1], -g * out / x[1]]),
+    NEG: (lambda x, k: -x[0], lambda g, x, out, k: [-g]),
+    ABS: (lambda x, k: np.abs(x[0]), lambda g, x, out, k: [np.where(x[0] > 0, g, np.where(x[0] < 0, -g, 0.0))]),
+    EXP: (lambda x, k: np.exp(x[0]), lambda g, x, out, k: [g * out]),
+    LOG: (lambda x, k: np.log(x[0]), lambda g, x, out, k: [g / x[0]]),
+    TANH: (lambda x, k: np.tanh(x[0]), lambda g, x, out, k: [g * (1 - out * out)]),
+    SIGMOID: (lambda x, k: _sigmoid(x[0]), lambda g, x, out, k: [g * out * (1 - out)]),
+    RELU: (lambda x, k: np.where(x[0] > 0, x[0], 0.0), lambda g, x, out, k: [np.where(x[0] > 0, g, 0.0)]),
+    POW_CONST: (lambda x, k: x[0] ** k, lambda g, x, out, k: [_pow_base(g, x[0], k)]),
+    POW: (
+        lambda x, k: x[0] ** x[1],
+        lambda g, x, out, k: [_pow_base(g, x[0], x[1]), _pow_exponent(g, x[0], x[1], out)],
+    ),
+}
+CHECKED_FORWARD = {DIV, EXP, LOG, POW, POW_CONST}  # operations whose result can be an error
+CHECKED_BACKWARD = {POW, POW_CONST}  # operations whose derivative can be an error
+
+
+def _index(indices: Sequence[int] | np.ndarray[Any, Any]) -> Index:
+    """A gather: a slice when the indices are consecutive, else an index array."""
+    array = np.asarray(indices, dtype=np.intp).ravel()
+    if array.size and (array.size == 1 or bool((np.diff(array) == 1).all())):
+        return slice(int(array[0]), int(array[-1]) + 1)
+    return array
+
+
+class _Scatter:
+    """Adds contributions to the gradients at fixed indices, repeated indices included."""
+
+    def __init__(self, indices: np.ndarray[Any, Any]) -> None:
+        flat = np.asarray(indices, dtype=np.intp).ravel()
+        self.inverse: np.ndarray[Any, Any] | None = None
+        target, inverse = np.unique(flat, return_inverse=True)
+        if len(target) == len(flat):
+            self.target: Index = _index(flat)
+        else:
+            self.target, self.inverse, self.count = target, inverse.ravel(), len(target)
+
+    def add(self, gradients: Array, contributions: Array) -> None:
+        if self.inverse is None:
+            gradients[self.target] += contributions.ravel()
+        else:
+            gradients[self.target] += np.bincount(self.inverse, contributions.ravel(), self.count)
+
+
+class _Group:
+    """Steps of one operation at one level, writing the table slice ``out``."""
+
+    out: slice
+
+    def forward(self, v: Array) -> None:
+        raise NotImplementedError
+
+    def backward(self, v: Array, gr: Array) -> None:
+        raise NotImplementedError
+
+
+class _Elementwise(_Group):
+    def __init__(self, rule: Operation, steps: list[Step], out: slice, needs: np.ndarray[Any, Any]) -> None:
+        self.rule, self.steps, self.out = rule, steps, out
+        self.forward_rule, self.backward_rule = RULES[rule]
+        arity = len(steps[0].operands)
+        self.gathers = [_index([s.operands[i] for s in steps]) for i in range(arity)]
+        self.scatters = [_Scatter(np.array([s.operands[i] for s in steps])) for i in range(arity)]
+        self.constants = np.array([s.constants[0] if s.constants else 0.0 for s in steps], dtype=float)
+        self.checked = rule in CHECKED_FORWARD
+        self.wanted = [bool(needs[[s.operands[i] for s in steps]].any()) for i in range(arity)]
+
+    def forward(self, v: Array) -> None:
+        operands = [v[g] for g in self.gathers]
+        out = self.forward_rule(operands, self.constants)
+        v[self.out] = out
+        if self.checked and not np.isfinite(out).all():  # maybe a domain error: the engine decides
+            for j in np.flatnonzero(~np.isfinite(out)).tolist():
+                step = self.steps[j]
+                v[self.out.start + j] = self.rule.evaluate([float(x[j]) for x in operands], step.constants)
+
+    def backward(self, v: Array, gr: Array) -> None:
+        operands = [v[g] for g in self.gathers]
+        out = v[self.out]
+        g = gr[self.out]
+        contributions = self.backward_rule(g, operands, out, self.constants)
+        if self.rule in CHECKED_BACKWARD:
+            for j in np.flatnonzero(
+                ~np.isfinite(np.add(*contributions) if len(contributions) > 1 else contributions[0])
+            ):
+                local = self.rule.derivatives([float(x[j]) for x in operands], float(out[j]), self.steps[j].constants)
+                for c, d in zip(contributions, local, strict=True):
+                    c[j] = g[j] * d
+        for scatter, c, wanted in zip(self.scatters, contributions, self.wanted, strict=True):
+            if wanted:
+                scatter.add(gr, c)
+
+
+class _Linear(_Group):
+    """``linear`` steps with n inputs each: row-wise dot products."""
+
+    def __init__(self, steps: list[Step], out: slice, n: int) -> None:
+        self.out = out
+        operands = np.array([s.operands for s in steps], dtype=np.intp).reshape(len(steps), 2 * n + 1)
+        self.shape = (len(steps), n)
+        self.x, self.w, self.b = (
+            _index(operands[:, part]) for part in (slice(0, n), slice(n, 2 * n), slice(2 * n, None))
+        )
+        self.scatter_x = _Scatter(operands[:, :n])
+        self.scatter_w = _Scatter(operands[:, n : 2 * n])
+        self.scatter_b = _Scatter(operands[:, 2 * n])
+
+    def forward(self, v: Array) -> None:
+        x, w = v[self.x].reshape(self.shape), v[self.w].reshape(self.shape)
+        v[self.out] = np.einsum("ij,ij->i", x, w) + v[self.b]
+
+    def backward(self, v: Array, gr: Array) -> None:
+        g = gr[self.out]
+        x, w = v[self.x].reshape(self.shape), v[self.w].reshape(self.shape)
+        self.scatter_x.add(gr, g[:, None] * w)
+        self.scatter_w.add(gr, g[:, None] * x)
+        self.scatter_b.add(gr, g)
+
+
+class _Layer(_Group):
+    """``linear`` steps that are every pair of R input rows and U weight rows: ``X @ W.T + b``."""
+
+    def __init__(
+        self,
+        x_rows: np.ndarray[Any, Any],
+        w_rows: np.ndarray[Any, Any],
+        bias: np.ndarray[Any, Any],
+        out: slice,
+        needs: np.ndarray[Any, Any],
+    ) -> None:
+        self.out = out
+        self.x_wanted = bool(needs[x_rows].any())
+        self.rows, self.n = x_rows.shape
+        self.units = len(w_rows)
+        self.x, self.w = _index(x_rows), _index(w_rows)
+        self.scatter_x, self.scatter_w = _Scatter(x_rows), _Scatter(w_rows)
+        shared = bool((bias == bias[0]).all())  # one bias per unit, the same for every row
+        self.b = _index(bias[0] if shared else bias)
+        self.scatter_b = _Scatter(bias[0] if shared else bias)
+        self.shared_bias = shared
+
+    def forward(self, v: Array) -> None:
+        x = v[self.x].reshape(self.rows, self.n)
+        w = v[self.w].reshape(self.units, self.n)
+        b = v[self.b] if self.shared_bias else v[self.b].reshape(self.rows, self.units)
+        v[self.out] = (x @ w.T + b).ravel()
+
+    def backward(self, v: Array, gr: Array) -> None:
+        g = gr[self.out].reshape(self.rows, self.units)
+        x = v[self.x].reshape(self.rows, self.n)
+        w = v[self.w].reshape(self.units, self.n)
+        if self.x_wanted:
+            self.scatter_x.add(gr, g @ w)
+        self.scatter_w.add(gr, g.T @ x)
+        self.scatter_b.add(gr, g.sum(axis=0) if self.shared_bias else g)
+
+
+class _Sum(_Group):
+    """Folded chains of + and -: each sum adds its signed terms left to right (as bincount does)."""
+
+    def __init__(self, steps: list[Step], out: slice) -> None:
+        self.out = out
+        self.count = len(steps)
+        terms = [j for s in steps for j in s.operands]
+        self.terms = _index(terms)
+        self.bins = np.repeat(np.arange(len(steps)), [len(s.operands) for s in steps])
+        self.signs = np.array([sign for s in steps for sign in s.constants], dtype=float)
+        self.scatter = _Scatter(np.array(terms))
+
+    def forward(self, v: Array) -> None:
+        v[self.out] = np.bincount(self.bins, v[self.terms] * self.signs, self.count)
+
+    def backward(self, v: Array, gr: Array) -> None:
+        self.scatter.add(gr, gr[self.out][self.bins] * self.signs)
+
+
+class _Engine(_Group):
+    """Operations without a row here (ones you defined): the engine computes each step."""
+
+    def __init__(self, rule: Operation, steps: list[Step], out: slice) -> None:
+        self.rule, self.steps, self.out = rule, steps, out
+
+    def forward(self, v: Array) -> None:
+        start = self.out.start
+        for j, step in enumerate(self.steps):
+            v[start + j] = self.rule.evaluate(v[list(step.operands)].tolist(), step.constants)
+
+    def backward(self, v: Array, gr: Array) -> None:
+        start = self.out.start
+        for j, step in enumerate(self.steps):
+            g = float(gr[start + j])
+            local = self.rule.derivatives(v[list(step.operands)].tolist(), float(v[start + j]), step.constants)
+            for i, d in zip(step.operands, local, strict=True):
+                gr[i] += g * d
+
+
+class NumpyReplay:
+    """A plan laid out in groups, ready to replay with numpy."""
+
+    def __init__(self, plan: Plan, differentiable: set[int]) -> None:
+        self.plan = plan
+        first = plan.leaves
+        # which table entries need a gradient: leaf Values, and what is computed from them (new indices)
+        needs = np.zeros(plan.size, dtype=bool)
+        needs[sorted(differentiable)] = True
+        level = [0] * plan.size
+        buckets: dict[tuple[int, Any, int], list[int]] = defaultdict(list)
+        for position, step in enumerate(plan.steps):
+            depth = 1 + max((level[j] for j in step.operands), default=0)
+            level[first + position] = depth
+            width = len(step.operands) // 2 if step.rule is LINEAR else 0
+            buckets[(depth, step.rule, width)].append(position)
+        new = list(range(first)) + [0] * len(plan.steps)  # old table index -> new table index
+        self.groups: list[_Group] = []
+        start = first
+        for (_, rule, width), positions in sorted(buckets.items(), key=lambda item: item[0][0]):
+            renamed = [
+                Step(s.rule, tuple(new[j] for j in s.operands), s.constants) for s in (plan.steps[p] for p in positions)
+            ]
+            group, order = self._group(rule, renamed, width, start, needs)
+            for j, p in enumerate(order):
+                new[first + positions[p]] = start + j
+                needs[start + j] = bool(needs[list(renamed[p].operands)].any())
+            self.groups.append(group)
+            start += len(positions)
+        self.outputs_index = np.array([new[k] for k in plan.outputs], dtype=np.intp)
+        self.size = plan.size
+
+    @staticmethod
+    def _group(
+        rule: Any, steps: list[Step], width: int, start: int, needs: np.ndarray[Any, Any]
+    ) -> tuple[_Group, list[int]]:
+        """The group for ``steps`` and the order its steps are laid out in (positions in ``steps``)."""
+        out = slice(start, start + len(steps))
+        if rule is SUM:
+            return _Sum(steps, out), list(range(len(steps)))
+        if rule is LINEAR:
+            layer = _as_layer(steps, width, out, needs) if width else None
+            if layer is not None:
+                return layer
+            return _Linear(steps, out, width), list(range(len(steps)))
+        order = sorted(range(len(steps)), key=lambda j: steps[j].operands)
+        ordered = [steps[j] for j in order]
+        if rule in RULES:
+            return _Elementwise(rule, ordered, out, needs), order
+        return _Engine(rule, ordered, out), order
+
+    def forward(self, leaves: Sequence[float]) -> Array:
+        v = np.empty(self.size)
+        v[: len(leaves)] = leaves
+        with np.errstate(all="ignore"):
+            for group in self.groups:
+                group.forward(v)
+        return v
+
+    def outputs(self, table: Array) -> list[float]:
+        return table[self.outputs_index].tolist()  # type: ignore[no-any-return]
+
+    def backward(self, table: Array, seeds: Sequence[float]) -> list[float]:
+        """The gradient of ``sum(seed * output)`` with respect to every leaf."""
+        gr = np.zeros(self.size)
+        np.add.at(gr, self.outputs_index, np.asarray(seeds, dtype=float))
+        with np.errstate(all="ignore"):
+            for group in reversed(self.groups):
+                group.backward(table, gr)
+        return gr[: self.plan.leaves].tolist()  # type: ignore[no-any-return]
+
+
+def _as_layer(steps: list[Step], n: int, out: slice, needs: np.ndarray[Any, Any]) -> tuple[_Layer, list[int]] | None:
+    """``steps`` as a layer (every input row with every weight row exactly once), or None."""
+    operands = np.array([s.operands for s in steps], dtype=np.intp)
+    x_rows, x_of = np.unique(operands[:, :n], axis=0, return_inverse=True)
+    w_rows, w_of = np.unique(operands[:, n : 2 * n], axis=0, return_inverse=True)
+    x_of, w_of = x_of.ravel(), w_of.ravel()
+    rows, units = len(x_rows), len(w_rows)
+    if rows * units != len(steps) or rows * units == 1:
+        return None
+    cell = x_of * units + w_of
+    if len(np.unique(cell)) != len(steps):
+        return None
+    order = np.argsort(cell).tolist()
+    bias = operands[order, 2 * n].reshape(rows, units)
+    return _Layer(x_rows, w_rows, bias, out, needs), order

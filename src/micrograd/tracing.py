@@ -1,0 +1,362 @@
+"""Tracing for :func:`micrograd.compile`: run a function once and keep its graph as a plan.
+
+A *plan* is the graph written down as a list of steps on a table of numbers.  The
+table starts with the leaves, in three groups:
+
+* argument slots: the numbers and Values passed to the function, by position;
+* captured leaves: every other leaf Value the function read (parameters captured
+  by closure, for example), read again by identity at every call;
+* constants: leaves the function made for itself (the ``1`` of ``1 + x``), which
+  nobody else can reach, so their values can never change.
+
+Each :class:`Step` then computes one more entry of the table from earlier ones,
+in an order where every operand comes first.  Chains of ``+`` and ``-`` (the
+``sum(losses)`` of a loss function) are folded into one step that adds its
+terms in the same order, so a replay gets the same bits as the engine.
+
+While tracing, the data of the arguments is real, but what the function does with
+it must not depend on it: comparing a Value or testing its truth is an error
+(:class:`TracingError`), and reading ``.data`` of an argument makes that
+argument's value part of the cache key, so a different value traces again.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from micrograd import engine
+from micrograd.engine import (
+    ABS,
+    ADD,
+    DIV,
+    EXP,
+    LINEAR,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    POW_CONST,
+    RELU,
+    SIGMOID,
+    SUB,
+    TANH,
+    Operation,
+    Value,
+    enable_grad,
+    graph_order,
+)
+
+__all__ = ["SUM", "Plan", "Step", "TracingError", "trace"]
+
+
+class TracingError(TypeError):
+    """Python code inside a compiled function looked at the data of a Value."""
+
+
+class _SignedSum:
+    """The rule of a folded chain of ``+`` and ``-``: ``sum(sign * term)``, left to right."""
+
+    name = "sum"
+
+    def __repr__(self) -> str:
+        return "SUM"
+
+
+SUM = _SignedSum()
+
+
+class Step(NamedTuple):
+    """One computed value: ``rule`` applied to table entries ``operands``.
+
+    ``constants`` are the node's own numbers (``(k,)`` for ``x ** k``); for
+    :data:`SUM` they are the signs (``1.0`` or ``-1.0``) of the terms.
+    """
+
+    rule: Operation | _SignedSum
+    operands: tuple[int, ...]
+    constants: tuple[Any, ...]
+
+
+@dataclass
+class Plan:
+    """A traced function: its leaves, its steps and where its outputs are."""
+
+    slots: int  # table entries 0 .. slots-1: the arguments, in flattened order
+    captured: list[Value]  # the next entries: leaves read by identity at every call
+    constants: list[float]  # the next entries: leaves only the traced graph could reach
+    steps: list[Step]  # then one entry per step, in topological order
+    outputs: list[int]  # the table entry of each output
+    template: Any  # the nesting of the outputs: an int (an output's position) or (type, [templates])
+    static_slots: frozenset[int]  # argument slots whose .data the function read
+
+    @property
+    def leaves(self) -> int:
+        """How many table entries are leaves (the steps' entries follow)."""
+        return self.slots + len(self.captured) + len(self.constants)
+
+    @property
+    def size(self) -> int:
+        return self.leaves + len(self.steps)
+
+
+# -- what tracing watches: comparisons, truth tests and reads of argument data ----------
+
+_state = threading.local()  # .tracing: the name of the function being traced in this thread
+
+
+def _tracing() -> str | None:
+    return getattr(_state, "tracing", None)
+
+
+def _caller_module(depth: int) -> str:
+    return str(sys._getframe(depth + 1).f_globals.get("__name__", ""))
+
+
+def _engine_modules() -> frozenset[str]:
+    """The modules of the engine, whose own reads and comparisons are part of an operation."""
+    names = {engine.__name__, Value.__module__, Operation.__module__, graph_order.__module__}
+    names.update(getattr(Value, method).__module__ for method in ("__add__", "__mul__", "relu", "__lt__"))
+    return frozenset(names)
+
+
+def _where(depth: int) -> str:
+    frame = sys._getframe(depth + 1)
+    return f"{frame.f_code.co_filename}, line {frame.f_lineno}"
+
+
+def _refuse(what: str) -> None:
+    """Raise the control-flow error if this thread is tracing and the caller is not the engine."""
+    name = _tracing()
+    if name is not None and _caller_module(2) not in _ENGINE_MODULES:
+        raise TracingError(
+            f"compile: {what} of a Value while tracing {name}() ({_where(2)}): the replay cannot follow "
+            "Python control flow that depends on the data. Keep this code outside the compiled function "
+            "(compute on the results it returns)."
+        )
+
+
+def _guarded_comparison(symbol: str, original: Callable[[Value, Any], bool]) -> Callable[[Value, Any], bool]:
+    def compare(self: Value, other: Any) -> bool:
+        _refuse(f"a comparison ({symbol})")
+        return original(self, other)
+
+    compare.__name__ = original.__name__
+    compare.__doc__ = original.__doc__
+    return compare
+
+
+def _truth(self: Value) -> bool:
+    _refuse("a truth test (if, and, or, not)")
+    return True  # as without compile: a Value is always true
+
+
+_install_lock = threading.Lock()
+_installed = False
+_ENGINE_MODULES: frozenset[str] = frozenset()
+
+
+def _install_guards() -> None:
+    """Wrap Value's comparisons (and add a truth test) so tracing can refuse them.
+
+    Done once, on the first trace; outside a trace the wrappers only add a check of
+    a thread-local flag, and behave exactly as before.
+    """
+    global _installed, _ENGINE_MODULES
+    with _install_lock:
+        if _installed:
+            return
+        _ENGINE_MODULES = _engine_modules()
+        for method, symbol in (("__lt__", "<"), ("__le__", "<="), ("__gt__", ">"), ("__ge__", ">=")):
+            setattr(Value, method, _guarded_comparison(symbol, getattr(Value, method)))
+        if "__bool__" not in vars(Value):
+            Value.__bool__ = _truth  # type: ignore[attr-defined]
+        _installed = True
+
+
+_VALUE_DATA: Any = vars(Value)["data"]  # the slot that holds a Value's number
+
+
+class _Argument(Value):
+    """A leaf standing for an argument while tracing; notes reads of ``.data`` outside the engine."""
+
+    __slots__ = ("read", "slot")
+    read: bool
+    slot: int
+
+
+def _read_argument(self: _Argument) -> float:
+    if _caller_module(1) not in _ENGINE_MODULES:
+        self.read = True
+    return _VALUE_DATA.__get__(self)  # type: ignore[no-any-return]
+
+
+def _write_argument(self: _Argument, value: float) -> None:
+    _VALUE_DATA.__set__(self, value)
+
+
+_Argument.data = property(_read_argument, _write_argument)  # type: ignore[assignment, misc]
+
+
+def _argument(data: float, slot: int) -> _Argument:
+    leaf = _Argument(data)
+    leaf.slot = slot
+    leaf.read = False
+    return leaf
+
+
+# -- tracing ------------------------------------------------------------------------
+
+
+def trace(fn: Callable[..., Any], flat: Sequence[float], call: Callable[[Sequence[Value]], Any]) -> Plan:
+    """Run ``call(arguments)`` once, recording, and return its plan.
+
+    ``flat`` holds the number of each argument slot; ``call`` receives one leaf per
+    slot and calls ``fn`` with them in place of the arguments.
+    """
+    _install_guards()
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    arguments = [_argument(x, i) for i, x in enumerate(flat)]
+    previous = _tracing()
+    _state.tracing = name
+    try:
+        with enable_grad():  # a trace records, even when the call is made under no_grad
+            result = call(arguments)
+    finally:
+        _state.tracing = previous
+    template, outputs = _flatten_outputs(result, name)
+    del result
+    static = frozenset(a.slot for a in arguments if a.read)
+    plan = _plan(outputs, arguments, template, static)
+    del outputs  # the traced graph goes now, so the leaves only it held can be told apart
+    return _separate_constants(plan)
+
+
+def _flatten_outputs(result: Any, name: str) -> tuple[Any, list[Value]]:
+    """The outputs as a flat list, and a template to nest them again."""
+    outputs: list[Value] = []
+
+    def walk(item: Any) -> Any:  # nesting depth is the user's data structure, not the graph
+        if isinstance(item, Value):
+            outputs.append(item)
+            return len(outputs) - 1
+        if isinstance(item, (list, tuple)):
+            return (type(item), [walk(x) for x in item])
+        raise TypeError(
+            f"compile: {name}() must return a Value or a list or tuple of Values, got {type(item).__name__}"
+        )
+
+    return walk(result), outputs
+
+
+def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, static: frozenset[int]) -> Plan:
+    order = graph_order(*outputs)
+    consumers = order.consumers
+    is_output = set(outputs)
+    index: dict[Value, int] = {a: a.slot for a in arguments}
+    captured: list[Value] = []
+    computed: list[Value] = []
+    for node in order.nodes:
+        if node.operation is None:
+            if node not in index:
+                index[node] = len(arguments) + len(captured)
+                captured.append(node)
+        else:
+            computed.append(node)
+    # fold chains of + and -: a sum whose left operand is a sum nobody else uses
+    terms: dict[Value, tuple[list[Value], list[float]]] = {}
+    for node in computed:
+        rule = node.operation
+        if rule is not ADD and rule is not SUB:
+            continue
+        left, right = node.operands
+        sign = 1.0 if rule is ADD else -1.0
+        if left in terms and consumers.get(left, 0) == 1 and left not in is_output:
+            values, signs = terms.pop(left)
+        else:
+            values, signs = [left], [1.0]
+        values.append(right)
+        signs.append(sign)
+        terms[node] = (values, signs)
+    folded = {node for node in computed if (node.operation is ADD or node.operation is SUB) and node not in terms}
+    steps: list[Step] = []
+    first = len(arguments) + len(captured)
+    for node in computed:
+        if node in folded:
+            continue
+        index[node] = first + len(steps)
+        chain = terms.get(node)
+        if chain is not None and len(chain[0]) > 2:
+            steps.append(Step(SUM, tuple(index[v] for v in chain[0]), tuple(chain[1])))
+            continue
+        rule = node.operation
+        assert rule is not None
+        constants = tuple(node.constants)
+        operands = tuple(index[v] for v in node.operands)
+        if rule not in RULE_TABLE:
+            _check_replayable(rule, node, constants)
+        if rule is POW_CONST:
+            constants = (float(constants[0]),)
+        steps.append(Step(rule, operands, constants))
+    return Plan(
+        slots=len(arguments),
+        captured=captured,
+        constants=[],
+        steps=steps,
+        outputs=[index[v] for v in outputs],
+        template=template,
+        static_slots=static,
+    )
+
+
+RULE_TABLE = frozenset({ABS, ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_CONST, RELU, SIGMOID, SUB, TANH})
+
+
+def _check_replayable(rule: Operation, node: Value, constants: tuple[Any, ...]) -> None:
+    """An operation outside the rule table is replayed by its ``evaluate``: it must have one."""
+    try:
+        rule.evaluate([v.data for v in node.operands], constants)
+    except Exception as error:
+        raise TracingError(
+            f"compile: the operation {rule.name!r} cannot be computed again ({error}); "
+            "define it with micrograd.Operation(name, forward, vjp) to use it in a compiled function"
+        ) from None
+
+
+def _separate_constants(plan: Plan) -> Plan:
+    """Move captured leaves that only the plan holds to the constants.
+
+    Once the traced graph is gone, a leaf referenced from nowhere but the plan was
+    made by the function for itself: nobody can change it or read its gradient.
+    """
+    if not hasattr(sys, "getrefcount"):
+        return plan
+    probe = [Value(0.0)]
+    alone = sys.getrefcount(probe[0])  # a leaf held by one list, counted the same way
+    keep: list[int] = []
+    constant: list[int] = []
+    for i in range(len(plan.captured)):
+        (constant if sys.getrefcount(plan.captured[i]) <= alone else keep).append(i)
+    if not constant:
+        return plan
+    base = plan.slots
+    new_position = {}
+    for position, i in enumerate(keep + constant):
+        new_position[base + i] = base + position
+    n_leaves = plan.leaves
+
+    def moved(k: int) -> int:
+        return new_position.get(k, k) if k < n_leaves else k
+
+    return Plan(
+        slots=plan.slots,
+        captured=[plan.captured[i] for i in keep],
+        constants=[plan.captured[i].data for i in constant],
+        steps=[Step(s.rule, tuple(map(moved, s.operands)), s.constants) for s in plan.steps],
+        outputs=[moved(k) for k in plan.outputs],
+        template=plan.template,
+        static_slots=plan.static_slots,
+    )

@@ -1,0 +1,303 @@
+"""micrograd.compile: a traced and replayed function gives the eager engine's values and gradients."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import subprocess
+import sys
+import textwrap
+from collections.abc import Sequence
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import micrograd
+from micrograd import MLP, Value, grad, no_grad, optim
+from micrograd.compiler import TracingError
+from micrograd.losses import hinge_loss, l2_penalty, logsumexp, mse_loss, softplus
+from strategies import MICROGRAD, Program, output_function, programs
+
+BACKENDS = ("numpy", "python")
+
+
+def close(a: float, b: float, scale: float = 1.0) -> bool:
+    """Equal to 1e-12, relative to the larger of the two and ``scale`` (the size of the terms)."""
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12 * scale)
+
+
+def assert_all_close(actual: Sequence[float], expected: Sequence[float]) -> None:
+    scale = max([1.0, *map(abs, expected)])
+    assert len(actual) == len(expected)
+    for k, (a, e) in enumerate(zip(actual, expected, strict=True)):
+        assert close(a, e, scale), f"entry {k}: {a!r} != {e!r}"
+
+
+# -- random graphs over every operation ------------------------------------------------------
+
+
+def _build(program: Program, leaves: Sequence[Value]) -> Value:
+    """The program, then two operations defined outside the rule table (unary and n-ary)."""
+    out = output_function(program, MICROGRAD)(*leaves)
+    return softplus(out) + logsumexp([out, leaves[0], 0.5])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=programs(max_ops=10), passed=st.integers(0, 3))
+def test_random_graphs_match_eager(backend: str, program: Program, passed: int) -> None:
+    # the first `passed` leaves are arguments, the others are captured by the function
+    captured = [Value(x) for x in program.point[passed:]]
+
+    @micrograd.compile(backend=backend)
+    def f(*arguments: Value) -> Value:
+        return _build(program, [*arguments, *captured])
+
+    for _ in range(2):  # the first call traces, the second replays with new argument Values
+        arguments = [Value(x) for x in program.point[:passed]]
+        leaves = [*arguments, *captured]
+        compiled = f(*arguments)
+        for leaf in leaves:
+            leaf.grad = 0.0
+        compiled.backward()
+        compiled_grads = [leaf.grad for leaf in leaves]
+        compiled_grad_fn = [d.data for d in grad(compiled, leaves)]
+
+        eager = _build(program, leaves)
+        for leaf in leaves:
+            leaf.grad = 0.0
+        eager.backward()
+        assert close(compiled.data, eager.data, abs(eager.data) + 1)
+        assert_all_close(compiled_grads, [leaf.grad for leaf in leaves])
+        assert_all_close(compiled_grad_fn, [d.data for d in grad(eager, leaves)])
+    assert f.traces == 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_second_order_gradient_through_a_compiled_call(backend: str) -> None:
+    x = Value(0.7)
+
+    @micrograd.compile(backend=backend)
+    def f(x: Value) -> Value:
+        return (x * x * x).tanh() + x.exp()
+
+    y = f(x)
+    dy = grad(y, x, create_graph=True)
+    d2y = grad(dy, x)
+    eager = (x * x * x).tanh() + x.exp()
+    e_dy = grad(eager, x, create_graph=True)
+    assert close(dy.data, e_dy.data)
+    assert close(d2y.data, grad(e_dy, x).data)
+
+
+# -- training: the same parameters after 100 steps --------------------------------------------
+
+
+def _moons(n: int) -> tuple[list[list[float]], list[int]]:
+    rng = random.Random(3)
+    X = [[rng.uniform(-1.5, 2.5), rng.uniform(-1, 1.5)] for _ in range(n)]
+    return X, [1 if x[1] > 0.5 * math.sin(2 * x[0]) else -1 for x in X]
+
+
+def _train(compiled: str | None, steps: int) -> list[float]:
+    model = MLP(2, [8, 8, 1], rng=random.Random(7))
+    X, y = _moons(30)
+
+    def loss_fn(X: list[list[float]], y: list[int]) -> Value:
+        scores = [model(x) for x in X]
+        return hinge_loss(scores, y) + l2_penalty(model.parameters(), 1e-4)
+
+    step_fn = loss_fn if compiled is None else micrograd.compile(loss_fn, backend=compiled)
+    optimizer = optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+    for _ in range(steps):
+        loss = step_fn(X, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return [p.data for p in model.parameters()]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_training_100_steps_gives_the_eager_parameters(backend: str) -> None:
+    eager = _train(None, 100)
+    compiled = _train(backend, 100)
+    assert_all_close(compiled, eager)
+    assert compiled != _train(backend, 1)  # training moved the parameters
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_parameters_are_read_at_every_call(backend: str) -> None:
+    model = MLP(2, [3, 1], rng=random.Random(1))
+    f = micrograd.compile(lambda x: model(x), backend=backend)
+    before = f([0.5, -1.0]).data
+    model.load_state_dict({name: 0.25 for name, _ in model.named_parameters()})
+    after = f([0.5, -1.0])
+    assert after.data == model([0.5, -1.0]).data != before
+    assert f.traces == 1
+
+
+# -- the argument structure ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_new_batch_size_traces_again(backend: str) -> None:
+    w = Value(2.0)
+    f = micrograd.compile(lambda xs: sum((w * x).tanh() for x in xs), backend=backend)
+    assert close(f([0.1, 0.2]).data, math.tanh(0.2) + math.tanh(0.4))
+    f([0.3, -0.4])
+    assert f.traces == 1
+    three = f([0.1, 0.2, 0.3])
+    assert f.traces == 2
+    assert close(three.data, sum(math.tanh(2 * x) for x in (0.1, 0.2, 0.3)))
+    f([1.0, 2.0])
+    assert f.traces == 2  # both structures stay cached
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_labels_read_as_numbers_are_part_of_the_key(backend: str) -> None:
+    # mse_loss reads each target's number: a new target must not replay the old one
+    p = Value(1.5)
+    f = micrograd.compile(lambda t: mse_loss([p * 2.0], [t]), backend=backend)
+    assert f(1.0).data == 4.0
+    assert f(2.0).data == 1.0
+    assert f(1.0).data == 4.0
+    assert f.traces == 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_several_outputs_backpropagate_together(backend: str) -> None:
+    a, b = Value(0.3), Value(-1.2)
+
+    def fn(x: float) -> list[Value]:
+        return [(a * x).relu(), a * b + x, (b * x).exp()]
+
+    outs = micrograd.compile(fn, backend=backend)(2.0)
+    total = outs[0] * 3.0 + outs[1] * outs[2]
+    total.backward()
+    compiled_grads = (a.grad, b.grad)
+    a.grad = b.grad = 0.0
+    e = fn(2.0)
+    (e[0] * 3.0 + e[1] * e[2]).backward()
+    assert_all_close(compiled_grads, (a.grad, b.grad))
+    assert isinstance(outs, list) and [o.data for o in outs] == [o.data for o in e]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_relu_subgradient_at_zero_and_no_grad(backend: str) -> None:
+    x = Value(0.0)
+    y = micrograd.compile(lambda v: v.relu() * 3.0, backend=backend)(x)
+    y.backward()
+    assert (y.data, x.grad) == (0.0, 0.0)
+    with no_grad():
+        z = micrograd.compile(lambda v: v * 2.0, backend=backend)
+        assert z(Value(1.5)).data == 3.0 and z(Value(1.5)).is_leaf
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_domain_error_on_replay_is_the_engines_error(backend: str) -> None:
+    f = micrograd.compile(lambda x: (x * 2.0).log(), backend=backend)
+    assert close(f(1.0).data, math.log(2.0))
+    with pytest.raises(ValueError) as eager:
+        (Value(-1.0) * 2.0).log()
+    with pytest.raises(ValueError) as compiled:
+        f(-1.0)
+    assert str(compiled.value) == str(eager.value)
+    assert "log" in str(compiled.value)
+    g = micrograd.compile(lambda x: 1.0 / x, backend=backend)
+    g(2.0)
+    with pytest.raises(ZeroDivisionError, match="division"):
+        g(0.0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_control_flow_on_a_value_is_refused_with_the_line(backend: str) -> None:
+    def clipped(x: Value) -> Value:
+        if x > 1.0:  # data-dependent: the replay could not follow it
+            return x * 0.0
+        return x
+
+    f = micrograd.compile(clipped, backend=backend)
+    with pytest.raises(TracingError) as error:
+        f(Value(2.0))
+    message = str(error.value)
+    line = clipped.__code__.co_firstlineno + 1
+    assert f"line {line}" in message and "outside the compiled function" in message and "(>)" in message
+    with pytest.raises(TracingError, match="truth test"):
+        micrograd.compile(lambda x: x or x, backend=backend)(Value(1.0))
+    # outside a trace, comparisons and truth tests behave as before
+    assert Value(2.0) > 1.0 and bool(Value(0.0)) and max(Value(1.0), Value(3.0)).data == 3.0
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="backend"):
+        micrograd.compile(lambda x: x, backend="cuda")
+    with pytest.raises(TypeError, match="function"):
+        micrograd.compile(3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must return a Value"):
+        micrograd.compile(lambda x: "no")(1.0)
+
+
+# -- backends ------------------------------------------------------------------------------------
+
+
+def test_forcing_the_python_backend_uses_no_numpy() -> None:
+    from micrograd.replay_python import PythonReplay
+
+    f = micrograd.compile(lambda x: x * 2.0, backend="python")
+    f(1.0)
+    assert f.backend == "python"
+    assert all(isinstance(p.replay, PythonReplay) for _, prepared in f._cache.values() for p in prepared.values())
+
+
+def test_without_numpy_the_default_backend_is_python() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        sys.modules["numpy"] = None  # numpy cannot be imported
+        import micrograd
+        w = micrograd.Value(3.0)
+        f = micrograd.compile(lambda x: (w * x).tanh())
+        y = f(0.5)
+        y.backward()
+        loaded = "numpy" in sys.modules and sys.modules["numpy"] is not None
+        print(f.backend, round(y.data, 12), round(w.grad, 12), loaded)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    backend, value, gradient, numpy_loaded = done.stdout.split()
+    assert backend == "python" and numpy_loaded == "False"
+    assert float(value) == round(math.tanh(1.5), 12)
+    assert float(gradient) == round(0.5 * (1 - math.tanh(1.5) ** 2), 12)
+
+
+def test_an_operation_made_micrograd_style_is_refused_when_tracing() -> None:
+    def fn(x: Value) -> Value:
+        out = Value(x.data * 2, (x,), "double")  # micrograd style: no rule to compute it again
+        return out + x
+
+    with pytest.raises(TracingError, match="'double' cannot be computed again"):
+        micrograd.compile(fn)(Value(1.0))
+
+
+# -- the demo ------------------------------------------------------------------------------------
+
+
+def test_demo_trains_the_same_with_compile_and_says_how_much_faster() -> None:
+    from micrograd.demo import DemoConfig, _speedup, train
+
+    for config in (DemoConfig(steps=6, samples=30), DemoConfig(steps=6, samples=30, batch_size=8, optimizer="adam")):
+        eager = train(config)
+        compiled = train(replace(config, compile=True))
+        assert_all_close(compiled.loss_history, eager.loss_history)
+        assert compiled.accuracy_history == eager.accuracy_history
+        assert_all_close([p.data for p in compiled.model.parameters()], [p.data for p in eager.model.parameters()])
+        assert re.fullmatch(
+            r"compiled: .* took [\d.]+ ms against [\d.]+ ms without compile: \d+x faster", _speedup(compiled)
+        )

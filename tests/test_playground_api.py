@@ -1,0 +1,346 @@
+"""The playground's JSON API, through a real server on port 0 in this process."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import math
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import autograd
+import autograd.numpy as anp
+import pytest
+
+from micrograd import MLP, Value
+from micrograd.playground import maps
+from micrograd.playground.api import Api
+from micrograd.playground.server import MAX_BODY, PlaygroundServer, make_server
+from micrograd.playground.settings import read_settings
+from micrograd.playground.training import Session, SessionStore
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[PlaygroundServer]:
+    running = make_server("127.0.0.1", 0)
+    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread.start()
+    yield running
+    running.shutdown()
+    running.server_close()
+
+
+def call(
+    server: PlaygroundServer,
+    method: str,
+    path: str,
+    body: Any = None,
+    host: str | None = None,
+    raw: bytes | None = None,
+) -> tuple[int, Any]:
+    port = server.server_address[1]
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Host": f"127.0.0.1:{port}" if host is None else host, "Content-Type": "application/json"}
+    payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    connection.request(method, path, body=payload, headers=headers)
+    response = connection.getresponse()
+    content = response.read()
+    connection.close()
+    kind = response.getheader("Content-Type", "")
+    return response.status, json.loads(content) if kind.startswith("application/json") else content.decode()
+
+
+def by_name(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {node["name"]: node for node in result["nodes"]}
+
+
+# -- the expression lab --------------------------------------------------------------------
+
+
+def test_the_seed_example_is_the_default_with_its_gradients(server: PlaygroundServer) -> None:
+    status, result = call(server, "POST", "/api/expression", {})
+    assert status == 200
+    assert result["expression"] == "e = a*b; d = e + c; L = d*f"
+    assert result["variables"] == {"a": 2.0, "b": -3.0, "c": 10.0, "f": -2.0}
+    nodes = by_name(result)
+    assert {name: nodes[name]["grad"] for name in "abcdefL"} == {
+        "a": 6.0, "b": -4.0, "c": -2.0, "d": -2.0, "e": -2.0, "f": 4.0, "L": 1.0
+    }  # fmt: skip
+    assert result["value"] == -8.0 and result["step"] == result["steps"] == 3
+    assert all(node["ready"] for node in result["nodes"])
+    assert result["svg"].startswith("<svg") and "grad 6.0000" in result["svg"]
+    assert result["explanation"][3][-2].strip() == "dL/da = dL/de · ∂e/∂a = (-2) · (-3) = 6"
+
+
+def test_gradients_agree_with_autograd_for_another_expression(server: PlaygroundServer) -> None:
+    source = "u = x*y + exp(x)/y; L = tanh(u) * log(y) - x**3"
+    status, result = call(server, "POST", "/api/expression", {"expression": source, "variables": {"x": 0.3, "y": 1.7}})
+    assert status == 200 and list(result["variables"]) == ["x", "y"]
+
+    def f(x: float, y: float) -> Any:
+        return anp.tanh(x * y + anp.exp(x) / y) * anp.log(y) - x**3
+
+    nodes = by_name(result)
+    assert math.isclose(nodes["x"]["grad"], autograd.grad(f, 0)(0.3, 1.7), rel_tol=1e-12)
+    assert math.isclose(nodes["y"]["grad"], autograd.grad(f, 1)(0.3, 1.7), rel_tol=1e-12)
+    assert math.isclose(result["value"], f(0.3, 1.7), rel_tol=1e-12)
+
+
+def test_new_names_are_variables_with_value_one(server: PlaygroundServer) -> None:
+    status, result = call(server, "POST", "/api/expression", {"expression": "q = p*p; r = q + s", "variables": {}})
+    assert status == 200 and result["variables"] == {"p": 1.0, "s": 1.0}
+    assert by_name(result)["p"]["grad"] == 2.0
+
+
+def test_steps_walk_backprop_one_node_at_a_time(server: PlaygroundServer) -> None:
+    seen = []
+    for step in range(5):
+        status, result = call(server, "POST", "/api/expression", {"steps": step})
+        assert status == 200
+        seen.append(result)
+    ids = {node["id"]: node["name"] for node in seen[0]["nodes"]}
+    assert [ids[i] for i in seen[0]["order"]] == ["L", "d", "e"]
+    assert seen[0]["current"] is None
+    assert [name for name, node in by_name(seen[0]).items() if node["ready"]] == ["L"]
+    assert ids[seen[1]["current"]] == "L"
+    ready_after_one = {name for name, node in by_name(seen[1]).items() if node["ready"]}
+    assert ready_after_one == {"L", "d", "f"}
+    assert by_name(seen[1])["a"]["grad"] == 0.0 and by_name(seen[1])["a"]["final_grad"] == 6.0
+    assert ids[seen[3]["current"]] == "e" and all(node["ready"] for node in seen[3]["nodes"])
+    assert seen[4]["step"] == 3  # a step past the end is the end
+    assert "grad 0.0000" in seen[1]["svg"]
+
+
+def test_nudge_compares_the_difference_with_grad_times_h(server: PlaygroundServer) -> None:
+    status, result = call(server, "POST", "/api/expression", {"nudge": {"variable": "b", "h": 1e-4}})
+    assert status == 200
+    nudge = result["nudge"]
+    assert nudge["grad"] == -4.0 and math.isclose(nudge["predicted"], -4e-4)
+    assert math.isclose(nudge["difference"], -4e-4, rel_tol=1e-6)
+    assert math.isclose(nudge["after"] - nudge["before"], nudge["difference"])
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"expression": "log(a"}, "not a valid expression"),
+        ({"expression": "L = log(a) * 2", "variables": {"a": -1}}, "log: operand must be positive"),
+        ({"expression": "open('x')"}, "calls of 'open' are not allowed"),
+        ({"expression": "a.b"}, "attribute access"),
+        ({"expression": "a" * 1001}, "too long"),
+        ({"expression": " + ".join(f"v{i}" for i in range(30))}, "30 variables; the limit is 26"),
+        ({"expression": "a*2", "variables": {"a": "two"}}, "the value of a must be a number"),
+        ({"expression": "a*2", "variables": [1]}, "variables must be an object"),
+        ({"expression": 7}, "expression must be text"),
+        ({"nudge": {"variable": "zz"}}, "'zz' is not a variable"),
+        ({"nudge": {"variable": "a", "h": 0}}, "must not be 0"),
+        ({"steps": -1}, "steps must be between"),
+        ({"steps": 1.5}, "steps must be a whole number"),
+    ],
+)
+def test_a_bad_expression_request_is_one_clear_line(server: PlaygroundServer, body: Any, message: str) -> None:
+    status, result = call(server, "POST", "/api/expression", body)
+    assert status == 400, result
+    assert message in result["error"] and "\n" not in result["error"]
+    assert call(server, "POST", "/api/expression", {})[0] == 200  # and the server goes on
+
+
+def test_a_nudge_into_a_domain_error_says_so(server: PlaygroundServer) -> None:
+    body = {"expression": "L = log(a)", "variables": {"a": 0.5}, "nudge": {"variable": "a", "h": -1}}
+    status, result = call(server, "POST", "/api/expression", body)
+    assert status == 200 and result["nudge"]["after"] is None
+    assert "log: operand must be positive" in result["nudge"]["error"]
+
+
+# -- HTTP: safety and routes ----------------------------------------------------------------
+
+
+def test_a_foreign_host_header_is_refused(server: PlaygroundServer) -> None:
+    port = server.server_address[1]
+    for host in ("evil.example:80", f"evil.example:{port}", "127.0.0.1:1", ""):
+        status, result = call(server, "GET", "/api/info", host=host)
+        assert status == 403 and "is not this server" in result["error"]
+    assert call(server, "GET", "/api/info", host=f"localhost:{port}")[0] == 200
+
+
+def test_bad_bodies_routes_and_methods(server: PlaygroundServer) -> None:
+    status, result = call(server, "POST", "/api/expression", raw=b"{not json")
+    assert status == 400 and "not JSON" in result["error"]
+    status, result = call(server, "POST", "/api/expression", raw=b"[1, 2]")
+    assert status == 400 and "JSON object" in result["error"]
+    status, result = call(server, "POST", "/api/expression", raw=b'{"expression": "' + b"a" * MAX_BODY + b'"}')
+    assert status == 413 and "too large" in result["error"]
+    assert call(server, "GET", "/api/nothing")[0] == 404
+    assert call(server, "GET", "/api/expression")[0] == 405
+    assert call(server, "GET", "/etc/passwd")[0] == 404
+    assert call(server, "GET", "/../pyproject.toml")[0] == 404
+    assert call(server, "GET", "/api/sessions/nope")[0] == 404
+    status, page = call(server, "GET", "/")
+    assert status == 200 and "micrograd playground" in page
+    assert call(server, "GET", "/api/info")[0] == 200
+
+
+# -- training sessions ----------------------------------------------------------------------
+
+
+def test_a_session_trains_moons_to_95_percent(server: PlaygroundServer) -> None:
+    status, state = call(server, "POST", "/api/sessions", {})
+    assert status == 201 and state["step"] == 0 and state["layers"] == [2, 16, 16, 1]
+    assert len(state["train"]["points"]) == 80 and len(state["test"]["points"]) == 20
+    for _ in range(2):
+        status, state = call(server, "POST", f"/api/sessions/{state['id']}/step", {"steps": 50, "maps": False})
+        assert status == 200
+    assert state["step"] == 100 and state["train_accuracy"] >= 0.95
+    assert "boundary" not in state and len(state["history"]) == 101
+    status, state = call(server, "GET", f"/api/sessions/{state['id']}?since=99")
+    assert [entry["step"] for entry in state["history"]] == [100]
+    boundary = state["boundary"]
+    assert len(boundary["classes"]) == len(boundary["confidence"]) == boundary["size"] ** 2
+    assert [len(layer) for layer in state["neurons"]] == [16, 16]
+    assert call(server, "DELETE", f"/api/sessions/{state['id']}")[0] == 200
+    assert call(server, "GET", f"/api/sessions/{state['id']}")[0] == 404
+
+
+def test_two_sessions_do_not_disturb_each_other(server: PlaygroundServer) -> None:
+    settings = {"hidden": [8], "points": 60, "batch_size": 6}
+    reference = Session(read_settings(settings))
+    reference.step(12)
+    ids = [call(server, "POST", "/api/sessions", settings)[1]["id"] for _ in range(2)]
+    other = call(server, "POST", "/api/sessions", {**settings, "optimizer": "adam", "lr": 0.05})[1]["id"]
+
+    def train(key: str) -> None:
+        for _ in range(6):
+            assert call(server, "POST", f"/api/sessions/{key}/step", {"steps": 2, "maps": False})[0] == 200
+
+    threads = [threading.Thread(target=train, args=(key,)) for key in [*ids, other]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for key in ids:
+        state = call(server, "GET", f"/api/sessions/{key}")[1]
+        assert state["step"] == 12
+        assert state["weights"] == reference.weights()
+        assert state["history"] == reference.history
+    for key in [*ids, other]:
+        assert call(server, "DELETE", f"/api/sessions/{key}")[0] == 200
+
+
+def test_a_point_graph_leaves_the_training_gradients_alone(server: PlaygroundServer) -> None:
+    key = call(server, "POST", "/api/sessions", {"hidden": [4]})[1]["id"]
+    before = call(server, "POST", f"/api/sessions/{key}/step", {"steps": 3})[1]
+    status, point = call(server, "POST", f"/api/sessions/{key}/point", {"set": "test", "index": 2, "max_nodes": 12})
+    assert status == 200 and point["label"] in (0, 1) and len(point["point"]) == 2
+    assert "loss" in point["svg"] and "showing 12 of" in point["svg"]
+    after = call(server, "GET", f"/api/sessions/{key}")[1]
+    assert after["weights"] == before["weights"]
+    status, result = call(server, "POST", f"/api/sessions/{key}/point", {"set": "test", "index": 999})
+    assert status == 400 and "does not exist" in result["error"]
+    assert call(server, "DELETE", f"/api/sessions/{key}")[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"points": 501}, "points must be between 4 and 500"),
+        ({"hidden": [4] * 7}, "the limit is 6 hidden layers"),
+        ({"hidden": [33]}, "each layer has 1 to 32 neurons"),
+        ({"hidden": "16,16"}, "hidden must be a list"),
+        ({"dataset": "mnist"}, "dataset must be one of moons"),
+        ({"lr": 0}, "learning rate (lr) must be between"),
+        ({"noise": math.inf}, "noise must be"),
+        ({"batch_size": 101}, "batch_size must be between 1 and 100"),
+        ({"dataset": "spirals"}, "the hinge loss is for two classes; spirals has 3: use cross-entropy"),
+        ({"colour": "red"}, "unknown setting 'colour'"),
+    ],
+)
+def test_settings_beyond_the_limits_are_refused(server: PlaygroundServer, settings: Any, message: str) -> None:
+    raw = json.dumps(settings).replace("Infinity", "1e999").encode()
+    status, result = call(server, "POST", "/api/sessions", raw=raw)
+    assert status == 400 and message in result["error"], result
+    key = call(server, "POST", "/api/sessions", {"hidden": [2]})[1]["id"]
+    status, result = call(server, "POST", f"/api/sessions/{key}/step", {"steps": 101})
+    assert status == 400 and "steps must be between 0 and 100" in result["error"]
+    status, result = call(server, "POST", f"/api/sessions/{key}/reset", settings)
+    assert status == 400 and message in result["error"]
+    assert call(server, "DELETE", f"/api/sessions/{key}")[0] == 200
+
+
+def test_every_dataset_and_loss_trains_a_step() -> None:
+    api = Api()
+    pairs = [("circles", "mse"), ("xor", "bce"), ("spirals", "cross-entropy"), ("yin_yang", "cross-entropy")]
+    for dataset, loss in [*pairs, ("blobs", "cross-entropy"), ("moons", "cross-entropy")]:
+        status, state = api.handle("POST", "/api/sessions", {"dataset": dataset, "loss": loss, "hidden": [3]})
+        assert status == 201, state
+        status, state = api.handle("POST", f"/api/sessions/{state['id']}/step", {"steps": 2})
+        assert status == 200 and state["step"] == 2 and state["train_loss"] > 0
+
+
+def test_the_store_is_bounded_and_forgets_idle_sessions() -> None:
+    api = Api(SessionStore(limit=2, idle_seconds=600, busy_seconds=600))
+    first = api.handle("POST", "/api/sessions", {"hidden": [1]})[1]["id"]
+    api.handle("POST", "/api/sessions", {"hidden": [1]})
+    status, result = api.handle("POST", "/api/sessions", {"hidden": [1]})
+    assert status == 503 and "too many training sessions (2)" in result["error"]
+    api.store.idle_seconds = 0.0
+    assert api.handle("GET", f"/api/sessions/{first}")[0] == 404
+    assert api.handle("POST", "/api/sessions", {"hidden": [1]})[0] == 201
+
+
+def test_diverging_training_stops_with_a_message() -> None:
+    api = Api()
+    key = api.handle("POST", "/api/sessions", {"loss": "mse", "lr": 10, "batch_size": 80, "l2": 0})[1]["id"]
+    state = api.handle("POST", f"/api/sessions/{key}/step", {"steps": 100, "maps": False})[1]
+    assert state["diverged"] and "try a smaller learning rate" in state["diverged"]
+    assert state["step"] < 100
+
+
+# -- heat maps ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_maps_compute_what_the_model_computes(activation: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    model = MLP(2, [5, 4, 3], activation=activation, rng=random.Random(3))
+    points = maps.grid_points((-2.0, 1.0, -1.5, 2.5), 6)
+    with_numpy = maps.layer_outputs(model, points)
+    monkeypatch.setattr(maps, "numpy", None)
+    plain = maps.layer_outputs(model, points)
+    for index, point in enumerate(points):
+        out = model([Value(point[0]), Value(point[1])])
+        assert isinstance(out, list)
+        for k, value in enumerate(out):
+            assert math.isclose(plain[-1][k][index], value.data, rel_tol=1e-12, abs_tol=1e-12)
+            assert math.isclose(with_numpy[-1][k][index], value.data, rel_tol=1e-9, abs_tol=1e-12)
+    boundary = maps.boundary_map(model, (-2.0, 1.0, -1.5, 2.5), 6)
+    monkeypatch.undo()
+    assert maps.boundary_map(model, (-2.0, 1.0, -1.5, 2.5), 6) == boundary
+
+
+# -- the command ----------------------------------------------------------------------------
+
+
+def test_the_command_prints_its_address_and_stops_cleanly_on_ctrl_c() -> None:
+    command = [sys.executable, "-m", "micrograd", "playground", "--port", "0", "--no-browser"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("micrograd playground: http://127.0.0.1:") and line.endswith("/\n")
+        port = int(line.rsplit(":", 1)[1].strip("/\n"))
+        assert port > 0
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/api/info")
+        assert connection.getresponse().status == 200
+        connection.close()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert "Traceback" not in err and "Traceback" not in out
