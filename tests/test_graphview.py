@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lecture_example import lecture_loss, lecture_neuron
-from micrograd import MLP, Layer, Neuron, Value, draw_dot, explain, linear, to_mermaid, to_text
+from micrograd import MLP, Layer, Neuron, Value, draw_dot, draw_steps, explain, linear, to_mermaid, to_text
 from micrograd.graphview import AUTO_LIMIT, DETAILS, Box, view_graph
 
 
@@ -167,3 +167,13 @@ def test_a_linear_used_twice_or_without_activation_is_still_a_neuron() -> None:
     neuron = next(box for box in view.boxes if box.kind == "neuron")
     assert neuron.value is z and neuron.op == "w*x+b" and neuron.activation == ""
     assert [box.name for box in neuron.drawn_operands] == ["a", "b"]
+
+
+def test_a_network_steps_one_box_per_neuron_and_ends_as_backward_does() -> None:
+    loss, _ = lecture_loss()
+    pictures = list(draw_steps(loss))
+    assert len(pictures) > 40
+    assert all(picture.source.count("shape=record") == pictures[0].source.count("shape=record") for picture in pictures)
+    assert "grad 0.0000" in pictures[0].source and "grad 1.0000" not in pictures[0].source
+    records = re.compile(r'label="\{ [^"]* \}"')
+    assert records.findall(pictures[-1].source) == records.findall(draw_dot(loss).source)
