@@ -127,7 +127,6 @@ def test_markdown_and_limits(capsys: pytest.CaptureFixture[str]) -> None:
         (["x", "--set", "x=1", "--out", "picture"], "add an extension"),
         (["x", "--set", "x=1", "--out", "g.nosuchformat"], "cannot render"),
         (["x", "--set", "x=1", "--max-nodes", "0"], "--max-nodes 0"),
-        (["(-2) ** x", "--set", "x=1"], "needs a positive base"),
     ],
 )
 def test_refusals_are_one_line_and_exit_non_zero(
@@ -182,6 +181,15 @@ def test_an_expression_whose_value_is_not_finite_is_refused(capsys: pytest.Captu
     assert capsys.readouterr().err == (
         "micrograd: error: the expression's value is nan: a number in it is too large for a float\n"
     )
+
+
+def test_a_negative_base_to_a_value_exponent_has_torchs_nan_exponent_gradient(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["graph", "(-2) ** x", "--set", "x=1"]) == 0
+    out = capsys.readouterr().out
+    assert "x  data 1.0000  grad nan" in out and "dout/dx = ∂out/∂x = nan" in out
 
 
 def test_set_names_are_read_as_the_expression_is(capsys: pytest.CaptureFixture[str]) -> None:
