@@ -276,7 +276,7 @@ def _count_set_options(argv: Sequence[str]) -> int:
     for argument in argv:
         if argument == "--":
             break
-        count += argument.startswith("--se")
+        count += argument.partition("=")[0] in ("--set", "--se")  # argparse accepts the abbreviation
     return count
 
 
