@@ -238,6 +238,17 @@ def test_a_point_graph_leaves_the_training_gradients_alone(server: PlaygroundSer
     assert "loss" in point["svg"] and "showing 12 of" in point["svg"]
     after = call(server, "GET", f"/api/sessions/{key}")[1]
     assert after["weights"] == before["weights"]
+    # the picture shows this point's own gradients: compare with a fresh backward of its loss
+    point = call(server, "POST", f"/api/sessions/{key}/point", {"set": "test", "index": 2})[1]
+    session = server.api.store.get(key)
+    loss, _, _ = session.point_graph("test", 2)
+    for p in session.parameters:
+        p.grad = 0.0
+    loss.backward()
+    last = session.model.layers[-1].neurons[0]
+    for p in (*last.w, last.b):
+        assert f">{p.label}</text>" in point["svg"]
+        assert f"grad {p.grad:.4f}".replace("-", "&#45;") in point["svg"]
     status, result = call(server, "POST", f"/api/sessions/{key}/point", {"set": "test", "index": 999})
     assert status == 400 and "does not exist" in result["error"]
     assert call(server, "DELETE", f"/api/sessions/{key}")[0] == 200

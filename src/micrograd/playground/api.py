@@ -117,6 +117,8 @@ def _point(session: Any, which: str, index: int, max_nodes: int, depth: int | No
     saved = [p.grad for p in session.parameters]
     try:
         loss, point, label = session.point_graph(which, index)
+        for p in session.parameters:
+            p.grad = 0.0  # the picture shows this point's gradients, not the last step's
         loss.backward()
         svg, svg_error = lab.picture(loss, max_nodes=max_nodes, depth=depth)
     finally:

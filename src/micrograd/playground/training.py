@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from micrograd import data, losses, optim
+from micrograd._graph import node_names
 from micrograd.engine import Value
 from micrograd.nn import MLP
 from micrograd.playground.errors import RequestError
@@ -221,13 +222,41 @@ class Session:
         if not 0 <= index < len(points):
             raise RequestError(f"{which} point {index} does not exist: there are {len(points)}")
         x1, x2 = (Value(v, label=name) for v, name in zip(points[index], ("x1", "x2"), strict=True))
+        self._name_parameters()
         output = self.model([x1, x2])
         outputs = output if isinstance(output, list) else [output]
         for number, out in enumerate(outputs):
             out.label = "score" if len(outputs) == 1 else f"score{number}"
+        self._name_hidden(outputs)
         loss = self._loss([output] if len(outputs) == 1 else [outputs], [targets[index]])
         loss.label = "loss"
+        for node, name in node_names(loss).items():
+            node.label = name  # the loss's own steps: n1, n2, ...
         return loss, points[index], labels[index]
+
+    def _name_parameters(self) -> None:
+        """Label weights ``w{layer}_{neuron}_{input}`` and biases ``b{layer}_{neuron}``, counting from 1."""
+        for number, layer in enumerate(self.model.layers, start=1):
+            for j, neuron in enumerate(layer.neurons, start=1):
+                for i, w in enumerate(neuron.w, start=1):
+                    w.label = w.label or f"w{number}_{j}_{i}"
+                neuron.b.label = neuron.b.label or f"b{number}_{j}"
+
+    def _name_hidden(self, outputs: list[Value]) -> None:
+        """Label the hidden neurons' outputs ``h{layer}_{neuron}`` and their sums ``z{layer}_{neuron}``."""
+        sums = [out for out in outputs if len(out._prev) > 2]  # each output is one linear node
+        for number in range(len(self.model.layers) - 1, 0, -1):
+            if not sums:
+                return
+            width = len(self.model.layers[number - 1].neurons)
+            activations = list(sums[0]._prev[:width])
+            sums = []
+            for j, h in enumerate(activations, start=1):
+                h.label = f"h{number}_{j}"
+                inner = h._prev[0] if len(h._prev) == 1 else h
+                if inner is not h:
+                    inner.label = f"z{number}_{j}"
+                sums.append(inner)
 
 
 class SessionStore:

@@ -567,6 +567,27 @@ function buildNetwork(box, layers) {
   const layout = networkLayout(layers, rect);
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   box.append(svg);
+  const segments = [];
+  const pick = (event) => {
+    // the edge nearest the pointer (within 6 pixels): thin lines are hard to hit exactly
+    const rect = box.getBoundingClientRect();
+    const x = event.clientX - rect.left;
+    const y = event.clientY - rect.top;
+    let best = null;
+    for (const s of segments) {
+      const dx = s.x2 - s.x1;
+      const dy = s.y2 - s.y1;
+      const t = Math.max(0, Math.min(1, ((x - s.x1) * dx + (y - s.y1) * dy) / (dx * dx + dy * dy || 1)));
+      const distance = Math.hypot(s.x1 + t * dx - x, s.y1 + t * dy - y);
+      if (distance < 6 && (!best || distance < best.distance)) best = { s, distance };
+    }
+    box.querySelector("line.chosen")?.classList.remove("chosen");
+    if (!best) return;
+    best.s.line.classList.add("chosen");
+    showWeight(best.s.layer, best.s.n, best.s.i);
+  };
+  box.addEventListener("mousemove", pick);
+  box.addEventListener("click", pick);
   for (let l = 1; l < layout.length; l++) {
     layout[l].forEach((to, n) => {
       layout[l - 1].forEach((from, i) => {
@@ -576,10 +597,8 @@ function buildNetwork(box, layers) {
         line.setAttribute("x2", String(to.x));
         line.setAttribute("y2", String(to.y + to.size / 2));
         line.setAttribute("opacity", "0.7");
-        const show = () => showWeight(l - 1, n, i);
-        line.addEventListener("mouseenter", show);
-        line.addEventListener("click", show);
         svg.append(line);
+        segments.push({ x1: from.x + from.size, y1: from.y + from.size / 2, x2: to.x, y2: to.y + to.size / 2, layer: l - 1, n, i, line });
       });
     });
   }
