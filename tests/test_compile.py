@@ -301,3 +301,22 @@ def test_demo_trains_the_same_with_compile_and_says_how_much_faster() -> None:
         assert re.fullmatch(
             r"compiled: .* took [\d.]+ ms against [\d.]+ ms without compile: \d+x faster", _speedup(compiled)
         )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_keyword_arguments_and_nested_compiled_functions(backend: str) -> None:
+    w = Value(0.5)
+    inner = micrograd.compile(lambda x: (w * x).tanh(), backend=backend)
+    inner(1.0)  # traced and cached on its own
+
+    @micrograd.compile(backend=backend)
+    def outer(a: float, *, scale: float, shift: float) -> Value:
+        return inner(a) * scale + shift  # inside a trace, inner runs as part of it
+
+    for a, scale, shift in ((1.0, 2.0, 0.5), (-0.3, 4.0, 1.5)):
+        y = outer(a, shift=shift, scale=scale)  # keywords in another order than declared
+        assert close(y.data, math.tanh(0.5 * a) * scale + shift)
+        w.grad = 0.0
+        y.backward()
+        assert close(w.grad, scale * a * (1 - math.tanh(0.5 * a) ** 2))
+    assert outer.traces == 1

@@ -878,12 +878,17 @@ def test_an_operation_added_micrograd_style_with_a_backward_closure() -> None:
         grad(y, x)
 
 
-def test_the_derivative_of_a_fractional_power_at_zero_is_an_error_naming_pow() -> None:
+def test_the_derivative_of_a_fractional_power_at_zero_is_inf_as_in_torch_and_no_graph() -> None:
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    (t**0.5).backward()
     for y in (Value(0.0) ** 0.5, Value(0.0) ** Value(0.5)):
+        y.backward()
+        assert y.operands[0].grad == t.grad.item() == math.inf
         with pytest.raises(
             ZeroDivisionError, match=r"pow: the derivative of x\*\*0.5 with respect to x at x = 0 is infinite"
         ):
-            y.backward()
+            grad(y, y.operands[0], create_graph=True)
 
 
 def test_an_integer_too_large_for_a_float_names_the_operation() -> None:
@@ -1241,16 +1246,21 @@ def test_tanh_and_sigmoid_match_closed_forms() -> None:
 
 
 @pytest.mark.parametrize("base", [-2.0, -0.5])
-def test_a_value_exponent_with_a_negative_base_cannot_be_differentiated(base: float) -> None:
+def test_a_value_exponent_with_a_negative_base_differentiates_as_torch(base: float) -> None:
+    torch = pytest.importorskip("torch")
+    expected = torch_grads(torch, *_torch_pow(torch, base, 2.0))
     x, k = Value(base), Value(2.0)
     y = x**k
     assert y.data == base**2
-    with pytest.raises(ValueError, match=rf"pow: .*exponent.*positive base, got {base!r}"):
-        y.backward()
-    with pytest.raises(ValueError, match=r"pow: .*positive base"):
-        grad(y, k)
-    with pytest.raises(ValueError, match=r"pow: .*positive base"):
-        (base ** Value(3.0)).backward()
+    y.backward()
+    assert x.grad == expected[0].item() == 2 * base
+    assert math.isnan(k.grad) and math.isnan(expected[1].item())
+    assert math.isnan(grad(y, k).data)
+
+
+def _torch_pow(torch: Any, base: float, exponent: float) -> tuple[Any, list[Any]]:
+    leaves = torch_leaves(torch, [base, exponent])
+    return leaves[0] ** leaves[1], leaves
 
 
 @pytest.mark.parametrize("differentiate", ["backward", "grad"])
@@ -1495,3 +1505,97 @@ def test_a_micrograd_style_backward_closure_is_what_backward_calls() -> None:
     assert x.grad == 12.0
     with pytest.raises(TypeError, match="_backward must be a function of no arguments, got float"):
         out._backward = 1.0  # type: ignore[assignment]
+
+
+# -- nan, infinity and boundaries, as PyTorch float64 -----------------------------------------
+
+NAN, INF = math.nan, math.inf
+EDGE_CASES: list[tuple[str, Callable[[Any], Any], list[float]]] = [
+    ("relu", lambda x: x.relu(), [NAN, 0.0, -1.0, INF, -INF]),
+    ("abs", lambda x: abs(x), [NAN, 0.0, -1.0, INF, -INF]),
+    ("tanh", lambda x: x.tanh(), [NAN, INF, -INF, 400.0]),
+    ("sigmoid", lambda x: x.sigmoid(), [NAN, INF, -INF, -800.0]),
+    ("exp", lambda x: x.exp(), [NAN, -INF, -800.0]),
+    ("log", lambda x: x.log(), [NAN, INF]),
+    ("square", lambda x: x**2, [NAN, INF, 0.0]),
+    ("x ** 0.5", lambda x: x**0.5, [0.0, NAN, INF]),
+    ("x ** 0", lambda x: x**0, [0.0, NAN]),
+    ("x ** -308", lambda x: x**-308, [0.1, -0.1]),
+    ("x ** -307 (odd)", lambda x: x**-307, [-0.1]),
+    ("relu masks inf", lambda x: x.relu() * INF, [-1.0, 0.0]),
+    ("abs at 0 times inf", lambda x: abs(x) * INF, [0.0]),
+    ("relu(z) ** 0.5", lambda x: x.relu() ** 0.5, [-1.0, 0.0]),
+    ("2 ** x", lambda x: 2**x, [NAN]),
+    ("x / tiny", lambda x: x / 1e-300, [1e300]),
+    ("1 / tiny x", lambda x: 1.0 / x, [1e-300, -1e-300]),
+]
+
+
+def _same(actual: float, expected: float) -> bool:
+    """Equal as torch means it: nan matches nan, and the sign of an infinity counts."""
+    return (math.isnan(actual) and math.isnan(expected)) or actual == expected
+
+
+@pytest.mark.parametrize(("name", "function", "points"), EDGE_CASES, ids=[case[0] for case in EDGE_CASES])
+def test_nan_infinity_and_boundaries_match_torch(
+    name: str, function: Callable[[Any], Any], points: list[float]
+) -> None:
+    torch = pytest.importorskip("torch")
+    for point in points:
+        t = torch.tensor(point, dtype=torch.float64, requires_grad=True)
+        out = function(t)
+        out.backward()
+        x = Value(point)
+        y = function(x)
+        assert _same(y.data, out.item()), (name, point, y.data, out.item())
+        y.backward()
+        assert _same(x.grad, t.grad.item()), (name, point, x.grad, t.grad.item())
+
+
+def test_the_issues_boundary_cases() -> None:
+    assert math.isnan(Value(NAN).relu().data)
+    x = Value(0.1)
+    (x**-308).backward()
+    assert x.grad == -INF
+    z = Value(-1.0)
+    (z.relu() ** 0.5).backward()
+    assert z.grad == 0.0 and math.copysign(1.0, z.grad) == 1.0
+    a, b = Value(-2.0), Value(2.0)
+    (a**b).backward()
+    assert a.grad == -4.0 and math.isnan(b.grad)
+    # forward domain errors stay clear errors
+    with pytest.raises(ValueError, match="log: operand must be positive"):
+        Value(-1.0).log()
+    with pytest.raises(ValueError, match="pow: negative base"):
+        Value(-2.0) ** 0.5
+    with pytest.raises(OverflowError, match=r"pow: .* is too large for a float"):
+        Value(1e200) ** 2
+
+
+@pytest.mark.parametrize("bad", [Value(1.0), 1j, "1", None, [1.0]])
+@pytest.mark.parametrize("arity", [1, 2, None])
+def test_a_vjp_returning_something_other_than_a_real_number_is_a_type_error(bad: Any, arity: int | None) -> None:
+    vjps: dict[int | None, Callable[..., Any]] = {
+        1: lambda g, x, out: bad,
+        2: lambda g, a, b, out: (g, bad),
+        None: lambda g, xs, out: [g, bad],
+    }
+    forwards: dict[int | None, Callable[..., float]] = {1: lambda x: x, 2: lambda a, b: a + b, None: sum}
+    broken = Operation("broken", forwards[arity], vjps[arity], arity=arity)
+    x, y = Value(1.0), Value(2.0)
+    out = broken(x) if arity == 1 else broken(x, y) if arity == 2 else broken([x, y])
+    message = rf"broken: the vjp returned {type(bad).__name__} .*expected a real number"
+    with pytest.raises(TypeError, match=message):
+        out.backward()
+    with pytest.raises(TypeError, match=message):
+        micrograd.local_gradients(out)
+
+
+def test_a_vjp_may_return_numpy_scalars_which_become_floats() -> None:
+    numpy = pytest.importorskip("numpy")
+    scale = Operation("scale", lambda x: 3.0 * x, lambda g, x, out: numpy.float32(3.0) * numpy.float32(g))
+    pair = Operation("pair", lambda a, b: a * b, lambda g, a, b, out: (numpy.float64(g * b), numpy.int64(2)), arity=2)
+    x, y = Value(2.0), Value(5.0)
+    (scale(x) + pair(x, y)).backward()
+    assert type(x.grad) is float and type(y.grad) is float
+    assert (x.grad, y.grad) == (8.0, 2.0)

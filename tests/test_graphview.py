@@ -10,30 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lecture_example import lecture_loss, lecture_neuron
 from micrograd import MLP, Layer, Neuron, Value, draw_dot, explain, linear, to_mermaid, to_text
 from micrograd.graphview import AUTO_LIMIT, DETAILS, Box, view_graph
-
-
-def lecture_neuron() -> tuple[Value, list[Value], Neuron]:
-    """The lecture's neuron: x1 = 2, x2 = 0, w = (-3, 1), b = 6.8813735870195432, tanh."""
-    neuron = Neuron(2, activation="tanh")
-    for w, value in zip(neuron.w, (-3.0, 1.0), strict=True):
-        w.data = value
-    neuron.b.data = 6.8813735870195432
-    x = [Value(2.0, label="x1"), Value(0.0, label="x2")]
-    return neuron(x), x, neuron
-
-
-def lecture_loss(seed: int = 1337) -> tuple[Value, MLP]:
-    """The lecture's four examples through MLP(3, [4, 4, 1]), squared error summed."""
-    random.seed(seed)
-    model = MLP(3, [4, 4, 1], activation="tanh")
-    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
-    ys = [1.0, -1.0, -1.0, 1.0]
-    predictions = [model(x) for x in xs]
-    loss = sum((out - y) ** 2 for y, out in zip(ys, predictions, strict=True))
-    assert isinstance(loss, Value)
-    return loss, model
 
 
 def by_name(boxes: list[Box]) -> dict[str, Box]:
@@ -122,7 +101,7 @@ def test_auto_is_operations_for_a_small_graph_without_neurons_and_every_function
     assert view_graph(L).detail == "operations"
     out, _, _ = lecture_neuron()
     for detail in DETAILS:
-        assert to_text(out, detail=detail) and to_mermaid(out, detail=detail)
+        assert to_text(out, detail=detail) and to_mermaid(out, detail=detail) and explain(out, detail=detail)
         assert draw_dot(out, detail=detail).source
     with pytest.raises(ValueError, match="detail must be one of 'auto', 'operations', 'expanded', 'neurons'"):
         to_text(out, detail="all")

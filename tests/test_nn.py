@@ -344,6 +344,96 @@ def test_a_model_file_with_a_number_too_large_for_a_float_is_refused(tmp_path: P
     assert model.state_dict() == before
 
 
+def test_parameters_are_leaves_only_so_a_kept_result_is_never_trained() -> None:
+    from micrograd.optim import SGD
+
+    class Remembers(Module):
+        def __init__(self) -> None:
+            self.w = Value(0.5)
+            self.last: Value | None = None
+
+        def __call__(self, x: float) -> Value:
+            self.last = self.w * x  # an intermediate result the module keeps
+            return self.last.tanh()
+
+    model = Remembers()
+    model(2.0).backward()
+    assert model.parameters() == [model.w] and [name for name, _ in model.named_parameters()] == ["w"]
+    kept = model.last
+    assert kept is not None
+    before = kept.data
+    SGD(model.parameters(), lr=0.1).step()
+    assert kept.data == before and model.w.data != 0.5
+
+
+def test_a_submodule_that_overrides_parameters_is_respected() -> None:
+    class Frozen(Module):
+        def __init__(self) -> None:
+            self.trained = Value(1.0)
+            self.frozen = Value(2.0)
+
+        def parameters(self) -> list[Value]:
+            return [self.trained]
+
+    class Outer(Module):
+        def __init__(self) -> None:
+            self.inner = Frozen()
+            self.bias = Value(0.0)
+
+    outer = Outer()
+    assert outer.parameters() == [outer.inner.trained, outer.bias]
+    assert outer.num_parameters() == 2
+    outer.inner.frozen.grad = 5.0
+    outer.zero_grad()
+    assert outer.inner.frozen.grad == 5.0
+
+
+def test_a_layer_honours_a_neuron_subclasss_own_call() -> None:
+    class Doubled(Neuron):
+        def __call__(self, x: object) -> Value:
+            return super().__call__(x) * 2  # type: ignore[arg-type]
+
+    random.seed(0)
+    layer = Layer(2, 3)
+    plain = [y.data for y in layer([1.0, -2.0])]  # type: ignore[union-attr]
+    for neuron in layer.neurons:
+        neuron.__class__ = Doubled
+    doubled = layer([1.0, -2.0])
+    assert [y.data for y in doubled] == [2 * y for y in plain]  # type: ignore[union-attr]
+    with no_grad():
+        assert [y.data for y in layer([1.0, -2.0])] == [2 * y for y in plain]  # type: ignore[union-attr]
+    model = MLP(2, [3, 1])
+    model.layers[0] = layer
+    with no_grad():
+        evaluated = model([1.0, -2.0]).data  # type: ignore[union-attr]
+    assert evaluated == model([1.0, -2.0]).data  # type: ignore[union-attr]
+
+
+def test_modules_and_leaves_survive_pickle_and_deepcopy_and_computed_values_refuse() -> None:
+    import copy
+    import pickle
+
+    random.seed(3)
+    model = MLP(2, [4, 4, 1], activation="tanh")
+    for clone in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert [p.data for p in clone.parameters()] == [p.data for p in model.parameters()]
+        assert clone([0.5, -1.0]).data == model([0.5, -1.0]).data  # type: ignore[union-attr]
+        assert repr(clone) == repr(model)
+        assert all(a is not b for a, b in zip(clone.parameters(), model.parameters(), strict=True))
+    leaf = Value(1.5, label="w")
+    leaf.grad = -2.0
+    for copied in (pickle.loads(pickle.dumps(leaf)), copy.deepcopy(leaf)):
+        assert (copied.data, copied.grad, copied.label, copied.is_leaf) == (1.5, -2.0, "w", True)
+    shared = [leaf, leaf]
+    again = copy.deepcopy(shared)
+    assert again[0] is again[1]
+    computed = leaf * 2
+    with pytest.raises(TypeError, match=r"cannot pickle or copy a computed Value \(made by '\*'\).*detach"):
+        pickle.dumps(computed)
+    with pytest.raises(TypeError, match="cannot pickle or copy a computed Value"):
+        copy.deepcopy(computed)
+
+
 # -- the lecture's network: tanh in every layer, the output included -------------------
 
 LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
@@ -395,3 +485,18 @@ def test_the_lectures_training_loop_lowers_the_loss_at_every_step() -> None:
     predictions = [model(x).data for x in LECTURE_XS]  # type: ignore[union-attr]
     assert [math.copysign(1.0, p) for p in predictions] == LECTURE_YS
     assert all(-1.0 < p < 1.0 for p in predictions)  # tanh bounds every output
+
+
+def test_a_layer_under_no_grad_keeps_its_biases() -> None:
+    # a fresh model's biases are 0, so only a model with trained (non-zero) biases tells
+    model = MLP(3, [4, 4, 2], activation="tanh", rng=random.Random(5))
+    for k, neuron in enumerate(n for layer in model.layers for n in layer.neurons):
+        neuron.b.data = 0.3 * (k - 4)
+    layer = model.layers[0]
+    x = [0.5, -1.0, 2.0]
+    recorded = [v.data for v in layer(x)]  # type: ignore[union-attr]
+    whole = [v.data for v in model(x)]  # type: ignore[union-attr]
+    expected = [math.tanh(sum(w.data * xi for w, xi in zip(n.w, x, strict=True)) + n.b.data) for n in layer.neurons]
+    with no_grad():
+        assert [v.data for v in layer(x)] == pytest.approx(expected, abs=1e-15) == recorded  # type: ignore[union-attr]
+        assert [v.data for v in model(x)] == pytest.approx(whole, abs=1e-15)  # type: ignore[union-attr]

@@ -73,7 +73,7 @@ def test_the_seed_example_is_the_default_with_its_gradients(server: PlaygroundSe
     assert result["value"] == -8.0 and result["step"] == result["steps"] == 3
     assert all(node["ready"] for node in result["nodes"])
     assert result["svg"].startswith("<svg") and "grad 6.0000" in result["svg"]
-    assert result["explanation"][3][-2].strip() == "dL/da = dL/de · de/da = (-2) · (-3) = 6"
+    assert result["explanation"][3][-2].strip() == "dL/da = dL/de · ∂e/∂a = (-2) · (-3) = 6"
 
 
 def test_gradients_agree_with_autograd_for_another_expression(server: PlaygroundServer) -> None:

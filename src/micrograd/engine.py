@@ -201,6 +201,24 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data}, grad={self.grad}{label})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle and deepcopy a leaf (data, grad, label); a computed value refuses, as in PyTorch."""
+        if self._rule is not None:
+            raise TypeError(
+                f"cannot pickle or copy a computed Value (made by {self._op!r}): only leaves can be, "
+                "as in PyTorch; copy value.detach(), or the leaves, and compute again"
+            )
+        state = {"grad": self.grad}
+        if self.label:
+            state["_label"] = self.label  # type: ignore[assignment]
+        return (self.__class__, (self.data,), (None, state))
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: name, data, grad and operation, in one line."""
+        from micrograd.visualize import value_html  # imported here: the engine needs no pictures
+
+        return value_html(self)
+
     def __format__(self, spec: str) -> str:
         return format(self.data, spec) if spec else repr(self)
 
@@ -529,7 +547,7 @@ class Operation:
     (0.6931, 0.5)
     """
 
-    __slots__ = ("_kind", "arity", "forward", "name", "vjp")
+    __slots__ = ("_check", "_kind", "arity", "forward", "name", "vjp")
 
     def __init__(
         self,
@@ -545,6 +563,7 @@ class Operation:
         self.vjp = vjp
         self.arity = arity
         self._kind = {1: _UNARY, 2: _BINARY, None: _NARY}[arity]
+        self._check = True  # a user's vjp: backward checks that it returns real numbers
 
     def __repr__(self) -> str:
         return f"Operation({self.name!r}, arity={self.arity})"
@@ -583,7 +602,7 @@ class Operation:
                 grads = self.vjp(1.0, list(data), out)
                 if len(grads) != len(data):
                     raise ValueError(f"{self.name}: the vjp returned {len(grads)} gradients for {len(data)} operands")
-        return tuple(float(d) for d in grads)
+        return tuple(_real_grad(d, self) for d in grads)
 
     def __call__(self, *args: Any) -> Any:
         kind = self._kind
@@ -645,30 +664,54 @@ def _sigmoid(x: float) -> float:
 
 
 def _relu(x: float) -> float:
-    return x if x > 0 else 0.0
+    return 0.0 if x <= 0 else x  # nan stays nan, as in PyTorch
 
 
 def _pow_vjp(g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
-    """d(a**b)/da = b * a**(b-1);  d(a**b)/db = a**b * log(a), defined for a > 0."""
+    """d(a**b)/da = b * a**(b-1);  d(a**b)/db = a**b * log(a), as PyTorch at the edges:
+    0 where a == 0 and b >= 0 (0**b does not change with b), nan for a negative base."""
     base = _data_of(a, "**")
-    if base > 0:
-        gb = g * out * log(a)
-    elif base == 0 and _data_of(b, "**") > 0:
-        gb = 0.0  # 0**b is constant (zero) for b > 0
+    if base < 0:
+        gb = g * math.nan  # a**b is real only at integer b: no derivative in b, as in PyTorch
+    elif base == 0:
+        gb = 0.0 if _data_of(b, "**") >= 0 else g * math.nan
     else:
-        raise ValueError(f"pow: the derivative with respect to the exponent needs a positive base, got {base!r}")
+        gb = g * out * log(a)
     return _base_derivative(g, a, b), gb
 
 
 def _base_derivative(g: Any, base: Any, exponent: Any) -> Any:
-    """g * d(base**exponent)/d(base) = g * exponent * base**(exponent - 1)."""
+    """g * d(base**exponent)/d(base) = g * exponent * base**(exponent - 1).
+
+    On floats, as PyTorch: inf where that power is infinite (x**0.5 at 0), never an
+    overflow error.  A graph of the derivative (``create_graph``) cannot hold an
+    infinite step, so there it is an error.
+    """
     k = _data_of(exponent, "**")
     if k == 0 and not isinstance(exponent, Value):
         return 0.0  # base**0 is constant (a Value exponent still varies, so its derivatives don't vanish)
+    if not isinstance(base, Value) and not isinstance(exponent, Value) and not isinstance(g, Value):
+        return g * exponent * _float_power(base, exponent - 1)
     if k < 1 and _data_of(base, "**") == 0:
         kind = "infinite" if k > 0 else "undefined"
-        raise ZeroDivisionError(f"pow: the derivative of x**{k!r} with respect to x at x = 0 is {kind}")
+        raise ZeroDivisionError(
+            f"pow: the derivative of x**{k!r} with respect to x at x = 0 is {kind}: it cannot be part of a graph"
+        )
     return g * exponent * base ** (exponent - 1)
+
+
+def _float_power(x: float, y: float) -> float:
+    """``x ** y`` as IEEE floats (and PyTorch) give it: inf where it overflows or divides
+    by zero, nan where it is not real; never an exception."""
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        pass
+    except ValueError:
+        if x != 0:
+            return math.nan  # a negative base to a fractional power
+    odd = y % 2 == 1
+    return math.copysign(math.inf, x) if odd else math.inf
 
 
 def _undefined_forward(*args: Any) -> float:
@@ -702,14 +745,16 @@ DIV = Operation("/", _divide, lambda g, a, b, out: (g / b, -g * out / b), arity=
 POW = Operation("**", _power, _pow_vjp, arity=2)
 POW_CONST = Operation("**", _power, lambda g, x, out, k: _base_derivative(g, x, k))
 NEG = Operation("neg", operator.neg, lambda g, x, out: -g)
-ABS = Operation("abs", abs, lambda g, x, out: g if x > 0 else (-g if x < 0 else 0.0))
+ABS = Operation("abs", abs, lambda g, x, out: g * (1.0 if x > 0 else (-1.0 if x < 0 else 0.0)))
 EXP = Operation("exp", _exp, lambda g, x, out: g * out)
 LOG = Operation("log", _log, lambda g, x, out: g / x)
 TANH = Operation("tanh", math.tanh, lambda g, x, out: g * (1 - out * out))
 SIGMOID = Operation("sigmoid", _sigmoid, lambda g, x, out: g * out * (1 - out))
-RELU = Operation("ReLU", _relu, lambda g, x, out: g if x > 0 else 0.0)
+RELU = Operation("ReLU", _relu, lambda g, x, out: 0.0 if x <= 0 else g)  # a mask, as PyTorch's
 LINEAR = Operation("linear", _linear_forward, _linear_vjp, arity=None)
 POW_CONST._kind = _PARAM  # the exponent is a number kept in the node, not an operand
+for _rule in (ADD, SUB, MUL, DIV, POW, POW_CONST, NEG, ABS, EXP, LOG, TANH, SIGMOID, RELU, LINEAR):
+    _rule._check = False  # the rule table's vjps return floats on floats
 
 for _name, _rule in (("add", ADD), ("sub", SUB), ("mul", MUL), ("truediv", DIV)):
     setattr(Value, f"__{_name}__", _binary_method(_rule))
@@ -725,7 +770,15 @@ for _name, _rule in (
     ("relu", RELU),
 ):
     setattr(Value, _name, _unary_method(_rule))
-del _name, _rule
+for _name in ("add", "sub", "mul", "truediv", "radd", "rsub", "rmul", "rtruediv", "neg", "abs"):
+    _method = getattr(Value, f"__{_name}__")
+    _method.__name__ = f"__{_name}__"
+for _name in ("abs", "exp", "log", "tanh", "sigmoid", "relu"):
+    getattr(Value, _name).__name__ = _name
+for _name, _method in vars(Value).items():
+    if callable(_method) and getattr(_method, "__qualname__", "").startswith("_"):
+        _method.__qualname__ = f"Value.{_name}"  # so pickle finds Value.relu by name (a Neuron keeps it)
+del _name, _rule, _method
 
 # The operations as functions: on Values they record a node, on numbers they compute.
 exp = EXP
@@ -865,11 +918,14 @@ def _backpropagate(order: Iterable[Value]) -> None:
             a = node._a
             b = node._b
             ga, gb = rule.vjp(g, a.data, b.data, node.data)
+            if rule._check:
+                ga, gb = _real_grad(ga, rule), _real_grad(gb, rule)
             a.grad += ga
             b.grad += gb
         elif kind == _UNARY:
             a = node._a
-            a.grad += rule.vjp(g, a.data, node.data)
+            ga = rule.vjp(g, a.data, node.data)
+            a.grad += _real_grad(ga, rule) if rule._check else ga
         elif kind == _PARAM:
             a = node._a
             a.grad += rule.vjp(g, a.data, node.data, node._b)
@@ -879,11 +935,21 @@ def _backpropagate(order: Iterable[Value]) -> None:
             if len(grads) != len(operands):
                 raise _wrong_count(rule, grads, operands)
             for a, ga in zip(operands, grads):  # noqa: B905 - lengths checked above
-                a.grad += ga
+                a.grad += _real_grad(ga, rule) if rule._check else ga
         else:
             backward = getattr(node, "_closure", None)  # micrograd style, see Value.__init__
             if backward is not None:
                 backward()
+
+
+def _real_grad(x: Any, rule: Operation) -> float:
+    """A gradient a user's vjp returned, as a float, or a TypeError naming the operation."""
+    if type(x) is float:
+        return x  # type: ignore[no-any-return]
+    number = as_real(x)  # numpy scalars and other real numbers become floats
+    if number is None:
+        raise TypeError(f"{rule.name}: the vjp returned {type(x).__name__} {x!r:.60}, expected a real number")
+    return number
 
 
 def _node_vjp(node: Value, g: Any, value: Callable[[Value], Any]) -> Sequence[Any]:

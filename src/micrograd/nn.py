@@ -75,7 +75,10 @@ class Module:
 
     An attribute (not starting with ``_``) holding a ``Value``, a ``Module`` or a list
     or tuple of them is part of the module, in the order the attributes were set.
-    Parameter names are dotted paths such as ``layers.0.neurons.3.w.1``.
+    Only *leaf* Values are parameters: a computed result a module keeps (such as
+    ``self.last = y``) is never trained.  A submodule's own ``parameters()``, if it
+    overrides it, is what its parent counts.  Parameter names are dotted paths such
+    as ``layers.0.neurons.3.w.1``.
     """
 
     def __call__(self, x: Any) -> Any:  # pragma: no cover - overridden
@@ -97,7 +100,8 @@ class Module:
         """``(name, parameter)`` pairs, in the order of :meth:`parameters`."""
         for name, member in self._members():
             if isinstance(member, Value):
-                yield prefix + name, member
+                if member.is_leaf:
+                    yield prefix + name, member
             else:
                 yield from member.named_parameters(prefix=f"{prefix}{name}.")
 
@@ -109,8 +113,15 @@ class Module:
                 yield from member.named_modules(prefix=f"{prefix}.{name}" if prefix else name)
 
     def parameters(self) -> list[Value]:
-        """The trainable Values, in a fixed order."""
-        return [p for _, p in self.named_parameters()]
+        """The trainable Values (leaves only), in a fixed order: a submodule contributes its own ``parameters()``."""
+        found: list[Value] = []
+        for _, member in self._members():
+            if isinstance(member, Value):
+                if member.is_leaf:
+                    found.append(member)
+            else:
+                found.extend(member.parameters())
+        return found
 
     def num_parameters(self) -> int:
         """How many scalars are trained."""
@@ -286,7 +297,9 @@ class Layer(Module):
     def __call__(self, x: Inputs) -> Value | list[Value]:
         # the inputs become one tuple, shared by every neuron; a single Value is one input
         inputs = (x,) if isinstance(x, (Value, float, int)) else tuple(x)
-        if not is_grad_enabled():
+        if not self._plain_neurons():
+            out = [n(inputs) for n in self.neurons]  # a Neuron subclass computes its own way
+        elif not is_grad_enabled():
             out = [Value(y) for y in self._forward_floats([_as_float(v) for v in inputs])]
         else:
             # Neuron.__call__, inlined: this loop runs for every neuron of every example
@@ -296,6 +309,10 @@ class Layer(Module):
                 activate = n._activate
                 out.append(z if activate is None else activate(z))
         return out[0] if len(out) == 1 else out
+
+    def _plain_neurons(self) -> bool:
+        """Whether every neuron computes as Neuron.__call__ does, so the layer may inline it."""
+        return all(n.__class__.__call__ is _NEURON_CALL for n in self.neurons)
 
     def _forward_floats(self, inputs: Sequence[float]) -> list[float]:
         """The layer on plain floats: what ``__call__`` computes under ``no_grad``."""
@@ -349,7 +366,9 @@ class MLP(Module):
         _prefix_labels(self.layers, "L")
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
-        if not is_grad_enabled():
+        if not is_grad_enabled() and all(
+            layer.__class__.__call__ is _LAYER_CALL and layer._plain_neurons() for layer in self.layers
+        ):
             # floats from layer to layer; Values only for the output
             floats = [_as_float(x)] if isinstance(x, (Value, float, int)) else [_as_float(v) for v in x]
             for layer in self.layers:
@@ -388,6 +407,10 @@ def _prefix_labels(modules: Sequence[Module], letter: str) -> None:
     for index, module in enumerate(modules):
         for p in module.parameters():
             p.label = f"{letter}{index}.{p.label}"
+
+
+_NEURON_CALL = Neuron.__call__
+_LAYER_CALL = Layer.__call__
 
 
 def _as_float(x: Input) -> float:

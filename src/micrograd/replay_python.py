@@ -16,8 +16,8 @@ is computed by the engine itself, through ``Operation.evaluate`` and
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Sequence
 from operator import mul
 from typing import Any
 
@@ -145,6 +145,9 @@ RULES: dict[Any, tuple[Forward, Backward]] = {
 }
 
 
+_consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend  # runs an iterator for its effects
+
+
 def _engine_forward(rule: Operation) -> Forward:
     def forward(v: Table, i: tuple[int, ...], constants: Any) -> float:
         return float(rule.evaluate([v[j] for j in i], constants))
@@ -257,7 +260,7 @@ class PythonReplay:
         linear: dict[tuple[int, int], list[int]] = defaultdict(list)  # (level, width) -> positions
         by_level: dict[int, list[int]] = defaultdict(list)
         for position, step in enumerate(plan.steps):
-            depth = 1 + max((level[j] for j in step.operands), default=0)
+            depth = 1 + max(map(level.__getitem__, step.operands), default=0)
             level[plan.leaves + position] = depth
             if step.rule is LINEAR and len(step.operands) > 1:
                 linear[(depth, len(step.operands))].append(position)
@@ -271,15 +274,20 @@ class PythonReplay:
             else:
                 layers[depth].append(layer)
         engine_rules: dict[Operation, tuple[Forward, Backward]] = {}
+        self.template = [0.0] * plan.size  # the table before a call: the constants in place
+        for k, c in zip(plan.constants_at, plan.constants, strict=True):
+            self.template[k] = c
         self.segments: list[_Steps | _Layer] = []
         for depth in sorted(set(by_level) | set(layers)):
             self.segments.extend(layers[depth])
             if by_level[depth]:
                 self.segments.append(_Steps(plan, sorted(by_level[depth]), engine_rules))
 
-    def forward(self, leaves: Sequence[float]) -> Table:
-        """The whole table: the leaves, then every step's value."""
-        v = [*leaves, *[0.0] * len(self.plan.steps)]
+    def forward(self, arguments: Sequence[float], captured: Sequence[float]) -> Table:
+        """The whole table: the leaves (the arguments, then the captured leaves' data), then every step's value."""
+        v = self.template.copy()
+        v[: len(arguments)] = arguments
+        _consume(map(v.__setitem__, self.plan.captured_at, captured))
         for segment in self.segments:
             segment.forward(v)
         return v
