@@ -137,6 +137,7 @@ def test_nudge_compares_the_difference_with_grad_times_h(server: PlaygroundServe
         ({"expression": "a*2", "variables": [1]}, "variables must be an object"),
         ({"expression": 7}, "expression must be text"),
         ({"nudge": {"variable": "zz"}}, "'zz' is not a variable"),
+        ({"expression": "x = 1; x = 2"}, "'x' already has a value"),
         ({"nudge": {"variable": "a", "h": 0}}, "must not be 0"),
         ({"steps": -1}, "steps must be between"),
         ({"steps": 1.5}, "steps must be a whole number"),
@@ -147,6 +148,14 @@ def test_a_bad_expression_request_is_one_clear_line(server: PlaygroundServer, bo
     assert status == 400, result
     assert message in result["error"] and "\n" not in result["error"]
     assert call(server, "POST", "/api/expression", {})[0] == 200  # and the server goes on
+
+
+def test_a_large_expression_is_computed_whole_and_drawn_in_part(server: PlaygroundServer) -> None:
+    source = "L = " + " + ".join(["a*b"] * 124)
+    status, result = call(server, "POST", "/api/expression", {"expression": source, "variables": {"a": 2, "b": 5}})
+    assert status == 200 and len(result["nodes"]) == 249
+    assert result["value"] == 124 * 10 and by_name(result)["a"]["grad"] == 124 * 5
+    assert "showing 60 of 249 values" in result["svg"]
 
 
 def test_a_nudge_into_a_domain_error_says_so(server: PlaygroundServer) -> None:
@@ -315,6 +324,12 @@ def test_the_store_is_bounded_and_forgets_idle_sessions() -> None:
     api.store.idle_seconds = 0.0
     assert api.handle("GET", f"/api/sessions/{first}")[0] == 404
     assert api.handle("POST", "/api/sessions", {"hidden": [1]})[0] == 201
+
+
+def test_a_request_trains_for_a_bounded_time() -> None:
+    session = Session(read_settings({"hidden": [32, 32], "points": 500, "batch_size": 400}), compiled=False)
+    session.step(100, seconds=0.0)  # the first step always runs; then the time is up
+    assert session.step_count == 1
 
 
 def test_diverging_training_stops_with_a_message() -> None:

@@ -25,6 +25,7 @@ __all__ = ["MAX_STEPS_PER_REQUEST", "Api"]
 
 MAX_STEPS_PER_REQUEST = 100
 POINT_GRAPH_NODES = 40  # the default max_nodes of a point's graph: readable at a glance
+MAX_POINT_GRAPH_NODES = 100  # drawing time grows fast with the number of values
 
 
 class Api:
@@ -97,7 +98,7 @@ class Api:
             if which not in ("train", "test"):
                 raise RequestError("set must be 'train' or 'test'")
             index = number_field(body, "index", 0, 0, 10**6, integer=True)
-            max_nodes = number_field(body, "max_nodes", POINT_GRAPH_NODES, 1, 500, integer=True)
+            max_nodes = number_field(body, "max_nodes", POINT_GRAPH_NODES, 1, MAX_POINT_GRAPH_NODES, integer=True)
             depth = body.get("depth")
             if depth is not None:
                 depth = number_field(body, "depth", 0, 0, 100, integer=True)

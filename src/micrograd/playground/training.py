@@ -26,11 +26,12 @@ from micrograd.playground.errors import RequestError
 from micrograd.playground.maps import HAVE_NUMPY, Extent, boundary_map, layer_outputs_fast, neuron_maps
 from micrograd.playground.settings import Settings
 
-__all__ = ["BOUNDARY_SIZE", "MAX_HISTORY", "NEURON_SIZE", "Session", "SessionStore"]
+__all__ = ["BOUNDARY_SIZE", "MAX_HISTORY", "NEURON_SIZE", "STEP_SECONDS", "Session", "SessionStore"]
 
 BOUNDARY_SIZE = 40  # the decision boundary: 40 x 40 cells
 NEURON_SIZE = 20  # each hidden neuron's map: 20 x 20 cells
 MAX_HISTORY = 2000  # curve points kept; older ones are thinned out
+STEP_SECONDS = 2.0  # one request trains at most this long (a big model on many points is slow)
 
 
 def _targets(settings: Settings, labels: Sequence[int]) -> list[Any]:
@@ -170,10 +171,11 @@ class Session:
         self.optimizer.step()
         return loss.data
 
-    def step(self, count: int) -> None:
-        """``count`` training steps (none once training has diverged)."""
-        for _ in range(count):
-            if self.diverged:
+    def step(self, count: int, seconds: float = STEP_SECONDS) -> None:
+        """``count`` training steps (none once training has diverged), stopping early after ``seconds``."""
+        deadline = time.monotonic() + seconds
+        for done in range(count):
+            if self.diverged or (done and time.monotonic() > deadline):
                 return
             try:
                 loss = self.train_step()

@@ -169,13 +169,16 @@ function showLab(result) {
 }
 
 function markGraph(svg, result) {
-  const nodes = new Map(result.nodes.map((node) => [node.id, node]));
-  const current = result.current ? nodes.get(result.current) : null;
+  // a record's first cell is its value's name, which is unique in the graph
+  const nodes = new Map(result.nodes.map((node) => [node.name, node]));
+  const byId = new Map(result.nodes.map((node) => [node.id, node]));
+  const current = result.current ? byId.get(result.current) : null;
   const fresh = new Set(current ? current.operands : []);
   for (const group of svg.querySelectorAll("g.node")) {
-    const id = group.querySelector("title")?.textContent;
-    const node = nodes.get(id);
+    const texts = group.querySelectorAll("text");
+    const node = texts.length === 3 ? nodes.get(texts[0].textContent) : null;
     if (!node) continue;
+    const id = node.id;
     if (!node.ready) {
       group.classList.add("pending");
       for (const text of group.querySelectorAll("text")) {
