@@ -322,3 +322,26 @@ def test_keyword_arguments_and_nested_compiled_functions(backend: str) -> None:
         y.backward()
         assert close(w.grad, scale * a * (1 - math.tanh(0.5 * a) ** 2))
     assert outer.traces == 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_numpy_arrays_and_dicts_are_data_and_int_arrays_structure(backend: str) -> None:
+    import numpy as np
+
+    w = Value(-0.5)
+
+    @micrograd.compile(backend=backend)
+    def f(batch: dict[str, object]) -> Value:
+        xs, ks = batch["x"], batch["k"]
+        return sum((w * x + k).tanh() for row, k in zip(xs, ks, strict=True) for x in row)  # type: ignore[attr-defined]
+
+    def eager(xs: list[list[float]], ks: list[int]) -> float:
+        return sum(math.tanh(-0.5 * x + k) for row, k in zip(xs, ks, strict=True) for x in row)
+
+    first = np.array([[0.1, 0.2], [0.3, 0.4]])
+    assert close(f({"x": first, "k": np.array([1, 2])}).data, eager(first.tolist(), [1, 2]))
+    second = np.array([[1.5, -0.2], [0.0, 2.0]])
+    assert close(f({"x": second, "k": np.array([1, 2])}).data, eager(second.tolist(), [1, 2]))
+    assert f.traces == 1
+    f({"x": second, "k": np.array([2, 2])})  # ints are structure: another trace
+    assert f.traces == 2
