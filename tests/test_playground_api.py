@@ -281,6 +281,21 @@ def test_settings_beyond_the_limits_are_refused(server: PlaygroundServer, settin
     assert call(server, "DELETE", f"/api/sessions/{key}")[0] == 200
 
 
+@pytest.mark.parametrize(
+    "settings", [{}, {"dataset": "spirals", "loss": "cross-entropy", "optimizer": "adam", "lr": 0.01}]
+)
+def test_compiled_training_computes_what_the_engine_computes(settings: dict[str, Any]) -> None:
+    compiled = Session(read_settings(settings), compiled=True)
+    plain = Session(read_settings(settings), compiled=False)
+    compiled.step(15)
+    plain.step(15)
+    assert compiled.step_count == plain.step_count == 15
+    for a, b in zip(compiled.parameters, plain.parameters, strict=True):
+        assert math.isclose(a.data, b.data, rel_tol=1e-9, abs_tol=1e-12)
+        assert math.isclose(a.grad, b.grad, rel_tol=1e-9, abs_tol=1e-12)
+    assert compiled.history[-1]["train_accuracy"] == plain.history[-1]["train_accuracy"]
+
+
 def test_every_dataset_and_loss_trains_a_step() -> None:
     api = Api()
     pairs = [("circles", "mse"), ("xor", "bce"), ("spirals", "cross-entropy"), ("yin_yang", "cross-entropy")]

@@ -103,7 +103,7 @@ def _replace(target: Path, text: str, mode: int | None) -> None:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
             if mode is not None:
-                os.fchmod(file.fileno(), mode)
+                os.chmod(temporary, mode)  # the old file's permissions (chmod by name works everywhere)
             file.write(text)
             file.flush()
             os.fsync(file.fileno())  # on the disk before the rename: a power loss cannot leave an empty file

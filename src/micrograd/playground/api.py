@@ -8,7 +8,6 @@ message.  The routes are documented in docs/playground.md.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -26,10 +25,6 @@ __all__ = ["MAX_STEPS_PER_REQUEST", "Api"]
 
 MAX_STEPS_PER_REQUEST = 100
 POINT_GRAPH_NODES = 40  # the default max_nodes of a point's graph: readable at a glance
-
-# Grad mode (no_grad) is process-wide in this engine version, and the expression parser
-# uses it; one lock around all engine work keeps a thread's graph from losing its records.
-ENGINE_LOCK = threading.Lock()
 
 
 class Api:
@@ -57,12 +52,11 @@ class Api:
         if route == ["info"] and method == "GET":
             return 200, info()
         if route == ["expression"] and method == "POST":
-            with ENGINE_LOCK:
-                return 200, lab.evaluate(body)
+            return 200, lab.evaluate(body)  # fresh Values: nothing shared with other threads
         if route == ["sessions"] and method == "POST":
             settings = read_settings(body)
-            with ENGINE_LOCK:
-                session = self.store.create(settings)
+            session = self.store.create(settings)
+            with session.lock:
                 return 201, session.state()
         if len(route) >= 2 and route[0] == "sessions":
             return self._session(method, route[1], route[2:], body, query)
@@ -77,7 +71,7 @@ class Api:
         session = self.store.get(key)
         if action == [] and method == "GET":
             since = _integer(query.get("since", "-1"), "since")
-            with session.lock, ENGINE_LOCK:
+            with session.lock:
                 return 200, session.state(since=since)
         if action == [] and method == "DELETE":
             self.store.delete(key)
@@ -90,12 +84,12 @@ class Api:
             maps = body.get("maps", True)
             if not isinstance(maps, bool):
                 raise RequestError("maps must be true or false")
-            with session.lock, ENGINE_LOCK:
+            with session.lock:
                 session.step(steps)
                 return 200, session.state(since=since, maps=maps)
         if action == ["reset"]:
             settings = read_settings(body)
-            with session.lock, ENGINE_LOCK:
+            with session.lock:
                 session.reset(settings)
                 return 200, session.state()
         if action == ["point"]:
@@ -107,7 +101,7 @@ class Api:
             depth = body.get("depth")
             if depth is not None:
                 depth = number_field(body, "depth", 0, 0, 100, integer=True)
-            with session.lock, ENGINE_LOCK:
+            with session.lock:
                 return 200, _point(session, which, index, max_nodes, depth)
         raise RequestError(f"no such session action: {'/'.join(action)}", 404)
 

@@ -434,25 +434,42 @@ function showState(state, fresh) {
 
 // -- drawing --------------------------------------------------------------------------------
 
-function mix(hex, amount) {
-  const n = parseInt(hex.slice(1), 16);
-  const channel = (shift) => Math.round(255 + (((n >> shift) & 255) - 255) * amount);
-  return [channel(16), channel(8), channel(0)];
+const RGB = COLORS.map((hex) => [16, 8, 0].map((shift) => (parseInt(hex.slice(1), 16) >> shift) & 255));
+const mixed = [0, 0, 0];
+function mix(color, amount) {
+  // ``color`` (an index into COLORS) blended with white; the array is reused, read it at once
+  const rgb = RGB[color];
+  for (let k = 0; k < 3; k++) mixed[k] = Math.round(255 + (rgb[k] - 255) * amount);
+  return mixed;
+}
+
+const scratches = new Map();
+function scratch(size) {
+  // one small canvas per size, reused: the map is drawn there, then scaled up smoothly
+  if (!scratches.has(size)) {
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = size;
+    scratches.set(size, canvas);
+  }
+  return scratches.get(size);
 }
 
 function paintMap(canvas, size, colorAt) {
   const context = canvas.getContext("2d");
   const image = context.createImageData(size, size);
+  const pixels = image.data;
   for (let i = 0; i < size * size; i++) {
-    const [r, g, b] = colorAt(i);
-    image.data.set([r, g, b, 255], 4 * i);
+    const rgb = colorAt(i);
+    pixels[4 * i] = rgb[0];
+    pixels[4 * i + 1] = rgb[1];
+    pixels[4 * i + 2] = rgb[2];
+    pixels[4 * i + 3] = 255;
   }
   if (canvas.width === size) {
     context.putImageData(image, 0, 0);
     return;
   }
-  const small = document.createElement("canvas");
-  small.width = small.height = size;
+  const small = scratch(size);
   small.getContext("2d").putImageData(image, 0, 0);
   context.imageSmoothingEnabled = true;
   context.drawImage(small, 0, 0, canvas.width, canvas.height);
@@ -466,7 +483,7 @@ function toCanvas(x, y, canvas) {
 function drawBoundary(state) {
   const canvas = $("boundary");
   const { size, classes, confidence } = state.boundary;
-  paintMap(canvas, size, (i) => mix(COLORS[classes[i]], 0.15 + 0.5 * (confidence[i] / 100)));
+  paintMap(canvas, size, (i) => mix(classes[i], 0.15 + 0.5 * (confidence[i] / 100)));
   const context = canvas.getContext("2d");
   for (const [set, outline] of [["train", "white"], ["test", "black"]]) {
     const { points, labels } = train.data[set];
@@ -551,9 +568,10 @@ function drawNetwork(state) {
       const canvas = canvases[at++];
       if (!canvas) continue;
       const size = Math.round(Math.sqrt(map.values.length));
+      if (canvas.width !== size) canvas.width = canvas.height = size; // the browser scales it up smoothly
       paintMap(canvas, size, (i) => {
         const v = map.values[i] / 100;
-        return mix(v >= 0 ? COLORS[1] : COLORS[0], Math.abs(v) * 0.85);
+        return mix(v >= 0 ? 1 : 0, Math.abs(v) * 0.85);
       });
       canvas.title = `largest |value| ${number(map.scale)}`;
     }
@@ -614,7 +632,7 @@ function buildNetwork(box, layers) {
       } else {
         element = document.createElement("canvas");
         element.className = "neuron";
-        element.width = element.height = 40;
+        element.width = element.height = 20;
         element.setAttribute("aria-label", `neuron ${n + 1} of hidden layer ${l}`);
       }
       Object.assign(element.style, { left: `${place.x}px`, top: `${place.y}px`, width: `${place.size}px`, height: `${place.size}px` });
@@ -712,6 +730,10 @@ function setupTraining() {
   $("add-layer").addEventListener("click", () => changeSettings({ hidden: [...train.settings.hidden, 4] }));
   $("remove-layer").addEventListener("click", () => changeSettings({ hidden: train.settings.hidden.slice(0, -1) }));
   $("boundary").addEventListener("click", pickPoint);
+  window.addEventListener("pagehide", () => {
+    // the tab closes or reloads: free its session on the server now rather than when it expires
+    if (train.id) fetch(`/api/sessions/${train.id}`, { method: "DELETE", keepalive: true }).catch(() => {});
+  });
   startSession(settingsFromURL());
 }
 
