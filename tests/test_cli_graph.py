@@ -70,6 +70,14 @@ def test_steps_write_one_picture_per_backprop_step(tmp_path: Path, capsys: pytes
     assert "  dL/da = dL/de · ∂e/∂a = (-2) · (-3) = 6" in capsys.readouterr().out
 
 
+def test_step_pictures_show_a_shared_value_only_once_its_gradient_is_final(tmp_path: Path) -> None:
+    out = tmp_path / "h.txt"
+    assert main(["graph", "h = tanh(x*x); y = h*h + h", "--set", "x=0.5", "--steps", "--out", str(out)]) == 0
+    pictures = [(tmp_path / f"h_step{n}.txt").read_text() for n in range(5)]
+    h_lines = [next(line for line in text.splitlines() if "h [tanh]" in line) for text in pictures]
+    assert [line.endswith("grad 0.0000") for line in h_lines] == [True, True, False, False, False]
+
+
 @pytest.mark.parametrize(
     ("name", "check"),
     [

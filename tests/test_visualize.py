@@ -18,6 +18,7 @@ import pytest
 
 from lecture_example import lecture_loss, lecture_neuron
 from micrograd import Value, draw_dot, draw_steps, to_mermaid, to_text
+from micrograd._graph import format_cell
 from micrograd.visualize import (
     INSTALL_HINT,
     NOT_COMPUTED,
@@ -25,6 +26,7 @@ from micrograd.visualize import (
     RendererNotFound,
     find_renderer,
     save_picture,
+    save_steps,
     value_html,
 )
 from seed_example import seed_values
@@ -537,3 +539,20 @@ def test_text_laid_out_for_times_runs_over_in_chromium_with_only_dejavu(
         assert any(over > 0 for _, over, _ in page.evaluate(MEASURE))
     finally:
         chromium.close()
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".mmd", ".dot"])
+def test_save_steps_writes_what_draw_steps_draws(tmp_path: Path, suffix: str) -> None:
+    x = Value(0.5, label="x")
+    h = (x * x).tanh()
+    h.label = "h"
+    y = h * h + h
+    y.label = "y"
+    written = save_steps(y, tmp_path / f"y{suffix}")
+    assert written == [tmp_path / f"y_step{n}{suffix}" for n in range(5)]
+    texts = [path.read_text() for path in written]
+    final_h = f"grad {format_cell(h.grad)}"
+    assert [final_h in text for text in texts] == [False, False, True, True, True]  # shown only once final
+    assert "grad 1.0000" not in texts[0]
+    if suffix == ".dot":
+        assert "before backward: no gradient yet" in texts[0] and "step 4:" in texts[4]

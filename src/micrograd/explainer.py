@@ -272,6 +272,8 @@ def _local(box: Box, index: int, local: float) -> _Formula | None:
         )
     if op.startswith("**") and len(operands) == 1:
         k = float(op[2:])
+        if k == 0:
+            return None  # x**0 is constant: nothing to work out
         exponent = "" if k == 2 else f"^{format_number(k - 1)}"
         return _Formula(
             [format_number(k), " · ", (0, "neg"), exponent], names, values, lambda v: k * v[0] ** (k - 1), local

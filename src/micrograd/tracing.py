@@ -48,6 +48,7 @@ from micrograd.engine import (
     Value,
     enable_grad,
     graph_order,
+    linear,
 )
 
 __all__ = ["SUM", "Plan", "Step", "TracingError", "trace", "tracing_now"]
@@ -125,7 +126,7 @@ def _caller_module(depth: int) -> str:
 
 def _engine_modules() -> frozenset[str]:
     """The modules of the engine, whose own reads and comparisons are part of an operation."""
-    names = {engine.__name__, Value.__module__, Operation.__module__, graph_order.__module__}
+    names = {engine.__name__, Value.__module__, Operation.__module__, graph_order.__module__, linear.__module__}
     names.update(getattr(Value, method).__module__ for method in ("__add__", "__mul__", "relu", "__lt__"))
     return frozenset(names)
 
