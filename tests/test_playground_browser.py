@@ -234,3 +234,18 @@ def test_settings_live_in_the_address(page: Any, base_url: str) -> None:
     assert page.locator("#network canvas.neuron").count() == 8
     page.get_by_role("button", name="Step").click()
     wait_until(page, "document.querySelector('[role=status]').textContent.startsWith('step 1 ')")
+    # a setting past its limit: one line says why, and the page keeps its last good settings
+    points = page.get_by_label("Points", exact=True)
+    points.fill("9999")
+    points.press("Tab")
+    wait_until(page, "document.querySelector('#train-error').textContent.includes('points must be between 4 and 500')")
+    assert points.input_value() == "100" and "points=" not in page.url
+    page.get_by_role("button", name="Step").click()
+    wait_until(page, "document.querySelector('[role=status]').textContent.startsWith('step 2 ')")
+
+
+def test_an_impossible_address_falls_back_to_the_defaults(page: Any, base_url: str) -> None:
+    page.goto(base_url + "?view=training&hidden=99")
+    wait_until(page, "document.querySelector('[role=status]').textContent.startsWith('step 0 ')")
+    assert "each layer has 1 to 32 neurons (using the default settings)" in page.locator("#train-error").text_content()
+    assert page.locator("#network canvas.neuron").count() == 32
