@@ -148,6 +148,8 @@ def worker(engine: str, width: int, points: int, steps: int) -> None:
 
 def measure(engine: str, width: int, points: int, steps: int) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(SOURCE), os.environ.get("PYTHONPATH")])))
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[variable] = "1"  # numpy's BLAS on one thread too, as PyTorch
     command = [sys.executable, __file__, "--worker", engine, str(width), str(points), str(steps)]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:

@@ -44,8 +44,8 @@ def test_graph_prints_the_tree_and_the_explanation_and_writes_the_picture(
     assert main(["graph", "(a*b + c)*f", *SEED_ARGS, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "out [*]  data -8.0000  grad 1.0000" in printed
-    assert "  dout/da = dout/dn1 · dn1/da = (-2) · (-3) = 6" in printed
-    assert "  dout/db = dout/dn1 · dn1/db = (-2) · (2) = -4" in printed
+    assert "  dout/da = dout/dn1 · ∂n1/∂a = (-2) · (-3) = 6" in printed
+    assert "  dout/db = dout/dn1 · ∂n1/∂b = (-2) · (2) = -4" in printed
     assert f"wrote {out}" in printed
     assert grads_in(out) == {
         "a": "grad 6.0000",
@@ -67,7 +67,15 @@ def test_steps_write_one_picture_per_backprop_step(tmp_path: Path, capsys: pytes
     assert grads_in(steps[1])["d"] == "grad -2.0000" and grads_in(steps[1])["e"] == "grad 0.0000"
     assert grads_in(steps[2])["e"] == "grad -2.0000" and grads_in(steps[2])["a"] == "grad 0.0000"
     assert grads_in(steps[3])["a"] == "grad 6.0000" and grads_in(steps[3])["b"] == "grad -4.0000"
-    assert "  dL/da = dL/de · de/da = (-2) · (-3) = 6" in capsys.readouterr().out
+    assert "  dL/da = dL/de · ∂e/∂a = (-2) · (-3) = 6" in capsys.readouterr().out
+
+
+def test_step_pictures_show_a_shared_value_only_once_its_gradient_is_final(tmp_path: Path) -> None:
+    out = tmp_path / "h.txt"
+    assert main(["graph", "h = tanh(x*x); y = h*h + h", "--set", "x=0.5", "--steps", "--out", str(out)]) == 0
+    pictures = [(tmp_path / f"h_step{n}.txt").read_text() for n in range(5)]
+    h_lines = [next(line for line in text.splitlines() if "h [tanh]" in line) for text in pictures]
+    assert [line.endswith("grad 0.0000") for line in h_lines] == [True, True, False, False, False]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import pytest
@@ -117,6 +117,8 @@ def _train(compiled: str | None, steps: int) -> list[float]:
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+    if compiled is not None:
+        assert step_fn.traces == 1  # type: ignore[attr-defined]  # the inputs are data, not part of the key
     return [p.data for p in model.parameters()]
 
 
@@ -301,3 +303,93 @@ def test_demo_trains_the_same_with_compile_and_says_how_much_faster() -> None:
         assert re.fullmatch(
             r"compiled: .* took [\d.]+ ms against [\d.]+ ms without compile: \d+x faster", _speedup(compiled)
         )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_keyword_arguments_and_nested_compiled_functions(backend: str) -> None:
+    w = Value(0.5)
+    inner = micrograd.compile(lambda x: (w * x).tanh(), backend=backend)
+    inner(1.0)  # traced and cached on its own
+
+    @micrograd.compile(backend=backend)
+    def outer(a: float, *, scale: float, shift: float) -> Value:
+        return inner(a) * scale + shift  # inside a trace, inner runs as part of it
+
+    for a, scale, shift in ((1.0, 2.0, 0.5), (-0.3, 4.0, 1.5)):
+        y = outer(a, shift=shift, scale=scale)  # keywords in another order than declared
+        assert close(y.data, math.tanh(0.5 * a) * scale + shift)
+        w.grad = 0.0
+        y.backward()
+        assert close(w.grad, scale * a * (1 - math.tanh(0.5 * a) ** 2))
+    assert outer.traces == 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_numpy_arrays_and_dicts_are_data_and_int_arrays_structure(backend: str) -> None:
+    import numpy as np
+
+    w = Value(-0.5)
+
+    @micrograd.compile(backend=backend)
+    def f(batch: dict[str, object]) -> Value:
+        xs, ks = batch["x"], batch["k"]
+        return sum((w * x + k).tanh() for row, k in zip(xs, ks, strict=True) for x in row)  # type: ignore[attr-defined]
+
+    def eager(xs: list[list[float]], ks: list[int]) -> float:
+        return sum(math.tanh(-0.5 * x + k) for row, k in zip(xs, ks, strict=True) for x in row)
+
+    first = np.array([[0.1, 0.2], [0.3, 0.4]])
+    assert close(f({"x": first, "k": np.array([1, 2])}).data, eager(first.tolist(), [1, 2]))
+    second = np.array([[1.5, -0.2], [0.0, 2.0]])
+    assert close(f({"x": second, "k": np.array([1, 2])}).data, eager(second.tolist(), [1, 2]))
+    assert f.traces == 1
+    f({"x": second, "k": np.array([2, 2])})  # ints are structure: another trace
+    assert f.traces == 2
+
+
+ERROR_CASES = [  # a function, a point where it is fine (traced there), a point where the engine raises
+    (lambda x: (x * 1.0).exp(), 1.0, 800.0),
+    (lambda x: (x * 1.0) ** 0.5, 4.0, -4.0),
+    (lambda x: (x * 1.0) ** -1, 4.0, 0.0),
+    (lambda x: (x * 1.0) ** (x * 0.5), 4.0, -3.0),
+    (lambda x: 1.0 / (x - 1.0), 4.0, 1.0),
+    (lambda x: (x * 1.0).log(), 4.0, 0.0),
+]
+
+
+def _outcome(thunk: Callable[[], object]) -> str:
+    try:
+        thunk()
+    except (ArithmeticError, ValueError) as error:
+        return f"{type(error).__name__}: {error}"
+    return "no error"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(("fn", "good", "bad"), ERROR_CASES)
+def test_forward_errors_are_the_engines_errors(
+    backend: str, fn: Callable[[Value], Value], good: float, bad: float
+) -> None:
+    f = micrograd.compile(fn, backend=backend)
+    f(good)
+    eager = _outcome(lambda: fn(Value(bad)))
+    assert eager != "no error"
+    assert _outcome(lambda: f(bad)) == eager
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_derivatives_at_singular_points_are_the_engines(backend: str) -> None:
+    # d/dx x**0.5 at 0 is inf; d/dk x**k for a negative x is nan (as the engine, as PyTorch)
+    def fn(x: Value, k: Value) -> Value:
+        return (x * 1.0) ** 0.5 + (x - 2.0) ** k
+
+    f = micrograd.compile(fn, backend=backend)
+    f(Value(4.0), Value(2.0))
+    grads = []
+    for function in (f, fn):
+        x, k = Value(0.0), Value(2.0)
+        function(x, k).backward()
+        grads.append((x.grad, k.grad))
+    (compiled_x, compiled_k), (eager_x, eager_k) = grads
+    assert compiled_x == eager_x == math.inf
+    assert math.isnan(compiled_k) and math.isnan(eager_k)

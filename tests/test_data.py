@@ -125,3 +125,36 @@ def test_minibatches_cover_the_data_once_per_pass() -> None:
 def test_num_classes_of_no_labels_is_an_error_naming_it() -> None:
     with pytest.raises(ValueError, match="num_classes: no labels"):
         num_classes([])
+
+
+# -- gaps a mutation run found -----------------------------------------------------------------
+
+
+def test_minibatches_without_an_rng_shuffle_with_the_global_random() -> None:
+    X, y = list(range(50)), [k % 2 for k in range(50)]
+    random.seed(3)
+    first = [xs for xs, _ in minibatches(X, y, 10)]
+    random.seed(3)
+    expected = list(range(50))
+    random.shuffle(expected)
+    assert [x for batch in first for x in batch] == expected != X  # the global generator's order
+    second = [xs for xs, _ in minibatches(X, y, 10)]
+    assert second != first  # another pass, other batches
+    assert [xs for xs, _ in minibatches(X, y, 10, shuffle=False)] == [X[k : k + 10] for k in range(0, 50, 10)]
+
+
+@pytest.mark.parametrize(("n", "classes"), [(10, 3), (11, 3), (101, 4), (7, 7), (9, 2)])
+def test_spirals_keep_the_remainder_when_n_is_not_divisible(n: int, classes: int) -> None:
+    X, y = spirals(n, classes)
+    assert len(X) == len(y) == n
+    counts = Counter(y)
+    assert sorted(counts) == list(range(classes))
+    assert max(counts.values()) - min(counts.values()) <= 1  # the remainder spread over the first arms
+
+
+@pytest.mark.parametrize(("n", "test_size", "n_test"), [(10, 0.25, 3), (10, 0.21, 3), (7, 0.5, 4), (100, 0.101, 11)])
+def test_train_test_split_rounds_the_test_size_up(n: int, test_size: float, n_test: int) -> None:
+    X, y = list(range(n)), [0] * n
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size)
+    assert (len(X_test), len(y_test), len(X_train), len(y_train)) == (n_test, n_test, n - n_test, n - n_test)
+    assert n_test == math.ceil(test_size * n)

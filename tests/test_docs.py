@@ -101,3 +101,30 @@ def test_docstring_examples_run(name: str) -> None:
     module = importlib.import_module(f"micrograd.{name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0, f"micrograd.{name}: a docstring example printed something else"
+
+
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
+def test_links_to_files_lead_somewhere(path: Path) -> None:
+    targets = [t for t in LINK.findall(path.read_text(encoding="utf-8")) if "://" not in t]
+    missing = [t for t in targets if not (path.parent / t).exists()]
+    assert not missing, f"{path.name} links to files that do not exist: {missing}"
+
+
+# words from how this project was written, which mean nothing to a reader
+JARGON = re.compile(r"\bthe seed\b(?! of)|\bseed's\b|\bseed(?:_step\d*)?\.(?:svg|png)|corrections to", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
+def test_docs_speak_plainly(path: Path) -> None:
+    found = JARGON.findall(path.read_text(encoding="utf-8"))
+    assert not found, f"{path.name} says {found}: say 'the example' (example.svg), and leave corrections out"
+
+
+def test_the_lecture_page_is_linked_from_the_readme_and_collected() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(docs/lecture.md)" in readme and "(docs/pytorch.md)" in readme
+    assert ROOT / "docs" / "lecture.md" in DOCUMENTS and ROOT / "docs" / "pytorch.md" in DOCUMENTS
+    assert len(_blocks(ROOT / "docs" / "lecture.md", "python")) >= 15

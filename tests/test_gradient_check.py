@@ -264,3 +264,19 @@ def test_local_gradients_do_not_touch_grads_or_record() -> None:
     local_gradients(product)
     assert (a.grad, b.grad, product.grad) == (0.0, 0.0, 0.0)
     assert all(type(d) is float for d in local_gradients(sin(a)))
+
+
+# -- gaps a mutation run found -----------------------------------------------------------------
+
+
+def test_gradcheck_uses_its_relative_tolerance() -> None:
+    # d/dx exp(x) at 15 is 3.3e6: finite differences are off by about 1e-4 in absolute terms,
+    # far above atol=1e-5 but far within rtol=1e-4 of the value
+    assert gradcheck(exp, [15.0])
+    with pytest.raises(GradcheckError, match="finite differences expect"):
+        gradcheck(exp, [15.0], rtol=0.0)
+    # a derivative off by one part in a thousand: caught at the default rtol, accepted at a looser one
+    off = Operation("off", math.exp, lambda g, x, out: g * out * 1.001)
+    with pytest.raises(GradcheckError, match="tolerance"):
+        gradcheck(off, [1.0])
+    assert gradcheck(off, [1.0], rtol=1e-2)

@@ -10,30 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd import MLP, Layer, Neuron, Value, draw_dot, explain, linear, to_mermaid, to_text
+from lecture_example import lecture_loss, lecture_neuron
+from micrograd import MLP, Layer, Neuron, Value, draw_dot, draw_steps, explain, linear, to_mermaid, to_text
 from micrograd.graphview import AUTO_LIMIT, DETAILS, Box, view_graph
-
-
-def lecture_neuron() -> tuple[Value, list[Value], Neuron]:
-    """The lecture's neuron: x1 = 2, x2 = 0, w = (-3, 1), b = 6.8813735870195432, tanh."""
-    neuron = Neuron(2, activation="tanh")
-    for w, value in zip(neuron.w, (-3.0, 1.0), strict=True):
-        w.data = value
-    neuron.b.data = 6.8813735870195432
-    x = [Value(2.0, label="x1"), Value(0.0, label="x2")]
-    return neuron(x), x, neuron
-
-
-def lecture_loss(seed: int = 1337) -> tuple[Value, MLP]:
-    """The lecture's four examples through MLP(3, [4, 4, 1]), squared error summed."""
-    random.seed(seed)
-    model = MLP(3, [4, 4, 1], activation="tanh")
-    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
-    ys = [1.0, -1.0, -1.0, 1.0]
-    predictions = [model(x) for x in xs]
-    loss = sum((out - y) ** 2 for y, out in zip(ys, predictions, strict=True))
-    assert isinstance(loss, Value)
-    return loss, model
 
 
 def by_name(boxes: list[Box]) -> dict[str, Box]:
@@ -92,7 +71,7 @@ def test_a_network_loss_collapses_to_one_box_per_neuron() -> None:
     # a neuron box holds its output's data and grad, and is fed by the neurons before it
     for box in neurons:
         assert box.value is not None and (box.data, box.grad) == (box.value.data, box.value.grad)
-        assert box.op == ("w·x+b" if box.name == "L2.N0" else "tanh(w·x+b)")  # the output layer is linear
+        assert box.op == ("w*x+b" if box.name == "L2.N0" else "tanh(w*x+b)")  # the output layer is linear
         expected_inputs = 0 if box.name.startswith("L0.") else 4
         assert len(box.drawn_operands) == expected_inputs
         assert all(operand.kind == "neuron" for operand in box.drawn_operands)
@@ -122,7 +101,7 @@ def test_auto_is_operations_for_a_small_graph_without_neurons_and_every_function
     assert view_graph(L).detail == "operations"
     out, _, _ = lecture_neuron()
     for detail in DETAILS:
-        assert to_text(out, detail=detail) and to_mermaid(out, detail=detail)
+        assert to_text(out, detail=detail) and to_mermaid(out, detail=detail) and explain(out, detail=detail)
         assert draw_dot(out, detail=detail).source
     with pytest.raises(ValueError, match="detail must be one of 'auto', 'operations', 'expanded', 'neurons'"):
         to_text(out, detail="all")
@@ -161,7 +140,7 @@ def test_the_expanded_neuron_has_the_recorded_numbers(xs: list[float], seed: int
     out = neuron(inputs)
     out.backward()
     view = view_graph(out, "expanded")
-    z = next(box for box in view.boxes if box.value is not None and box.value._op == "linear")
+    z = next(box for box in view.boxes if box.value is not None and box.value.op == "linear")
     # the last sum is the linear itself: the partial sums add up to the recorded forward exactly
     assert z.operands[0].data + z.operands[1].data == z.data
     for box in view.boxes:
@@ -186,5 +165,15 @@ def test_a_linear_used_twice_or_without_activation_is_still_a_neuron() -> None:
     out = z * z + z.relu()
     view = view_graph(out, "neurons")
     neuron = next(box for box in view.boxes if box.kind == "neuron")
-    assert neuron.value is z and neuron.op == "w·x+b" and neuron.activation == ""
+    assert neuron.value is z and neuron.op == "w*x+b" and neuron.activation == ""
     assert [box.name for box in neuron.drawn_operands] == ["a", "b"]
+
+
+def test_a_network_steps_one_box_per_neuron_and_ends_as_backward_does() -> None:
+    loss, _ = lecture_loss()
+    pictures = list(draw_steps(loss))
+    assert len(pictures) > 40
+    assert all(picture.source.count("shape=record") == pictures[0].source.count("shape=record") for picture in pictures)
+    assert "grad 0.0000" in pictures[0].source and "grad 1.0000" not in pictures[0].source
+    records = re.compile(r'label="\{ [^"]* \}"')
+    assert records.findall(pictures[-1].source) == records.findall(draw_dot(loss).source)

@@ -328,3 +328,19 @@ def test_fuzz_any_json_value_anywhere_loads_or_raises_a_model_file_error(
     path = tmp_path / "m.json"
     path.write_text(json.dumps(document))  # nan and inf as NaN and Infinity, which load refuses
     _load_or_refuse(path)
+
+
+def test_a_pipe_is_written_to_not_replaced_and_never_read(tmp_path: Path) -> None:
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    _model(1).save(pipe)  # as open(pipe, "w") would: the reader gets the document
+    reader.join(timeout=30)
+    assert stat.S_ISFIFO(pipe.stat().st_mode)  # still a pipe, not a regular file in its place
+    assert json.loads(received[0])["parameters"] == _model(1).state_dict()
+    with pytest.raises(ModelFileError, match=rf"^{pipe}: not a regular file"):
+        _model(2).load(pipe)  # refused at once: reading a pipe with no writer would wait forever

@@ -485,3 +485,18 @@ def test_the_lectures_training_loop_lowers_the_loss_at_every_step() -> None:
     predictions = [model(x).data for x in LECTURE_XS]  # type: ignore[union-attr]
     assert [math.copysign(1.0, p) for p in predictions] == LECTURE_YS
     assert all(-1.0 < p < 1.0 for p in predictions)  # tanh bounds every output
+
+
+def test_a_layer_under_no_grad_keeps_its_biases() -> None:
+    # a fresh model's biases are 0, so only a model with trained (non-zero) biases tells
+    model = MLP(3, [4, 4, 2], activation="tanh", rng=random.Random(5))
+    for k, neuron in enumerate(n for layer in model.layers for n in layer.neurons):
+        neuron.b.data = 0.3 * (k - 4)
+    layer = model.layers[0]
+    x = [0.5, -1.0, 2.0]
+    recorded = [v.data for v in layer(x)]  # type: ignore[union-attr]
+    whole = [v.data for v in model(x)]  # type: ignore[union-attr]
+    expected = [math.tanh(sum(w.data * xi for w, xi in zip(n.w, x, strict=True)) + n.b.data) for n in layer.neurons]
+    with no_grad():
+        assert [v.data for v in layer(x)] == pytest.approx(expected, abs=1e-15) == recorded  # type: ignore[union-attr]
+        assert [v.data for v in model(x)] == pytest.approx(whole, abs=1e-15)  # type: ignore[union-attr]

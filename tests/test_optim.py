@@ -258,3 +258,23 @@ def test_clipping_matches_torch() -> None:
 def test_adam_needs_a_positive_eps() -> None:
     with pytest.raises(ValueError, match="eps must be positive"):
         Adam([Value(1.0)], eps=0.0)
+
+
+# -- gaps a mutation run found -----------------------------------------------------------------
+
+
+def test_plain_sgd_applies_weight_decay_by_hand_and_as_torch() -> None:
+    p = Value(2.0)
+    p.grad = 0.5
+    SGD([p], lr=0.1, weight_decay=0.3).step()  # momentum 0: p -= lr * (grad + weight_decay * p)
+    assert p.data == pytest.approx(2.0 - 0.1 * (0.5 + 0.3 * 2.0), abs=1e-15)
+    torch = pytest.importorskip("torch")
+    ours = [Value(x) for x in START]
+    tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in START]
+    optimizer, reference = SGD(ours, lr=0.05, weight_decay=0.2), torch.optim.SGD(tensors, lr=0.05, weight_decay=0.2)
+    for _ in range(10):
+        for o, params in ((optimizer, ours), (reference, tensors)):
+            o.zero_grad()
+            _loss(params).backward()
+            o.step()
+    assert [p.data for p in ours] == pytest.approx([t.item() for t in tensors], rel=1e-12)

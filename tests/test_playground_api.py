@@ -73,7 +73,7 @@ def test_the_seed_example_is_the_default_with_its_gradients(server: PlaygroundSe
     assert result["value"] == -8.0 and result["step"] == result["steps"] == 3
     assert all(node["ready"] for node in result["nodes"])
     assert result["svg"].startswith("<svg") and "grad 6.0000" in result["svg"]
-    assert result["explanation"][3][-2].strip() == "dL/da = dL/de · de/da = (-2) · (-3) = 6"
+    assert result["explanation"][3][-2].strip() == "dL/da = dL/de · ∂e/∂a = (-2) · (-3) = 6"
 
 
 def test_gradients_agree_with_autograd_for_another_expression(server: PlaygroundServer) -> None:
@@ -137,6 +137,7 @@ def test_nudge_compares_the_difference_with_grad_times_h(server: PlaygroundServe
         ({"expression": "a*2", "variables": [1]}, "variables must be an object"),
         ({"expression": 7}, "expression must be text"),
         ({"nudge": {"variable": "zz"}}, "'zz' is not a variable"),
+        ({"expression": "x = 1; x = 2"}, "'x' already has a value"),
         ({"nudge": {"variable": "a", "h": 0}}, "must not be 0"),
         ({"steps": -1}, "steps must be between"),
         ({"steps": 1.5}, "steps must be a whole number"),
@@ -147,6 +148,14 @@ def test_a_bad_expression_request_is_one_clear_line(server: PlaygroundServer, bo
     assert status == 400, result
     assert message in result["error"] and "\n" not in result["error"]
     assert call(server, "POST", "/api/expression", {})[0] == 200  # and the server goes on
+
+
+def test_a_large_expression_is_computed_whole_and_drawn_in_part(server: PlaygroundServer) -> None:
+    source = "L = " + " + ".join(["a*b"] * 124)
+    status, result = call(server, "POST", "/api/expression", {"expression": source, "variables": {"a": 2, "b": 5}})
+    assert status == 200 and len(result["nodes"]) == 249
+    assert result["value"] == 124 * 10 and by_name(result)["a"]["grad"] == 124 * 5
+    assert "showing 60 of 249 values" in result["svg"]
 
 
 def test_a_nudge_into_a_domain_error_says_so(server: PlaygroundServer) -> None:
@@ -238,6 +247,17 @@ def test_a_point_graph_leaves_the_training_gradients_alone(server: PlaygroundSer
     assert "loss" in point["svg"] and "showing 12 of" in point["svg"]
     after = call(server, "GET", f"/api/sessions/{key}")[1]
     assert after["weights"] == before["weights"]
+    # the picture shows this point's own gradients: compare with a fresh backward of its loss
+    point = call(server, "POST", f"/api/sessions/{key}/point", {"set": "test", "index": 2})[1]
+    session = server.api.store.get(key)
+    loss, _, _ = session.point_graph("test", 2)
+    for p in session.parameters:
+        p.grad = 0.0
+    loss.backward()
+    last = session.model.layers[-1].neurons[0]
+    for p in (*last.w, last.b):
+        assert f">{p.label}</text>" in point["svg"]
+        assert f"grad {p.grad:.4f}".replace("-", "&#45;") in point["svg"]
     status, result = call(server, "POST", f"/api/sessions/{key}/point", {"set": "test", "index": 999})
     assert status == 400 and "does not exist" in result["error"]
     assert call(server, "DELETE", f"/api/sessions/{key}")[0] == 200
@@ -270,6 +290,21 @@ def test_settings_beyond_the_limits_are_refused(server: PlaygroundServer, settin
     assert call(server, "DELETE", f"/api/sessions/{key}")[0] == 200
 
 
+@pytest.mark.parametrize(
+    "settings", [{}, {"dataset": "spirals", "loss": "cross-entropy", "optimizer": "adam", "lr": 0.01}]
+)
+def test_compiled_training_computes_what_the_engine_computes(settings: dict[str, Any]) -> None:
+    compiled = Session(read_settings(settings), compiled=True)
+    plain = Session(read_settings(settings), compiled=False)
+    compiled.step(15)
+    plain.step(15)
+    assert compiled.step_count == plain.step_count == 15
+    for a, b in zip(compiled.parameters, plain.parameters, strict=True):
+        assert math.isclose(a.data, b.data, rel_tol=1e-9, abs_tol=1e-12)
+        assert math.isclose(a.grad, b.grad, rel_tol=1e-9, abs_tol=1e-12)
+    assert compiled.history[-1]["train_accuracy"] == plain.history[-1]["train_accuracy"]
+
+
 def test_every_dataset_and_loss_trains_a_step() -> None:
     api = Api()
     pairs = [("circles", "mse"), ("xor", "bce"), ("spirals", "cross-entropy"), ("yin_yang", "cross-entropy")]
@@ -289,6 +324,12 @@ def test_the_store_is_bounded_and_forgets_idle_sessions() -> None:
     api.store.idle_seconds = 0.0
     assert api.handle("GET", f"/api/sessions/{first}")[0] == 404
     assert api.handle("POST", "/api/sessions", {"hidden": [1]})[0] == 201
+
+
+def test_a_request_trains_for_a_bounded_time() -> None:
+    session = Session(read_settings({"hidden": [32, 32], "points": 500, "batch_size": 400}), compiled=False)
+    session.step(100, seconds=0.0)  # the first step always runs; then the time is up
+    assert session.step_count == 1
 
 
 def test_diverging_training_stops_with_a_message() -> None:

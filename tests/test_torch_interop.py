@@ -156,7 +156,22 @@ def test_what_an_mlp_cannot_represent_is_refused_by_name(module: Any, message: s
         from_torch(module())
 
 
+class _Custom(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(2, 1)
+
+    def forward(self, x: Any) -> Any:
+        return torch.tanh(self.fc(x))
+
+
 def test_other_refusals() -> None:
+    with pytest.raises(ValueError, match=r"from_torch: _Custom is not an nn\.Sequential, so what its forward\(\)"):
+        from_torch(_Custom())
+    with pytest.raises(
+        ValueError, match=r"stage 1 is _Custom\( \(fc\): Linear\(in_features=2, out_features=1, bias=T…, which"
+    ):
+        from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), _Custom()))
     with pytest.raises(TypeError, match=r"from_torch: expected a torch\.nn\.Module, got list"):
         from_torch([torch.nn.Linear(2, 1)])
     broken = torch.nn.Linear(2, 1)

@@ -157,7 +157,6 @@ def _add_graph_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 def _run_graph(args: argparse.Namespace) -> int:
     """Parse, backpropagate, print the graph and its explanation, write the pictures."""
-    import itertools
     import math
     import subprocess
     from pathlib import Path
@@ -165,7 +164,7 @@ def _run_graph(args: argparse.Namespace) -> int:
     from micrograd._graph import node_names
     from micrograd.explainer import explain
     from micrograd.expression import ExpressionError, parse_expression, variable_name
-    from micrograd.visualize import RendererNotFound, save_picture, to_text
+    from micrograd.visualize import RendererNotFound, save_picture, save_steps, to_text
 
     variables: dict[str, float] = {}
     given: dict[str, str] = {}  # the name as Python reads it -> as typed
@@ -214,11 +213,7 @@ def _run_graph(args: argparse.Namespace) -> int:
     try:
         if args.steps:
             assert out is not None
-            steps = root.backward_steps()
-            for number in itertools.count():  # step 0 is the graph before backward
-                written.append(save_picture(root, out.with_name(f"{out.stem}_step{number}{out.suffix}"), **options))
-                if next(steps, None) is None:
-                    break
+            written += save_steps(root, out, **options)  # step 0 is the graph before backward
         else:
             root.backward()
             if out is not None:
@@ -281,7 +276,7 @@ def _count_set_options(argv: Sequence[str]) -> int:
     for argument in argv:
         if argument == "--":
             break
-        count += argument.startswith("--se")
+        count += argument.partition("=")[0] in ("--set", "--se")  # argparse accepts the abbreviation
     return count
 
 

@@ -22,11 +22,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Hashable, Sequence
 from itertools import chain, count
+from operator import attrgetter
 from typing import Any
 from weakref import WeakValueDictionary
 
 from micrograd.engine import POW_CONST, Operation, Value, grad, is_grad_enabled
-from micrograd.tracing import SUM, Plan, TracingError, trace
+from micrograd.tracing import SUM, Plan, TracingError, trace, tracing_now
 
 __all__ = ["BACKENDS", "CompiledFunction", "TracingError", "compile"]
 
@@ -148,12 +149,15 @@ class CompiledFunction:
         return f"compile({getattr(self.fn, '__qualname__', self.fn)!r}, backend={self.backend!r})"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if tracing_now():  # called while another compiled function traces: become part of its trace
+            return self.fn(*args, **kwargs)
+        kwargs = dict(sorted(kwargs.items()))  # keyword arguments in one order, whatever the call's
         key: list[Hashable] = [len(args)]
         flat: list[Any] = []
         keep: list[Any] = []
         _flatten(list(args), key, flat, keep)
         if kwargs:
-            _flatten(dict(sorted(kwargs.items())), key, flat, keep)
+            _flatten(kwargs, key, flat, keep)
         structure = tuple(key)
         static, prepared = self._cache.get(structure, ((), {}))
         replay = prepared.get(tuple(_data(flat[i]) for i in static))
@@ -177,11 +181,17 @@ class CompiledFunction:
             prepared = {}
         value_slots = [i for i, x in enumerate(flat) if isinstance(x, Value)]
         replay = _Prepared(plan, self.backend, value_slots, getattr(self.fn, "__name__", "fn"))
+        if len(prepared) >= MAX_TRACES:
+            del prepared[next(iter(prepared))]
         prepared[tuple(numbers[i] for i in static)] = replay
         if len(self._cache) >= MAX_TRACES and structure not in self._cache:
             del self._cache[next(iter(self._cache))]
         self._cache[structure] = (static, prepared)
         return replay
+
+
+_DATA = attrgetter("data")
+_NUMBERS = {float, int}
 
 
 def _data(x: Any) -> float:
@@ -205,7 +215,7 @@ class _Prepared:
     def __init__(self, plan: Plan, backend: str, value_slots: list[int], name: str) -> None:
         self.plan = plan
         self.value_slots = value_slots
-        self.positions = [*value_slots, *range(plan.slots, plan.slots + len(plan.captured))]
+        self.positions = [*value_slots, *plan.captured_at]
         self.replay = _replay(plan, backend, set(self.positions))
         self.name = f"compiled {name}"
         self.tapes: WeakValueDictionary[float, _Tape] = WeakValueDictionary()
@@ -217,7 +227,7 @@ class _Prepared:
     def run(self, flat: list[Any]) -> Any:
         plan = self.plan
         leaves = flat if not self.value_slots else [_data(x) for x in flat]
-        table = self.replay.forward([*leaves, *[v.data for v in plan.captured], *plan.constants])
+        table = self.replay.forward(leaves, list(map(_DATA, plan.captured)))
         outputs = self.replay.outputs(table)
         if not is_grad_enabled():
             return _nest(plan.template, [Value(x) for x in outputs])
@@ -281,10 +291,10 @@ class _Tape:
 
     def vjp(self, g: Any, xs: Sequence[Any], out: Any) -> list[Any]:
         seeds, self.seeds = self.seeds, [0.0] * len(self.seeds)
-        if any(isinstance(x, Value) for x in (*seeds, *xs)):
+        if not set(map(type, seeds)) <= _NUMBERS or not set(map(type, xs)) <= _NUMBERS:  # create_graph=True
             return self._rebuild(seeds, list(xs))
         gradients = self.prepared.replay.backward(self.table, seeds)
-        return [gradients[p] for p in self.prepared.positions]
+        return list(map(gradients.__getitem__, self.prepared.positions))
 
     def _rebuild(self, seeds: list[Any], xs: list[Any]) -> list[Any]:
         """For grad(..., create_graph=True): the same computation made of Values, differentiated."""

@@ -15,9 +15,11 @@ configuration gives the same numbers.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import subprocess
+import textwrap
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,11 +40,13 @@ __all__ = [
     "DemoError",
     "DemoResult",
     "accuracy",
+    "decision_boundary_figure",
     "draw_neuron",
     "plot_decision_boundary",
     "plot_training_curves",
     "predict",
     "train",
+    "training_curves_figure",
 ]
 
 INSTALL_HINT = 'pip install "micrograd-lab[demo]"'
@@ -52,9 +56,34 @@ OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 SCHEDULES = ("linear", "cosine", "constant")
 DEFAULT_LR = {"sgd": 1.0, "momentum": 0.1, "adam": 0.05, "adamw": 0.05}
 
+# the allowed range of every number the demo takes (sizes bound the time a run takes)
+MAX_LR = 10_000.0
+MAX_LAYERS, MAX_WIDTH, MAX_PARAMETERS = 10, 1000, 20_000
+LIMITS: dict[str, tuple[float, float]] = {
+    "samples": (4, 10_000),
+    "noise": (0, 10),
+    "classes": (2, 8),  # one color per class
+    "steps": (1, 100_000),
+    "batch_size": (1, 10_000),
+    "alpha": (0, 10),
+}
+DIVERGED = 100.0  # a loss this many times its first value (or 1, if larger) means training diverged
+
 
 class DemoError(ValueError):
     """A configuration that cannot be trained, with a message for the user."""
+
+
+def _option(name: str) -> str:
+    """The command-line option of a configuration field: ``batch_size`` is ``--batch-size``."""
+    return "--" + name.replace("_", "-")
+
+
+def _number(x: float) -> str:
+    """A loss for people: 0.3105 or 4.487e+06 (scientific notation when large or tiny), never 160 digits."""
+    if not math.isfinite(x) or x == 0 or 1e-4 <= abs(x) < 1e5:
+        return f"{x:.4f}"
+    return f"{x:.3e}"
 
 
 @dataclass(frozen=True)
@@ -99,23 +128,18 @@ class DemoConfig:
             raise DemoError(f"unknown schedule {self.schedule!r}; choose from {', '.join(SCHEDULES)}")
         if self.loss is not None and self.loss not in LOSSES:
             raise DemoError(f"unknown loss {self.loss!r}; choose from {', '.join(LOSSES)}")
-        for name in ("steps", "classes"):
-            if getattr(self, name) < 1:
-                raise DemoError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.samples is not None and self.samples < 4:
-            raise DemoError(f"samples must be at least 4, got {self.samples}")
-        if any(width < 1 for width in self.hidden):
-            raise DemoError(f"hidden layer sizes must be at least 1, got {list(self.hidden)}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise DemoError(f"batch size must be at least 1, got {self.batch_size}")
-        if self.noise is not None and not 0 <= self.noise < math.inf:
-            raise DemoError(f"noise must be a number >= 0, got {self.noise}")
+        for name, (low, high) in LIMITS.items():
+            value = getattr(self, name)
+            if value is not None and not low <= value <= high:  # nan fails too
+                raise DemoError(f"{_option(name)} {value:g}: must be from {low:,} to {high:,}")
+        if self.lr is not None and not 0 < self.lr <= MAX_LR:
+            raise DemoError(f"--lr {self.lr:g}: the learning rate must be above 0 and at most {MAX_LR:,g}")
+        if not self.hidden or len(self.hidden) > MAX_LAYERS or not all(1 <= w <= MAX_WIDTH for w in self.hidden):
+            raise DemoError(
+                f"--hidden {','.join(map(str, self.hidden))}: 1 to {MAX_LAYERS} layers of 1 to {MAX_WIDTH:,} neurons"
+            )
         if self.noise is not None and self.dataset == "yin_yang":
             raise DemoError("the yin_yang dataset has no noise setting")
-        if self.lr is not None and not 0 < self.lr < math.inf:
-            raise DemoError(f"learning rate must be a positive number, got {self.lr}")
-        if not 0 <= self.alpha < math.inf:
-            raise DemoError(f"alpha must be a number >= 0, got {self.alpha}")
         classes = 3 if self.dataset == "yin_yang" else self.classes if self.dataset in ("spirals", "blobs") else 2
         if classes < 2:
             raise DemoError(f"a classification needs at least 2 classes, got {classes}")
@@ -125,7 +149,15 @@ class DemoConfig:
         lr = self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
         if self.lr is None and loss == "mse" and self.optimizer == "sgd":
             lr = 0.1  # squared errors have steeper gradients: 1.0 diverges
-        return replace(self, classes=classes, loss=loss, lr=lr)
+        resolved = replace(self, classes=classes, loss=loss, lr=lr)
+        sizes = [2, *self.hidden, resolved.outputs]
+        parameters = sum((fan_in + 1) * fan_out for fan_in, fan_out in itertools.pairwise(sizes))
+        if parameters > MAX_PARAMETERS:
+            raise DemoError(
+                f"--hidden {','.join(map(str, self.hidden))}: {parameters:,} parameters; the demo trains at most "
+                f"{MAX_PARAMETERS:,} (pure Python takes about a second per step for that many on 100 points)"
+            )
+        return resolved
 
     def describe(self) -> str:
         """A one-line summary, for titles and logs."""
@@ -279,6 +311,7 @@ def train(
     optimizer, schedule = _make_optimizer(config, parameters)
     result = DemoResult(config, model, X, y)
     batch_size = config.batch_size if config.batch_size is not None and config.batch_size < len(X) else None
+    first_loss = math.nan
     step_fn = _compiled_step(config, model, parameters) if config.compile else None
     for step in range(config.steps):
         if batch_size is None:
@@ -286,20 +319,24 @@ def train(
         else:
             chosen = rng.sample(range(len(X)), batch_size)
             Xb, yb = [X[i] for i in chosen], [y[i] for i in chosen]
-        diverged = f"training diverged at step {step + 1}: try a smaller learning rate (--lr)"
+        diverged = f"training diverged at step {step + 1}: try a smaller learning rate (--lr {config.lr:g} now)"
         try:
             began = time.perf_counter()
             if step_fn is None:
                 total, outputs = _step_loss(config, model, parameters, Xb, yb)
             else:
                 total, outputs = step_fn(Xb, yb)
+            if step == 0:
+                first_loss = total.data
             if not math.isfinite(total.data):
-                raise DemoError(f"{diverged} (the loss is {total.data})")
+                raise DemoError(f"{diverged}; the loss is {total.data}")
+            if total.data > DIVERGED * max(first_loss, 1.0):  # risen by orders of magnitude: it will not come back
+                raise DemoError(f"{diverged}; the loss rose from {_number(first_loss)} to {_number(total.data)}")
             optimizer.zero_grad()
             total.backward()
             result.step_seconds.append(time.perf_counter() - began)
         except (OverflowError, ZeroDivisionError) as error:  # numbers too large for a float
-            raise DemoError(f"{diverged} ({error})") from None
+            raise DemoError(f"{diverged}; {error}") from None
         hits = _hits(config, outputs, yb)
         optimizer.step()
         schedule.step()
@@ -339,8 +376,23 @@ def _figure(width: float, height: float) -> Any:
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
 
 
+CAPTION_CHARACTERS = 90  # of a 7-point caption on the 6-inch decision boundary picture
+
+
+def _caption(text: str, width: int) -> str:
+    """``text`` broken into lines of at most ``width`` characters, so a long caption is never cut off."""
+    return textwrap.fill(text, width=width, break_long_words=True)
+
+
 def plot_decision_boundary(result: DemoResult, path: str | Path, resolution: int = 160) -> Path:
     """The classes the model predicts over the plane, with the training points on top (PNG)."""
+    target = Path(path)
+    decision_boundary_figure(result, resolution).savefig(target, format="png")
+    return target
+
+
+def decision_boundary_figure(result: DemoResult, resolution: int = 160) -> Any:
+    """The matplotlib Figure :func:`plot_decision_boundary` writes."""
     figure = _figure(6, 5.4)
     from matplotlib.colors import ListedColormap
 
@@ -359,15 +411,20 @@ def plot_decision_boundary(result: DemoResult, path: str | Path, resolution: int
     axes.scatter(xs, ys, c=[COLORS[label] for label in y], s=28, edgecolors="black", linewidths=0.6)
     axes.set_xlim(x_min, x_max)
     axes.set_ylim(y_min, y_max)
-    axes.set_title(f"decision boundary — training accuracy {result.accuracy:.0%}", fontsize=11)
-    axes.set_xlabel(config.describe(), fontsize=7)
-    target = Path(path)
-    figure.savefig(target, format="png")
-    return target
+    axes.set_title(f"decision boundary after training — accuracy {result.accuracy:.0%}", fontsize=11)
+    axes.set_xlabel(_caption(config.describe(), CAPTION_CHARACTERS), fontsize=7)
+    return figure
 
 
 def plot_training_curves(result: DemoResult, path: str | Path) -> Path:
     """Loss and accuracy at every step (PNG)."""
+    target = Path(path)
+    training_curves_figure(result).savefig(target, format="png")
+    return target
+
+
+def training_curves_figure(result: DemoResult) -> Any:
+    """The matplotlib Figure :func:`plot_training_curves` writes."""
     steps = range(1, len(result.loss_history) + 1)
     figure = _figure(9, 3.6)
     loss_axes, accuracy_axes = figure.subplots(1, 2)
@@ -377,13 +434,11 @@ def plot_training_curves(result: DemoResult, path: str | Path) -> Path:
     loss_axes.set_xlabel("step")
     accuracy_axes.plot(steps, [100 * a for a in result.accuracy_history], color=COLORS[2])
     accuracy_axes.set_ylim(0, 105)
-    accuracy_axes.set_title("training accuracy (%)")
+    accuracy_axes.set_title("accuracy of each step's batch (%)")
     accuracy_axes.set_xlabel("step")
     for axes in (loss_axes, accuracy_axes):
         axes.grid(alpha=0.3)
-    target = Path(path)
-    figure.savefig(target, format="png")
-    return target
+    return figure
 
 
 def neuron_graph(result: DemoResult) -> Value:
@@ -436,7 +491,9 @@ class _PlainProgress:
 
     def __call__(self, step: int, loss: float, accuracy: float) -> None:
         if step % self.every == 0 or step == self.steps:
-            self.echo(f"step {step:>{len(str(self.steps))}}/{self.steps}  loss {loss:.4f}  accuracy {accuracy:.0%}")
+            self.echo(
+                f"step {step:>{len(str(self.steps))}}/{self.steps}  loss {_number(loss)}  batch accuracy {accuracy:.0%}"
+            )
 
 
 def run(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = print, progress: bool = True) -> DemoResult:
@@ -455,6 +512,8 @@ def run(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = print
     except OSError as error:
         raise DemoError(f"cannot create the folder {folder}: {error.strerror or error}") from None
     echo(f"training {config.describe()}")
+    if progress:
+        echo("(each step shows its batch's loss and accuracy, measured before the step updates the weights)")
     on_step: Callable[[int, float, float], None] | None = None
     bar: Any = None
     if progress:
@@ -467,7 +526,7 @@ def run(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = print
             bar = tqdm(total=config.steps, desc="training", unit="step", leave=True, mininterval=0.1)
 
             def on_step(step: int, loss: float, accuracy: float) -> None:
-                bar.set_postfix_str(f"loss {loss:.4f}, accuracy {accuracy:.0%}", refresh=False)
+                bar.set_postfix_str(f"loss {_number(loss)}, batch accuracy {accuracy:.0%}", refresh=False)
                 bar.update(1)
 
     try:
@@ -477,8 +536,8 @@ def run(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = print
             bar.close()
     right = round(result.accuracy * len(result.y))
     echo(
-        f"training accuracy {result.accuracy:.1%} ({right}/{len(result.y)} points), "
-        f"final loss {result.loss_history[-1]:.4f}, {result.seconds:.1f} s"
+        f"training accuracy {result.accuracy:.1%} ({right}/{len(result.y)} points, after training); "
+        f"last step's loss {_number(result.loss_history[-1])}; {result.seconds:.1f} s"
     )
     if config.compile:
         echo(_speedup(result))

@@ -29,13 +29,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from micrograd._graph import topological_order
-from micrograd.engine import Value, local_gradients
+from micrograd.engine import LINEAR, RELU, SIGMOID, TANH, Value, local_gradients
 
 __all__ = ["AUTO_LIMIT", "DETAILS", "Box", "GraphView", "view_graph"]
 
 DETAILS = ("auto", "operations", "expanded", "neurons")
 AUTO_LIMIT = 60  # "auto" shows neurons for graphs of more values than this
-ACTIVATIONS = ("tanh", "ReLU", "sigmoid")  # the operations a neuron may end in
+ACTIVATIONS = (TANH, RELU, SIGMOID)  # the operations a neuron may end in
 
 
 @dataclass(eq=False, slots=True)
@@ -73,7 +73,7 @@ class Box:
         assert self.value is not None
         if self.kind == "neuron":
             if self.activation:
-                (linear_value,) = self.value._prev
+                (linear_value,) = self.value.operands
                 outer = local_gradients(self.value)[0]
                 return tuple(outer * d for d in local_gradients(linear_value))
             return local_gradients(self.value)
@@ -103,7 +103,7 @@ class GraphView:
 
 
 def _is_linear(value: Value | None) -> bool:
-    return value is not None and value._op == "linear"
+    return value is not None and value.operation is LINEAR
 
 
 def check_detail(detail: str) -> None:
@@ -122,13 +122,13 @@ def view_graph(root: Value, detail: str = "auto", *, grads: Mapping[Value, float
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
     order = topological_order(root)
-    linears = [node for node in order if _is_linear(node) and node._prev]
+    linears = [node for node in order if _is_linear(node) and node.operands]
     users: dict[Value, list[Value]] = {}
     for node in order if linears else ():  # only neurons need to know who uses a value
-        for operand in node._prev:
+        for operand in node.operands:
             users.setdefault(operand, []).append(node)
     if detail == "auto":
-        if len(linears) == 1 and len(order) + len(linears[0]._prev) <= AUTO_LIMIT:
+        if len(linears) == 1 and len(order) + len(linears[0].operands) <= AUTO_LIMIT:
             detail = "expanded"
         elif linears and len(order) > AUTO_LIMIT:
             detail = "neurons"
@@ -139,7 +139,7 @@ def view_graph(root: Value, detail: str = "auto", *, grads: Mapping[Value, float
         builder.neurons(order, users, root)
     else:
         for node in order:
-            if detail == "expanded" and _is_linear(node) and len(node._prev) >= 3:
+            if detail == "expanded" and _is_linear(node) and len(node.operands) >= 3:
                 builder.expand(node)
             else:
                 builder.plain(node)
@@ -168,13 +168,13 @@ class _Builder:
 
     def plain(self, node: Value) -> Box:
         """A box for ``node`` as recorded."""
-        operands = tuple(self.boxes[operand] for operand in node._prev)
-        box = Box(node.label, node.data, self._grad(node), node._op, operands, node, "value", False, "")
+        operands = tuple(self.boxes[operand] for operand in node.operands)
+        box = Box(node.label, node.data, self._grad(node), node.op, operands, node, "value", False, "")
         return self._add(box, node)
 
     def expand(self, node: Value) -> None:
         """``linear(x, w, b)`` as the lecture draws it: ``x0*w0``, ``x1*w1``, their sums, then ``+ b``."""
-        operands = node._prev
+        operands = node.operands
         n = len(operands) // 2
         grad = self._grad(node)
         total: Box | None = None
@@ -195,20 +195,20 @@ class _Builder:
         """Mark each neuron: the boxes of its linear and activation become one box."""
         found: dict[Value, tuple[Value, Value | None]] = {}
         for node in order:
-            if not _is_linear(node) or not node._prev:
+            if not _is_linear(node) or not node.operands:
                 continue
             consumers = users.get(node, [])
             top: Value | None = None
-            if node is not root and len(consumers) == 1 and consumers[0]._op in ACTIVATIONS:
+            if node is not root and len(consumers) == 1 and consumers[0].operation in ACTIVATIONS:
                 top = consumers[0]
             found[top if top is not None else node] = (node, top)
         inside: dict[Value, bool] = {}  # value -> True while every use is inside a neuron's box
         for linear_value, _ in found.values():
-            operands = linear_value._prev
+            operands = linear_value.operands
             n = len(operands) // 2
             for position, operand in enumerate(operands):
                 is_input = position < n
-                folds = operand._prev == () and (
+                folds = operand.operands == () and (
                     not is_input or (not operand.label and len(users.get(operand, ())) == 1)
                 )
                 inside[operand] = inside.get(operand, True) and folds
@@ -218,9 +218,9 @@ class _Builder:
                 continue  # shown by its neuron's box
             if node in found:
                 linear_value, top = found[node]
-                parts = tuple(self.boxes[operand] for operand in linear_value._prev)
-                activation = top._op if top is not None else ""
-                op = f"{activation}(w·x+b)" if activation else "w·x+b"
+                parts = tuple(self.boxes[operand] for operand in linear_value.operands)
+                activation = top.op if top is not None else ""
+                op = f"{activation}(w*x+b)" if activation else "w*x+b"
                 name = _neuron_name(node, linear_value)
                 self._add(Box(name, node.data, self._grad(node), op, parts, node, "neuron", False, activation), node)
             else:
@@ -232,7 +232,7 @@ def _neuron_name(out: Value, linear_value: Value) -> str:
     """A neuron's name: its output's label, else its bias's label without ``.b`` (``L1.N2``)."""
     if out.label:
         return out.label
-    bias = linear_value._prev[-1].label
+    bias = linear_value.operands[-1].label
     if bias.endswith(".b") and len(bias) > 2:
         return bias[:-2]
     return ""

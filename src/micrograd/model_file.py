@@ -11,9 +11,10 @@ target in one step (``os.replace``), so a crash or a power loss leaves either th
 old file or the new one.  A symlink is written through (its target is replaced);
 the file keeps its permissions; a file with several hard links is rewritten in
 place, so all its names see the new weights (that rewrite, unlike the replace, is
-not atomic).  On any error and on ``KeyboardInterrupt`` the temporary file is
-removed; only a process killed outright (``SIGKILL``, a power loss) can leave a
-``.NAME.*.tmp`` file behind, which may be deleted.
+not atomic), and so is a device or a pipe (``/dev/null`` stays a device).  On any
+error and on ``KeyboardInterrupt`` the temporary file is removed; only a process
+killed outright (``SIGKILL``, a power loss) can leave a ``.NAME.*.tmp`` file
+behind, which may be deleted.
 
 Loading is all or nothing: a file that cannot be used raises
 :class:`ModelFileError` naming the path and the reason, and leaves the model
@@ -87,8 +88,9 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
     if existing is not None and stat.S_ISDIR(existing.st_mode):
         raise IsADirectoryError(errno.EISDIR, "it is a folder", where)
     try:
-        if existing is not None and existing.st_nlink > 1:
-            _write_in_place(target, text)  # replacing would cut the file from its other names
+        if existing is not None and (existing.st_nlink > 1 or not stat.S_ISREG(existing.st_mode)):
+            # replacing would cut a file from its other names, or put a file in place of a device or a pipe
+            _write_in_place(target, text)
         else:
             _replace(target, text, None if existing is None else stat.S_IMODE(existing.st_mode))
     except OSError as error:
@@ -103,7 +105,7 @@ def _replace(target: Path, text: str, mode: int | None) -> None:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
             if mode is not None:
-                os.fchmod(file.fileno(), mode)
+                os.chmod(temporary, mode)  # the old file's permissions (chmod by name works everywhere)
             file.write(text)
             file.flush()
             os.fsync(file.fileno())  # on the disk before the rename: a power loss cannot leave an empty file
@@ -116,12 +118,12 @@ def _replace(target: Path, text: str, mode: int | None) -> None:
 
 
 def _write_in_place(target: Path, text: str) -> None:
-    """Overwrite ``target`` itself (all its hard links see the change); not atomic."""
-    with open(target, "r+", encoding="utf-8") as file:
-        file.truncate(0)
+    """Overwrite ``target`` itself, as ``open(target, "w")`` does (all its hard links see the change); not atomic."""
+    with open(target, "w", encoding="utf-8") as file:
         file.write(text)
         file.flush()
-        os.fsync(file.fileno())
+        if stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            os.fsync(file.fileno())
 
 
 def _sync_folder(folder: Path) -> None:
@@ -153,6 +155,8 @@ def load(module: Module, path: str | os.PathLike[str]) -> None:
     if not where:
         raise ModelFileError("cannot load a model file: the path is empty")
     try:
+        if not stat.S_ISREG(Path(where).stat().st_mode) and not Path(where).is_dir():
+            raise ModelFileError(f"{where}: not a regular file (a device or a pipe could be read forever)")
         text = Path(where).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ModelFileError(f"{where}: no such file") from None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -167,10 +168,9 @@ class _Elementwise(_Group):
 class _Linear(_Group):
     """``linear`` steps with n inputs each: row-wise dot products."""
 
-    def __init__(self, steps: list[Step], out: slice, n: int) -> None:
+    def __init__(self, operands: np.ndarray[Any, Any], out: slice, n: int) -> None:
         self.out = out
-        operands = np.array([s.operands for s in steps], dtype=np.intp).reshape(len(steps), 2 * n + 1)
-        self.shape = (len(steps), n)
+        self.shape = (len(operands), n)
         self.x, self.w, self.b = (
             _index(operands[:, part]) for part in (slice(0, n), slice(n, 2 * n), slice(2 * n, None))
         )
@@ -279,48 +279,57 @@ class NumpyReplay:
         level = [0] * plan.size
         buckets: dict[tuple[int, Any, int], list[int]] = defaultdict(list)
         for position, step in enumerate(plan.steps):
-            depth = 1 + max((level[j] for j in step.operands), default=0)
+            depth = 1 + max(map(level.__getitem__, step.operands), default=0)
             level[first + position] = depth
             width = len(step.operands) // 2 if step.rule is LINEAR else 0
             buckets[(depth, step.rule, width)].append(position)
-        new = list(range(first)) + [0] * len(plan.steps)  # old table index -> new table index
+        new = list(range(plan.size))  # old table index -> new table index
+        renumber = np.arange(plan.size, dtype=np.intp)  # the same, for whole operand matrices at once
         self.groups: list[_Group] = []
         start = first
         for (_, rule, width), positions in sorted(buckets.items(), key=lambda item: item[0][0]):
-            renamed = [
-                Step(s.rule, tuple(new[j] for j in s.operands), s.constants) for s in (plan.steps[p] for p in positions)
-            ]
-            group, order = self._group(rule, renamed, width, start, needs)
+            out = slice(start, start + len(positions))
+            steps = [plan.steps[p] for p in positions]
+            if rule is LINEAR and width:  # the big groups: their operands as one matrix, renamed at once
+                old = [s.operands for s in steps]
+                matrix = np.fromiter(chain.from_iterable(old), dtype=np.intp, count=len(old) * (2 * width + 1))
+                matrix = renumber[matrix.reshape(len(old), 2 * width + 1)]
+                group, order = _linear_group(old, matrix, width, out, needs)
+                needs[out] = needs[matrix[order]].any(axis=1)
+            else:
+                renamed = [Step(s.rule, tuple(map(new.__getitem__, s.operands)), s.constants) for s in steps]
+                group, order = self._group(rule, renamed, out, needs)
+                needs[out] = _any_operand(needs, [renamed[p].operands for p in order])
             for j, p in enumerate(order):
                 new[first + positions[p]] = start + j
-                needs[start + j] = bool(needs[list(renamed[p].operands)].any())
+            renumber[[first + positions[p] for p in order]] = np.arange(out.start, out.stop)
             self.groups.append(group)
             start += len(positions)
         self.outputs_index = np.array([new[k] for k in plan.outputs], dtype=np.intp)
         self.size = plan.size
+        self.template = np.zeros(plan.size)  # the table before a call: the constants in place
+        self.template[plan.constants_at] = plan.constants
+        self.captured_at = _index(plan.captured_at) if plan.captured_at else slice(0, 0)
 
     @staticmethod
-    def _group(
-        rule: Any, steps: list[Step], width: int, start: int, needs: np.ndarray[Any, Any]
-    ) -> tuple[_Group, list[int]]:
+    def _group(rule: Any, steps: list[Step], out: slice, needs: np.ndarray[Any, Any]) -> tuple[_Group, list[int]]:
         """The group for ``steps`` and the order its steps are laid out in (positions in ``steps``)."""
-        out = slice(start, start + len(steps))
         if rule is SUM:
             return _Sum(steps, out), list(range(len(steps)))
-        if rule is LINEAR:
-            layer = _as_layer(steps, width, out, needs) if width else None
-            if layer is not None:
-                return layer
-            return _Linear(steps, out, width), list(range(len(steps)))
+        if rule is LINEAR:  # linear steps without inputs: just their bias
+            matrix = np.array([s.operands for s in steps], dtype=np.intp).reshape(len(steps), 1)
+            return _Linear(matrix, out, 0), list(range(len(steps)))
         order = sorted(range(len(steps)), key=lambda j: steps[j].operands)
         ordered = [steps[j] for j in order]
         if rule in RULES:
             return _Elementwise(rule, ordered, out, needs), order
         return _Engine(rule, ordered, out), order
 
-    def forward(self, leaves: Sequence[float]) -> Array:
-        v = np.empty(self.size)
-        v[: len(leaves)] = leaves
+    def forward(self, arguments: Sequence[float], captured: Sequence[float]) -> Array:
+        """The whole table: the leaves (the arguments, then the captured leaves' data), then every step's value."""
+        v = self.template.copy()
+        v[: len(arguments)] = arguments
+        v[self.captured_at] = captured
         with np.errstate(all="ignore"):
             for group in self.groups:
                 group.forward(v)
@@ -339,18 +348,31 @@ class NumpyReplay:
         return gr[: self.plan.leaves].tolist()  # type: ignore[no-any-return]
 
 
-def _as_layer(steps: list[Step], n: int, out: slice, needs: np.ndarray[Any, Any]) -> tuple[_Layer, list[int]] | None:
-    """``steps`` as a layer (every input row with every weight row exactly once), or None."""
-    operands = np.array([s.operands for s in steps], dtype=np.intp)
-    x_rows, x_of = np.unique(operands[:, :n], axis=0, return_inverse=True)
-    w_rows, w_of = np.unique(operands[:, n : 2 * n], axis=0, return_inverse=True)
-    x_of, w_of = x_of.ravel(), w_of.ravel()
-    rows, units = len(x_rows), len(w_rows)
-    if rows * units != len(steps) or rows * units == 1:
-        return None
-    cell = x_of * units + w_of
-    if len(np.unique(cell)) != len(steps):
-        return None
-    order = np.argsort(cell).tolist()
-    bias = operands[order, 2 * n].reshape(rows, units)
-    return _Layer(x_rows, w_rows, bias, out, needs), order
+def _any_operand(needs: np.ndarray[Any, Any], operands: list[tuple[int, ...]]) -> np.ndarray[Any, Any]:
+    """For each step (its operands given), whether any operand needs a gradient."""
+    lengths = np.fromiter(map(len, operands), dtype=np.intp, count=len(operands))
+    if not lengths.all():
+        return np.array([bool(needs[list(o)].any()) for o in operands], dtype=bool)
+    flat = np.fromiter(chain.from_iterable(operands), dtype=np.intp, count=int(lengths.sum()))
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    return np.logical_or.reduceat(needs[flat], starts)
+
+
+def _linear_group(
+    old: list[tuple[int, ...]], matrix: np.ndarray[Any, Any], n: int, out: slice, needs: np.ndarray[Any, Any]
+) -> tuple[_Group, list[int]]:
+    """``linear`` steps of width n as a layer when they are every input row with every weight row
+    exactly once (found from the steps' ``old`` operands), else as row-wise dot products."""
+    rows: dict[tuple[int, ...], int] = {}
+    units: dict[tuple[int, ...], int] = {}
+    row_of = np.array([rows.setdefault(ops[:n], len(rows)) for ops in old], dtype=np.intp)
+    unit_of = np.array([units.setdefault(ops[n : 2 * n], len(units)) for ops in old], dtype=np.intp)
+    cell = row_of * len(units) + unit_of
+    if len(old) == 1 or len(rows) * len(units) != len(old) or len(np.unique(cell)) != len(old):
+        return _Linear(matrix, out, n), list(range(len(old)))
+    order = np.argsort(cell)
+    ordered = matrix[order]
+    x_rows = ordered[:: len(units), :n]  # cell (r, 0) of each row r
+    w_rows = ordered[: len(units), n : 2 * n]  # cell (0, u) of each unit u
+    bias = ordered[:, 2 * n].reshape(len(rows), len(units))
+    return _Layer(x_rows, w_rows, bias, out, needs), order.tolist()

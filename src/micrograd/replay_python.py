@@ -1,24 +1,28 @@
 """Replaying a traced plan with plain Python floats: no Values, no graph, no numpy.
 
-The plan's steps become a list of instructions, each a forward function, its
-backward function and the table entries it reads.  The forward pass appends one
-float per step to the table; the backward pass walks the steps in reverse and
-adds each step's contributions to its operands' gradients, which is what
-``Value.backward()`` does, without making or visiting a single Value.
+The table is a list of floats.  Steps are computed level by level (a step's level
+is one more than its operands' highest; see replay_numpy), and inside a level:
 
-Each row below is one operation: its forward and its backward, side by side,
-written with the same arithmetic as the engine's rule table so a replay gives
-the engine's numbers.  An operation without a row (``**``, or one you defined)
-is computed by the engine itself, through ``Operation.evaluate`` and
-``Operation.derivatives``.
+* the steps of one elementwise operation (``relu`` of a whole layer, say) with one
+  ``map`` over them, forward and backward (the rows of ``MAPPED``: each operation's
+  forward on floats and its local vjp, side by side, with the engine's arithmetic);
+* a layer on a batch (``linear`` steps that are every input row with every weight
+  row) computes each step as the engine does, and each weight's gradient in one
+  ``sum(map(mul, ...))`` over the batch;
+* everything else one step at a time: folded sums and other ``linear`` steps
+  (``RULES``), and operations without a row (``**``, or one you defined), which
+  the engine computes through ``Operation.evaluate`` and ``Operation.derivatives``.
+
+Backward walks the same pieces in reverse, adding each step's contributions to
+its operands' gradients: what ``Value.backward()`` does, without a single Value.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Callable, Sequence
-from operator import mul
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Sequence
+from operator import add, mul, neg, sub, truediv
 from typing import Any
 
 from micrograd.engine import ABS, ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, RELU, SIGMOID, SUB, TANH, Operation
@@ -29,27 +33,6 @@ __all__ = ["PythonReplay"]
 Table = list[float]
 Forward = Callable[[Table, tuple[int, ...], Any], float]
 Backward = Callable[[Table, Table, tuple[int, ...], int, Any], None]
-
-
-# -- forward functions that need the engine's error messages -----------------------------
-
-
-def _divide(v: Table, i: tuple[int, ...], k: Any) -> float:
-    a, b = v[i[0]], v[i[1]]
-    return a / b if b != 0 else DIV.evaluate((a, b))
-
-
-def _exp(v: Table, i: tuple[int, ...], k: Any) -> float:
-    x = v[i[0]]
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return EXP.evaluate((x,))  # raises the engine's error, naming exp
-
-
-def _log(v: Table, i: tuple[int, ...], k: Any) -> float:
-    x = v[i[0]]
-    return math.log(x) if x > 0 else LOG.evaluate((x,))
 
 
 def _sigmoid(x: float) -> float:
@@ -74,41 +57,6 @@ def _signed_sum(v: Table, i: tuple[int, ...], signs: tuple[float, ...]) -> float
 # -- backward functions: add g * d(out)/d(operand) to each operand's gradient ---------------
 
 
-def _add_back(v: Table, gr: Table, i: tuple[int, ...], o: int, k: Any) -> None:
-    g = gr[o]
-    gr[i[0]] += g
-    gr[i[1]] += g
-
-
-def _sub_back(v: Table, gr: Table, i: tuple[int, ...], o: int, k: Any) -> None:
-    g = gr[o]
-    gr[i[0]] += g
-    gr[i[1]] += -g
-
-
-def _mul_back(v: Table, gr: Table, i: tuple[int, ...], o: int, k: Any) -> None:
-    g = gr[o]
-    a, b = i
-    ga, gb = g * v[b], g * v[a]
-    gr[a] += ga
-    gr[b] += gb
-
-
-def _div_back(v: Table, gr: Table, i: tuple[int, ...], o: int, k: Any) -> None:
-    g = gr[o]
-    a, b = i
-    ga, gb = g / v[b], -g * v[o] / v[b]
-    gr[a] += ga
-    gr[b] += gb
-
-
-def _unary_back(local: Callable[[float, float, float], float]) -> Backward:
-    def back(v: Table, gr: Table, i: tuple[int, ...], o: int, k: Any) -> None:
-        gr[i[0]] += local(gr[o], v[i[0]], v[o])
-
-    return back
-
-
 def _linear_back(v: Table, gr: Table, i: tuple[int, ...], o: int, n: int) -> None:
     g = gr[o]
     xs, ws = i[:n], i[n : 2 * n]
@@ -127,22 +75,13 @@ def _abs_local(g: float, x: float, out: float) -> float:
     return g if x > 0 else (-g if x < 0 else 0.0)
 
 
-# one row per operation: forward, backward
+# steps computed one at a time (the other operations are in MAPPED below): forward, backward
 RULES: dict[Any, tuple[Forward, Backward]] = {
-    ADD: (lambda v, i, k: v[i[0]] + v[i[1]], _add_back),
-    SUB: (lambda v, i, k: v[i[0]] - v[i[1]], _sub_back),
-    MUL: (lambda v, i, k: v[i[0]] * v[i[1]], _mul_back),
-    DIV: (_divide, _div_back),
-    NEG: (lambda v, i, k: -v[i[0]], _unary_back(lambda g, x, out: -g)),
-    ABS: (lambda v, i, k: abs(v[i[0]]), _unary_back(_abs_local)),
-    EXP: (_exp, _unary_back(lambda g, x, out: g * out)),
-    LOG: (_log, _unary_back(lambda g, x, out: g / x)),
-    TANH: (lambda v, i, k: math.tanh(v[i[0]]), _unary_back(lambda g, x, out: g * (1 - out * out))),
-    SIGMOID: (lambda v, i, k: _sigmoid(v[i[0]]), _unary_back(lambda g, x, out: g * out * (1 - out))),
-    RELU: (lambda v, i, k: v[i[0]] if v[i[0]] > 0 else 0.0, _unary_back(lambda g, x, out: g if x > 0 else 0.0)),
     LINEAR: (_linear, _linear_back),
     SUM: (_signed_sum, _signed_sum_back),
 }
+
+_consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend  # runs an iterator for its effects
 
 
 def _engine_forward(rule: Operation) -> Forward:
@@ -248,6 +187,74 @@ def _as_layer(plan: Plan, positions: list[int]) -> _Layer | None:
     return _Layer(list(rows), list(units), grid)
 
 
+# -- steps of one operation at one level, computed by map in C instead of one call per step ---
+
+Local = Callable[..., Any]
+
+
+def _relu(x: float) -> float:
+    return x if x > 0 else 0.0
+
+
+def _checked(rule: Operation, function: Callable[..., float]) -> Callable[..., float]:
+    """``function``, except that its errors are the engine's (computed again by ``rule.evaluate``)."""
+
+    def checked(*xs: float) -> float:
+        try:
+            return function(*xs)
+        except (ArithmeticError, ValueError):
+            return rule.evaluate(xs)
+
+    return checked
+
+
+def _log_float(x: float) -> float:
+    return math.log(x) if x > 0 else LOG.evaluate((x,))
+
+
+# operation: (forward on floats, local vjp: (g, *operands, out) -> a contribution, or a pair for two operands)
+MAPPED: dict[Any, tuple[Callable[..., float], Local]] = {
+    ADD: (add, lambda g, a, b, out: (g, g)),
+    SUB: (sub, lambda g, a, b, out: (g, -g)),
+    MUL: (mul, lambda g, a, b, out: (g * b, g * a)),
+    DIV: (_checked(DIV, truediv), lambda g, a, b, out: (g / b, -g * out / b)),
+    NEG: (neg, lambda g, x, out: -g),
+    ABS: (abs, _abs_local),
+    EXP: (_checked(EXP, math.exp), lambda g, x, out: g * out),
+    LOG: (_log_float, lambda g, x, out: g / x),
+    TANH: (math.tanh, lambda g, x, out: g * (1 - out * out)),
+    SIGMOID: (_sigmoid, lambda g, x, out: g * out * (1 - out)),
+    RELU: (_relu, lambda g, x, out: g if x > 0 else 0.0),
+}
+
+
+class _Map:
+    """Steps of one operation (one or two operands) at one level: one ``map`` per pass."""
+
+    def __init__(self, rule: Any, operands: list[tuple[int, ...]], outs: list[int]) -> None:
+        self.forward_rule, self.local = MAPPED[rule]
+        self.columns = list(zip(*operands, strict=True))  # one tuple of table entries per operand
+        self.distinct = [len(set(column)) == len(column) for column in self.columns]
+        self.outs = outs
+
+    def forward(self, v: Table) -> None:
+        value = v.__getitem__
+        results = list(map(self.forward_rule, *[map(value, column) for column in self.columns]))
+        _consume(map(v.__setitem__, self.outs, results))
+
+    def backward(self, v: Table, gr: Table) -> None:
+        value = v.__getitem__
+        inputs = [map(value, column) for column in self.columns]
+        contributions = list(map(self.local, map(gr.__getitem__, self.outs), *inputs, map(value, self.outs)))
+        per_column = [contributions] if len(self.columns) == 1 else list(zip(*contributions, strict=True))
+        for column, distinct, added in zip(self.columns, self.distinct, per_column, strict=True):
+            if distinct:
+                _consume(map(gr.__setitem__, column, list(map(add, map(gr.__getitem__, column), added))))
+            else:
+                for j, c in zip(column, added, strict=True):
+                    gr[j] += c
+
+
 class PythonReplay:
     """A plan made ready to replay with floats, level by level (see replay_numpy for levels)."""
 
@@ -257,7 +264,7 @@ class PythonReplay:
         linear: dict[tuple[int, int], list[int]] = defaultdict(list)  # (level, width) -> positions
         by_level: dict[int, list[int]] = defaultdict(list)
         for position, step in enumerate(plan.steps):
-            depth = 1 + max((level[j] for j in step.operands), default=0)
+            depth = 1 + max(map(level.__getitem__, step.operands), default=0)
             level[plan.leaves + position] = depth
             if step.rule is LINEAR and len(step.operands) > 1:
                 linear[(depth, len(step.operands))].append(position)
@@ -271,15 +278,28 @@ class PythonReplay:
             else:
                 layers[depth].append(layer)
         engine_rules: dict[Operation, tuple[Forward, Backward]] = {}
-        self.segments: list[_Steps | _Layer] = []
+        self.template = [0.0] * plan.size  # the table before a call: the constants in place
+        for k, c in zip(plan.constants_at, plan.constants, strict=True):
+            self.template[k] = c
+        self.segments: list[_Steps | _Layer | _Map] = []
         for depth in sorted(set(by_level) | set(layers)):
             self.segments.extend(layers[depth])
-            if by_level[depth]:
-                self.segments.append(_Steps(plan, sorted(by_level[depth]), engine_rules))
+            one_by_one: list[int] = []
+            mapped: dict[Any, list[int]] = defaultdict(list)
+            for position in sorted(by_level[depth]):
+                rule = plan.steps[position].rule
+                (mapped[rule] if rule in MAPPED else one_by_one).append(position)
+            for rule, positions in mapped.items():
+                operands = [plan.steps[p].operands for p in positions]
+                self.segments.append(_Map(rule, operands, [plan.leaves + p for p in positions]))
+            if one_by_one:
+                self.segments.append(_Steps(plan, one_by_one, engine_rules))
 
-    def forward(self, leaves: Sequence[float]) -> Table:
-        """The whole table: the leaves, then every step's value."""
-        v = [*leaves, *[0.0] * len(self.plan.steps)]
+    def forward(self, arguments: Sequence[float], captured: Sequence[float]) -> Table:
+        """The whole table: the leaves (the arguments, then the captured leaves' data), then every step's value."""
+        v = self.template.copy()
+        v[: len(arguments)] = arguments
+        _consume(map(v.__setitem__, self.plan.captured_at, captured))
         for segment in self.segments:
             segment.forward(v)
         return v

@@ -85,6 +85,12 @@ def _flatten(module: Any, torch: Any, where: str) -> Iterator[tuple[str, Any]]:
         yield where or "the module", module
 
 
+def _short(stage: Any) -> str:
+    """A stage's repr on one line, at most 60 characters."""
+    text = " ".join(repr(stage).split())
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 def from_torch(module: Any) -> MLP:
     """An :class:`~micrograd.nn.MLP` with the weights of a torch ``Sequential`` (or a lone ``Linear``).
 
@@ -96,6 +102,11 @@ def from_torch(module: Any) -> MLP:
     torch = _import_torch("from_torch")
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch: expected a torch.nn.Module, got {type(module).__name__}")
+    if not isinstance(module, (torch.nn.Sequential, torch.nn.Linear)):
+        raise ValueError(
+            f"from_torch: {type(module).__name__} is not an nn.Sequential, so what its forward() computes is unknown;"
+            f" write the network as an nn.Sequential of {SUPPORTED}"
+        )
     activation_names = {v: k for k, v in TORCH_ACTIVATIONS.items()}
     linears: list[Any] = []
     activations: list[str] = []
@@ -119,7 +130,8 @@ def from_torch(module: Any) -> MLP:
             activations[-1] = activation_names[kind]
         else:
             raise ValueError(
-                f"from_torch: stage {position} is {stage!r:.60}, which an MLP cannot represent; supported: {SUPPORTED}"
+                f"from_torch: stage {position} is {_short(stage)}, which an MLP cannot represent;"
+                f" supported: {SUPPORTED}"
             )
     if not linears:
         raise ValueError(f"from_torch: no Linear layer in {type(module).__name__}; supported: {SUPPORTED}")

@@ -48,9 +48,10 @@ from micrograd.engine import (
     Value,
     enable_grad,
     graph_order,
+    linear,
 )
 
-__all__ = ["SUM", "Plan", "Step", "TracingError", "trace"]
+__all__ = ["SUM", "Plan", "Step", "TracingError", "trace", "tracing_now"]
 
 
 class TracingError(TypeError):
@@ -86,8 +87,10 @@ class Plan:
     """A traced function: its leaves, its steps and where its outputs are."""
 
     slots: int  # table entries 0 .. slots-1: the arguments, in flattened order
-    captured: list[Value]  # the next entries: leaves read by identity at every call
-    constants: list[float]  # the next entries: leaves only the traced graph could reach
+    captured: list[Value]  # leaves read by identity at every call ...
+    captured_at: list[int]  # ... at these table entries (after the slots, mixed with the constants)
+    constants: list[float]  # leaves only the traced graph could reach ...
+    constants_at: list[int]  # ... at these entries
     steps: list[Step]  # then one entry per step, in topological order
     outputs: list[int]  # the table entry of each output
     template: Any  # the nesting of the outputs: an int (an output's position) or (type, [templates])
@@ -112,13 +115,18 @@ def _tracing() -> str | None:
     return getattr(_state, "tracing", None)
 
 
+def tracing_now() -> bool:
+    """Whether this thread is tracing a compiled function."""
+    return getattr(_state, "tracing", None) is not None
+
+
 def _caller_module(depth: int) -> str:
     return str(sys._getframe(depth + 1).f_globals.get("__name__", ""))
 
 
 def _engine_modules() -> frozenset[str]:
     """The modules of the engine, whose own reads and comparisons are part of an operation."""
-    names = {engine.__name__, Value.__module__, Operation.__module__, graph_order.__module__}
+    names = {engine.__name__, Value.__module__, Operation.__module__, graph_order.__module__, linear.__module__}
     names.update(getattr(Value, method).__module__ for method in ("__add__", "__mul__", "relu", "__lt__"))
     return frozenset(names)
 
@@ -290,12 +298,12 @@ def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, s
         index[node] = first + len(steps)
         chain = terms.get(node)
         if chain is not None and len(chain[0]) > 2:
-            steps.append(Step(SUM, tuple(index[v] for v in chain[0]), tuple(chain[1])))
+            steps.append(Step(SUM, tuple(map(index.__getitem__, chain[0])), tuple(chain[1])))
             continue
         rule = node.operation
         assert rule is not None
         constants = tuple(node.constants)
-        operands = tuple(index[v] for v in node.operands)
+        operands = tuple(map(index.__getitem__, node.operands))
         if rule not in RULE_TABLE:
             _check_replayable(rule, node, constants)
         if rule is POW_CONST:
@@ -304,7 +312,9 @@ def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, s
     return Plan(
         slots=len(arguments),
         captured=captured,
+        captured_at=list(range(len(arguments), first)),
         constants=[],
+        constants_at=[],
         steps=steps,
         outputs=[index[v] for v in outputs],
         template=template,
@@ -342,21 +352,14 @@ def _separate_constants(plan: Plan) -> Plan:
         (constant if sys.getrefcount(plan.captured[i]) <= alone else keep).append(i)
     if not constant:
         return plan
-    base = plan.slots
-    new_position = {}
-    for position, i in enumerate(keep + constant):
-        new_position[base + i] = base + position
-    n_leaves = plan.leaves
-
-    def moved(k: int) -> int:
-        return new_position.get(k, k) if k < n_leaves else k
-
     return Plan(
         slots=plan.slots,
         captured=[plan.captured[i] for i in keep],
+        captured_at=[plan.captured_at[i] for i in keep],
         constants=[plan.captured[i].data for i in constant],
-        steps=[Step(s.rule, tuple(map(moved, s.operands)), s.constants) for s in plan.steps],
-        outputs=[moved(k) for k in plan.outputs],
+        constants_at=[plan.captured_at[i] for i in constant],
+        steps=plan.steps,
+        outputs=plan.outputs,
         template=plan.template,
         static_slots=plan.static_slots,
     )

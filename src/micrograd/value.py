@@ -127,6 +127,12 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data}, grad={self.grad}{label})"
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: name, data, grad and operation, in one line."""
+        from micrograd.visualize import value_html  # imported here: the engine needs no pictures
+
+        return value_html(self)
+
     def __format__(self, spec: str) -> str:
         return format(self.data, spec) if spec else repr(self)
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from micrograd._graph import format_cell
+from micrograd._graph import format_cell, topological_order
 from micrograd.engine import Value
 from micrograd.graphview import Box, GraphView, view_graph
 from micrograd.rendering import INSTALL_HINT, RendererNotFound, find_renderer, value_graph_class
@@ -40,6 +40,7 @@ __all__ = [
     "draw_steps",
     "find_renderer",
     "save_picture",
+    "save_steps",
     "to_mermaid",
     "to_text",
     "value_html",
@@ -215,26 +216,30 @@ def draw_steps(root: Value, **options: Any) -> Iterator[graphviz.Digraph]:
     if options:
         raise TypeError(f"draw_steps: unexpected option {next(iter(options))!r}")
     _check_rankdir(rankdir)
+    for view, caption in _step_views(root, detail):
+        yield _dot(view, format, rankdir, max_nodes, depth, caption)
+
+
+def _step_views(root: Value, detail: str) -> Iterator[tuple[GraphView, str]]:
+    """The view before backward, then after each step, showing only final gradients; with captions."""
     view = view_graph(root, detail, grads={})
     remaining: dict[Value, int] = {}  # uses of a value whose step has not run yet
-    for box in view.boxes:
-        if box.value is not None:
-            for operand in box.value._prev:
-                remaining[operand] = remaining.get(operand, 0) + 1
+    for node in topological_order(root):
+        for operand in node.operands:
+            remaining[operand] = remaining.get(operand, 0) + 1
     steps = root.backward_steps()
-    yield _dot(view, format, rankdir, max_nodes, depth, "before backward: no gradient yet")
+    yield view, "before backward: no gradient yet"
     final: dict[Value, float] = {}
     names = view.names()
     for number, node in enumerate(steps, start=1):
         final[root] = root.grad
-        for operand in node._prev:
+        for operand in node.operands:
             remaining[operand] -= 1
-        for operand in node._prev:
+        for operand in node.operands:
             if remaining[operand] == 0:
                 final[operand] = operand.grad
-        view = view_graph(root, detail, grads=final)
         caption = f"step {number}: {names.get(node, 'a neuron')} passed its gradient to its operands"
-        yield _dot(view, format, rankdir, max_nodes, depth, caption)
+        yield view_graph(root, detail, grads=final), caption
 
 
 def save_picture(
@@ -252,22 +257,56 @@ def save_picture(
     is the DOT source, ``.mmd`` the Mermaid flowchart and ``.txt`` the text tree
     (these two need no dependency).  Returns the path written.
     """
+    _check_rankdir(rankdir)
+    view = view_graph(root, detail)
     target = Path(path)
+    _write(view, target, rankdir, max_nodes, depth, NOT_COMPUTED if _not_computed(view) else "")
+    return target
+
+
+def save_steps(
+    root: Value,
+    path: str | os.PathLike[str],
+    *,
+    rankdir: str = "LR",
+    detail: str = "auto",
+    max_nodes: int | None = None,
+    depth: int | None = None,
+) -> list[Path]:
+    """Backpropagate step by step as :func:`draw_steps` does, writing ``PATH_step0``, ``PATH_step1``, ...
+
+    The format comes from the extension, as for :func:`save_picture`.  Returns the paths written.
+    """
+    _check_rankdir(rankdir)
+    target = Path(path)
+    _suffix(target)
+    written = []
+    for number, (view, caption) in enumerate(_step_views(root, detail)):
+        step = target.with_name(f"{target.stem}_step{number}{target.suffix}")
+        _write(view, step, rankdir, max_nodes, depth, caption)
+        written.append(step)
+    return written
+
+
+def _suffix(target: Path) -> str:
     suffix = target.suffix.lower().lstrip(".")
     if not suffix:
         raise ValueError(f"{os.fspath(target)!r} has no extension to tell the format (.svg, .png, .dot, .mmd, .txt)")
-    limits: dict[str, Any] = {"detail": detail, "max_nodes": max_nodes, "depth": depth}
+    return suffix
+
+
+def _write(view: GraphView, target: Path, rankdir: str, max_nodes: int | None, depth: int | None, caption: str) -> None:
+    suffix = _suffix(target)
     if suffix == "mmd":
-        target.write_text(to_mermaid(root, rankdir, **limits), encoding="utf-8")
+        target.write_text(_mermaid(view, rankdir, max_nodes, depth), encoding="utf-8")
     elif suffix == "txt":
-        target.write_text(to_text(root, **limits), encoding="utf-8")
+        target.write_text(_text(view, max_nodes, depth), encoding="utf-8")
     else:
-        graph = draw_dot(root, format="svg", rankdir=rankdir, **limits)
+        graph = _dot(view, "svg", rankdir, max_nodes, depth, caption)
         if suffix in ("dot", "gv"):
             target.write_text(graph.source, encoding="utf-8")
         else:
             target.write_bytes(graph.pipe(format=suffix, quiet=True))
-    return target
 
 
 # -- Mermaid, plain text and HTML -----------------------------------------------------------
@@ -293,7 +332,11 @@ def to_mermaid(
     :func:`draw_dot`.
     """
     _check_rankdir(rankdir)
-    selection = _select(view_graph(root, detail), max_nodes, depth)
+    return _mermaid(view_graph(root, detail), rankdir, max_nodes, depth)
+
+
+def _mermaid(view: GraphView, rankdir: str, max_nodes: int | None, depth: int | None) -> str:
+    selection = _select(view, max_nodes, depth)
     ids = selection.ids()
     lines = [f"flowchart {rankdir}"]
     for node in selection.nodes:
@@ -325,7 +368,10 @@ def to_text(root: Value, *, detail: str = "auto", max_nodes: int | None = None, 
     text grows in proportion to the graph, however deep.  ``detail``, ``max_nodes``
     and ``depth`` as for :func:`draw_dot`.
     """
-    view = view_graph(root, detail)
+    return _text(view_graph(root, detail), max_nodes, depth)
+
+
+def _text(view: GraphView, max_nodes: int | None, depth: int | None) -> str:
     selection = _select(view, max_nodes, depth)
     lines: list[str] = []  # joined into chunks as it goes: one string costs less than a thousand
     chunks: list[str] = []
@@ -382,10 +428,10 @@ def value_html(value: Value) -> str:
     """A Value in one line of HTML, as Jupyter shows it: name, data, grad and operation."""
     name = html.escape(value.label) if value.label else "Value"
     parts = [f"<b>{name}</b>", f"data {format_cell(value.data)}", f"grad {format_cell(value.grad)}"]
-    if value._prev:
-        names = [operand.label for operand in value._prev]
+    if value.operands:
+        names = [operand.label for operand in value.operands]
         made = f" of {', '.join(map(html.escape, names))}" if all(names) else f" of {len(names)} values"
-        parts.append(f"made by {html.escape(value._op)}{made}")
+        parts.append(f"made by {html.escape(value.op)}{made}")
     else:
         parts.append("a leaf")
     return '<code class="micrograd-value">' + " · ".join(parts) + "</code>"

@@ -8,7 +8,6 @@ message.  The routes are documented in docs/playground.md.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -26,10 +25,7 @@ __all__ = ["MAX_STEPS_PER_REQUEST", "Api"]
 
 MAX_STEPS_PER_REQUEST = 100
 POINT_GRAPH_NODES = 40  # the default max_nodes of a point's graph: readable at a glance
-
-# Grad mode (no_grad) is process-wide in this engine version, and the expression parser
-# uses it; one lock around all engine work keeps a thread's graph from losing its records.
-ENGINE_LOCK = threading.Lock()
+MAX_POINT_GRAPH_NODES = 100  # drawing time grows fast with the number of values
 
 
 class Api:
@@ -57,12 +53,11 @@ class Api:
         if route == ["info"] and method == "GET":
             return 200, info()
         if route == ["expression"] and method == "POST":
-            with ENGINE_LOCK:
-                return 200, lab.evaluate(body)
+            return 200, lab.evaluate(body)  # fresh Values: nothing shared with other threads
         if route == ["sessions"] and method == "POST":
             settings = read_settings(body)
-            with ENGINE_LOCK:
-                session = self.store.create(settings)
+            session = self.store.create(settings)
+            with session.lock:
                 return 201, session.state()
         if len(route) >= 2 and route[0] == "sessions":
             return self._session(method, route[1], route[2:], body, query)
@@ -77,7 +72,7 @@ class Api:
         session = self.store.get(key)
         if action == [] and method == "GET":
             since = _integer(query.get("since", "-1"), "since")
-            with session.lock, ENGINE_LOCK:
+            with session.lock:
                 return 200, session.state(since=since)
         if action == [] and method == "DELETE":
             self.store.delete(key)
@@ -90,12 +85,12 @@ class Api:
             maps = body.get("maps", True)
             if not isinstance(maps, bool):
                 raise RequestError("maps must be true or false")
-            with session.lock, ENGINE_LOCK:
+            with session.lock:
                 session.step(steps)
                 return 200, session.state(since=since, maps=maps)
         if action == ["reset"]:
             settings = read_settings(body)
-            with session.lock, ENGINE_LOCK:
+            with session.lock:
                 session.reset(settings)
                 return 200, session.state()
         if action == ["point"]:
@@ -103,11 +98,11 @@ class Api:
             if which not in ("train", "test"):
                 raise RequestError("set must be 'train' or 'test'")
             index = number_field(body, "index", 0, 0, 10**6, integer=True)
-            max_nodes = number_field(body, "max_nodes", POINT_GRAPH_NODES, 1, 500, integer=True)
+            max_nodes = number_field(body, "max_nodes", POINT_GRAPH_NODES, 1, MAX_POINT_GRAPH_NODES, integer=True)
             depth = body.get("depth")
             if depth is not None:
                 depth = number_field(body, "depth", 0, 0, 100, integer=True)
-            with session.lock, ENGINE_LOCK:
+            with session.lock:
                 return 200, _point(session, which, index, max_nodes, depth)
         raise RequestError(f"no such session action: {'/'.join(action)}", 404)
 
@@ -117,6 +112,8 @@ def _point(session: Any, which: str, index: int, max_nodes: int, depth: int | No
     saved = [p.grad for p in session.parameters]
     try:
         loss, point, label = session.point_graph(which, index)
+        for p in session.parameters:
+            p.grad = 0.0  # the picture shows this point's gradients, not the last step's
         loss.backward()
         svg, svg_error = lab.picture(loss, max_nodes=max_nodes, depth=depth)
     finally:

@@ -22,12 +22,13 @@ from micrograd.explainer import explain
 from micrograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse_expression
 from micrograd.playground.errors import RequestError, number_field
 
-__all__ = ["DEFAULT_EXPRESSION", "DEFAULT_VARIABLES", "MAX_VARIABLES", "evaluate", "free_names"]
+__all__ = ["DEFAULT_EXPRESSION", "DEFAULT_VARIABLES", "MAX_DRAWN", "MAX_VARIABLES", "evaluate", "free_names", "picture"]
 
 DEFAULT_EXPRESSION = "e = a*b; d = e + c; L = d*f"
 DEFAULT_VARIABLES = {"a": 2.0, "b": -3.0, "c": 10.0, "f": -2.0}
 MAX_VARIABLES = 26
 MAX_VALUE = 1e6  # a variable's value or a nudge, in absolute value
+MAX_DRAWN = 60  # values in the picture (those nearest the result): layout time grows fast with size
 
 
 def free_names(source: str) -> list[str]:
@@ -77,7 +78,7 @@ def _parse(source: str, variables: dict[str, float]) -> Value:
     try:
         root = parse_expression(source, variables)
     except ExpressionError as error:
-        raise RequestError(str(error).replace(" (give one with --set", " (").replace("( ", "(")) from None
+        raise RequestError(str(error).split(" (give one with --set")[0]) from None
     if not math.isfinite(root.data):
         raise RequestError(f"the expression's value is {root.data}: a number in it is too large for a float")
     return root
@@ -162,7 +163,7 @@ def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "explanation": _explanation(root),
     }
-    result["svg"], result["svg_error"] = picture(root)
+    result["svg"], result["svg_error"] = picture(root, max_nodes=MAX_DRAWN)
     nudge = request.get("nudge")
     if nudge is not None:
         result["nudge"] = _nudge(source, variables, nudge, final[_leaf(nodes, nudge)])

@@ -18,17 +18,20 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from micrograd import data, losses, optim
+from micrograd._graph import node_names
+from micrograd.compiler import compile as compile_function
 from micrograd.engine import Value
 from micrograd.nn import MLP
 from micrograd.playground.errors import RequestError
-from micrograd.playground.maps import Extent, boundary_map, layer_outputs_fast, neuron_maps
+from micrograd.playground.maps import HAVE_NUMPY, Extent, boundary_map, layer_outputs_fast, neuron_maps
 from micrograd.playground.settings import Settings
 
-__all__ = ["BOUNDARY_SIZE", "MAX_HISTORY", "NEURON_SIZE", "Session", "SessionStore"]
+__all__ = ["BOUNDARY_SIZE", "MAX_HISTORY", "NEURON_SIZE", "STEP_SECONDS", "Session", "SessionStore"]
 
 BOUNDARY_SIZE = 40  # the decision boundary: 40 x 40 cells
 NEURON_SIZE = 20  # each hidden neuron's map: 20 x 20 cells
 MAX_HISTORY = 2000  # curve points kept; older ones are thinned out
+STEP_SECONDS = 2.0  # one request trains at most this long (a big model on many points is slow)
 
 
 def _targets(settings: Settings, labels: Sequence[int]) -> list[Any]:
@@ -64,7 +67,8 @@ def _short(x: float) -> float | None:
 class Session:
     """One training run: data split in train and test, an MLP, an optimizer and the curves."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, compiled: bool = HAVE_NUMPY) -> None:
+        self.compiled = compiled  # the batch's forward pass replayed by micrograd.compile (numpy)
         self.id = secrets.token_urlsafe(12)
         self.lock = threading.Lock()
         self.last_used = time.monotonic()
@@ -90,6 +94,10 @@ class Session:
         self.rng = random.Random(settings.seed)
         self.model = MLP(2, [*settings.hidden, settings.outputs], activation=settings.activation, rng=self.rng)
         self.parameters = self.model.parameters()
+        # the same outputs and gradients either way; compiled, a step is several times faster
+        self.forward: Callable[[list[list[float]]], list[Any]] = (
+            compile_function(self._outputs) if self.compiled else self._outputs
+        )
         self.optimizer = _optimizer(settings, self.parameters)
         self.loss_function = LOSS_FUNCTIONS[settings.loss]
         self.targets_train = _targets(settings, self.y_train)
@@ -146,11 +154,15 @@ class Session:
             "test_accuracy": test_accuracy,
         }
 
+    def _outputs(self, rows: list[list[float]]) -> list[Any]:
+        """The model's outputs (Values, recording the graph) for a batch of points."""
+        return [self.model(row) for row in rows]
+
     def train_step(self) -> float:
         """One optimisation step on a random batch of the training points; returns its loss."""
         batch_size = min(self.settings.batch_size, len(self.X_train))
         chosen = self.rng.sample(range(len(self.X_train)), batch_size)
-        outputs = [self.model(self.X_train[i]) for i in chosen]
+        outputs = self.forward([self.X_train[i] for i in chosen])
         loss = self._loss(outputs, [self.targets_train[i] for i in chosen])
         if self.settings.l2:
             loss = loss + losses.l2_penalty(self.parameters, self.settings.l2)
@@ -159,10 +171,11 @@ class Session:
         self.optimizer.step()
         return loss.data
 
-    def step(self, count: int) -> None:
-        """``count`` training steps (none once training has diverged)."""
-        for _ in range(count):
-            if self.diverged:
+    def step(self, count: int, seconds: float = STEP_SECONDS) -> None:
+        """``count`` training steps (none once training has diverged), stopping early after ``seconds``."""
+        deadline = time.monotonic() + seconds
+        for done in range(count):
+            if self.diverged or (done and time.monotonic() > deadline):
                 return
             try:
                 loss = self.train_step()
@@ -197,6 +210,7 @@ class Session:
             "settings": self.settings.as_json(),
             "step": self.step_count,
             "diverged": self.diverged,
+            "compiled": self.compiled,
             **{key: latest[key] for key in ("train_loss", "test_loss", "train_accuracy", "test_accuracy")},
             "history": [entry for entry in self.history if entry["step"] > since],
             "layers": [2, *self.settings.hidden, self.settings.outputs],
@@ -221,13 +235,41 @@ class Session:
         if not 0 <= index < len(points):
             raise RequestError(f"{which} point {index} does not exist: there are {len(points)}")
         x1, x2 = (Value(v, label=name) for v, name in zip(points[index], ("x1", "x2"), strict=True))
+        self._name_parameters()
         output = self.model([x1, x2])
         outputs = output if isinstance(output, list) else [output]
         for number, out in enumerate(outputs):
             out.label = "score" if len(outputs) == 1 else f"score{number}"
+        self._name_hidden(outputs)
         loss = self._loss([output] if len(outputs) == 1 else [outputs], [targets[index]])
         loss.label = "loss"
+        for node, name in node_names(loss).items():
+            node.label = name  # the loss's own steps: n1, n2, ...
         return loss, points[index], labels[index]
+
+    def _name_parameters(self) -> None:
+        """Label weights ``w{layer}_{neuron}_{input}`` and biases ``b{layer}_{neuron}``, counting from 1."""
+        for number, layer in enumerate(self.model.layers, start=1):
+            for j, neuron in enumerate(layer.neurons, start=1):
+                for i, w in enumerate(neuron.w, start=1):
+                    w.label = w.label or f"w{number}_{j}_{i}"
+                neuron.b.label = neuron.b.label or f"b{number}_{j}"
+
+    def _name_hidden(self, outputs: list[Value]) -> None:
+        """Label the hidden neurons' outputs ``h{layer}_{neuron}`` and their sums ``z{layer}_{neuron}``."""
+        sums = [out for out in outputs if len(out._prev) > 2]  # each output is one linear node
+        for number in range(len(self.model.layers) - 1, 0, -1):
+            if not sums:
+                return
+            width = len(self.model.layers[number - 1].neurons)
+            activations = list(sums[0]._prev[:width])
+            sums = []
+            for j, h in enumerate(activations, start=1):
+                h.label = f"h{number}_{j}"
+                inner = h._prev[0] if len(h._prev) == 1 else h
+                if inner is not h:
+                    inner.label = f"z{number}_{j}"
+                sums.append(inner)
 
 
 class SessionStore:

@@ -169,13 +169,16 @@ function showLab(result) {
 }
 
 function markGraph(svg, result) {
-  const nodes = new Map(result.nodes.map((node) => [node.id, node]));
-  const current = result.current ? nodes.get(result.current) : null;
+  // a record's first cell is its value's name, which is unique in the graph
+  const nodes = new Map(result.nodes.map((node) => [node.name, node]));
+  const byId = new Map(result.nodes.map((node) => [node.id, node]));
+  const current = result.current ? byId.get(result.current) : null;
   const fresh = new Set(current ? current.operands : []);
   for (const group of svg.querySelectorAll("g.node")) {
-    const id = group.querySelector("title")?.textContent;
-    const node = nodes.get(id);
+    const texts = group.querySelectorAll("text");
+    const node = texts.length === 3 ? nodes.get(texts[0].textContent) : null;
     if (!node) continue;
+    const id = node.id;
     if (!node.ready) {
       group.classList.add("pending");
       for (const text of group.querySelectorAll("text")) {
@@ -296,14 +299,15 @@ function fillControls(settings) {
 }
 
 async function startSession(settings) {
-  train.settings = settings;
-  fillControls(settings);
-  settingsToURL(settings);
   try {
     const state = train.id
       ? await api("POST", `/api/sessions/${train.id}/reset`, settings)
       : await api("POST", "/api/sessions", settings);
     $("train-error").textContent = "";
+    // only settings the server accepted go to the controls and the address
+    train.settings = settings;
+    fillControls(settings);
+    settingsToURL(settings);
     train.id = state.id;
     train.history = [];
     train.point = null;
@@ -316,6 +320,11 @@ async function startSession(settings) {
     }
     $("train-error").textContent = error.message;
     pause();
+    if (train.settings) fillControls(train.settings); // back to the last settings that worked
+    else if (JSON.stringify(settings) !== JSON.stringify(info.defaults)) {
+      await startSession({ ...info.defaults }); // the address asked for something impossible
+      $("train-error").textContent = `${error.message} (using the default settings)`;
+    }
   }
 }
 
@@ -434,25 +443,42 @@ function showState(state, fresh) {
 
 // -- drawing --------------------------------------------------------------------------------
 
-function mix(hex, amount) {
-  const n = parseInt(hex.slice(1), 16);
-  const channel = (shift) => Math.round(255 + (((n >> shift) & 255) - 255) * amount);
-  return [channel(16), channel(8), channel(0)];
+const RGB = COLORS.map((hex) => [16, 8, 0].map((shift) => (parseInt(hex.slice(1), 16) >> shift) & 255));
+const mixed = [0, 0, 0];
+function mix(color, amount) {
+  // ``color`` (an index into COLORS) blended with white; the array is reused, read it at once
+  const rgb = RGB[color];
+  for (let k = 0; k < 3; k++) mixed[k] = Math.round(255 + (rgb[k] - 255) * amount);
+  return mixed;
+}
+
+const scratches = new Map();
+function scratch(size) {
+  // one small canvas per size, reused: the map is drawn there, then scaled up smoothly
+  if (!scratches.has(size)) {
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = size;
+    scratches.set(size, canvas);
+  }
+  return scratches.get(size);
 }
 
 function paintMap(canvas, size, colorAt) {
   const context = canvas.getContext("2d");
   const image = context.createImageData(size, size);
+  const pixels = image.data;
   for (let i = 0; i < size * size; i++) {
-    const [r, g, b] = colorAt(i);
-    image.data.set([r, g, b, 255], 4 * i);
+    const rgb = colorAt(i);
+    pixels[4 * i] = rgb[0];
+    pixels[4 * i + 1] = rgb[1];
+    pixels[4 * i + 2] = rgb[2];
+    pixels[4 * i + 3] = 255;
   }
   if (canvas.width === size) {
     context.putImageData(image, 0, 0);
     return;
   }
-  const small = document.createElement("canvas");
-  small.width = small.height = size;
+  const small = scratch(size);
   small.getContext("2d").putImageData(image, 0, 0);
   context.imageSmoothingEnabled = true;
   context.drawImage(small, 0, 0, canvas.width, canvas.height);
@@ -466,7 +492,7 @@ function toCanvas(x, y, canvas) {
 function drawBoundary(state) {
   const canvas = $("boundary");
   const { size, classes, confidence } = state.boundary;
-  paintMap(canvas, size, (i) => mix(COLORS[classes[i]], 0.15 + 0.5 * (confidence[i] / 100)));
+  paintMap(canvas, size, (i) => mix(classes[i], 0.15 + 0.5 * (confidence[i] / 100)));
   const context = canvas.getContext("2d");
   for (const [set, outline] of [["train", "white"], ["test", "black"]]) {
     const { points, labels } = train.data[set];
@@ -551,9 +577,10 @@ function drawNetwork(state) {
       const canvas = canvases[at++];
       if (!canvas) continue;
       const size = Math.round(Math.sqrt(map.values.length));
+      if (canvas.width !== size) canvas.width = canvas.height = size; // the browser scales it up smoothly
       paintMap(canvas, size, (i) => {
         const v = map.values[i] / 100;
-        return mix(v >= 0 ? COLORS[1] : COLORS[0], Math.abs(v) * 0.85);
+        return mix(v >= 0 ? 1 : 0, Math.abs(v) * 0.85);
       });
       canvas.title = `largest |value| ${number(map.scale)}`;
     }
@@ -567,6 +594,27 @@ function buildNetwork(box, layers) {
   const layout = networkLayout(layers, rect);
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   box.append(svg);
+  const segments = [];
+  const pick = (event) => {
+    // the edge nearest the pointer (within 6 pixels): thin lines are hard to hit exactly
+    const rect = box.getBoundingClientRect();
+    const x = event.clientX - rect.left;
+    const y = event.clientY - rect.top;
+    let best = null;
+    for (const s of segments) {
+      const dx = s.x2 - s.x1;
+      const dy = s.y2 - s.y1;
+      const t = Math.max(0, Math.min(1, ((x - s.x1) * dx + (y - s.y1) * dy) / (dx * dx + dy * dy || 1)));
+      const distance = Math.hypot(s.x1 + t * dx - x, s.y1 + t * dy - y);
+      if (distance < 6 && (!best || distance < best.distance)) best = { s, distance };
+    }
+    box.querySelector("line.chosen")?.classList.remove("chosen");
+    if (!best) return;
+    best.s.line.classList.add("chosen");
+    showWeight(best.s.layer, best.s.n, best.s.i);
+  };
+  box.addEventListener("mousemove", pick);
+  box.addEventListener("click", pick);
   for (let l = 1; l < layout.length; l++) {
     layout[l].forEach((to, n) => {
       layout[l - 1].forEach((from, i) => {
@@ -576,10 +624,8 @@ function buildNetwork(box, layers) {
         line.setAttribute("x2", String(to.x));
         line.setAttribute("y2", String(to.y + to.size / 2));
         line.setAttribute("opacity", "0.7");
-        const show = () => showWeight(l - 1, n, i);
-        line.addEventListener("mouseenter", show);
-        line.addEventListener("click", show);
         svg.append(line);
+        segments.push({ x1: from.x + from.size, y1: from.y + from.size / 2, x2: to.x, y2: to.y + to.size / 2, layer: l - 1, n, i, line });
       });
     });
   }
@@ -595,7 +641,7 @@ function buildNetwork(box, layers) {
       } else {
         element = document.createElement("canvas");
         element.className = "neuron";
-        element.width = element.height = 40;
+        element.width = element.height = 20;
         element.setAttribute("aria-label", `neuron ${n + 1} of hidden layer ${l}`);
       }
       Object.assign(element.style, { left: `${place.x}px`, top: `${place.y}px`, width: `${place.size}px`, height: `${place.size}px` });
@@ -693,6 +739,10 @@ function setupTraining() {
   $("add-layer").addEventListener("click", () => changeSettings({ hidden: [...train.settings.hidden, 4] }));
   $("remove-layer").addEventListener("click", () => changeSettings({ hidden: train.settings.hidden.slice(0, -1) }));
   $("boundary").addEventListener("click", pickPoint);
+  window.addEventListener("pagehide", () => {
+    // the tab closes or reloads: free its session on the server now rather than when it expires
+    if (train.id) fetch(`/api/sessions/${train.id}`, { method: "DELETE", keepalive: true }).catch(() => {});
+  });
   startSession(settingsFromURL());
 }
 

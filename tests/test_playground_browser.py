@@ -1,0 +1,263 @@
+"""The playground page in a real browser: Chromium driven by Playwright, controls found by role and label.
+
+Every test records the requests the page makes and checks that none leaves the
+local server.  The screenshots in docs/images/playground-*.png are taken here: every run
+takes them, and ``MICROGRAD_UPDATE_SCREENSHOTS=1 pytest tests/test_playground_browser.py``
+writes them into docs/images (other runs write them to a temporary folder, so running the
+tests leaves the checkout as it was).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from micrograd import Value
+from micrograd.playground.server import PlaygroundServer, make_server
+
+DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots go: docs/images when asked to update them, else a temporary folder."""
+    if os.environ.get("MICROGRAD_UPDATE_SCREENSHOTS") == "1":
+        return DOCS_IMAGES
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
+def base_url() -> Iterator[str]:
+    server: PlaygroundServer = make_server("127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def page(browser: Any, base_url: str) -> Iterator[Any]:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    requests: list[str] = []
+    problems: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.set_default_timeout(20_000)
+    yield page
+    page.close()
+    assert requests, "the page made no request at all"
+    outside = [url for url in requests if not (url.startswith(base_url) or url.startswith("data:"))]
+    assert outside == [], f"requests left the local server: {outside}"
+    assert problems == []
+
+
+def graph_cells(page: Any, container: str = "#graph") -> dict[str, tuple[str, str]]:
+    """Each drawn value's label -> (data text, grad text), read from the SVG records."""
+    cells = page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector + ' g.node')]
+            .map((g) => [...g.querySelectorAll('text')].map((t) => t.textContent))
+            .filter((texts) => texts.length === 3)""",
+        container,
+    )
+    return {label: (data, grad) for label, data, grad in cells}
+
+
+def wait_for_cell(page: Any, label: str, expected: tuple[str, str]) -> None:
+    deadline = time.monotonic() + 20
+    while graph_cells(page).get(label) != expected:
+        assert time.monotonic() < deadline, f"{label}: {graph_cells(page).get(label)} != {expected}"
+        page.wait_for_timeout(50)
+
+
+def wait_until(page: Any, expression: str) -> None:
+    """Poll a JavaScript condition (the page's Content-Security-Policy forbids wait_for_function's eval)."""
+    deadline = time.monotonic() + 20
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after 20 s: {expression}"
+        page.wait_for_timeout(50)
+
+
+def point_loss(base_url: str, key: str, index: int) -> float:
+    """The loss of training point ``index``, asked of the API directly."""
+    body = json.dumps({"set": "train", "index": index, "max_nodes": 1}).encode()
+    request = urllib.request.Request(f"{base_url}api/sessions/{key}/point", data=body, method="POST")
+    with urllib.request.urlopen(request) as response:
+        return float(json.load(response)["loss"])
+
+
+def seed(a: float = 2.0) -> dict[str, Value]:
+    values = {"a": Value(a), "b": Value(-3.0), "c": Value(10.0), "f": Value(-2.0)}
+    values["e"] = values["a"] * values["b"]
+    values["d"] = values["e"] + values["c"]
+    values["L"] = values["d"] * values["f"]
+    values["L"].backward()
+    return values
+
+
+def test_the_example_gradients_appear_on_load(page: Any, base_url: str, images: Path) -> None:
+    page.goto(base_url)
+    expected = seed()
+    for name in "abcf":
+        wait_for_cell(page, name, (f"data {expected[name].data:.4f}", f"grad {expected[name].grad:.4f}"))
+    assert graph_cells(page)["a"][1] == "grad 6.0000"
+    assert [graph_cells(page)[name][1] for name in "bcf"] == ["grad -4.0000", "grad -2.0000", "grad 4.0000"]
+    assert page.get_by_label("Expression", exact=True).input_value() == "e = a*b; d = e + c; L = d*f"
+    assert page.get_by_label("a", exact=True).input_value() == "2"
+    page.screenshot(path=str(images / "playground-lab.png"))
+
+
+def test_a_slider_changes_data_and_grad(page: Any, base_url: str) -> None:
+    page.goto(base_url)
+    wait_for_cell(page, "a", ("data 2.0000", "grad 6.0000"))
+    slider = page.get_by_role("slider", name="a slider")
+    slider.focus()
+    page.keyboard.press("ArrowRight")  # one step of 0.1
+    moved = seed(2.1)
+    wait_for_cell(page, "a", ("data 2.1000", f"grad {moved['a'].grad:.4f}"))
+    wait_for_cell(page, "b", ("data -3.0000", f"grad {moved['b'].grad:.4f}"))
+    wait_for_cell(page, "L", (f"data {moved['L'].data:.4f}", "grad 1.0000"))
+    assert page.get_by_label("a", exact=True).input_value() == "2.1"
+    assert "vars=a%3A2.1" in page.url  # the setting is in the address
+    page.get_by_label("c", exact=True).fill("4")
+    moved_c = seed(2.1)
+    wait_for_cell(page, "d", (f"data {moved_c['e'].data + 4:.4f}", f"grad {moved_c['d'].grad:.4f}"))
+
+
+def test_step_and_back_walk_backprop_with_the_chain_rule(page: Any, base_url: str, images: Path) -> None:
+    page.goto(base_url)
+    wait_for_cell(page, "a", ("data 2.0000", "grad 6.0000"))
+    current = page.locator("#explanation li[aria-current='step']")
+    page.get_by_role("button", name="Step").click()
+    wait_until(page, "document.querySelector('#explanation li[aria-current=step]')?.textContent.startsWith('Step 1')")
+    assert current.text_content() == "Step 1: L = d * f = (4) * (-2) = -8"
+    wait_for_cell(page, "a", ("data 2.0000", "grad ?"))
+    assert graph_cells(page)["d"][1] == "grad -2.0000" and graph_cells(page)["e"][1] == "grad ?"
+    assert page.locator("#graph g.node.current title").text_content() == page.evaluate(
+        "[...document.querySelectorAll('#graph g.node')].find((g) => g.textContent.includes('L')"
+        " && g.textContent.includes('data -8')).querySelector('title').textContent"
+    )
+    page.get_by_role("button", name="Step").click()
+    wait_until(page, "document.querySelector('#explanation li[aria-current=step]')?.textContent.startsWith('Step 2')")
+    wait_for_cell(page, "e", ("data -6.0000", "grad -2.0000"))
+    page.screenshot(path=str(images / "playground-steps.png"))
+    page.get_by_role("button", name="Back").click()
+    wait_until(page, "document.querySelector('#explanation li[aria-current=step]')?.textContent.startsWith('Step 1')")
+    wait_for_cell(page, "e", ("data -6.0000", "grad ?"))
+    page.get_by_role("button", name="Run all").click()
+    wait_for_cell(page, "a", ("data 2.0000", "grad 6.0000"))
+    assert "grad ?" not in page.locator("#graph").text_content()
+
+
+def test_nudge_shows_the_difference_next_to_grad_times_h(page: Any, base_url: str) -> None:
+    page.goto(base_url)
+    wait_for_cell(page, "a", ("data 2.0000", "grad 6.0000"))
+    page.get_by_label("Nudge variable", exact=True).select_option("b")
+    page.get_by_label("h", exact=True).fill("0.001")
+    page.get_by_role("button", name="Nudge").click()
+    result = page.locator("#nudge-result")
+    result.filter(has_text="grad × h").wait_for()
+    text = result.text_content()
+    assert "L(b + h) − L(b) = -0.004" in text and "grad × h = -4 × 0.001 = -0.004" in text
+
+
+def test_a_bad_expression_shows_one_line_and_the_page_goes_on(page: Any, base_url: str) -> None:
+    page.goto(base_url)
+    wait_for_cell(page, "a", ("data 2.0000", "grad 6.0000"))
+    field = page.get_by_label("Expression", exact=True)
+    alert = page.get_by_role("alert").first
+    for bad, message in [("L = log(a", "not a valid expression"), ("L = log(-a) * b", "log: operand must be positive")]:
+        field.fill(bad)
+        wait_until(page, f"document.querySelector('#lab-error').textContent.includes({message!r})")
+        assert "\n" not in alert.text_content()
+    field.fill("y = x*x + z")
+    wait_until(page, "document.querySelector('#lab-error').textContent === ''")
+    page.get_by_label("x", exact=True).fill("3")
+    wait_for_cell(page, "x", ("data 3.0000", "grad 6.0000"))
+    assert page.get_by_label("z", exact=True).input_value() == "1"
+
+
+def test_play_trains_moons_and_every_view_of_the_network_is_live(page: Any, base_url: str, images: Path) -> None:
+    page.goto(base_url)
+    page.get_by_role("tab", name="Training").click()
+    status = page.get_by_role("status")
+    wait_until(page, "document.querySelector('[role=status]').textContent.startsWith('step 0 ')")
+    page.get_by_role("button", name="Play").click()
+    deadline = time.monotonic() + 45
+    accuracy = 0
+    while accuracy < 95:
+        assert time.monotonic() < deadline, status.text_content()
+        page.wait_for_timeout(200)
+        found = re.search(r"train accuracy (\d+)%", status.text_content() or "")
+        accuracy = int(found.group(1)) if found else 0
+    page.get_by_role("button", name="Pause").click()
+    assert re.fullmatch(
+        r"step \d+ · loss \d+\.?\d* · train accuracy \d+% · test accuracy \d+%", status.text_content() or ""
+    )
+    stats = page.evaluate("window.playgroundStats")
+    assert stats["playUpdates"] > 5
+    middle = page.evaluate(
+        """() => { const line = document.querySelectorAll('#network line')[3];
+                   const at = (name) => Number(line.getAttribute(name));
+                   return [(at('x1') + at('x2')) / 2, (at('y1') + at('y2')) / 2]; }"""
+    )
+    page.locator("#network").hover(position={"x": middle[0], "y": middle[1]})
+    assert re.search(r"w = -?[\d.]+(e-?\d+)?, grad = -?[\d.]+", page.locator("#weight-info").text_content() or "")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(images / "playground-training.png"))
+    # click a training point that still has a loss (so its graph has gradients): its loss graph appears
+    key = page.evaluate("train.id")
+    index = next((i for i in range(40) if point_loss(base_url, key, i) > 0), 0)
+    point = page.evaluate(
+        """(index) => { const [x0, x1, y0, y1] = train.extent; const [x, y] = train.data.train.points[index];
+                   return [(x - x0) / (x1 - x0) * 320, (y1 - y) / (y1 - y0) * 320]; }""",
+        index,
+    )
+    page.locator("#boundary").click(position={"x": point[0], "y": point[1]})
+    page.locator("#point-graph svg").wait_for()
+    assert "loss" in page.locator("#point-title").text_content()
+    assert "score" in page.locator("#point-graph").text_content()
+    page.locator("#point-panel").screenshot(path=str(images / "playground-point.png"))
+
+
+def test_settings_live_in_the_address(page: Any, base_url: str) -> None:
+    page.goto(base_url + "?view=training&dataset=circles&hidden=4,3&lr=0.03")
+    wait_until(page, "document.querySelector('[role=status]').textContent.startsWith('step 0 ')")
+    assert page.get_by_label("Dataset", exact=True).input_value() == "circles"
+    assert page.get_by_label("Learning rate", exact=True).input_value() == "0.03"
+    assert page.locator("#network canvas.neuron").count() == 7
+    page.get_by_label("Dataset", exact=True).select_option("spirals")
+    wait_until(page, "location.search.includes('dataset=spirals')")
+    assert "loss=cross-entropy" in page.url
+    page.get_by_role("button", name="Add a neuron to layer 2").click()
+    wait_until(page, "location.search.includes('hidden=4%2C4')")
+    page.reload()
+    wait_until(page, "document.querySelector('[role=status]').textContent.startsWith('step 0 ')")
+    assert page.get_by_label("Dataset", exact=True).input_value() == "spirals"
+    assert page.locator("#network canvas.neuron").count() == 8
+    page.get_by_role("button", name="Step").click()
+    wait_until(page, "document.querySelector('[role=status]').textContent.startsWith('step 1 ')")
+    # a setting past its limit: one line says why, and the page keeps its last good settings
+    points = page.get_by_label("Points", exact=True)
+    points.fill("9999")
+    points.press("Tab")
+    wait_until(page, "document.querySelector('#train-error').textContent.includes('points must be between 4 and 500')")
+    assert points.input_value() == "100" and "points=" not in page.url
+    page.get_by_role("button", name="Step").click()
+    wait_until(page, "document.querySelector('[role=status]').textContent.startsWith('step 2 ')")
+
+
+def test_an_impossible_address_falls_back_to_the_defaults(page: Any, base_url: str) -> None:
+    page.goto(base_url + "?view=training&hidden=99")
+    wait_until(page, "document.querySelector('[role=status]').textContent.startsWith('step 0 ')")
+    assert "each layer has 1 to 32 neurons (using the default settings)" in page.locator("#train-error").text_content()
+    assert page.locator("#network canvas.neuron").count() == 32
