@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from micrograd._graph import format_number
 from micrograd.formula import Formula, Part
+from micrograd.graph_text import format_number
 from micrograd.graphview import Box
 
 __all__ = ["forward_formula", "local_formula"]

@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from micrograd._graph import format_number
 from micrograd.derivative_formulas import forward_formula, local_formula
 from micrograd.engine import Value
 from micrograd.formula import LATEX, PLAIN, Formula, Notation, Part, latex_name, render
+from micrograd.graph_text import format_number
 from micrograd.graphview import Box, view_graph
 
 __all__ = ["explain"]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from micrograd._graph import format_number
+from micrograd.graph_text import format_number
 
 __all__ = ["LATEX", "PLAIN", "Formula", "Notation", "Part", "Ref", "latex_name", "render"]
 
