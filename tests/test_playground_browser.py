@@ -1,12 +1,16 @@
 """The playground page in a real browser: Chromium driven by Playwright, controls found by role and label.
 
 Every test records the requests the page makes and checks that none leaves the
-local server.  The screenshots in docs/images/playground-*.png are taken here.
+local server.  The screenshots in docs/images/playground-*.png are taken here: every run
+takes them, and ``MICROGRAD_UPDATE_SCREENSHOTS=1 pytest tests/test_playground_browser.py``
+writes them into docs/images (other runs write them to a temporary folder, so running the
+tests leaves the checkout as it was).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -20,7 +24,15 @@ import pytest
 from micrograd import Value
 from micrograd.playground.server import PlaygroundServer, make_server
 
-IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
+DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots go: docs/images when asked to update them, else a temporary folder."""
+    if os.environ.get("MICROGRAD_UPDATE_SCREENSHOTS") == "1":
+        return DOCS_IMAGES
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +104,7 @@ def seed(a: float = 2.0) -> dict[str, Value]:
     return values
 
 
-def test_the_seed_gradients_appear_on_load(page: Any, base_url: str) -> None:
+def test_the_example_gradients_appear_on_load(page: Any, base_url: str, images: Path) -> None:
     page.goto(base_url)
     expected = seed()
     for name in "abcf":
@@ -101,7 +113,7 @@ def test_the_seed_gradients_appear_on_load(page: Any, base_url: str) -> None:
     assert [graph_cells(page)[name][1] for name in "bcf"] == ["grad -4.0000", "grad -2.0000", "grad 4.0000"]
     assert page.get_by_label("Expression", exact=True).input_value() == "e = a*b; d = e + c; L = d*f"
     assert page.get_by_label("a", exact=True).input_value() == "2"
-    page.screenshot(path=str(IMAGES / "playground-lab.png"))
+    page.screenshot(path=str(images / "playground-lab.png"))
 
 
 def test_a_slider_changes_data_and_grad(page: Any, base_url: str) -> None:
@@ -121,7 +133,7 @@ def test_a_slider_changes_data_and_grad(page: Any, base_url: str) -> None:
     wait_for_cell(page, "d", (f"data {moved_c['e'].data + 4:.4f}", f"grad {moved_c['d'].grad:.4f}"))
 
 
-def test_step_and_back_walk_backprop_with_the_chain_rule(page: Any, base_url: str) -> None:
+def test_step_and_back_walk_backprop_with_the_chain_rule(page: Any, base_url: str, images: Path) -> None:
     page.goto(base_url)
     wait_for_cell(page, "a", ("data 2.0000", "grad 6.0000"))
     current = page.locator("#explanation li[aria-current='step']")
@@ -137,7 +149,7 @@ def test_step_and_back_walk_backprop_with_the_chain_rule(page: Any, base_url: st
     page.get_by_role("button", name="Step").click()
     wait_until(page, "document.querySelector('#explanation li[aria-current=step]')?.textContent.startsWith('Step 2')")
     wait_for_cell(page, "e", ("data -6.0000", "grad -2.0000"))
-    page.screenshot(path=str(IMAGES / "playground-steps.png"))
+    page.screenshot(path=str(images / "playground-steps.png"))
     page.get_by_role("button", name="Back").click()
     wait_until(page, "document.querySelector('#explanation li[aria-current=step]')?.textContent.startsWith('Step 1')")
     wait_for_cell(page, "e", ("data -6.0000", "grad ?"))
@@ -174,7 +186,7 @@ def test_a_bad_expression_shows_one_line_and_the_page_goes_on(page: Any, base_ur
     assert page.get_by_label("z", exact=True).input_value() == "1"
 
 
-def test_play_trains_moons_and_every_view_of_the_network_is_live(page: Any, base_url: str) -> None:
+def test_play_trains_moons_and_every_view_of_the_network_is_live(page: Any, base_url: str, images: Path) -> None:
     page.goto(base_url)
     page.get_by_role("tab", name="Training").click()
     status = page.get_by_role("status")
@@ -201,7 +213,7 @@ def test_play_trains_moons_and_every_view_of_the_network_is_live(page: Any, base
     page.locator("#network").hover(position={"x": middle[0], "y": middle[1]})
     assert re.search(r"w = -?[\d.]+(e-?\d+)?, grad = -?[\d.]+", page.locator("#weight-info").text_content() or "")
     page.wait_for_timeout(300)
-    page.screenshot(path=str(IMAGES / "playground-training.png"))
+    page.screenshot(path=str(images / "playground-training.png"))
     # click a training point that still has a loss (so its graph has gradients): its loss graph appears
     key = page.evaluate("train.id")
     index = next((i for i in range(40) if point_loss(base_url, key, i) > 0), 0)
@@ -214,7 +226,7 @@ def test_play_trains_moons_and_every_view_of_the_network_is_live(page: Any, base
     page.locator("#point-graph svg").wait_for()
     assert "loss" in page.locator("#point-title").text_content()
     assert "score" in page.locator("#point-graph").text_content()
-    page.locator("#point-panel").screenshot(path=str(IMAGES / "playground-point.png"))
+    page.locator("#point-panel").screenshot(path=str(images / "playground-point.png"))
 
 
 def test_settings_live_in_the_address(page: Any, base_url: str) -> None:
@@ -234,3 +246,18 @@ def test_settings_live_in_the_address(page: Any, base_url: str) -> None:
     assert page.locator("#network canvas.neuron").count() == 8
     page.get_by_role("button", name="Step").click()
     wait_until(page, "document.querySelector('[role=status]').textContent.startsWith('step 1 ')")
+    # a setting past its limit: one line says why, and the page keeps its last good settings
+    points = page.get_by_label("Points", exact=True)
+    points.fill("9999")
+    points.press("Tab")
+    wait_until(page, "document.querySelector('#train-error').textContent.includes('points must be between 4 and 500')")
+    assert points.input_value() == "100" and "points=" not in page.url
+    page.get_by_role("button", name="Step").click()
+    wait_until(page, "document.querySelector('[role=status]').textContent.startsWith('step 2 ')")
+
+
+def test_an_impossible_address_falls_back_to_the_defaults(page: Any, base_url: str) -> None:
+    page.goto(base_url + "?view=training&hidden=99")
+    wait_until(page, "document.querySelector('[role=status]').textContent.startsWith('step 0 ')")
+    assert "each layer has 1 to 32 neurons (using the default settings)" in page.locator("#train-error").text_content()
+    assert page.locator("#network canvas.neuron").count() == 32

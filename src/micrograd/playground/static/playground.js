@@ -299,14 +299,15 @@ function fillControls(settings) {
 }
 
 async function startSession(settings) {
-  train.settings = settings;
-  fillControls(settings);
-  settingsToURL(settings);
   try {
     const state = train.id
       ? await api("POST", `/api/sessions/${train.id}/reset`, settings)
       : await api("POST", "/api/sessions", settings);
     $("train-error").textContent = "";
+    // only settings the server accepted go to the controls and the address
+    train.settings = settings;
+    fillControls(settings);
+    settingsToURL(settings);
     train.id = state.id;
     train.history = [];
     train.point = null;
@@ -319,6 +320,11 @@ async function startSession(settings) {
     }
     $("train-error").textContent = error.message;
     pause();
+    if (train.settings) fillControls(train.settings); // back to the last settings that worked
+    else if (JSON.stringify(settings) !== JSON.stringify(info.defaults)) {
+      await startSession({ ...info.defaults }); // the address asked for something impossible
+      $("train-error").textContent = `${error.message} (using the default settings)`;
+    }
   }
 }
 
