@@ -292,7 +292,7 @@ def test_an_operation_made_micrograd_style_is_refused_when_tracing() -> None:
 
 
 def test_demo_trains_the_same_with_compile_and_says_how_much_faster() -> None:
-    from micrograd.demo import DemoConfig, _speedup, train
+    from micrograd.demo import DemoConfig, speedup_report, train
 
     for config in (DemoConfig(steps=6, samples=30), DemoConfig(steps=6, samples=30, batch_size=8, optimizer="adam")):
         eager = train(config)
@@ -301,7 +301,7 @@ def test_demo_trains_the_same_with_compile_and_says_how_much_faster() -> None:
         assert compiled.accuracy_history == eager.accuracy_history
         assert_all_close([p.data for p in compiled.model.parameters()], [p.data for p in eager.model.parameters()])
         assert re.fullmatch(
-            r"compiled: .* took [\d.]+ ms against [\d.]+ ms without compile: \d+x faster", _speedup(compiled)
+            r"compiled: .* took [\d.]+ ms against [\d.]+ ms without compile: \d+x faster", speedup_report(compiled)
         )
 
 

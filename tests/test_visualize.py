@@ -18,7 +18,7 @@ import pytest
 
 from lecture_example import lecture_loss, lecture_neuron
 from micrograd import Value, draw_dot, draw_steps, to_mermaid, to_text
-from micrograd._graph import format_cell
+from micrograd.graph_text import format_cell
 from micrograd.visualize import (
     INSTALL_HINT,
     NOT_COMPUTED,

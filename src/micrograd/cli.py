@@ -161,9 +161,9 @@ def _run_graph(args: argparse.Namespace) -> int:
     import subprocess
     from pathlib import Path
 
-    from micrograd._graph import node_names
     from micrograd.explainer import explain
     from micrograd.expression import ExpressionError, parse_expression, variable_name
+    from micrograd.graph_text import node_names
     from micrograd.visualize import RendererNotFound, save_picture, save_steps, to_text
 
     variables: dict[str, float] = {}

@@ -28,8 +28,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from micrograd._graph import topological_order
 from micrograd.engine import LINEAR, RELU, SIGMOID, TANH, Value, local_gradients
+from micrograd.graph_text import topological_order
 
 __all__ = ["AUTO_LIMIT", "DETAILS", "Box", "GraphView", "view_graph"]
 

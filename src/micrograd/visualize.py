@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from micrograd._graph import format_cell, topological_order
 from micrograd.engine import Value
+from micrograd.graph_text import format_cell, topological_order
 from micrograd.graphview import Box, GraphView, view_graph
 from micrograd.rendering import INSTALL_HINT, RendererNotFound, find_renderer, value_graph_class
 

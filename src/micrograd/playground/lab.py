@@ -16,10 +16,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from micrograd._graph import node_names, topological_order
 from micrograd.engine import Value
 from micrograd.explainer import explain
 from micrograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse_expression
+from micrograd.graph_text import node_names, topological_order
 from micrograd.playground.errors import RequestError, number_field
 
 __all__ = ["DEFAULT_EXPRESSION", "DEFAULT_VARIABLES", "MAX_DRAWN", "MAX_VARIABLES", "evaluate", "free_names", "picture"]

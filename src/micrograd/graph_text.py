@@ -1,7 +1,8 @@
-"""Walking a graph of Values, naming its nodes and printing its numbers.
+"""How a graph of Values is written for people: its nodes in order, their names, their numbers.
 
-Shared by the pictures (``visualize``) and the chain-rule explainer (``explain``),
-so that both call a node by the same name and print a number the same way.
+Shared by the pictures (``visualize``), the chain-rule explainer (``explain``), the
+``micrograd graph`` command and the playground, so that all of them call a node by
+the same name and print a number the same way.
 """
 
 from __future__ import annotations
