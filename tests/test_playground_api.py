@@ -5,7 +5,9 @@ from __future__ import annotations
 import http.client
 import json
 import math
+import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -191,6 +193,31 @@ def test_bad_bodies_routes_and_methods(server: PlaygroundServer) -> None:
     status, page = call(server, "GET", "/")
     assert status == 200 and "micrograd playground" in page
     assert call(server, "GET", "/api/info")[0] == 200
+
+
+def send_raw(server: PlaygroundServer, request: bytes) -> list[bytes]:
+    """The status lines of every answer to ``request`` on one connection, read until the server closes it."""
+    with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return re.findall(rb"HTTP/1.1 \d+", received)
+
+
+def test_a_body_where_none_is_wanted_is_not_taken_for_the_next_request(server: PlaygroundServer) -> None:
+    host = f"Host: 127.0.0.1:{server.server_address[1]}\r\n".encode()
+    smuggled = b"GET /etc HTTP/1.1\r\n\r\n"
+    request = b"DELETE /api/sessions/nope HTTP/1.1\r\n" + host + f"Content-Length: {len(smuggled)}\r\n\r\n".encode()
+    last = b"GET /api/info HTTP/1.1\r\n" + host + b"Connection: close\r\n\r\n"
+    assert send_raw(server, request + smuggled + last) == [b"HTTP/1.1 404", b"HTTP/1.1 200"]
+
+
+@pytest.mark.parametrize("path", ["/", "/api/info"])
+def test_a_negative_content_length_is_answered_and_the_connection_closed(server: PlaygroundServer, path: str) -> None:
+    host = f"Host: 127.0.0.1:{server.server_address[1]}\r\n".encode()
+    request = f"GET {path} HTTP/1.1\r\n".encode() + host + b"Content-Length: -1\r\n\r\n"
+    assert send_raw(server, request) == [b"HTTP/1.1 200"]  # not a thread waiting for the client to hang up
 
 
 # -- training sessions ----------------------------------------------------------------------

@@ -91,6 +91,8 @@ class Handler(BaseHTTPRequestHandler):
             if problem:
                 self._send_json(problem[0], {"error": problem[1]})
                 return
+        else:
+            self._drain()  # a GET or DELETE with a body: read it, or it would be taken for the next request
         status, document = self.server.api.handle(method, self.path, body)
         self._send_json(status, document)
 
@@ -104,7 +106,7 @@ class Handler(BaseHTTPRequestHandler):
     def _drain(self) -> None:
         """Read a small body nobody wants, so the connection stays usable; close it otherwise."""
         length = self._length()
-        if length is None or length > MAX_BODY:
+        if length is None or length < 0 or length > MAX_BODY:  # read(-1) would wait for the client to hang up
             self.close_connection = True
         elif length:
             self.rfile.read(length)
