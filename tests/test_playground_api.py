@@ -143,6 +143,8 @@ def test_nudge_compares_the_difference_with_grad_times_h(server: PlaygroundServe
         ({"nudge": {"variable": "a", "h": 0}}, "must not be 0"),
         ({"steps": -1}, "steps must be between"),
         ({"steps": 1.5}, "steps must be a whole number"),
+        ({"expression": "a*1e300*1e300", "variables": {"a": 1}}, "the expression's value is inf"),
+        ({"expression": "1/(a*1e300*1e300)", "variables": {"a": 1}}, "a step of the expression is inf"),
     ],
 )
 def test_a_bad_expression_request_is_one_clear_line(server: PlaygroundServer, body: Any, message: str) -> None:

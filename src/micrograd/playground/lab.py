@@ -79,8 +79,10 @@ def _parse(source: str, variables: dict[str, float]) -> Value:
         root = parse_expression(source, variables)
     except ExpressionError as error:
         raise RequestError(str(error).split(" (give one with --set")[0]) from None
-    if not math.isfinite(root.data):
-        raise RequestError(f"the expression's value is {root.data}: a number in it is too large for a float")
+    for node in topological_order(root):  # JSON has no inf or nan, and 1/(a*1e300*1e300) is finite
+        if not math.isfinite(node.data):
+            which = "the expression's value" if node is root else "a step of the expression"
+            raise RequestError(f"{which} is {node.data}: a number in it is too large for a float")
     return root
 
 
