@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 import micrograd
 from micrograd import MLP, Value, grad, no_grad, optim
-from micrograd.compiler import TracingError
+from micrograd.compiler import MAX_TRACES, TracingError
 from micrograd.losses import hinge_loss, l2_penalty, logsumexp, mse_loss, softplus
 from strategies import MICROGRAD, Program, output_function, programs
 
@@ -156,6 +157,28 @@ def test_a_new_batch_size_traces_again(backend: str) -> None:
     assert close(three.data, sum(math.tanh(2 * x) for x in (0.1, 0.2, 0.3)))
     f([1.0, 2.0])
     assert f.traces == 2  # both structures stay cached
+
+
+class Unhashable:
+    """An argument the trace cache can name only by its id (it defines == without a hash)."""
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def test_unhashable_arguments_are_kept_only_while_their_trace_is() -> None:
+    w = Value(2.0)
+    f = micrograd.compile(lambda x, options: w * x, backend="python")
+    alive = []
+    for k in range(3 * MAX_TRACES):
+        options = Unhashable()
+        alive.append(weakref.ref(options))
+        assert f(float(k), options).data == 2.0 * k
+        del options
+    assert f.traces == 3 * MAX_TRACES  # each new object is a new structure
+    assert sum(ref() is not None for ref in alive) == MAX_TRACES  # the evicted traces let theirs go
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
