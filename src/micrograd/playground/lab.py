@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from micrograd.engine import Value
+from micrograd.engine import Value, graph_order
 from micrograd.explainer import explain
 from micrograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse_expression
 from micrograd.graph_text import node_names, topological_order
@@ -115,12 +115,8 @@ def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
     root = _parse(source, variables)
     for node, name in node_names(root).items():
         node.label = name  # the picture, the explanation and the JSON call every value the same
-    nodes = topological_order(root)
+    nodes, consumers = graph_order(root)  # consumers: how many times each value is an operand
     ids = {node: f"v{number}" for number, node in enumerate(nodes, start=1)}  # draw_dot's ids
-    consumers: dict[Value, int] = {}
-    for node in nodes:
-        for operand in node._prev:
-            consumers[operand] = consumers.get(operand, 0) + 1
 
     limit = None if request.get("steps") is None else number_field(request, "steps", 0, 0, 10**9, integer=True)
     order: list[Value] = []
