@@ -21,7 +21,7 @@ import pytest
 from micrograd import MLP, Value
 from micrograd.playground import maps
 from micrograd.playground.api import Api
-from micrograd.playground.server import MAX_BODY, PlaygroundServer, make_server
+from micrograd.playground.server import IDLE_SECONDS, MAX_BODY, Handler, PlaygroundServer, make_server
 from micrograd.playground.settings import read_settings
 from micrograd.playground.training import Session, SessionStore
 
@@ -220,6 +220,24 @@ def test_a_negative_content_length_is_answered_and_the_connection_closed(server:
     host = f"Host: 127.0.0.1:{server.server_address[1]}\r\n".encode()
     request = f"GET {path} HTTP/1.1\r\n".encode() + host + b"Content-Length: -1\r\n\r\n"
     assert send_raw(server, request) == [b"HTTP/1.1 200"]  # not a thread waiting for the client to hang up
+
+
+def test_a_stalled_connection_is_closed_and_its_thread_freed(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Handler.timeout == IDLE_SECONDS and 0 < IDLE_SECONDS <= 120  # the server's own idle limit
+    monkeypatch.setattr(Handler, "timeout", 0.5)  # the same limit, shortened for the test
+    running = make_server("127.0.0.1", 0)
+    threading.Thread(target=running.serve_forever, daemon=True).start()
+    try:
+        host = f"Host: 127.0.0.1:{running.server_address[1]}\r\n".encode()
+        idle = b""  # a connection opened and never used
+        half_a_body = b"POST /api/expression HTTP/1.1\r\n" + host + b"Content-Length: 100\r\n\r\n{"
+        for request in (idle, half_a_body):
+            with socket.create_connection(("127.0.0.1", running.server_address[1]), timeout=10) as connection:
+                connection.sendall(request)
+                assert connection.recv(65536) == b""  # closed by the server, long before our 10 s
+    finally:
+        running.shutdown()
+        running.server_close()
 
 
 # -- training sessions ----------------------------------------------------------------------

@@ -22,9 +22,10 @@ from urllib.parse import urlsplit
 
 from micrograd.playground.api import Api
 
-__all__ = ["MAX_BODY", "PlaygroundServer", "main", "make_server"]
+__all__ = ["IDLE_SECONDS", "MAX_BODY", "PlaygroundServer", "main", "make_server"]
 
 MAX_BODY = 64 * 1024  # bytes of a request body
+IDLE_SECONDS = 60.0  # a connection that sends or takes nothing for this long is closed, freeing its thread
 STATIC_TYPES = {
     "index.html": "text/html; charset=utf-8",
     "playground.css": "text/css; charset=utf-8",
@@ -53,6 +54,7 @@ class Handler(BaseHTTPRequestHandler):
     server: PlaygroundServer
     server_version = "micrograd-playground"
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS  # the socket's timeout: without it an idle keep-alive connection holds a thread forever
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: the terminal shows only the URL
         pass
@@ -69,7 +71,7 @@ class Handler(BaseHTTPRequestHandler):
     def _answer(self, method: str) -> None:
         try:
             self._dispatch(method)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):  # the client left or stalled mid-request
             self.close_connection = True
         except Exception as error:  # never let one request stop the server
             self._send_json(500, {"error": f"internal error: {type(error).__name__}: {error}"[:300]})
