@@ -159,6 +159,24 @@ def test_a_new_batch_size_traces_again(backend: str) -> None:
     assert f.traces == 2  # both structures stay cached
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "read",
+    [lambda x: x.item(), lambda x: float(f"{x:.3f}"), lambda x: x.detach().data],
+    ids=["item", "format", "detach"],
+)
+def test_an_argument_read_through_the_engines_methods_is_part_of_the_key(
+    backend: str, read: Callable[[Value], float]
+) -> None:
+    w = Value(1.5)
+    f = micrograd.compile(lambda x: w * x if read(x) > 0 else w * x * -2.0, backend=backend)
+    g = micrograd.compile(lambda x: w * x * x.detach(), backend=backend)
+    for x in (2.0, -3.0, 0.5, 2.0):
+        assert f(x).data == (1.5 * x if x > 0 else 1.5 * x * -2.0)
+        assert g(x).data == 1.5 * x * x
+    assert f.traces == g.traces == 3  # the number read is part of the key: 2.0 again replays
+
+
 class Unhashable:
     """An argument the trace cache can name only by its id (it defines == without a hash)."""
 
