@@ -185,6 +185,8 @@ def test_bad_bodies_routes_and_methods(server: PlaygroundServer) -> None:
     assert status == 400 and "not JSON" in result["error"]
     status, result = call(server, "POST", "/api/expression", raw=b"[1, 2]")
     assert status == 400 and "JSON object" in result["error"]
+    status, result = call(server, "POST", "/api/expression", raw=b"[" * (MAX_BODY - 1))
+    assert status == 400 and "nested too deeply" in result["error"]
     status, result = call(server, "POST", "/api/expression", raw=b'{"expression": "' + b"a" * MAX_BODY + b'"}')
     assert status == 413 and "too large" in result["error"]
     assert call(server, "GET", "/api/nothing")[0] == 404

@@ -126,6 +126,8 @@ class Handler(BaseHTTPRequestHandler):
             return json.loads(raw.decode("utf-8")) if raw.strip() else {}, None
         except (UnicodeDecodeError, ValueError) as error:
             return None, (400, f"the request body is not JSON: {str(error).splitlines()[0][:120]}")
+        except RecursionError:  # 64 KiB of '[' nests deeper than the decoder recurses
+            return None, (400, "the request body is nested too deeply")
 
     def _static(self, method: str, path: str) -> None:
         name = "index.html" if path == "/" else path.lstrip("/")
