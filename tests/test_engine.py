@@ -1599,3 +1599,42 @@ def test_a_vjp_may_return_numpy_scalars_which_become_floats() -> None:
     (scale(x) + pair(x, y)).backward()
     assert type(x.grad) is float and type(y.grad) is float
     assert (x.grad, y.grad) == (8.0, 2.0)
+
+
+# -- the shapes ---------------------------------------------------------------------------------
+
+
+@given(
+    st.lists(st.floats(-3, 3), min_size=1, max_size=6),
+    st.lists(st.integers(0, 5), min_size=1, max_size=6),
+)
+@FEWER
+def test_linears_written_out_steps_equal_its_rows_forward_and_vjp_bit_for_bit(
+    data: list[float], picks: list[int]
+) -> None:
+    from micrograd.engine import LINEAR, Nary
+
+    generic = Nary("linear", LINEAR.forward, LINEAR.vjp)  # the same row, run by the generic shape
+    n = len(picks)
+    results = []
+    for rule in (LINEAR, generic):
+        pool = [Value(x) for x in data]
+        operands = [pool[i % len(pool)] for i in picks] + [pool[(i + 1) % len(pool)] for i in picks] + [pool[0]]
+        out = rule(operands)
+        (out * out).backward()
+        results.append((out.data, [v.grad for v in pool]))
+        assert len(out.operands) == 2 * n + 1
+    assert results[0] == results[1]
+
+
+def test_operation_makes_the_shape_of_its_arity_and_each_shape_is_public() -> None:
+    from micrograd.engine import ABS, LINEAR, POW_CONST, Binary, ConstantPower, Linear, Nary, Recorded, Unary
+
+    assert type(Operation("f", abs, lambda g, x, out: g)) is Unary
+    assert type(Operation("f", max, lambda g, a, b, out: (g, g), arity=2)) is Binary
+    assert type(Operation("f", sum, lambda g, xs, out: [g] * len(xs), arity=None)) is Nary
+    assert type(ABS) is Unary and type(POW_CONST) is ConstantPower and type(LINEAR) is Linear
+    assert type(Value(1.0, (Value(2.0),), "f").operation) is Recorded
+    with pytest.raises(ValueError, match="Binary 'g': arity is 2, got 1"):
+        Binary("g", max, lambda g, a, b, out: (g, g), arity=1)
+    assert Value.relu.__qualname__ == "Value.relu" and Value.__rmul__.__name__ == "__rmul__"

@@ -1,0 +1,116 @@
+"""Reverse mode: the order of a graph, and backpropagation through it.
+
+A graph is walked through two things every node has: ``node.operands`` and
+``node.operation`` (its shape, see ``micrograd.operation``), so this module needs
+no import of ``Value``.  The walks are iterative (no recursion), so a graph of any
+depth works, and visit operands in order, so every run gives the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from micrograd.value import Value
+
+__all__ = ["GraphOrder", "backpropagate", "graph_order", "reverse_topological"]
+
+
+class GraphOrder(NamedTuple):
+    """The values some roots depend on, in order, and how often each is used."""
+
+    nodes: list[Value]  # every value (leaves included), each after all its operands
+    consumers: dict[Value, int]  # how many times each value is an operand in the graph (a*a: twice)
+
+
+def graph_order(*roots: Value) -> GraphOrder:
+    """Every value the ``roots`` depend on (the roots included), each after all its operands.
+
+    A depth-first search that visits operands in order.  ``backward()`` runs
+    through the same order, reversed (leaves have nothing to pass on, so it skips them).
+
+    >>> from micrograd.engine import Value
+    >>> a, b = Value(2.0), Value(-3.0)
+    >>> c = a * b
+    >>> order = graph_order(c)
+    >>> order.nodes == [a, b, c], order.consumers[a], order.consumers[c]
+    (True, 1, 0)
+    """
+    nodes: list[Value] = []
+    consumers: dict[Value, int] = {}
+    for root in roots:
+        if not hasattr(root, "operands"):
+            raise TypeError(f"graph_order: roots must be Values, got {type(root).__name__}")
+        if root in consumers:
+            continue
+        consumers[root] = 0
+        stack: list[tuple[Value, tuple[Value, ...], int]] = [(root, root.operands, 0)]
+        while stack:
+            node, operands, next_operand = stack[-1]
+            if next_operand < len(operands):
+                stack[-1] = (node, operands, next_operand + 1)
+                operand = operands[next_operand]
+                if operand in consumers:
+                    consumers[operand] += 1
+                else:
+                    consumers[operand] = 1
+                    stack.append((operand, operand.operands, 0))
+            else:
+                stack.pop()
+                nodes.append(node)
+    return GraphOrder(nodes, consumers)
+
+
+def reverse_topological(root: Value) -> list[Value]:
+    """The computed values ``root`` depends on, each before every value it uses.
+
+    The order of :func:`graph_order` reversed, without its leaves, made lean for
+    ``backward``: the same depth-first search, operands pushed last to first so the
+    first is visited first.  A ``None`` on the stack marks that the node beneath it
+    has all its operands ordered.
+    """
+    post: list[Value] = []
+    finish = post.append
+    expanded: set[Value] = set()
+    expand = expanded.add
+    stack: list[Any] = [root]
+    push = stack.append
+    pop = stack.pop
+    while stack:
+        node = pop()
+        if node is None:
+            finish(pop())
+            continue
+        if node in expanded:
+            continue
+        expand(node)
+        operands = node.operation.operands_of(node)
+        if len(operands) == 2:  # most nodes: unpacked, the commonest case kept short
+            a, b = operands
+            if a.operation is None and b.operation is None:
+                finish(node)  # its operands are leaves: nothing to order first
+                continue
+            push(node)
+            push(None)
+            if b.operation is not None:
+                push(b)
+            if a.operation is not None:
+                push(a)
+        else:
+            push(node)
+            push(None)
+            for a in reversed(operands):
+                if a.operation is not None:  # a leaf has nothing to pass on
+                    push(a)
+    post.reverse()
+    return post
+
+
+def backpropagate(order: Iterable[Value]) -> None:
+    """Pass each node's ``grad`` on to its operands, in the given (reverse topological) order.
+
+    Each node's operation does its own float step (``Operation.step``).
+    """
+    for node in order:
+        node.operation.step(node)  # type: ignore[union-attr]
