@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 import micrograd
 from micrograd import MLP, Value, grad, no_grad, optim
-from micrograd.compiler import TracingError
+from micrograd.compiler import MAX_TRACES, TracingError
 from micrograd.losses import hinge_loss, l2_penalty, logsumexp, mse_loss, softplus
 from strategies import MICROGRAD, Program, output_function, programs
 
@@ -156,6 +157,46 @@ def test_a_new_batch_size_traces_again(backend: str) -> None:
     assert close(three.data, sum(math.tanh(2 * x) for x in (0.1, 0.2, 0.3)))
     f([1.0, 2.0])
     assert f.traces == 2  # both structures stay cached
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "read",
+    [lambda x: x.item(), lambda x: float(f"{x:.3f}"), lambda x: x.detach().data],
+    ids=["item", "format", "detach"],
+)
+def test_an_argument_read_through_the_engines_methods_is_part_of_the_key(
+    backend: str, read: Callable[[Value], float]
+) -> None:
+    w = Value(1.5)
+    f = micrograd.compile(lambda x: w * x if read(x) > 0 else w * x * -2.0, backend=backend)
+    g = micrograd.compile(lambda x: w * x * x.detach(), backend=backend)
+    for x in (2.0, -3.0, 0.5, 2.0):
+        assert f(x).data == (1.5 * x if x > 0 else 1.5 * x * -2.0)
+        assert g(x).data == 1.5 * x * x
+    assert f.traces == g.traces == 3  # the number read is part of the key: 2.0 again replays
+
+
+class Unhashable:
+    """An argument the trace cache can name only by its id (it defines == without a hash)."""
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def test_unhashable_arguments_are_kept_only_while_their_trace_is() -> None:
+    w = Value(2.0)
+    f = micrograd.compile(lambda x, options: w * x, backend="python")
+    alive = []
+    for k in range(3 * MAX_TRACES):
+        options = Unhashable()
+        alive.append(weakref.ref(options))
+        assert f(float(k), options).data == 2.0 * k
+        del options
+    assert f.traces == 3 * MAX_TRACES  # each new object is a new structure
+    assert sum(ref() is not None for ref in alive) == MAX_TRACES  # the evicted traces let theirs go
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import http.client
 import json
 import math
+import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +21,7 @@ import pytest
 from micrograd import MLP, Value
 from micrograd.playground import maps
 from micrograd.playground.api import Api
-from micrograd.playground.server import MAX_BODY, PlaygroundServer, make_server
+from micrograd.playground.server import IDLE_SECONDS, MAX_BODY, Handler, PlaygroundServer, make_server
 from micrograd.playground.settings import read_settings
 from micrograd.playground.training import Session, SessionStore
 
@@ -141,6 +143,8 @@ def test_nudge_compares_the_difference_with_grad_times_h(server: PlaygroundServe
         ({"nudge": {"variable": "a", "h": 0}}, "must not be 0"),
         ({"steps": -1}, "steps must be between"),
         ({"steps": 1.5}, "steps must be a whole number"),
+        ({"expression": "a*1e300*1e300", "variables": {"a": 1}}, "the expression's value is inf"),
+        ({"expression": "1/(a*1e300*1e300)", "variables": {"a": 1}}, "a step of the expression is inf"),
     ],
 )
 def test_a_bad_expression_request_is_one_clear_line(server: PlaygroundServer, body: Any, message: str) -> None:
@@ -181,6 +185,8 @@ def test_bad_bodies_routes_and_methods(server: PlaygroundServer) -> None:
     assert status == 400 and "not JSON" in result["error"]
     status, result = call(server, "POST", "/api/expression", raw=b"[1, 2]")
     assert status == 400 and "JSON object" in result["error"]
+    status, result = call(server, "POST", "/api/expression", raw=b"[" * (MAX_BODY - 1))
+    assert status == 400 and "nested too deeply" in result["error"]
     status, result = call(server, "POST", "/api/expression", raw=b'{"expression": "' + b"a" * MAX_BODY + b'"}')
     assert status == 413 and "too large" in result["error"]
     assert call(server, "GET", "/api/nothing")[0] == 404
@@ -191,6 +197,49 @@ def test_bad_bodies_routes_and_methods(server: PlaygroundServer) -> None:
     status, page = call(server, "GET", "/")
     assert status == 200 and "micrograd playground" in page
     assert call(server, "GET", "/api/info")[0] == 200
+
+
+def send_raw(server: PlaygroundServer, request: bytes) -> list[bytes]:
+    """The status lines of every answer to ``request`` on one connection, read until the server closes it."""
+    with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return re.findall(rb"HTTP/1.1 \d+", received)
+
+
+def test_a_body_where_none_is_wanted_is_not_taken_for_the_next_request(server: PlaygroundServer) -> None:
+    host = f"Host: 127.0.0.1:{server.server_address[1]}\r\n".encode()
+    smuggled = b"GET /etc HTTP/1.1\r\n\r\n"
+    request = b"DELETE /api/sessions/nope HTTP/1.1\r\n" + host + f"Content-Length: {len(smuggled)}\r\n\r\n".encode()
+    last = b"GET /api/info HTTP/1.1\r\n" + host + b"Connection: close\r\n\r\n"
+    assert send_raw(server, request + smuggled + last) == [b"HTTP/1.1 404", b"HTTP/1.1 200"]
+
+
+@pytest.mark.parametrize("path", ["/", "/api/info"])
+def test_a_negative_content_length_is_answered_and_the_connection_closed(server: PlaygroundServer, path: str) -> None:
+    host = f"Host: 127.0.0.1:{server.server_address[1]}\r\n".encode()
+    request = f"GET {path} HTTP/1.1\r\n".encode() + host + b"Content-Length: -1\r\n\r\n"
+    assert send_raw(server, request) == [b"HTTP/1.1 200"]  # not a thread waiting for the client to hang up
+
+
+def test_a_stalled_connection_is_closed_and_its_thread_freed(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Handler.timeout == IDLE_SECONDS and 0 < IDLE_SECONDS <= 120  # the server's own idle limit
+    monkeypatch.setattr(Handler, "timeout", 0.5)  # the same limit, shortened for the test
+    running = make_server("127.0.0.1", 0)
+    threading.Thread(target=running.serve_forever, daemon=True).start()
+    try:
+        host = f"Host: 127.0.0.1:{running.server_address[1]}\r\n".encode()
+        idle = b""  # a connection opened and never used
+        half_a_body = b"POST /api/expression HTTP/1.1\r\n" + host + b"Content-Length: 100\r\n\r\n{"
+        for request in (idle, half_a_body):
+            with socket.create_connection(("127.0.0.1", running.server_address[1]), timeout=10) as connection:
+                connection.sendall(request)
+                assert connection.recv(65536) == b""  # closed by the server, long before our 10 s
+    finally:
+        running.shutdown()
+        running.server_close()
 
 
 # -- training sessions ----------------------------------------------------------------------

@@ -142,7 +142,8 @@ class CompiledFunction:
         self.traces = 0  # how many times fn has been traced
         # structure -> (argument slots whose data fn read, {their values: prepared replay})
         self._cache: dict[tuple[Hashable, ...], tuple[tuple[int, ...], dict[tuple[float, ...], _Prepared]]] = {}
-        self._objects: dict[int, Any] = {}  # unhashable arguments, kept alive while their id is in a key
+        # unhashable arguments, named by id in a structure: kept alive while that structure is cached
+        self._objects: dict[tuple[Hashable, ...], list[Any]] = {}
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
@@ -163,7 +164,7 @@ class CompiledFunction:
         replay = prepared.get(tuple(_data(flat[i]) for i in static))
         if replay is None:
             replay = self._trace(structure, flat, args, kwargs)
-            self._objects.update((id(obj), obj) for obj in keep)
+            self._objects[structure] = keep
         return replay.run(flat)
 
     def _trace(self, structure: tuple[Hashable, ...], flat: list[Any], args: Any, kwargs: Any) -> _Prepared:
@@ -185,7 +186,9 @@ class CompiledFunction:
             del prepared[next(iter(prepared))]
         prepared[tuple(numbers[i] for i in static)] = replay
         if len(self._cache) >= MAX_TRACES and structure not in self._cache:
-            del self._cache[next(iter(self._cache))]
+            oldest = next(iter(self._cache))
+            del self._cache[oldest]
+            self._objects.pop(oldest, None)
         self._cache[structure] = (static, prepared)
         return replay
 

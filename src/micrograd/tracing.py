@@ -189,11 +189,27 @@ _VALUE_DATA: Any = vars(Value)["data"]  # the slot that holds a Value's number
 
 
 class _Argument(Value):
-    """A leaf standing for an argument while tracing; notes reads of ``.data`` outside the engine."""
+    """A leaf standing for an argument while tracing; notes reads of ``.data`` outside the engine.
+
+    ``item()``, ``format()`` and ``detach()`` are the engine's code, but they hand
+    the number to the function: they count as reads too.
+    """
 
     __slots__ = ("read", "slot")
     read: bool
     slot: int
+
+    def item(self) -> float:
+        self.read = True
+        return super().item()
+
+    def __format__(self, spec: str) -> str:
+        self.read = True
+        return super().__format__(spec)
+
+    def detach(self) -> Value:
+        self.read = True  # the detached copy is a constant of the trace: its number must key the cache
+        return super().detach()
 
 
 def _read_argument(self: _Argument) -> float:

@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from micrograd.engine import Value
+from micrograd.engine import Value, graph_order
 from micrograd.explainer import explain
 from micrograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse_expression
 from micrograd.graph_text import node_names, topological_order
@@ -79,8 +79,10 @@ def _parse(source: str, variables: dict[str, float]) -> Value:
         root = parse_expression(source, variables)
     except ExpressionError as error:
         raise RequestError(str(error).split(" (give one with --set")[0]) from None
-    if not math.isfinite(root.data):
-        raise RequestError(f"the expression's value is {root.data}: a number in it is too large for a float")
+    for node in topological_order(root):  # JSON has no inf or nan, and 1/(a*1e300*1e300) is finite
+        if not math.isfinite(node.data):
+            which = "the expression's value" if node is root else "a step of the expression"
+            raise RequestError(f"{which} is {node.data}: a number in it is too large for a float")
     return root
 
 
@@ -113,12 +115,8 @@ def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
     root = _parse(source, variables)
     for node, name in node_names(root).items():
         node.label = name  # the picture, the explanation and the JSON call every value the same
-    nodes = topological_order(root)
+    nodes, consumers = graph_order(root)  # consumers: how many times each value is an operand
     ids = {node: f"v{number}" for number, node in enumerate(nodes, start=1)}  # draw_dot's ids
-    consumers: dict[Value, int] = {}
-    for node in nodes:
-        for operand in node._prev:
-            consumers[operand] = consumers.get(operand, 0) + 1
 
     limit = None if request.get("steps") is None else number_field(request, "steps", 0, 0, 10**9, integer=True)
     order: list[Value] = []

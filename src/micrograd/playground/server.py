@@ -22,9 +22,10 @@ from urllib.parse import urlsplit
 
 from micrograd.playground.api import Api
 
-__all__ = ["MAX_BODY", "PlaygroundServer", "main", "make_server"]
+__all__ = ["IDLE_SECONDS", "MAX_BODY", "PlaygroundServer", "main", "make_server"]
 
 MAX_BODY = 64 * 1024  # bytes of a request body
+IDLE_SECONDS = 60.0  # a connection that sends or takes nothing for this long is closed, freeing its thread
 STATIC_TYPES = {
     "index.html": "text/html; charset=utf-8",
     "playground.css": "text/css; charset=utf-8",
@@ -53,6 +54,7 @@ class Handler(BaseHTTPRequestHandler):
     server: PlaygroundServer
     server_version = "micrograd-playground"
     protocol_version = "HTTP/1.1"
+    timeout = IDLE_SECONDS  # the socket's timeout: without it an idle keep-alive connection holds a thread forever
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: the terminal shows only the URL
         pass
@@ -69,7 +71,7 @@ class Handler(BaseHTTPRequestHandler):
     def _answer(self, method: str) -> None:
         try:
             self._dispatch(method)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):  # the client left or stalled mid-request
             self.close_connection = True
         except Exception as error:  # never let one request stop the server
             self._send_json(500, {"error": f"internal error: {type(error).__name__}: {error}"[:300]})
@@ -91,6 +93,8 @@ class Handler(BaseHTTPRequestHandler):
             if problem:
                 self._send_json(problem[0], {"error": problem[1]})
                 return
+        else:
+            self._drain()  # a GET or DELETE with a body: read it, or it would be taken for the next request
         status, document = self.server.api.handle(method, self.path, body)
         self._send_json(status, document)
 
@@ -104,7 +108,7 @@ class Handler(BaseHTTPRequestHandler):
     def _drain(self) -> None:
         """Read a small body nobody wants, so the connection stays usable; close it otherwise."""
         length = self._length()
-        if length is None or length > MAX_BODY:
+        if length is None or length < 0 or length > MAX_BODY:  # read(-1) would wait for the client to hang up
             self.close_connection = True
         elif length:
             self.rfile.read(length)
@@ -122,6 +126,8 @@ class Handler(BaseHTTPRequestHandler):
             return json.loads(raw.decode("utf-8")) if raw.strip() else {}, None
         except (UnicodeDecodeError, ValueError) as error:
             return None, (400, f"the request body is not JSON: {str(error).splitlines()[0][:120]}")
+        except RecursionError:  # 64 KiB of '[' nests deeper than the decoder recurses
+            return None, (400, "the request body is nested too deeply")
 
     def _static(self, method: str, path: str) -> None:
         name = "index.html" if path == "/" else path.lstrip("/")
