@@ -312,7 +312,8 @@ class Layer(Module):
 
     def _plain_neurons(self) -> bool:
         """Whether every neuron computes as Neuron.__call__ does, so the layer may inline it."""
-        return all(n.__class__.__call__ is _NEURON_CALL for n in self.neurons)
+        # by class, not by neuron: the set is built in C and almost always has one member
+        return all(cls.__call__ is _NEURON_CALL for cls in set(map(type, self.neurons)))
 
     def _forward_floats(self, inputs: Sequence[float]) -> list[float]:
         """The layer on plain floats: what ``__call__`` computes under ``no_grad``."""
