@@ -45,6 +45,25 @@ def _first(node: Value) -> tuple[Value, ...]:
     return (node._a,)
 
 
+def _node(operation: Operation, data: float, a: Any, b: Any = None) -> Value:
+    """The result of ``operation``: a graph node holding ``a`` (and ``b``), or a leaf when not recording.
+
+    What calling an operation as a function does; the Value methods of the hot path
+    (``a * b``, ``x.tanh()``) write the same lines out inline, to save this call.
+    """
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    if everyone_records or thread_mode.enabled:
+        out._a = a
+        if b is not None:
+            out._b = b
+        out.operation = operation
+    else:
+        out.operation = None
+    return out
+
+
 class Unary(Operation, makes_arity=1):
     """One operand, in ``_a``: ``forward(x)``, ``vjp(g, x, out) -> gx``."""
 
@@ -62,15 +81,7 @@ class Unary(Operation, makes_arity=1):
         (x,) = args
         if not isinstance(x, Value):
             return self.forward(real(x, self.name))
-        out = _new(Value)
-        out.data = self.forward(x.data)
-        out.grad = 0.0
-        if everyone_records or thread_mode.enabled:
-            out._a = x
-            out.operation = self
-        else:
-            out.operation = None
-        return out
+        return _node(self, self.forward(x.data), x)
 
     def method(self) -> Callable[[Value], Value]:
         """The Value method behind ``x.tanh()``: the hot path, kept inline."""
@@ -125,16 +136,7 @@ class Binary(Operation, makes_arity=2):
         if not isinstance(a, Value) and not isinstance(b, Value):
             return self.forward(real(a, self.name), real(b, self.name))
         x, y = values((a, b), self.name)
-        out = _new(Value)
-        out.data = self.forward(x.data, y.data)
-        out.grad = 0.0
-        if everyone_records or thread_mode.enabled:
-            out._a = x
-            out._b = y
-            out.operation = self
-        else:
-            out.operation = None
-        return out
+        return _node(self, self.forward(x.data, y.data), x, y)
 
     def method(self, reflected: bool = False) -> Callable[[Value, Any], Value]:
         """The Value method behind ``a * b`` (or ``2 * a``, reflected): the hot path, kept inline."""
@@ -205,16 +207,8 @@ class ConstantPower(Operation):
         exponent = real(k, self.name)
         if not isinstance(x, Value):
             return self.forward(real(x, self.name), exponent)
-        out = _new(Value)
-        out.data = self.forward(x.data, exponent)
-        out.grad = 0.0
-        if everyone_records or thread_mode.enabled:
-            out._a = x
-            out._b = k if type(k) is int else exponent  # an int shows as **2, not **2.0
-            out.operation = self
-        else:
-            out.operation = None
-        return out
+        # an int exponent is kept as it is, so it shows as **2, not **2.0
+        return _node(self, self.forward(x.data, exponent), x, k if type(k) is int else exponent)
 
     def attach(self, value_exponent: Binary) -> ConstantPower:
         """Provide ``**``: a number exponent is this operation, a Value exponent ``value_exponent``."""
@@ -277,15 +271,7 @@ class Nary(Operation, makes_arity=None):
 
     def apply(self, operands: tuple[Value, ...]) -> Value:
         """A node of this operation on ``operands`` (all Values)."""
-        out = _new(Value)
-        out.data = self.forward(list(map(_data, operands)))
-        out.grad = 0.0
-        if everyone_records or thread_mode.enabled:
-            out._a = operands
-            out.operation = self
-        else:
-            out.operation = None
-        return out
+        return _node(self, self.forward(list(map(_data, operands))), operands)
 
 
 class Linear(Nary):
@@ -311,15 +297,8 @@ class Linear(Nary):
 
     def apply(self, operands: tuple[Value, ...]) -> Value:
         n = len(operands) // 2
-        out = _new(Value)
-        out.data = sum(map(operator.mul, map(_data, operands[:n]), map(_data, operands[n : 2 * n]))) + operands[-1].data
-        out.grad = 0.0
-        if everyone_records or thread_mode.enabled:
-            out._a = operands
-            out.operation = self
-        else:
-            out.operation = None
-        return out
+        data = sum(map(operator.mul, map(_data, operands[:n]), map(_data, operands[n : 2 * n]))) + operands[-1].data
+        return _node(self, data, operands)
 
 
 class Recorded(Operation):
