@@ -1624,7 +1624,42 @@ def test_linears_written_out_steps_equal_its_rows_forward_and_vjp_bit_for_bit(
         (out * out).backward()
         results.append((out.data, [v.grad for v in pool]))
         assert len(out.operands) == 2 * n + 1
-    assert results[0] == results[1]
+    if len(set(operands)) == len(operands):
+        assert results[0] == results[1]
+    else:
+        # a Value used more than once receives its contributions in another order
+        # (Linear adds an input's and its weight's together, the generic shape all inputs first)
+        assert results[0][0] == results[1][0]
+        assert results[0][1] == pytest.approx(results[1][1], rel=1e-13, abs=1e-300)
+
+
+def test_a_layer_of_linear_nodes_is_linear_row_by_row() -> None:
+    from micrograd.engine import linear, linear_layer
+
+    inputs = [Value(0.5), Value(-2.0), Value(1.5)]
+    weights = [[Value(0.1), Value(0.2), Value(-0.3)], [Value(1.0), Value(-1.0), Value(0.25)]]
+    biases = [Value(0.7), Value(-0.1)]
+    layer = linear_layer(inputs, weights, biases)
+    rows = [linear(inputs, row, b) for row, b in zip(weights, biases, strict=True)]
+    assert [z.data for z in layer] == [z.data for z in rows]
+    assert all(z.op == "linear" and z.operands == r.operands for z, r in zip(layer, rows, strict=True))
+    sum(layer).backward()
+    by_layer = [v.grad for v in (*inputs, *weights[0], *weights[1], *biases)]
+    for v in (*inputs, *weights[0], *weights[1], *biases):
+        v.grad = 0.0
+    sum(rows).backward()
+    assert by_layer == [v.grad for v in (*inputs, *weights[0], *weights[1], *biases)]
+    # numbers become constant leaves, as for linear; wrong lengths name the operation
+    mixed = linear_layer([0.5, Value(1.0)], [[2.0, Value(3.0)]], [1])
+    assert mixed[0].data == 0.5 * 2.0 + 3.0 + 1 and len(mixed[0].operands) == 5
+    with pytest.raises(ValueError, match="linear: 3 inputs but 2 weights"):
+        linear_layer(inputs, [weights[0][:2]], [biases[0]])
+    with pytest.raises(ValueError, match="linear_layer: 2 rows of weights but 1 biases"):
+        linear_layer(inputs, weights, biases[:1])
+    with pytest.raises(TypeError, match="linear: operand must be a real number or Value, got str"):
+        linear_layer(inputs, [[Value(1.0), "w", Value(2.0)]], [biases[0]])
+    with no_grad():
+        assert all(z.is_leaf for z in linear_layer(inputs, weights, biases))
 
 
 def test_operation_makes_the_shape_of_its_arity_and_each_shape_is_public() -> None:

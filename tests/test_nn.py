@@ -409,6 +409,36 @@ def test_a_layer_honours_a_neuron_subclasss_own_call() -> None:
     assert evaluated == model([1.0, -2.0]).data  # type: ignore[union-attr]
 
 
+def test_a_layer_builds_the_graph_its_neurons_would_one_by_one() -> None:
+    random.seed(4)
+    layer = Layer(3, 4, activation="tanh")
+    for x in ([Value(0.5), Value(-1.0), Value(2.0)], [0.5, -1.0, 2]):
+        together = layer(x)
+        apart = [n(x) for n in layer.neurons]
+        assert [y.data for y in together] == [y.data for y in apart]  # type: ignore[union-attr]
+        for y, z in zip(together, apart, strict=True):  # type: ignore[arg-type]
+            assert y.op == z.op == "tanh"
+            (linear_y,), (linear_z,) = y.operands, z.operands
+            # Values are shared operands; numbers become each neuron's own constants, as one by one
+            same = [
+                a is b if isinstance(x[0], Value) else a.data == b.data
+                for a, b in zip(linear_y.operands, linear_z.operands, strict=True)
+            ]
+            assert all(same) and len(same) == 2 * 3 + 1
+
+    # one neuron of its own kind in a layer of plain ones: every neuron computes its own way
+    class Halved(Neuron):
+        def __call__(self, x: object) -> Value:
+            return super().__call__(x) * 0.5  # type: ignore[arg-type]
+
+    plain = [y.data for y in layer([1.0, 2.0, 3.0])]  # type: ignore[union-attr]
+    layer.neurons[2].__class__ = Halved
+    expected = [plain[0], plain[1], plain[2] * 0.5, plain[3]]
+    assert [y.data for y in layer([1.0, 2.0, 3.0])] == expected  # type: ignore[union-attr]
+    with no_grad():
+        assert [y.data for y in layer([1.0, 2.0, 3.0])] == expected  # type: ignore[union-attr]
+
+
 def test_modules_and_leaves_survive_pickle_and_deepcopy_and_computed_values_refuse() -> None:
     import copy
     import pickle

@@ -21,7 +21,7 @@ from operator import attrgetter, mul
 from typing import Any
 
 from micrograd import model_file
-from micrograd.engine import Value, as_real, is_grad_enabled, linear, relu, sigmoid, tanh
+from micrograd.engine import Value, as_real, is_grad_enabled, linear, linear_layer, relu, sigmoid, tanh
 from micrograd.model_file import ModelFileError
 
 __all__ = [
@@ -292,37 +292,46 @@ class Layer(Module):
             raise ValueError(f"Layer: nout must be a positive integer, got {nout!r}")
         kwargs.setdefault("fan_out", nout)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
-        _prefix_labels(self.neurons, "N")
+        _prefix_labels([(*n.w, n.b) for n in self.neurons], "N")
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
         # the inputs become one tuple, shared by every neuron; a single Value is one input
         inputs = (x,) if isinstance(x, (Value, float, int)) else tuple(x)
+        neurons = self.neurons
         if not self._plain_neurons():
-            out = [n(inputs) for n in self.neurons]  # a Neuron subclass computes its own way
+            out = [n(inputs) for n in neurons]  # a Neuron subclass computes its own way
         elif not is_grad_enabled():
-            out = [Value(y) for y in self._forward_floats([_as_float(v) for v in inputs])]
+            floats = self._forward_floats([_as_float(v) for v in inputs])
+            out = [Value(y) for y in floats]  # type: ignore[union-attr] # plain neurons: never None
         else:
-            # Neuron.__call__, inlined: this loop runs for every neuron of every example
-            out = []
-            for n in self.neurons:
-                z = linear(inputs, n.w, n.b)
-                activate = n._activate
-                out.append(z if activate is None else activate(z))
+            # Neuron.__call__ for every neuron: the layer's linear nodes, then the activations
+            if set(map(type, inputs)) == _JUST_VALUE:
+                zs = linear_layer(inputs, [n.w for n in neurons], [n.b for n in neurons])
+            else:  # numbers: each neuron makes its own constants of them, as Neuron.__call__ does
+                zs = [linear(inputs, n.w, n.b) for n in neurons]
+            out = [z if (activate := n._activate) is None else activate(z) for n, z in zip(neurons, zs, strict=True)]
         return out[0] if len(out) == 1 else out
 
     def _plain_neurons(self) -> bool:
-        """Whether every neuron computes as Neuron.__call__ does, so the layer may inline it."""
-        # by class, not by neuron: the set is built in C and almost always has one member
-        return all(cls.__call__ is _NEURON_CALL for cls in set(map(type, self.neurons)))
+        """Whether every neuron computes as Neuron.__call__ does, so the layer may do it for them."""
+        # by class, not by neuron: the set is built in C and almost always is {Neuron}
+        classes = set(map(type, self.neurons))
+        return classes == _JUST_NEURON or all(cls.__call__ is _NEURON_CALL for cls in classes)
 
-    def _forward_floats(self, inputs: Sequence[float]) -> list[float]:
-        """The layer on plain floats: what ``__call__`` computes under ``no_grad``."""
+    def _forward_floats(self, inputs: Sequence[float]) -> list[float] | None:
+        """The layer on plain floats: what ``__call__`` computes under ``no_grad``.
+
+        None if a neuron computes its own way (a Neuron subclass with its own ``__call__``).
+        """
         nin = len(inputs)
         out = []
         for n in self.neurons:
-            if len(n.w) != nin:
-                raise ValueError(f"linear: {nin} inputs but {len(n.w)} weights")
-            out.append(n._activate_float(sum(map(mul, map(_data, n.w), inputs)) + n.b.data))
+            if n.__class__ is not Neuron and n.__class__.__call__ is not _NEURON_CALL:
+                return None
+            w = n.w
+            if len(w) != nin:
+                raise ValueError(f"linear: {nin} inputs but {len(w)} weights")
+            out.append(n._activate_float(sum(map(mul, map(_data, w), inputs)) + n.b.data))
         return out
 
     def __repr__(self) -> str:
@@ -364,21 +373,31 @@ class MLP(Module):
             Layer(sizes[i], sizes[i + 1], activation=activation if i != last else output_activation, init=init, rng=rng)
             for i in range(len(nouts))
         ]
-        _prefix_labels(self.layers, "L")
+        _prefix_labels([[p for n in layer.neurons for p in (*n.w, n.b)] for layer in self.layers], "L")
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
-        if not is_grad_enabled() and all(
-            layer.__class__.__call__ is _LAYER_CALL and layer._plain_neurons() for layer in self.layers
-        ):
-            # floats from layer to layer; Values only for the output
-            floats = [_as_float(x)] if isinstance(x, (Value, float, int)) else [_as_float(v) for v in x]
-            for layer in self.layers:
-                floats = layer._forward_floats(floats)
-            return Value(floats[0]) if len(floats) == 1 else [Value(y) for y in floats]
+        if not is_grad_enabled():
+            floats = self._forward_floats(x)
+            if floats is not None:
+                return Value(floats[0]) if len(floats) == 1 else [Value(y) for y in floats]
         out: Any = x
         for layer in self.layers:
             out = layer(out)
         return out  # type: ignore[no-any-return]
+
+    def _forward_floats(self, x: Inputs) -> list[float] | None:
+        """The network on plain floats, layer to layer (under ``no_grad``: Values only for the output).
+
+        None if a layer or a neuron computes its own way.
+        """
+        floats: list[float] | None = [_as_float(x)] if isinstance(x, (Value, float, int)) else [_as_float(v) for v in x]
+        for layer in self.layers:
+            if layer.__class__ is not Layer and layer.__class__.__call__ is not _LAYER_CALL:
+                return None
+            floats = layer._forward_floats(floats)  # type: ignore[arg-type]
+            if floats is None:
+                return None
+        return floats
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
@@ -403,14 +422,21 @@ class MLP(Module):
         return f"MLP({' -> '.join(map(str, sizes))}, {self.layers[0].neurons[0].activation}{more})"
 
 
-def _prefix_labels(modules: Sequence[Module], letter: str) -> None:
-    """Label each module's parameters with its place: ``w0`` of neuron 2 becomes ``N2.w0``."""
-    for index, module in enumerate(modules):
-        for p in module.parameters():
+def _prefix_labels(parameters: Sequence[Sequence[Value]], letter: str) -> None:
+    """Label the parameters of each submodule with its place: ``w0`` of neuron 2 becomes ``N2.w0``.
+
+    Given the parameters of the modules just made, not the modules: ``parameters()``
+    reads an instance's ``vars()``, after which Python looks its attributes up more
+    slowly (``n.w`` takes twice as long), which a no_grad forward would pay per neuron.
+    """
+    for index, group in enumerate(parameters):
+        for p in group:
             p.label = f"{letter}{index}.{p.label}"
 
 
 _NEURON_CALL = Neuron.__call__
+_JUST_NEURON = {Neuron}
+_JUST_VALUE = {Value}
 _LAYER_CALL = Layer.__call__
 
 

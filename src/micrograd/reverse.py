@@ -68,7 +68,10 @@ def reverse_topological(root: Value) -> list[Value]:
     The order of :func:`graph_order` reversed, without its leaves, made lean for
     ``backward``: the same depth-first search, operands pushed last to first so the
     first is visited first.  A ``None`` on the stack marks that the node beneath it
-    has all its operands ordered.
+    has all its operands ordered.  It reads the operands from where the node keeps
+    them, by the arity of its operation (see ``micrograd.shapes``): ``_a`` for one,
+    ``_a`` and ``_b`` for two, a tuple in ``_a`` for any number; this loop is the
+    cost of every ``backward()``, and a call per node would be a quarter of it.
     """
     post: list[Value] = []
     finish = post.append
@@ -85,9 +88,10 @@ def reverse_topological(root: Value) -> list[Value]:
         if node in expanded:
             continue
         expand(node)
-        operands = node.operation.operands_of(node)
-        if len(operands) == 2:  # most nodes: unpacked, the commonest case kept short
-            a, b = operands
+        arity = node.operation.arity
+        if arity == 2:
+            a = node._a
+            b = node._b
             if a.operation is None and b.operation is None:
                 finish(node)  # its operands are leaves: nothing to order first
                 continue
@@ -97,11 +101,21 @@ def reverse_topological(root: Value) -> list[Value]:
                 push(b)
             if a.operation is not None:
                 push(a)
+        elif arity == 1:
+            a = node._a
+            if a.operation is None:
+                finish(node)
+                continue
+            push(node)
+            push(None)
+            push(a)
         else:
             push(node)
             push(None)
-            for a in reversed(operands):
-                if a.operation is not None:  # a leaf has nothing to pass on
+            for a in reversed(node._a):
+                # a leaf has nothing to pass on; a value already ordered (a layer's inputs,
+                # shared by all its neurons) is not pushed again
+                if a.operation is not None and a not in expanded:
                     push(a)
     post.reverse()
     return post
