@@ -15,8 +15,10 @@ shape              operands in the node            ``vjp``
 ``Recorded``       ``_a``: a tuple                 none: micrograd's ``_backward`` closure
 =================  ==============================  =====================================
 
-Each shape owns its operands' layout (``operands_of``), its symbol, its float
-backward step (``step``, what ``backward()`` runs), its vjp with Values
+The layout follows the arity (one operand in ``_a``, two in ``_a`` and ``_b``, any
+number as a tuple in ``_a``): ``reverse_topological`` reads operands there, so a
+new shape keeps to it.  Each shape owns its operands' layout (``operands_of``),
+its symbol, its float backward step (``step``, what ``backward()`` runs), its vjp with Values
 (``vjp_at``, what ``grad(create_graph=True)`` runs), its recomputation
 (``evaluate``) and the inlined Value methods of the hot path (``attach``).
 """
