@@ -1450,6 +1450,10 @@ def _backward_order_by_definition(root: Value) -> list[Value]:
 @FEWER
 def test_backward_runs_each_value_before_its_operands_in_a_fixed_order(program: Program) -> None:
     from micrograd.engine import graph_order
+    from micrograd.reverse import backward_order
+
+    def operands_of(v: Value) -> tuple[Value, ...]:
+        return v.operands
 
     out = run(program, leaves_of(program), MICROGRAD)[-1]
     steps = list(out.backward_steps())
@@ -1457,8 +1461,10 @@ def test_backward_runs_each_value_before_its_operands_in_a_fixed_order(program: 
     assert sorted(map(id, steps)) == sorted(id(v) for v in graph_order(out).nodes if not v.is_leaf)
     position = {v: i for i, v in enumerate(steps)}
     assert all(position[v] < position[u] for v in steps for u in v.operands if not u.is_leaf)
-    # ... in the order of a depth-first search, operands first to last once reversed
+    # ... in the order of a depth-first search, operands first to last once reversed,
+    # which backward_order gives for any graph (the explainer's boxes)
     assert steps == _backward_order_by_definition(out)
+    assert steps == [v for v in backward_order(out, operands_of) if not v.is_leaf]
     counts: dict[Value, int] = {}
     for node in graph_order(out).nodes:
         for operand in node.operands:

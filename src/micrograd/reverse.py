@@ -9,13 +9,15 @@ rounding of gradients that add up).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     from micrograd.value import Value
 
-__all__ = ["GraphOrder", "backpropagate", "graph_order", "reverse_topological"]
+__all__ = ["GraphOrder", "backpropagate", "backward_order", "graph_order", "reverse_topological"]
+
+Node = TypeVar("Node", bound=Hashable)
 
 
 class GraphOrder(NamedTuple):
@@ -62,6 +64,40 @@ def graph_order(*roots: Value) -> GraphOrder:
                 stack.pop()
                 nodes.append(node)
     return GraphOrder(nodes, consumers)
+
+
+def backward_order(root: Node, operands: Callable[[Node], Sequence[Node]]) -> list[Node]:
+    """``backward()``'s order for any graph: each node before every node it uses.
+
+    Every node reachable from ``root`` through ``operands`` (leaves included), in
+    the order of :func:`reverse_topological`: a depth-first search that visits a
+    node's operands last to first, reversed, so that a node's operands come first to
+    last.  For pictures and explanations of a graph of their own (boxes), so that
+    they walk it in the order ``backward()`` does.
+
+    >>> from micrograd.engine import Value
+    >>> a, b, c, d = Value(1.0), Value(2.0), Value(3.0), Value(4.0)
+    >>> ab, cd = a * b, c * d
+    >>> out = ab + cd
+    >>> backward_order(out, lambda v: v.operands) == [out, ab, a, b, cd, c, d]
+    True
+    """
+    post: list[Node] = []
+    expanded: set[Node] = set()
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            post.append(stack.pop())
+            continue
+        if node in expanded:
+            continue
+        expanded.add(node)
+        stack.append(node)
+        stack.append(None)  # below it: the node, finished once its operands are
+        stack.extend(operand for operand in operands(node) if operand not in expanded)
+    post.reverse()
+    return post
 
 
 def reverse_topological(root: Value) -> list[Value]:
