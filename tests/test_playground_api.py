@@ -235,6 +235,40 @@ def test_a_negative_content_length_is_answered_and_the_connection_closed(server:
     assert send_raw(server, request) == [b"HTTP/1.1 200"]  # not a thread waiting for the client to hang up
 
 
+def test_a_client_that_resets_its_connection_leaves_no_traceback(
+    server: PlaygroundServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import struct
+    import time
+
+    threads = threading.active_count()
+    port = server.server_address[1]
+    client = socket.create_connection(("127.0.0.1", port), timeout=10)
+    client.sendall(f"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    assert client.recv(65536).startswith(b"HTTP/1.1 200")
+    # keep-alive: the server now waits for the next request; reset the connection under it
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    client.close()
+    deadline = time.monotonic() + 10
+    while threading.active_count() > threads and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert threading.active_count() == threads  # the connection's thread is gone
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and captured.err == ""
+    assert call(server, "GET", "/api/info")[0] == 200
+
+
+def test_an_unexpected_connection_failure_is_one_line(
+    server: PlaygroundServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        raise OSError("something odd")
+    except OSError:
+        server.handle_error(None, ("127.0.0.1", 5))
+    err = capsys.readouterr().err
+    assert err == "micrograd playground: a connection from 127.0.0.1:5 failed: OSError: something odd\n"
+
+
 def test_a_stalled_connection_is_closed_and_its_thread_freed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Handler.timeout == IDLE_SECONDS and 0 < IDLE_SECONDS <= 120  # the server's own idle limit
     monkeypatch.setattr(Handler, "timeout", 0.5)  # the same limit, shortened for the test

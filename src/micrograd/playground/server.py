@@ -42,6 +42,21 @@ class PlaygroundServer(ThreadingHTTPServer):
     daemon_threads = True
     api: Api
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that failed outside a request's answer: no traceback on the terminal.
+
+        A client that goes away (a closed tab, a dropped keep-alive connection) is
+        normal and says nothing; anything else is one line on stderr.
+        """
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        where = f"{client_address[0]}:{client_address[1]}" if isinstance(client_address, tuple) else "a client"
+        print(
+            f"micrograd playground: a connection from {where} failed: {type(error).__name__}: {error}"[:300],
+            file=sys.stderr,
+        )
+
     def allowed_hosts(self) -> set[str]:
         host, port = self.server_address[:2]
         names = {str(host), *LOCAL_NAMES} if str(host) in ("127.0.0.1", "::1", "localhost") else {str(host)}
