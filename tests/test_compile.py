@@ -77,6 +77,76 @@ def test_random_graphs_match_eager(backend: str, program: Program, passed: int) 
     assert f.traces == 1
 
 
+@st.composite
+def layers(draw: st.DrawFn) -> tuple[int, list[tuple[int, int, str, str]], list[float]]:
+    """A batch through a stack of layers: (rows, [(inputs, units, activation, bias sharing)], numbers)."""
+    rows = draw(st.integers(1, 4))
+    shapes = []
+    width = draw(st.integers(1, 6))
+    for _ in range(draw(st.integers(1, 3))):
+        units = draw(st.integers(1, 4))
+        shapes.append(
+            (width, units, draw(st.sampled_from(["relu", "tanh", "none"])), draw(st.sampled_from(["unit", "cell"])))
+        )
+        width = units
+    count = rows * shapes[0][0] + sum(n * u + u * rows for n, u, _, _ in shapes)
+    numbers = draw(
+        st.lists(st.floats(-2, 2, allow_nan=False).map(lambda x: round(x, 1)), min_size=count, max_size=count)
+    )
+    return rows, shapes, numbers
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=layers(), repeat_input=st.booleans(), as_arguments=st.booleans())
+def test_layers_on_a_batch_match_eager(
+    backend: str, case: tuple[int, list[tuple[int, int, str, str]], list[float]], repeat_input: bool, as_arguments: bool
+) -> None:
+    # whole layers are replayed row by row or column by column: every shape of them, with
+    # biases per unit or per step, an input used twice in a row, inputs that are data or Values
+    rows, shapes, numbers = case
+    numbers_left = iter(numbers)
+    batch = [[next(numbers_left) for _ in range(shapes[0][0])] for _ in range(rows)]
+    weights = [[[Value(next(numbers_left)) for _ in range(n)] for _ in range(u)] for n, u, _, _ in shapes]
+    biases = [[[Value(next(numbers_left)) for _ in range(u)] for _ in range(rows)] for _, u, _, _ in shapes]
+    parameters = [p for layer in weights for row in layer for p in row] + [
+        b for layer in biases for row in layer for b in row
+    ]
+
+    def network(batch: Sequence[Sequence[Value | float]]) -> Value:
+        total: Value | float = 0.0
+        for r, x in enumerate(batch):
+            h = list(x)
+            if repeat_input and len(h) > 1:
+                h[-1] = h[0]  # the same input twice in a row
+            for (_, _, activation, sharing), w, b in zip(shapes, weights, biases, strict=True):
+                bias = [b[0 if sharing == "unit" else r][u] for u in range(len(w))]
+                z = [micrograd.linear(h, w[u], bias[u]) for u in range(len(w))]
+                h = [zu.relu() if activation == "relu" else zu.tanh() if activation == "tanh" else zu for zu in z]
+            total = total + sum(v * v for v in h)
+        assert isinstance(total, Value)
+        return total
+
+    f = micrograd.compile(network, backend=backend)
+    for _ in range(2):
+        inputs = [[Value(x) for x in row] for row in batch] if as_arguments else batch
+        leaves = parameters + [v for row in inputs for v in row if isinstance(v, Value)]
+        compiled = f(inputs)
+        for leaf in leaves:
+            leaf.grad = 0.0
+        compiled.backward()
+        compiled_grads = [leaf.grad for leaf in leaves]
+        eager = network(inputs)
+        for leaf in leaves:
+            leaf.grad = 0.0
+        eager.backward()
+        assert close(compiled.data, eager.data, abs(eager.data) + 1)
+        assert_all_close(compiled_grads, [leaf.grad for leaf in leaves])
+        for p in parameters:
+            p.data += 0.25
+    assert f.traces == 1
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_second_order_gradient_through_a_compiled_call(backend: str) -> None:
     x = Value(0.7)

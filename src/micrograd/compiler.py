@@ -223,7 +223,7 @@ class _Prepared:
         self.name = f"compiled {name}"
         self.tapes: WeakValueDictionary[float, _Tape] = WeakValueDictionary()
         self.operations = [
-            Operation(f"{name} output {k}", rule.forward, rule.vjp)
+            Operation(f"{name} output {k}", rule.forward, rule.vjp, check=False)
             for k, rule in enumerate(_OutputRule(self.tapes, k) for k in range(len(plan.outputs)))
         ]
 
@@ -237,7 +237,7 @@ class _Prepared:
         tape = _Tape(self, table, outputs, float(next(_calls)))
         self.tapes[tape.number] = tape
         inputs = [*(flat[i] for i in self.value_slots), *plan.captured]
-        hub = Operation(self.name, tape.forward, tape.vjp, arity=None)(inputs)
+        hub = Operation(self.name, tape.forward, tape.vjp, arity=None, check=False)(inputs)
         return _nest(plan.template, [operation(hub) for operation in self.operations])
 
 
@@ -248,7 +248,7 @@ def _replay(plan: Plan, backend: str, differentiable: set[int]) -> Any:
         return NumpyReplay(plan, differentiable)
     from micrograd.replay_python import PythonReplay
 
-    return PythonReplay(plan)
+    return PythonReplay(plan, differentiable)
 
 
 def _nest(template: Any, values: list[Value]) -> Any:
