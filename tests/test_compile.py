@@ -347,6 +347,72 @@ def test_control_flow_on_a_value_is_refused_with_the_line(backend: str) -> None:
     assert Value(2.0) > 1.0 and bool(Value(0.0)) and max(Value(1.0), Value(3.0)).data == 3.0
 
 
+@pytest.mark.parametrize(
+    ("look", "named"),
+    [
+        (lambda x: x < 1.0, "(<)"),
+        (lambda x: x <= 1.0, "(<=)"),
+        (lambda x: 1.0 > x, "(<)"),  # noqa: SIM300 - reflected: float's > defers to Value.__lt__
+        (lambda x: x >= x * 2.0, "(>=)"),
+        (lambda x: not x, "truth test"),
+        (lambda x: max(x, x * 2.0), "a comparison"),
+        (lambda x: sorted([x, x * 2.0]), "a comparison"),
+    ],
+)
+def test_every_look_at_the_data_is_refused_while_tracing(look: Callable[[Value], object], named: str) -> None:
+    def f(x: Value) -> Value:
+        look(x)
+        return x * 2.0
+
+    with pytest.raises(TracingError) as error:
+        micrograd.compile(f, backend="python")(Value(0.5))
+    assert named in str(error.value) and f"line {look.__code__.co_firstlineno}" in str(error.value)  # the look's line
+    assert not micrograd.grad_mode.anyone_guards  # the guard is off again after the error
+    assert look(Value(0.5)) is not None  # and outside a trace the same code runs
+
+
+def test_a_thread_that_is_not_tracing_compares_while_another_traces() -> None:
+    import threading
+
+    tracing, compared = threading.Event(), threading.Event()
+    seen: list[object] = []
+
+    def traced(x: Value) -> Value:
+        tracing.set()
+        assert compared.wait(10)  # the other thread compares while this one is inside its trace
+        return x * 3.0
+
+    def other() -> None:
+        assert tracing.wait(10)
+        seen.append(micrograd.grad_mode.anyone_guards)
+        a, b = Value(1.0), Value(2.0)
+        seen.extend([a < b, a >= b, bool(a), max(a, b) is b, sorted([b, a]) == [a, b]])
+        compared.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    y = micrograd.compile(traced, backend="python")(Value(1.5))
+    thread.join(10)
+    assert seen == [True, True, False, True, True, True]
+    assert y.data == 4.5 and not micrograd.grad_mode.anyone_guards
+
+
+def test_data_guards_nest_and_belong_to_their_thread() -> None:
+    from micrograd.grad_mode import check_data, data_guard
+
+    refused: list[str] = []
+    with data_guard(lambda what: refused.append(f"outer {what}")):
+        check_data("a")
+        with data_guard(lambda what: refused.append(f"inner {what}")):
+            check_data("b")
+        check_data("c")
+        assert micrograd.grad_mode.anyone_guards
+    check_data("d")  # no guard: nothing asked
+    assert refused == ["outer a", "inner b", "outer c"] and not micrograd.grad_mode.anyone_guards
+    with pytest.raises(ValueError, match="no flag"):
+        micrograd.grad_mode.share_flag({}, "everyone_guards")
+
+
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="backend"):
         micrograd.compile(lambda x: x, backend="cuda")

@@ -15,9 +15,21 @@ in an order where every operand comes first.  Chains of ``+`` and ``-`` (the
 terms in the same order, so a replay gets the same bits as the engine.
 
 While tracing, the data of the arguments is real, but what the function does with
-it must not depend on it: comparing a Value or testing its truth is an error
-(:class:`TracingError`), and reading ``.data`` of an argument makes that
-argument's value part of the cache key, so a different value traces again.
+it must not depend on it, and tracing watches for that three ways:
+
+* comparing a Value or testing its truth is an error (:class:`TracingError`)
+  naming the user's line: the trace switches on its thread's *data guard*
+  (``grad_mode.data_guard``), which Value's comparisons and ``__bool__`` consult,
+  at the cost of one global read while no thread traces;
+* reading ``.data`` of an argument makes that argument's value part of the cache
+  key, so a different value traces again.  The engine reads ``.data`` too, inside
+  every operation: a read counts as the user's when the calling frame's module is
+  not one of the engine's (``sys._getframe``).  Where Python has no frames (not
+  CPython), every read counts: a trace per value, slower but right;
+* a leaf the function made for itself is told from one it captured after the
+  trace, by its reference count (``sys.getrefcount``): only the plan holds it.
+  Without reference counts every leaf stays captured: read at every call and
+  given a gradient nobody reads, slower but right.
 """
 
 from __future__ import annotations
@@ -28,7 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from micrograd import engine
+from micrograd import engine, grad_mode
 from micrograd.engine import (
     ABS,
     ADD,
@@ -120,69 +132,43 @@ def tracing_now() -> bool:
     return getattr(_state, "tracing", None) is not None
 
 
+def _frame(depth: int) -> Any:
+    """The caller ``depth`` frames up, or None where Python has no ``sys._getframe`` (not CPython)."""
+    getframe = getattr(sys, "_getframe", None)
+    return None if getframe is None else getframe(depth + 1)
+
+
 def _caller_module(depth: int) -> str:
-    return str(sys._getframe(depth + 1).f_globals.get("__name__", ""))
+    frame = _frame(depth + 1)
+    return "" if frame is None else str(frame.f_globals.get("__name__", ""))
 
 
 def _engine_modules() -> frozenset[str]:
-    """The modules of the engine, whose own reads and comparisons are part of an operation."""
+    """The modules of the engine, whose own reads of ``.data`` are part of an operation."""
     names = {engine.__name__, Value.__module__, Operation.__module__, graph_order.__module__, linear.__module__}
     names.update(getattr(Value, method).__module__ for method in ("__add__", "__mul__", "relu", "__lt__"))
     return frozenset(names)
 
 
-def _where(depth: int) -> str:
-    frame = sys._getframe(depth + 1)
-    return f"{frame.f_code.co_filename}, line {frame.f_lineno}"
+_ENGINE_MODULES = _engine_modules()
+_GUARD_MODULES = frozenset({__name__, grad_mode.__name__, Value.__module__})  # between the user and _refuse
+
+
+def _users_line() -> str:
+    """Where the user's code looked at the data: the first frame outside the guard's modules."""
+    frame = _frame(1)
+    while frame is not None and frame.f_globals.get("__name__") in _GUARD_MODULES:
+        frame = frame.f_back
+    return "line unknown" if frame is None else f"{frame.f_code.co_filename}, line {frame.f_lineno}"
 
 
 def _refuse(what: str) -> None:
-    """Raise the control-flow error if this thread is tracing and the caller is not the engine."""
-    name = _tracing()
-    if name is not None and _caller_module(2) not in _ENGINE_MODULES:
-        raise TracingError(
-            f"compile: {what} of a Value while tracing {name}() ({_where(2)}): the replay cannot follow "
-            "Python control flow that depends on the data. Keep this code outside the compiled function "
-            "(compute on the results it returns)."
-        )
-
-
-def _guarded_comparison(symbol: str, original: Callable[[Value, Any], bool]) -> Callable[[Value, Any], bool]:
-    def compare(self: Value, other: Any) -> bool:
-        _refuse(f"a comparison ({symbol})")
-        return original(self, other)
-
-    compare.__name__ = original.__name__
-    compare.__doc__ = original.__doc__
-    return compare
-
-
-def _truth(self: Value) -> bool:
-    _refuse("a truth test (if, and, or, not)")
-    return True  # as without compile: a Value is always true
-
-
-_install_lock = threading.Lock()
-_installed = False
-_ENGINE_MODULES: frozenset[str] = frozenset()
-
-
-def _install_guards() -> None:
-    """Wrap Value's comparisons (and add a truth test) so tracing can refuse them.
-
-    Done once, on the first trace; outside a trace the wrappers only add a check of
-    a thread-local flag, and behave exactly as before.
-    """
-    global _installed, _ENGINE_MODULES
-    with _install_lock:
-        if _installed:
-            return
-        _ENGINE_MODULES = _engine_modules()
-        for method, symbol in (("__lt__", "<"), ("__le__", "<="), ("__gt__", ">"), ("__ge__", ">=")):
-            setattr(Value, method, _guarded_comparison(symbol, getattr(Value, method)))
-        if "__bool__" not in vars(Value):
-            Value.__bool__ = _truth  # type: ignore[attr-defined]
-        _installed = True
+    """This thread's data guard while it traces: Python control flow on the data is an error."""
+    raise TracingError(
+        f"compile: {what} of a Value while tracing {_tracing()}() ({_users_line()}): the replay cannot follow "
+        "Python control flow that depends on the data. Keep this code outside the compiled function "
+        "(compute on the results it returns)."
+    )
 
 
 _VALUE_DATA: Any = vars(Value)["data"]  # the slot that holds a Value's number
@@ -241,13 +227,12 @@ def trace(fn: Callable[..., Any], flat: Sequence[float], call: Callable[[Sequenc
     ``flat`` holds the number of each argument slot; ``call`` receives one leaf per
     slot and calls ``fn`` with them in place of the arguments.
     """
-    _install_guards()
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
     arguments = [_argument(x, i) for i, x in enumerate(flat)]
     previous = _tracing()
     _state.tracing = name
     try:
-        with enable_grad():  # a trace records, even when the call is made under no_grad
+        with enable_grad(), grad_mode.data_guard(_refuse):  # a trace records, even under no_grad
             result = call(arguments)
     finally:
         _state.tracing = previous
