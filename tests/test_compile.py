@@ -147,6 +147,41 @@ def test_layers_on_a_batch_match_eager(
     assert f.traces == 1
 
 
+@settings(max_examples=100, deadline=None)
+@given(program=programs(max_ops=10), extra=st.integers(0, 2))
+def test_tracing_walks_the_graph_in_graph_orders_order(program: Program, extra: int) -> None:
+    from micrograd.engine import graph_order
+    from micrograd.tracing import graph_and_operands
+
+    leaves = [Value(x) for x in program.point]
+    out = _build(program, leaves)
+    roots = [out, *leaves[:extra], out.operands[0]]  # several roots, some inside the others' graphs
+    nodes, operands = graph_and_operands(roots)
+    assert nodes == graph_order(*roots).nodes
+    assert all(operands[node] == node.operands for node in nodes if not node.is_leaf)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_partial_sum_used_elsewhere_is_not_folded_away(backend: str) -> None:
+    a, b, c, d = (Value(x) for x in (0.5, -1.25, 2.0, 3.5))
+
+    def f(a: Value, b: Value, c: Value, d: Value) -> list[Value]:
+        s1 = a + b
+        s2 = s1 - c
+        s3 = s2 + d
+        return [s3 * s1, s2]  # s1 used twice, s2 an output: the chain must keep both
+
+    compiled = micrograd.compile(f, backend=backend)(a, b, c, d)
+    eager = f(a, b, c, d)
+    assert [v.data for v in compiled] == [v.data for v in eager]
+    (compiled[0] + compiled[1] * 3.0).backward()
+    got = [v.grad for v in (a, b, c, d)]
+    for v in (a, b, c, d):
+        v.grad = 0.0
+    (eager[0] + eager[1] * 3.0).backward()
+    assert_all_close(got, [v.grad for v in (a, b, c, d)])
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_second_order_gradient_through_a_compiled_call(backend: str) -> None:
     x = Value(0.7)

@@ -34,10 +34,13 @@ it must not depend on it, and tracing watches for that three ways:
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain, filterfalse
 from typing import Any, NamedTuple
 
 from micrograd import engine, grad_mode
@@ -59,11 +62,10 @@ from micrograd.engine import (
     Operation,
     Value,
     enable_grad,
-    graph_order,
     linear,
 )
 
-__all__ = ["SUM", "Plan", "Step", "TracingError", "trace", "tracing_now"]
+__all__ = ["SUM", "Plan", "Step", "TracingError", "graph_and_operands", "trace", "tracing_now"]
 
 
 class TracingError(TypeError):
@@ -145,7 +147,7 @@ def _caller_module(depth: int) -> str:
 
 def _engine_modules() -> frozenset[str]:
     """The modules of the engine, whose own reads of ``.data`` are part of an operation."""
-    names = {engine.__name__, Value.__module__, Operation.__module__, graph_order.__module__, linear.__module__}
+    names = {engine.__name__, Value.__module__, Operation.__module__, engine.graph_order.__module__, linear.__module__}
     names.update(getattr(Value, method).__module__ for method in ("__add__", "__mul__", "relu", "__lt__"))
     return frozenset(names)
 
@@ -261,14 +263,55 @@ def _flatten_outputs(result: Any, name: str) -> tuple[Any, list[Value]]:
     return walk(result), outputs
 
 
+def graph_and_operands(outputs: list[Value]) -> tuple[list[Value], dict[Value, tuple[Value, ...]]]:
+    """The values the outputs depend on, each after its operands, and each computed value's operands.
+
+    The order of ``engine.graph_order`` (a depth-first search visiting operands in
+    order), found without a step of Python per operand: a node's operands are
+    walked through a filter that drops, in C, those already visited.  Most operands
+    of a layer's ``linear`` nodes (the weights, and the inputs every neuron shares)
+    are seen once and then skipped at C speed.
+    """
+    nodes: list[Value] = []
+    operands_of: dict[Value, tuple[Value, ...]] = {}
+    visited: set[Value] = set()
+    unvisited = visited.__contains__
+    for root in outputs:
+        if root in visited:
+            continue
+        visited.add(root)
+        operands_of[root] = root.operands
+        stack = [(root, filterfalse(unvisited, operands_of[root]))]
+        while stack:
+            node, pending = stack[-1]
+            for operand in pending:  # only operands not visited yet reach this loop
+                visited.add(operand)
+                if operand.operation is None:
+                    nodes.append(operand)  # a leaf
+                    continue
+                operands_of[operand] = operands = operand.operands
+                stack.append((operand, filterfalse(unvisited, operands)))
+                break
+            else:
+                stack.pop()
+                nodes.append(node)
+    return nodes, operands_of
+
+
+def _uses(candidates: set[Value], operands_of: dict[Value, tuple[Value, ...]]) -> Counter[Value]:
+    """How many times each candidate is an operand, counted in C over every operand tuple."""
+    if not candidates:
+        return Counter()
+    return Counter(filter(candidates.__contains__, chain.from_iterable(operands_of.values())))
+
+
 def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, static: frozenset[int]) -> Plan:
-    order = graph_order(*outputs)
-    consumers = order.consumers
+    nodes, operands_of = graph_and_operands(outputs)
     is_output = set(outputs)
     index: dict[Value, int] = {a: a.slot for a in arguments}
     captured: list[Value] = []
     computed: list[Value] = []
-    for node in order.nodes:
+    for node in nodes:
         if node.operation is None:
             if node not in index:
                 index[node] = len(arguments) + len(captured)
@@ -276,40 +319,40 @@ def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, s
         else:
             computed.append(node)
     # fold chains of + and -: a sum whose left operand is a sum nobody else uses
+    sums = [node for node in computed if node.operation is ADD or node.operation is SUB]
+    chained = {operands_of[node][0] for node in sums} & set(sums)
+    consumers = _uses(chained - is_output, operands_of)
     terms: dict[Value, tuple[list[Value], list[float]]] = {}
-    for node in computed:
-        rule = node.operation
-        if rule is not ADD and rule is not SUB:
-            continue
-        left, right = node.operands
-        sign = 1.0 if rule is ADD else -1.0
-        if left in terms and consumers.get(left, 0) == 1 and left not in is_output:
+    for node in sums:
+        left, right = operands_of[node]
+        sign = 1.0 if node.operation is ADD else -1.0
+        if left in terms and consumers.get(left, 0) == 1:
             values, signs = terms.pop(left)
         else:
             values, signs = [left], [1.0]
         values.append(right)
         signs.append(sign)
         terms[node] = (values, signs)
-    folded = {node for node in computed if (node.operation is ADD or node.operation is SUB) and node not in terms}
+    folded = set(sums).difference(terms)
     steps: list[Step] = []
     first = len(arguments) + len(captured)
+    position = index.__getitem__
     for node in computed:
         if node in folded:
             continue
         index[node] = first + len(steps)
-        chain = terms.get(node)
-        if chain is not None and len(chain[0]) > 2:
-            steps.append(Step(SUM, tuple(map(index.__getitem__, chain[0])), tuple(chain[1])))
+        chain_terms = terms.get(node)
+        if chain_terms is not None and len(chain_terms[0]) > 2:
+            steps.append(_step((SUM, tuple(map(position, chain_terms[0])), tuple(chain_terms[1]))))
             continue
         rule = node.operation
         assert rule is not None
-        constants = tuple(node.constants)
-        operands = tuple(map(index.__getitem__, node.operands))
+        constants = tuple(node.constants) if rule is POW_CONST or rule not in RULE_TABLE else ()
         if rule not in RULE_TABLE:
             _check_replayable(rule, node, constants)
         if rule is POW_CONST:
             constants = (float(constants[0]),)
-        steps.append(Step(rule, operands, constants))
+        steps.append(_step((rule, tuple(map(position, operands_of[node])), constants)))
     return Plan(
         slots=len(arguments),
         captured=captured,
@@ -321,6 +364,9 @@ def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, s
         template=template,
         static_slots=static,
     )
+
+
+_step = functools.partial(tuple.__new__, Step)  # a Step from a tuple, made in C (a NamedTuple's own __new__ is Python)
 
 
 RULE_TABLE = frozenset({ABS, ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_CONST, RELU, SIGMOID, SUB, TANH})
