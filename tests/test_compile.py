@@ -183,6 +183,29 @@ def test_a_partial_sum_used_elsewhere_is_not_folded_away(backend: str) -> None:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("first", [3.0, math.inf])
+def test_rows_without_gradient_are_skipped_only_where_that_changes_nothing(backend: str, first: float) -> None:
+    # the first row's margin is met, so its gradient is 0; with an infinite input, 0 * inf is nan in the engine
+    w, b = [Value(1.0), Value(-2.0)], Value(0.5)
+
+    def hinge(batch: list[list[Value]]) -> Value:
+        return sum(((1.0 - micrograd.linear(x, w, b)).relu() for x in batch), Value(0.0))
+
+    batch = [[first, 0.0], [0.1, 0.2], [-1.0, 0.5]]
+    results = []
+    for fn in (micrograd.compile(hinge, backend=backend), hinge):
+        inputs = [[Value(x) for x in row] for row in batch]
+        for p in (*w, b):
+            p.grad = 0.0
+        fn(inputs).backward()
+        results.append([p.grad for p in (*w, b)] + [x.grad for row in inputs for x in row])
+    compiled, eager = results
+    assert [math.isnan(x) for x in compiled] == [math.isnan(x) for x in eager]
+    assert any(map(math.isnan, eager)) == math.isinf(first)
+    assert_all_close([x for x in compiled if not math.isnan(x)], [x for x in eager if not math.isnan(x)])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_second_order_gradient_through_a_compiled_call(backend: str) -> None:
     x = Value(0.7)
 

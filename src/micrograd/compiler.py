@@ -26,7 +26,7 @@ from operator import attrgetter
 from typing import Any
 from weakref import WeakValueDictionary
 
-from micrograd.engine import POW_CONST, Operation, Value, grad, is_grad_enabled
+from micrograd.engine import POW_CONST, Nary, Operation, Value, grad, is_grad_enabled
 from micrograd.tracing import SUM, Plan, TracingError, trace, tracing_now
 
 __all__ = ["BACKENDS", "CompiledFunction", "TracingError", "compile"]
@@ -236,8 +236,8 @@ class _Prepared:
             return _nest(plan.template, [Value(x) for x in outputs])
         tape = _Tape(self, table, outputs, float(next(_calls)))
         self.tapes[tape.number] = tape
-        inputs = [*(flat[i] for i in self.value_slots), *plan.captured]
-        hub = Operation(self.name, tape.forward, tape.vjp, arity=None, check=False)(inputs)
+        inputs = (*(flat[i] for i in self.value_slots), *plan.captured)  # all Values: no check needed
+        hub = Nary(self.name, tape.forward, tape.vjp, check=False).apply(inputs)
         return _nest(plan.template, [operation(hub) for operation in self.operations])
 
 

@@ -160,6 +160,8 @@ class _Layer:
     column is one strided slice, and a layer with few inputs is computed column by
     column: a list comprehension per unit and input instead of a ``sum`` per step,
     adding in the same order as the engine (``0 + x0*w0 + x1*w1 + ... + b``).
+    Backward skips the rows whose gradients are all zero (a hinge loss's satisfied
+    margins): their contributions are zeros, unless a weight or input is infinite.
     """
 
     def __init__(
@@ -211,33 +213,47 @@ class _Layer:
 
     def backward(self, v: Table, gr: Table) -> None:
         g, units = gr[self.outs], self.units
+        g_rows = _split(g, units)
+        live = [r for r, g_row in enumerate(g_rows) if any(g_row)]  # rows with a gradient (a hinge's are often 0)
+        if len(live) < len(g_rows) and not self._finite(v):
+            live = list(range(len(g_rows)))  # 0 * inf is nan: skip no row then, as the engine skips none
+        if not live:
+            return
+        g_live = [g_rows[r] for r in live]
         if self.weights_wanted:
-            g_columns = [g[u::units] for u in range(units)]  # one per unit: its gradient on every row
-            if self.x_block is not None:
+            if len(live) == len(g_rows) and self.x_block is not None:  # every row: columns are strided slices
                 block, n = v[self.x_block], self.width
-                x_columns = [block[j::n] for j in range(n)]
+                g_columns: list[Sequence[float]] = [g[u::units] for u in range(units)]
+                x_columns: list[Sequence[float]] = [block[j::n] for j in range(n)]
             else:
-                x_columns = list(map(list, zip(*[_read(v, x) for x in self.x_rows], strict=True)))  # one per input
+                x_rows = self._inputs(v)
+                g_columns = list(zip(*g_live, strict=True))  # one per unit: its gradient on every live row
+                x_columns = list(zip(*[x_rows[r] for r in live], strict=True))  # one per input
             for w, g_column in zip(self.w_rows, g_columns):  # noqa: B905 - one per unit
                 _add_to(gr, w, [sum(map(mul, g_column, x_column)) for x_column in x_columns])
             if self.unit_biases is not None:
                 _add_to(gr, self.unit_biases, [sum(g_column) for g_column in g_columns])
             else:
-                for k, biases in enumerate(self.bias_rows):
-                    _add_to(gr, biases, g[k * units : (k + 1) * units])
+                for r, g_row in zip(live, g_live):  # noqa: B905 - built together
+                    _add_to(gr, self.bias_rows[r], g_row)
         if not self.inputs_wanted:
             return
         weights = [_read(v, w) for w in self.w_rows]
         if units == 1:  # one unit: each input's gradient is one product
-            rows = [[h * w for w in weights[0]] for h in g]
+            rows = [[h * w for w in weights[0]] for (h,) in g_live]
         else:
             w_columns = list(zip(*weights, strict=True))  # one per input: its weight in every unit
-            rows = [[sum(map(mul, g_row, w_column)) for w_column in w_columns] for g_row in _split(g, units)]
-        if self.x_block is not None:
+            rows = [[sum(map(mul, g_row, w_column)) for w_column in w_columns] for g_row in g_live]
+        if self.x_block is not None and len(live) == len(g_rows):
             _add_to(gr, self.x_block, list(chain.from_iterable(rows)))
         else:
-            for x, row in zip(self.x_rows, rows):  # noqa: B905 - one per input row
-                _add_to(gr, x, row)
+            for r, row in zip(live, rows):  # noqa: B905 - one per live row
+                _add_to(gr, self.x_rows[r], row)
+
+    def _finite(self, v: Table) -> bool:
+        """Whether every weight and input is finite (a sum that overflows only says no: safe)."""
+        total = sum(map(sum, [_read(v, w) for w in self.w_rows])) + sum(map(sum, self._inputs(v)))
+        return math.isfinite(total)
 
 
 def _entries(at: At) -> Sequence[int]:
