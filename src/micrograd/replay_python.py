@@ -223,15 +223,14 @@ class PythonReplay:
     def __init__(self, plan: Plan, differentiable: set[int]) -> None:
         self.plan = plan
         leaves, steps = plan.leaves, plan.steps
-        level = [0] * plan.size
+        level = plan.levels()
         wanted = [False] * plan.size  # whether an entry's gradient is needed: a differentiable leaf is below it
         for k in differentiable:
             wanted[k] = True
         linear: dict[tuple[int, int], list[int]] = defaultdict(list)  # (level, width) -> positions
         by_level: dict[int, list[int]] = defaultdict(list)
         for position, step in enumerate(steps):
-            depth = 1 + max(map(level.__getitem__, step.operands), default=0)
-            level[leaves + position] = depth
+            depth = level[leaves + position]
             wanted[leaves + position] = any(map(wanted.__getitem__, step.operands))
             if step.rule is LINEAR and len(step.operands) > 1:
                 linear[(depth, len(step.operands))].append(position)

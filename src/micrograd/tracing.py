@@ -119,6 +119,31 @@ class Plan:
     def size(self) -> int:
         return self.leaves + len(self.steps)
 
+    def levels(self) -> list[int]:
+        """Each table entry's level: 0 for a leaf, else one more than its operands' highest.
+
+        The steps of one level can be computed together.  Written for layers: the
+        neurons of one row are consecutive ``linear`` steps with the same inputs,
+        whose highest level is looked up once, and weights that are all leaves
+        (all below ``leaves``) are told by one ``max`` of their entries.
+        """
+        level = [0] * self.size
+        get, first = level.__getitem__, self.leaves
+        last_inputs: tuple[int, ...] = ()
+        inputs_level = 0
+        for position, step in enumerate(self.steps):
+            operands = step.operands
+            if step.rule is LINEAR and len(operands) > 8:
+                n = len(operands) // 2
+                inputs, rest = operands[:n], operands[n:]
+                if inputs != last_inputs:
+                    last_inputs, inputs_level = inputs, max(map(get, inputs))
+                top = inputs_level if max(rest) < first else max(inputs_level, *map(get, rest))
+            else:
+                top = max(map(get, operands), default=0)
+            level[first + position] = 1 + top
+        return level
+
 
 # -- what tracing watches: comparisons, truth tests and reads of argument data ----------
 
