@@ -495,6 +495,47 @@ def test_data_guards_nest_and_belong_to_their_thread() -> None:
         micrograd.grad_mode.share_flag({}, "everyone_guards")
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_without_cpythons_frames_and_reference_counts_compile_is_slower_but_right(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = Value(0.75)
+
+    def f(x: Value, y: Value) -> Value:
+        return (w * x + 1.0).tanh() * y.item()  # y's number is read: part of the key
+
+    expected = []
+    for x, y in ((0.5, 2.0), (1.5, 2.0), (1.5, 3.0)):
+        out = (w * x + 1.0).tanh() * y
+        expected.append((out.data, grad(out, w).data))
+    monkeypatch.delattr(sys, "_getframe")
+    monkeypatch.delattr(sys, "getrefcount")
+    compiled = micrograd.compile(f, backend=backend)
+    for (x, y), (data, dw) in zip(((0.5, 2.0), (1.5, 2.0), (1.5, 3.0)), expected, strict=True):
+        out = compiled(Value(x), Value(y))
+        assert close(out.data, data) and close(grad(out, w).data, dw)
+    assert compiled.traces == 3  # every read of x's data by the engine now counts as the function's too
+    with pytest.raises(TracingError, match="line unknown"):
+        micrograd.compile(lambda x: x if x > 0 else -x, backend=backend)(Value(1.0))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_leaves_the_function_made_for_itself_are_constants(backend: str) -> None:
+    w, kept = Value(0.75), []
+
+    def f(x: Value) -> list[Value]:
+        c = Value(2.0)
+        kept.append(c)  # reachable from outside the trace: captured, and given its gradient
+        return [(w * x + 1.0) * c, x * 3.0]
+
+    compiled = micrograd.compile(f, backend=backend)
+    out, _ = compiled(Value(1.0))
+    plan = next(p.plan for _, prepared in compiled._cache.values() for p in prepared.values())
+    assert sorted(plan.constants) == [1.0, 3.0] and {id(v) for v in plan.captured} == {id(w), id(kept[0])}
+    out.backward()
+    assert (kept[0].grad, w.grad) == (1.75, 2.0)
+
+
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="backend"):
         micrograd.compile(lambda x: x, backend="cuda")

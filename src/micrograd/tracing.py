@@ -274,18 +274,23 @@ def trace(fn: Callable[..., Any], flat: Sequence[float], call: Callable[[Sequenc
 def _flatten_outputs(result: Any, name: str) -> tuple[Any, list[Value]]:
     """The outputs as a flat list, and a template to nest them again."""
     outputs: list[Value] = []
+    return _walk(result, outputs, name), outputs
 
-    def walk(item: Any) -> Any:  # nesting depth is the user's data structure, not the graph
-        if isinstance(item, Value):
-            outputs.append(item)
-            return len(outputs) - 1
-        if isinstance(item, (list, tuple)):
-            return (type(item), [walk(x) for x in item])
-        raise TypeError(
-            f"compile: {name}() must return a Value or a list or tuple of Values, got {type(item).__name__}"
-        )
 
-    return walk(result), outputs
+def _walk(item: Any, outputs: list[Value], name: str) -> Any:
+    """The template of ``item``, its Values appended to ``outputs``.
+
+    A module function, not a closure over ``outputs``: a recursive closure is a
+    reference cycle, which would keep the traced graph alive until the garbage
+    collector runs, and with it every constant the plan must tell from a captured leaf.
+    Recursion here follows the user's nesting of the results, not the graph.
+    """
+    if isinstance(item, Value):
+        outputs.append(item)
+        return len(outputs) - 1
+    if isinstance(item, (list, tuple)):
+        return (type(item), [_walk(x, outputs, name) for x in item])
+    raise TypeError(f"compile: {name}() must return a Value or a list or tuple of Values, got {type(item).__name__}")
 
 
 def graph_and_operands(outputs: list[Value]) -> tuple[list[Value], dict[Value, tuple[Value, ...]]]:
