@@ -58,6 +58,8 @@ class Layer:
     adding in the same order as the engine (``0 + x0*w0 + x1*w1 + ... + b``).
     Backward skips the rows whose gradients are all zero (a hinge loss's satisfied
     margins): their contributions are zeros, unless a weight or input is infinite.
+    And when the inputs are the results of a ``relu`` (``relu_inputs``), it skips
+    the inputs' gradients that the relu's backward will zero.
     """
 
     def __init__(
@@ -77,6 +79,9 @@ class Layer:
         block = slice(first.start, first.start + n * len(x_rows)) if type(first) is slice else None
         self.x_block = block if block is not None and x_rows == _rows_of(block, n) else None
         self.by_columns = self.x_block is not None and self.unit_biases is not None and n <= 4
+        # where the inputs are relu(z), z's entries (see PythonReplay): the gradient of an input whose z <= 0
+        # is zeroed by the relu's backward, whatever this layer adds to it
+        self.relu_inputs: slice | None = None
 
     def _inputs(self, v: Table) -> list[list[float]]:
         if self.x_block is not None:
@@ -137,6 +142,16 @@ class Layer:
         weights = [read(v, w) for w in self.w_rows]
         if units == 1:  # one unit: each input's gradient is one product
             rows = [[h * w for w in weights[0]] for (h,) in g_live]
+        elif self.relu_inputs is not None:  # an input whose relu is off passes on no gradient: skip its sum
+            w_columns = list(zip(*weights, strict=True))
+            z, n = v[self.relu_inputs], self.width
+            rows = [
+                [
+                    0.0 if zj <= 0 else sum(map(mul, g_row, w_column))
+                    for w_column, zj in zip(w_columns, z[r * n : r * n + n], strict=True)
+                ]
+                for r, g_row in zip(live, g_live)  # noqa: B905 - built together
+            ]
         else:
             w_columns = list(zip(*weights, strict=True))  # one per input: its weight in every unit
             rows = [[sum(map(mul, g_row, w_column)) for w_column in w_columns] for g_row in g_live]

@@ -195,6 +195,7 @@ class _Map:
     """Steps of one operation (one or two operands) at one level, results in consecutive entries."""
 
     def __init__(self, rule: Any, columns: list[At], outs: slice, wanted: list[bool]) -> None:
+        self.rule = rule
         self.forward_rule, self.local = COLUMNS[rule]
         self.columns = columns  # where each operand's entries are, one column per operand
         self.outs = outs
@@ -209,6 +210,16 @@ class _Map:
         for column, wanted, added in zip(self.columns, self.wanted, per_column, strict=True):
             if wanted:
                 add_to(gr, column, added)
+
+
+def _mark_relu_inputs(segments: list[_Steps | Layer | _Map]) -> None:
+    """Tell each layer whose input rows are one block of relu results where the relu's operands are."""
+    relus = {(m.outs.start, m.outs.stop): m.columns[0] for m in segments if isinstance(m, _Map) and m.rule is RELU}
+    for layer in segments:
+        if isinstance(layer, Layer) and layer.x_block is not None:
+            z = relus.get((layer.x_block.start, layer.x_block.stop))
+            if type(z) is slice:
+                layer.relu_inputs = z
 
 
 # -- the replay ---------------------------------------------------------------------------------
@@ -273,6 +284,7 @@ class PythonReplay:
                 free += 1
             if one_by_one:
                 self.segments.append(self._steps(one_by_one, new, wanted))
+        _mark_relu_inputs(self.segments)
         self.outputs_at = [new[k] for k in plan.outputs]
         self.captured_at = at(plan.captured_at)
         self.template = [0.0] * plan.size  # the table before a call: the constants in place
