@@ -1,13 +1,15 @@
 """Benchmark this micrograd against karpathy's micrograd 0.1.0, side by side.
 
-    python bench/run.py            # the full run (a few minutes)
-    python bench/run.py --quick    # small sizes, one repeat: a smoke test for CI
+    python bench/run.py                    # the full run (a few minutes)
+    python bench/run.py --quick            # small sizes, one repeat: a smoke test for CI
+    python bench/run.py --baseline REV     # also this package as of git revision REV
 
 The reference is installed from PyPI into its own virtual environment
 (bench/.venv-reference, made on first use).  Every measurement runs in a fresh
-interpreter, the two engines alternating, several repeats; the table shows medians
+interpreter, the engines alternating, several repeats; the table shows medians
 and ratios.  Interpreter settings (garbage collector, recursion limit) are the
-defaults in both.
+defaults in both.  ``--baseline`` adds a column for this package's ``src/`` at an
+earlier revision (taken with ``git archive``), to show what a change did.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import os
 import platform
 import subprocess
 import sys
+import tarfile
+import tempfile
 import venv
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,12 +66,32 @@ def reference_python() -> Path:
     return python
 
 
-def run_workload(python: Path | str, ours: bool, name: str, size: int) -> dict[str, object]:
-    """Run one workload in a fresh interpreter and return its JSON result."""
+def baseline_source(revision: str, into: Path) -> Path:
+    """This package's ``src/`` as of git ``revision``, extracted under ``into``."""
+    archive = into / "src.tar"
+    try:
+        with archive.open("wb") as out:
+            subprocess.run(
+                ["git", "archive", "--format=tar", revision, "src"],
+                cwd=HERE.parent,
+                stdout=out,
+                stderr=subprocess.PIPE,
+                check=True,
+            )
+    except (OSError, subprocess.CalledProcessError) as error:
+        detail = getattr(error, "stderr", b"") or b""
+        raise SystemExit(f"bench: cannot take src/ at {revision!r}: {detail.decode().strip() or error}") from None
+    with tarfile.open(archive) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src"
+
+
+def run_workload(python: Path | str, ours: bool, name: str, size: int, source: Path = SOURCE) -> dict[str, object]:
+    """Run one workload in a fresh interpreter and return its JSON result (ours: from ``source``)."""
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     if ours:
-        env["PYTHONPATH"] = str(SOURCE)
+        env["PYTHONPATH"] = str(source)
     completed = subprocess.run(
         [str(python), str(HERE / "workloads.py"), name, str(size)],
         capture_output=True,
@@ -107,8 +131,18 @@ def machine() -> str:
     )
 
 
-def collect(sizes: Sizes, reference: Path) -> dict[str, dict[str, list[float] | str]]:
-    """Run every workload on both engines, alternating, ``sizes.repeats`` times."""
+def collect(sizes: Sizes, reference: Path, baseline: Path | None = None) -> dict[str, dict[str, list[float] | str]]:
+    """Run every workload on each engine, alternating, ``sizes.repeats`` times.
+
+    The engines: micrograd 0.1.0 (``ref``), this package (``ours``) and, given a
+    ``baseline`` source directory, this package as it was (``base``).
+    """
+    engines: list[tuple[str, Path | str, bool, Path]] = [
+        ("ref", reference, False, SOURCE),
+        ("ours", sys.executable, True, SOURCE),
+    ]
+    if baseline is not None:
+        engines.append(("base", sys.executable, True, baseline))
     plan = [
         ("demo step (s)", "demo_step", sizes.demo_steps, "seconds"),
         ("wide graph fwd+bwd (s)", "wide", sizes.wide, "seconds"),
@@ -121,8 +155,8 @@ def collect(sizes: Sizes, reference: Path) -> dict[str, dict[str, list[float] | 
     for repeat in range(sizes.repeats):
         print(f"repeat {repeat + 1}/{sizes.repeats}", flush=True)
         for row, name, size, key in plan:
-            for engine, python, ours in (("ref", reference, False), ("ours", sys.executable, True)):
-                outcome = run_workload(python, ours, name, size)
+            for engine, python, ours, source in engines:
+                outcome = run_workload(python, ours, name, size, source)
                 cell = results.setdefault(row, {}).setdefault(engine, [])
                 if "error" in outcome:
                     results[row][engine] = str(outcome["error"])
@@ -139,11 +173,11 @@ def collect(sizes: Sizes, reference: Path) -> dict[str, dict[str, list[float] | 
                     assert isinstance(cell, list)
                     cell.append(float(outcome["tracked_per_node"]))  # type: ignore[arg-type]
                 if name == "forward" and ours and "no_grad_seconds" in outcome:
-                    no_grad = results.setdefault("MLP forward, no_grad (s)", {}).setdefault("ours", [])
+                    no_grad = results.setdefault("MLP forward, no_grad (s)", {}).setdefault(engine, [])
                     assert isinstance(no_grad, list)
                     no_grad.append(float(outcome["no_grad_seconds"]))  # type: ignore[arg-type]
                 if name == "grad_mode" and ours and "ns_other_thread_no_grad" in outcome:
-                    cell = results.setdefault(OTHER_THREAD_ROW, {}).setdefault("ours", [])
+                    cell = results.setdefault(OTHER_THREAD_ROW, {}).setdefault(engine, [])
                     assert isinstance(cell, list)
                     cell.append(float(outcome["ns_other_thread_no_grad"]))  # type: ignore[arg-type]
         if sizes.chain >= 4:  # linear in depth: the same chain at a quarter and half the depth
@@ -164,15 +198,19 @@ def format_cell(cell: list[float] | str | None) -> str:
     return f"{value:.0f}" if value >= 100 else f"{value:.4g}"
 
 
-def _ratio(cells: dict[str, list[float] | str]) -> float | None:
-    ref, ours = cells.get("ref"), cells.get("ours")
+def _ratio(cells: dict[str, list[float] | str], against: str = "ref") -> float | None:
+    ref, ours = cells.get(against), cells.get("ours")
     if isinstance(ref, list) and isinstance(ours, list) and ref and ours and median(ours) > 0:
         return median(ref) / median(ours)
     return None
 
 
-def table(results: dict[str, dict[str, list[float] | str]], sizes: Sizes) -> str:
-    """The results as a Markdown table, with each target from the performance issue and whether it is met."""
+def table(results: dict[str, dict[str, list[float] | str]], sizes: Sizes, baseline_name: str = "") -> str:
+    """The results as a Markdown table, with each target from the performance issue and whether it is met.
+
+    With a baseline, two more columns: its times, and how many times faster ours is
+    (below 1.00x: slower than before).
+    """
     chain_row = f"chain {sizes.chain:,} deep (s)"
     targets: dict[str, tuple[str, Callable[[dict[str, list[float] | str]], bool]]] = {
         "demo step (s)": (">= 75x", lambda c: (_ratio(c) or 0) >= 75),
@@ -183,20 +221,37 @@ def table(results: dict[str, dict[str, list[float] | str]], sizes: Sizes) -> str
         ),  # type: ignore[arg-type]
         chain_row: ("succeeds", lambda c: isinstance(c.get("ours"), list)),
     }
-    lines = ["| workload | micrograd 0.1.0 | ours | ratio | target | met |", "|---|---:|---:|---:|---|---|"]
+    baseline = any("base" in cells for cells in results.values())
+    if baseline:
+        lines = [
+            f"| workload | micrograd 0.1.0 | before ({baseline_name}) | ours | ratio | ours vs before | target | met |",
+            "|---|---:|---:|---:|---:|---:|---|---|",
+        ]
+    else:
+        lines = ["| workload | micrograd 0.1.0 | ours | ratio | target | met |", "|---|---:|---:|---:|---|---|"]
     for row, cells in results.items():
         ratio = None if row == GC_SHARE_ROW else _ratio(cells)  # a ratio of percentages means nothing
         target, check = targets.get(row, ("", None))
         met = "" if check is None else ("yes" if check(cells) else "NO")
         ratio_text = "-" if ratio is None else f"{ratio:.1f}x"
         ref, ours = format_cell(cells.get("ref")), format_cell(cells.get("ours"))
-        lines.append(f"| {row} | {ref} | {ours} | {ratio_text} | {target} | {met} |")
+        if baseline:
+            against = None if row in (GC_SHARE_ROW, TRACKED_ROW) else _ratio(cells, "base")
+            versus = "-" if against is None else f"{against:.2f}x"
+            before = format_cell(cells.get("base"))
+            lines.append(f"| {row} | {ref} | {before} | {ours} | {ratio_text} | {versus} | {target} | {met} |")
+        else:
+            lines.append(f"| {row} | {ref} | {ours} | {ratio_text} | {target} | {met} |")
     recorded = results.get("MLP forward, graph (s)", {}).get("ours")
     no_grad = results.get("MLP forward, no_grad (s)", {}).get("ours")
     if isinstance(recorded, list) and isinstance(no_grad, list) and recorded and no_grad:
         speedup = median(recorded) / median(no_grad)
         met = "yes" if speedup >= 3 else "NO"
-        lines.append(f"| ours: graph / no_grad forward | | | {speedup:.1f}x | >= 3x | {met} |")
+        cells = ["ours: graph / no_grad forward", "", "", f"{speedup:.1f}x", ">= 3x", met]
+        if baseline:
+            cells[2:2] = [""]  # before
+            cells[5:5] = [""]  # ours vs before
+        lines.append(f"| {' | '.join(cells)} |")
     depths = sorted(
         (int(row.split()[1].replace(",", "")), median(cells["ours"]))  # type: ignore[arg-type]
         for row, cells in results.items()
@@ -211,14 +266,17 @@ def table(results: dict[str, dict[str, list[float] | str]], sizes: Sizes) -> str
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat (a smoke test)")
+    parser.add_argument("--baseline", metavar="REV", help="also measure src/ as of this git revision")
     args = parser.parse_args()
     sizes = QUICK if args.quick else FULL
     reference = reference_python()
     print(f"machine: {machine()}")
     print(f"sizes: {sizes}")
-    results = collect(sizes, reference)
+    with tempfile.TemporaryDirectory(prefix="micrograd-baseline-") as scratch:
+        baseline = baseline_source(args.baseline, Path(scratch)) if args.baseline else None
+        results = collect(sizes, reference, baseline)
     print()
-    print(table(results, sizes))
+    print(table(results, sizes, args.baseline or ""))
     print(f"\nmedians of {sizes.repeats} run(s); each in a fresh interpreter, engines alternating")
     if args.quick:
         print("--quick: the sizes are too small for the targets to mean anything; run without --quick to check them")

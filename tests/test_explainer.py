@@ -130,11 +130,23 @@ def test_a_value_used_in_several_places_sums_one_product_per_path() -> None:
     out.label = "L"
     # L = (x*y)(x+y): dL/dx = dL/dp · y + dL/ds · 1 = 7·4 + 12·1 = 40
     lines = explain(out).splitlines()
-    # p and s may be backpropagated in either order; the sum has one term per path
-    assert "  dL/dx = dL/ds · ∂s/∂x + dL/dp · ∂p/∂x = (12) · (1) + (7) · (4) = 40" in lines
-    assert "  dL/dy = dL/ds · ∂s/∂y + dL/dp · ∂p/∂y = (12) · (1) + (7) · (3) = 33" in lines
+    # the sum has one term per path, in the order backward() takes them: p, then s
+    assert "  dL/dx = dL/dp · ∂p/∂x + dL/ds · ∂s/∂x = (7) · (4) + (12) · (1) = 40" in lines
+    assert "  dL/dy = dL/dp · ∂p/∂y + dL/ds · ∂s/∂y = (7) · (3) + (12) · (1) = 33" in lines
     out.backward()
     assert (x.grad, y.grad) == (40.0, 33.0)
+
+
+def test_the_steps_are_those_of_backward_in_its_order() -> None:
+    a, b, c, d = (Value(v, label=name) for v, name in ((1.0, "a"), (2.0, "b"), (3.0, "c"), (4.0, "d")))
+    ab, cd = a * b, c * d
+    ab.label, cd.label = "ab", "cd"
+    out = (ab + cd).tanh()
+    out.label = "out"
+    out.grad = 0.0
+    steps = [line.split(":")[1].split("=")[0].strip() for line in explain(out).splitlines() if line.startswith("Step ")]
+    names = {node: node.label or "n1" for node in (out, out.operands[0], ab, cd)}
+    assert steps == [names[node] for node in out.backward_steps()] == ["out", "n1", "ab", "cd"]
 
 
 def test_the_same_operand_twice_in_one_operation() -> None:

@@ -1,4 +1,4 @@
-"""micrograd.nn: compatibility with karpathy's micrograd, modules, state and model files."""
+"""micrograd.nn: compatibility with karpathy's micrograd, neurons, layers, MLPs, no_grad, model files."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from micrograd import Value, no_grad
-from micrograd.nn import MLP, Layer, ModelFileError, Module, Neuron
+from micrograd.nn import MLP, Layer, ModelFileError, Neuron
 
 
 def _expected_uniform_weights(seed: int, sizes: list[int]) -> list[float]:
@@ -83,28 +83,6 @@ def test_parameters_in_karpathys_order_with_dotted_names() -> None:
     assert model.parameters() == expected
     assert [p for _, p in model.named_parameters()] == expected
     assert model.num_parameters() == len(expected) == (2 * 2 + 2) + (2 + 1)
-
-
-def test_a_custom_module_finds_its_parameters_and_submodules() -> None:
-    class Affine(Module):
-        def __init__(self) -> None:
-            self.scale = Value(2.0)
-            self.body = MLP(1, [2, 1])
-            self.extra = [Value(1.0), Value(3.0)]
-            self._cache = Value(99.0)  # private: not a parameter
-            self.note = "not a parameter"
-
-        def __call__(self, x: float) -> Value:
-            return self.scale * self.body([x]) + self.extra[0]  # type: ignore[operator]
-
-    module = Affine()
-    names = [name for name, _ in module.named_parameters()]
-    assert names[0] == "scale"
-    assert names[1] == "body.layers.0.neurons.0.w.0"
-    assert names[-2:] == ["extra.0", "extra.1"]
-    assert len(names) == 1 + 7 + 2
-    assert [name for name, _ in module.named_modules()][:3] == ["", "body", "body.layers.0"]
-    assert "body: MLP(1 -> 2 -> 1, relu)" in module.summary()
 
 
 def test_neuron_computes_activation_of_w_dot_x_plus_b() -> None:
@@ -190,58 +168,11 @@ def test_initialisations_draw_from_the_given_generator_within_their_bounds() -> 
         MLP(2, [1], activation="gelu")
 
 
-def test_zero_grad() -> None:
-    model = MLP(2, [3, 1], rng=random.Random(1))
-    model([1.0, 2.0]).backward()  # type: ignore[union-attr]
-    assert any(p.grad != 0 for p in model.parameters())
-    model.zero_grad()
-    assert all(p.grad == 0.0 for p in model.parameters())
-
-
-def test_summary_is_a_tree_with_parameter_counts() -> None:
-    text = MLP(2, [16, 16, 1]).summary()
-    assert text.splitlines() == [
-        "MLP(2 -> 16 -> 16 -> 1, relu)  (337 parameters)",
-        "  layers.0: Layer(2 -> 16, relu)  (48 parameters)",
-        "  layers.1: Layer(16 -> 16, relu)  (272 parameters)",
-        "  layers.2: Layer(16 -> 1, linear)  (17 parameters)",
-    ]
-
-
 # -- state_dict and files --------------------------------------------------------------
 
 
 def _model(seed: int) -> MLP:
     return MLP(2, [4, 3], rng=random.Random(seed))
-
-
-def test_state_dict_round_trip_is_exact() -> None:
-    source, target = _model(1), _model(2)
-    source.parameters()[0].data = 0.1 + 0.2  # a float that needs all 17 digits
-    target.load_state_dict(source.state_dict())
-    assert [p.data for p in target.parameters()] == [p.data for p in source.parameters()]
-    assert list(source.state_dict()) == [name for name, _ in source.named_parameters()]
-
-
-@pytest.mark.parametrize(
-    ("change", "error", "message"),
-    [
-        (lambda s: s.pop("layers.0.neurons.0.b"), KeyError, "missing layers.0.neurons.0.b"),
-        (lambda s: s.update({"layers.9.w": 1.0}), KeyError, "unexpected layers.9.w"),
-        (lambda s: s.update({"layers.1.neurons.2.b": "0.5"}), TypeError, "must be a single number, got str"),
-        (lambda s: s.update({"layers.1.neurons.2.b": [0.5, 1.0]}), TypeError, "got list of size 2"),
-        (lambda s: s.update({"layers.1.neurons.2.b": True}), TypeError, "got bool"),
-        (lambda s: s.update({"layers.1.neurons.2.b": math.nan}), ValueError, "must be finite"),
-    ],
-)
-def test_load_state_dict_rejects_bad_states_and_changes_nothing(change: object, error: type, message: str) -> None:
-    model = _model(1)
-    before = [p.data for p in model.parameters()]
-    state: dict[str, object] = {name: 0.0 for name in model.state_dict()}
-    change(state)  # type: ignore[operator]
-    with pytest.raises(error, match=message):
-        model.load_state_dict(state)  # type: ignore[arg-type]
-    assert [p.data for p in model.parameters()] == before
 
 
 def test_file_round_trip_is_exact_json(tmp_path: Path) -> None:
@@ -314,24 +245,6 @@ def test_setting_nonlin_after_construction_changes_the_activation_as_in_microgra
         neuron.activation = "swish"
 
 
-def test_a_subclass_parameter_is_trained_and_zeroed_like_the_others() -> None:
-    class ScaledMLP(MLP):
-        def __init__(self) -> None:
-            super().__init__(2, [3, 1])
-            self.scale = Value(2.0)
-
-        def __call__(self, x: list[float]) -> Value:
-            return super().__call__(x) * self.scale  # type: ignore[operator]
-
-    model = ScaledMLP()
-    assert model.scale in model.parameters() and model.num_parameters() == 14
-    assert [name for name, _ in model.named_parameters()][-1] == "scale"
-    model([1.0, 2.0]).backward()
-    assert model.scale.grad != 0.0
-    model.zero_grad()
-    assert all(p.grad == 0.0 for p in model.parameters())
-
-
 def test_a_model_file_with_a_number_too_large_for_a_float_is_refused(tmp_path: Path) -> None:
     model = MLP(2, [2, 1])
     path = tmp_path / "model.json"
@@ -342,50 +255,6 @@ def test_a_model_file_with_a_number_too_large_for_a_float_is_refused(tmp_path: P
     with pytest.raises(ModelFileError, match=r"layers\.0\.neurons\.0\.w\.0 must be finite"):
         model.load(path)
     assert model.state_dict() == before
-
-
-def test_parameters_are_leaves_only_so_a_kept_result_is_never_trained() -> None:
-    from micrograd.optim import SGD
-
-    class Remembers(Module):
-        def __init__(self) -> None:
-            self.w = Value(0.5)
-            self.last: Value | None = None
-
-        def __call__(self, x: float) -> Value:
-            self.last = self.w * x  # an intermediate result the module keeps
-            return self.last.tanh()
-
-    model = Remembers()
-    model(2.0).backward()
-    assert model.parameters() == [model.w] and [name for name, _ in model.named_parameters()] == ["w"]
-    kept = model.last
-    assert kept is not None
-    before = kept.data
-    SGD(model.parameters(), lr=0.1).step()
-    assert kept.data == before and model.w.data != 0.5
-
-
-def test_a_submodule_that_overrides_parameters_is_respected() -> None:
-    class Frozen(Module):
-        def __init__(self) -> None:
-            self.trained = Value(1.0)
-            self.frozen = Value(2.0)
-
-        def parameters(self) -> list[Value]:
-            return [self.trained]
-
-    class Outer(Module):
-        def __init__(self) -> None:
-            self.inner = Frozen()
-            self.bias = Value(0.0)
-
-    outer = Outer()
-    assert outer.parameters() == [outer.inner.trained, outer.bias]
-    assert outer.num_parameters() == 2
-    outer.inner.frozen.grad = 5.0
-    outer.zero_grad()
-    assert outer.inner.frozen.grad == 5.0
 
 
 def test_a_layer_honours_a_neuron_subclasss_own_call() -> None:
@@ -407,6 +276,36 @@ def test_a_layer_honours_a_neuron_subclasss_own_call() -> None:
     with no_grad():
         evaluated = model([1.0, -2.0]).data  # type: ignore[union-attr]
     assert evaluated == model([1.0, -2.0]).data  # type: ignore[union-attr]
+
+
+def test_a_layer_builds_the_graph_its_neurons_would_one_by_one() -> None:
+    random.seed(4)
+    layer = Layer(3, 4, activation="tanh")
+    for x in ([Value(0.5), Value(-1.0), Value(2.0)], [0.5, -1.0, 2]):
+        together = layer(x)
+        apart = [n(x) for n in layer.neurons]
+        assert [y.data for y in together] == [y.data for y in apart]  # type: ignore[union-attr]
+        for y, z in zip(together, apart, strict=True):  # type: ignore[arg-type]
+            assert y.op == z.op == "tanh"
+            (linear_y,), (linear_z,) = y.operands, z.operands
+            # Values are shared operands; numbers become each neuron's own constants, as one by one
+            same = [
+                a is b if isinstance(x[0], Value) else a.data == b.data
+                for a, b in zip(linear_y.operands, linear_z.operands, strict=True)
+            ]
+            assert all(same) and len(same) == 2 * 3 + 1
+
+    # one neuron of its own kind in a layer of plain ones: every neuron computes its own way
+    class Halved(Neuron):
+        def __call__(self, x: object) -> Value:
+            return super().__call__(x) * 0.5  # type: ignore[arg-type]
+
+    plain = [y.data for y in layer([1.0, 2.0, 3.0])]  # type: ignore[union-attr]
+    layer.neurons[2].__class__ = Halved
+    expected = [plain[0], plain[1], plain[2] * 0.5, plain[3]]
+    assert [y.data for y in layer([1.0, 2.0, 3.0])] == expected  # type: ignore[union-attr]
+    with no_grad():
+        assert [y.data for y in layer([1.0, 2.0, 3.0])] == expected  # type: ignore[union-attr]
 
 
 def test_modules_and_leaves_survive_pickle_and_deepcopy_and_computed_values_refuse() -> None:

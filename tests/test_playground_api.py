@@ -117,6 +117,17 @@ def test_steps_walk_backprop_one_node_at_a_time(server: PlaygroundServer) -> Non
     assert "grad 0.0000" in seen[1]["svg"]
 
 
+def test_each_step_highlights_the_explanation_of_the_node_it_steps(server: PlaygroundServer) -> None:
+    # two branches: the page highlights group `step` of the explanation while the graph marks `current`
+    body = {"expression": "tanh(a*b + c*d)", "variables": {"a": 1, "b": 2, "c": 3, "d": 4}}
+    status, result = call(server, "POST", "/api/expression", body)
+    assert status == 200
+    names = {node["id"]: node["name"] for node in result["nodes"]}
+    stepped = [names[i] for i in result["order"]]
+    headers = [group[0].split(":")[1].split("=")[0].strip() for group in result["explanation"][1:]]
+    assert headers == stepped and len(stepped) == 4
+
+
 def test_nudge_compares_the_difference_with_grad_times_h(server: PlaygroundServer) -> None:
     status, result = call(server, "POST", "/api/expression", {"nudge": {"variable": "b", "h": 1e-4}})
     assert status == 200

@@ -27,6 +27,7 @@ from micrograd.engine import Value
 from micrograd.formula import LATEX, PLAIN, Formula, Notation, Part, latex_name, render
 from micrograd.graph_text import format_number
 from micrograd.graphview import Box, view_graph
+from micrograd.reverse import backward_order
 
 __all__ = ["explain"]
 
@@ -99,7 +100,7 @@ def _steps(boxes: list[Box], root: Box, notation: Notation) -> list[tuple[str, l
         for operand in box.operands:
             remaining[operand] = remaining.get(operand, 0) + 1
     steps = []
-    for box in reversed(boxes):
+    for box in backward_order(root, _operands):  # the order of backward(), so Step k is its k-th step
         if not box.operands or box not in grads:
             continue
         symbols, numbers = render(forward_formula(box), notation)
@@ -169,3 +170,7 @@ def _derivation(box: Box, uses: list[_Use], grad: float, root: Box, notation: No
         pieces.append(render(Formula(parts, [""] * len(values), values, evaluate, grad), notation)[1])
     pieces.append(format_number(grad))
     return " = ".join(pieces)
+
+
+def _operands(box: Box) -> Sequence[Box]:
+    return box.operands

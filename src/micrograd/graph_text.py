@@ -17,8 +17,7 @@ __all__ = ["format_cell", "format_number", "node_names", "topological_order"]
 def topological_order(root: Value) -> list[Value]:
     """Every value ``root`` depends on (itself included), each after all its operands.
 
-    The engine's :func:`~micrograd.engine.graph_order`: the order ``backward()``
-    runs through, reversed.
+    The engine's :func:`~micrograd.engine.graph_order` (the lecture's ``build_topo``).
     """
     return graph_order(root).nodes
 

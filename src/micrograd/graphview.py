@@ -25,13 +25,14 @@ a label already uses are skipped); an unlabelled root is ``out``.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from micrograd.engine import LINEAR, RELU, SIGMOID, TANH, Value, local_gradients
 from micrograd.graph_text import topological_order
 
-__all__ = ["AUTO_LIMIT", "DETAILS", "Box", "GraphView", "view_graph"]
+__all__ = ["AUTO_LIMIT", "DETAILS", "Box", "GraphView", "Selection", "more_label", "view_graph"]
 
 DETAILS = ("auto", "operations", "expanded", "neurons")
 AUTO_LIMIT = 60  # "auto" shows neurons for graphs of more values than this
@@ -100,6 +101,64 @@ class GraphView:
     def names(self) -> dict[Value, str]:
         """Each Value shown in this view and its name."""
         return {box.value: box.name for box in self.boxes if box.value is not None}
+
+    @property
+    def gradients_computed(self) -> bool:
+        """False while every gradient in the graph is still 0 (before ``backward()``)."""
+        return any(box.grad != 0 for box in self.boxes if box.value is not None)
+
+    def select(self, max_nodes: int | None = None, depth: int | None = None) -> Selection:
+        """The boxes nearest to the root: at most ``max_nodes``, at most ``depth`` operations away."""
+        if max_nodes is not None and max_nodes < 1:
+            raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
+        if depth is not None and depth < 0:
+            raise ValueError(f"depth must be 0 or more, got {depth}")
+        drawn = self.drawn
+        if max_nodes is None and depth is None:
+            return Selection(drawn, None, {}, len(drawn))
+        kept: set[Box] = {self.root}
+        # breadth first from the root: the nearest values are kept first
+        queue: deque[tuple[Box, int]] = deque([(self.root, 0)])
+        while queue:
+            node, distance = queue.popleft()
+            if depth is not None and distance >= depth:
+                continue
+            for operand in node.drawn_operands:
+                if operand in kept:
+                    continue
+                if max_nodes is not None and len(kept) >= max_nodes:
+                    break
+                kept.add(operand)
+                queue.append((operand, distance + 1))
+        nodes = [node for node in drawn if node in kept]
+        hidden = {}
+        for node in nodes:
+            missing = len({id(operand) for operand in node.drawn_operands if operand not in kept})
+            if missing:
+                hidden[node] = missing
+        return Selection(nodes, kept, hidden, len(drawn))
+
+
+@dataclass
+class Selection:
+    """The boxes a picture draws, in a stable order, and what was left out (``GraphView.select``)."""
+
+    nodes: list[Box]  # operands before results
+    kept: set[Box] | None  # the boxes drawn; None: all of them
+    hidden_operands: dict[Box, int]  # drawn box -> how many of its operands are not drawn
+    total: int  # boxes in the whole view
+
+    def __contains__(self, box: Box) -> bool:
+        return self.kept is None or box in self.kept
+
+    def ids(self) -> dict[Box, str]:
+        """Stable DOT and Mermaid ids: ``v1``, ``v2``, ... in drawing order."""
+        return {node: f"v{number}" for number, node in enumerate(self.nodes, start=1)}
+
+
+def more_label(count: int) -> str:
+    """The marker for operands a picture leaves out."""
+    return f"… {count} more operand{'s' if count > 1 else ''}"
 
 
 def _is_linear(value: Value | None) -> bool:

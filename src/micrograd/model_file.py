@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from micrograd.nn import Module
+    from micrograd.module import Module
 
 __all__ = ["FILE_FORMAT", "FILE_VERSION", "ModelFileError", "load", "save"]
 

@@ -1,9 +1,10 @@
-"""Neural-network modules: ``Module``, ``Neuron``, ``Layer`` and ``MLP``.
+"""Neural-network modules: ``Neuron``, ``Layer`` and ``MLP``, built on ``Module``.
 
 Compatible with karpathy's micrograd (``MLP(nin, nouts)``, ``Neuron(nin,
 nonlin=True)``, weights drawn with ``random.uniform(-1, 1)``, the same reprs and the
-same order of ``parameters()``), plus a choice of activation and initialisation,
-named parameters, ``state_dict`` and saving to a JSON file.
+same order of ``parameters()``), plus a choice of activation and initialisation;
+``Module`` (:mod:`micrograd.module`, also importable from here) adds named
+parameters, ``state_dict`` and saving to a JSON file.
 
 A neuron's ``w·x + b`` is a single graph node (:func:`micrograd.linear`), which keeps
 graphs small and training fast.  Under :func:`micrograd.no_grad` a layer computes
@@ -13,16 +14,14 @@ with plain floats and makes Values only for its outputs.
 from __future__ import annotations
 
 import math
-import os
 import random
-import reprlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from operator import attrgetter, mul
 from typing import Any
 
-from micrograd import model_file
-from micrograd.engine import Value, as_real, is_grad_enabled, linear, relu, sigmoid, tanh
+from micrograd.engine import Value, as_real, is_grad_enabled, linear, linear_layer, relu, sigmoid, tanh
 from micrograd.model_file import ModelFileError
+from micrograd.module import Module
 
 __all__ = [
     "ACTIVATIONS",
@@ -65,154 +64,6 @@ def _init_bound(init: str, fan_in: int, fan_out: int) -> float:
 
 
 INITS = ("uniform", "xavier", "glorot", "he", "kaiming")
-
-
-# -- Module ------------------------------------------------------------------------------
-
-
-class Module:
-    """Base class: finds its parameters and submodules in its public attributes.
-
-    An attribute (not starting with ``_``) holding a ``Value``, a ``Module`` or a list
-    or tuple of them is part of the module, in the order the attributes were set.
-    Only *leaf* Values are parameters: a computed result a module keeps (such as
-    ``self.last = y``) is never trained.  A submodule's own ``parameters()``, if it
-    overrides it, is what its parent counts.  Parameter names are dotted paths such
-    as ``layers.0.neurons.3.w.1``.
-    """
-
-    def __call__(self, x: Any) -> Any:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def _members(self) -> Iterator[tuple[str, Value | Module]]:
-        """The Values and Modules held by this module, with their names, in order."""
-        for name, attribute in vars(self).items():
-            if name.startswith("_"):
-                continue
-            if isinstance(attribute, (Value, Module)):
-                yield name, attribute
-            elif isinstance(attribute, (list, tuple)):
-                for index, item in enumerate(attribute):
-                    if isinstance(item, (Value, Module)):
-                        yield f"{name}.{index}", item
-
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
-        """``(name, parameter)`` pairs, in the order of :meth:`parameters`."""
-        for name, member in self._members():
-            if isinstance(member, Value):
-                if member.is_leaf:
-                    yield prefix + name, member
-            else:
-                yield from member.named_parameters(prefix=f"{prefix}{name}.")
-
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """``(name, module)`` for this module (name ``prefix``) and every submodule."""
-        yield prefix, self
-        for name, member in self._members():
-            if isinstance(member, Module):
-                yield from member.named_modules(prefix=f"{prefix}.{name}" if prefix else name)
-
-    def parameters(self) -> list[Value]:
-        """The trainable Values (leaves only), in a fixed order: a submodule contributes its own ``parameters()``."""
-        found: list[Value] = []
-        for _, member in self._members():
-            if isinstance(member, Value):
-                if member.is_leaf:
-                    found.append(member)
-            else:
-                found.extend(member.parameters())
-        return found
-
-    def num_parameters(self) -> int:
-        """How many scalars are trained."""
-        return len(self.parameters())
-
-    def zero_grad(self) -> None:
-        """Set every parameter's gradient to zero (gradients accumulate in ``backward``)."""
-        for p in self.parameters():
-            p.grad = 0.0
-
-    # -- state -------------------------------------------------------------------------
-
-    def state_dict(self) -> dict[str, float]:
-        """Every parameter's value by name: a plain dict that ``json`` can write."""
-        return {name: p.data for name, p in self.named_parameters()}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Set the parameters from ``state``, all or nothing.
-
-        Raises ``KeyError`` for missing or unexpected names and ``TypeError`` or
-        ``ValueError`` for a value that is not one finite number; on error no
-        parameter has been changed.
-        """
-        if not isinstance(state, Mapping):
-            raise TypeError(f"load_state_dict: expected a mapping of names to numbers, got {type(state).__name__}")
-        named = dict(self.named_parameters())
-        missing = [name for name in named if name not in state]
-        unexpected = [name for name in state if name not in named]
-        if missing or unexpected:
-            parts = []
-            if missing:
-                parts.append(f"missing {_some(missing)}")
-            if unexpected:
-                parts.append(f"unexpected {_some(unexpected)}")
-            raise KeyError(f"load_state_dict: {'; '.join(parts)} (the model is {self.describe()})")
-        values = {}
-        for name, value in state.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                size = f" of size {len(value)}" if isinstance(value, (list, tuple)) else ""
-                shown = f"{reprlib.repr(value):.40}"
-                raise TypeError(
-                    f"load_state_dict: {name} must be a single number, got {type(value).__name__}{size}: {shown}"
-                )
-            try:
-                number = float(value)
-            except OverflowError:
-                number = math.inf  # an integer too large for a float
-            if not math.isfinite(number):
-                raise ValueError(f"load_state_dict: {name} must be finite, got {reprlib.repr(value):.40}")
-            values[name] = number
-        for name, value in values.items():
-            named[name].data = value
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the parameters to a JSON file (never pickle), atomically (see :mod:`micrograd.model_file`)."""
-        model_file.save(self, path)
-
-    def load(self, path: str | os.PathLike[str]) -> None:
-        """Read parameters written by :meth:`save`.
-
-        A missing, corrupt, truncated or foreign file raises :class:`ModelFileError`
-        (a ``ValueError``) with the reason, and leaves the model unchanged.
-        """
-        model_file.load(self, path)
-
-    # -- display -----------------------------------------------------------------------
-
-    def describe(self) -> str:
-        """A one-line description used by :meth:`summary`."""
-        return type(self).__name__
-
-    def summary(self, depth: int = 1) -> str:
-        """A tree of this module and its submodules ``depth`` levels down, with parameter counts."""
-        lines = []
-
-        def add(name: str, module: Module, level: int) -> None:
-            label = f"{name}: " if name else ""
-            lines.append(f"{'  ' * level}{label}{module.describe()}  ({module.num_parameters():,} parameters)")
-            if level < depth:
-                for child_name, child in module._members():
-                    if isinstance(child, Module):
-                        add(f"{name}.{child_name}" if name else child_name, child, level + 1)
-
-        add("", self, 0)
-        return "\n".join(lines)
-
-
-def _some(names: list[str]) -> str:
-    # a name read from a file may hold a newline or be huge: such names are shown by their repr, cut short
-    shown = ", ".join(name if name.isprintable() and len(name) <= 80 else repr(name)[:80] for name in names[:5])
-    return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 # -- Neuron, Layer, MLP ------------------------------------------------------------------
@@ -292,37 +143,46 @@ class Layer(Module):
             raise ValueError(f"Layer: nout must be a positive integer, got {nout!r}")
         kwargs.setdefault("fan_out", nout)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
-        _prefix_labels(self.neurons, "N")
+        _prefix_labels([(*n.w, n.b) for n in self.neurons], "N")
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
         # the inputs become one tuple, shared by every neuron; a single Value is one input
         inputs = (x,) if isinstance(x, (Value, float, int)) else tuple(x)
+        neurons = self.neurons
         if not self._plain_neurons():
-            out = [n(inputs) for n in self.neurons]  # a Neuron subclass computes its own way
+            out = [n(inputs) for n in neurons]  # a Neuron subclass computes its own way
         elif not is_grad_enabled():
-            out = [Value(y) for y in self._forward_floats([_as_float(v) for v in inputs])]
+            floats = self._forward_floats([_as_float(v) for v in inputs])
+            out = [Value(y) for y in floats]  # type: ignore[union-attr] # plain neurons: never None
         else:
-            # Neuron.__call__, inlined: this loop runs for every neuron of every example
-            out = []
-            for n in self.neurons:
-                z = linear(inputs, n.w, n.b)
-                activate = n._activate
-                out.append(z if activate is None else activate(z))
+            # Neuron.__call__ for every neuron: the layer's linear nodes, then the activations
+            if set(map(type, inputs)) == _JUST_VALUE:
+                zs = linear_layer(inputs, [n.w for n in neurons], [n.b for n in neurons])
+            else:  # numbers: each neuron makes its own constants of them, as Neuron.__call__ does
+                zs = [linear(inputs, n.w, n.b) for n in neurons]
+            out = [z if (activate := n._activate) is None else activate(z) for n, z in zip(neurons, zs, strict=True)]
         return out[0] if len(out) == 1 else out
 
     def _plain_neurons(self) -> bool:
-        """Whether every neuron computes as Neuron.__call__ does, so the layer may inline it."""
-        # by class, not by neuron: the set is built in C and almost always has one member
-        return all(cls.__call__ is _NEURON_CALL for cls in set(map(type, self.neurons)))
+        """Whether every neuron computes as Neuron.__call__ does, so the layer may do it for them."""
+        # by class, not by neuron: the set is built in C and almost always is {Neuron}
+        classes = set(map(type, self.neurons))
+        return classes == _JUST_NEURON or all(cls.__call__ is _NEURON_CALL for cls in classes)
 
-    def _forward_floats(self, inputs: Sequence[float]) -> list[float]:
-        """The layer on plain floats: what ``__call__`` computes under ``no_grad``."""
+    def _forward_floats(self, inputs: Sequence[float]) -> list[float] | None:
+        """The layer on plain floats: what ``__call__`` computes under ``no_grad``.
+
+        None if a neuron computes its own way (a Neuron subclass with its own ``__call__``).
+        """
         nin = len(inputs)
         out = []
         for n in self.neurons:
-            if len(n.w) != nin:
-                raise ValueError(f"linear: {nin} inputs but {len(n.w)} weights")
-            out.append(n._activate_float(sum(map(mul, map(_data, n.w), inputs)) + n.b.data))
+            if n.__class__ is not Neuron and n.__class__.__call__ is not _NEURON_CALL:
+                return None
+            w = n.w
+            if len(w) != nin:
+                raise ValueError(f"linear: {nin} inputs but {len(w)} weights")
+            out.append(n._activate_float(sum(map(mul, map(_data, w), inputs)) + n.b.data))
         return out
 
     def __repr__(self) -> str:
@@ -364,21 +224,31 @@ class MLP(Module):
             Layer(sizes[i], sizes[i + 1], activation=activation if i != last else output_activation, init=init, rng=rng)
             for i in range(len(nouts))
         ]
-        _prefix_labels(self.layers, "L")
+        _prefix_labels([[p for n in layer.neurons for p in (*n.w, n.b)] for layer in self.layers], "L")
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
-        if not is_grad_enabled() and all(
-            layer.__class__.__call__ is _LAYER_CALL and layer._plain_neurons() for layer in self.layers
-        ):
-            # floats from layer to layer; Values only for the output
-            floats = [_as_float(x)] if isinstance(x, (Value, float, int)) else [_as_float(v) for v in x]
-            for layer in self.layers:
-                floats = layer._forward_floats(floats)
-            return Value(floats[0]) if len(floats) == 1 else [Value(y) for y in floats]
+        if not is_grad_enabled():
+            floats = self._forward_floats(x)
+            if floats is not None:
+                return Value(floats[0]) if len(floats) == 1 else [Value(y) for y in floats]
         out: Any = x
         for layer in self.layers:
             out = layer(out)
         return out  # type: ignore[no-any-return]
+
+    def _forward_floats(self, x: Inputs) -> list[float] | None:
+        """The network on plain floats, layer to layer (under ``no_grad``: Values only for the output).
+
+        None if a layer or a neuron computes its own way.
+        """
+        floats: list[float] | None = [_as_float(x)] if isinstance(x, (Value, float, int)) else [_as_float(v) for v in x]
+        for layer in self.layers:
+            if layer.__class__ is not Layer and layer.__class__.__call__ is not _LAYER_CALL:
+                return None
+            floats = layer._forward_floats(floats)  # type: ignore[arg-type]
+            if floats is None:
+                return None
+        return floats
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
@@ -403,14 +273,21 @@ class MLP(Module):
         return f"MLP({' -> '.join(map(str, sizes))}, {self.layers[0].neurons[0].activation}{more})"
 
 
-def _prefix_labels(modules: Sequence[Module], letter: str) -> None:
-    """Label each module's parameters with its place: ``w0`` of neuron 2 becomes ``N2.w0``."""
-    for index, module in enumerate(modules):
-        for p in module.parameters():
+def _prefix_labels(parameters: Sequence[Sequence[Value]], letter: str) -> None:
+    """Label the parameters of each submodule with its place: ``w0`` of neuron 2 becomes ``N2.w0``.
+
+    Given the parameters of the modules just made, not the modules: ``parameters()``
+    reads an instance's ``vars()``, after which Python looks its attributes up more
+    slowly (``n.w`` takes twice as long), which a no_grad forward would pay per neuron.
+    """
+    for index, group in enumerate(parameters):
+        for p in group:
             p.label = f"{letter}{index}.{p.label}"
 
 
 _NEURON_CALL = Neuron.__call__
+_JUST_NEURON = {Neuron}
+_JUST_VALUE = {Value}
 _LAYER_CALL = Layer.__call__
 
 

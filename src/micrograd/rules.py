@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 from micrograd.operation import values
@@ -35,6 +36,7 @@ __all__ = [
     "TANH",
     "exp",
     "linear",
+    "linear_layer",
     "log",
     "relu",
     "sigmoid",
@@ -187,6 +189,27 @@ def linear(inputs: Sequence[Scalar], weights: Sequence[Scalar], bias: Scalar = 0
     if set(map(type, operands)) != _JUST_VALUES:  # the usual case (all Values) checked in one pass in C
         operands = values(operands, "linear")
     return LINEAR.apply(operands)
+
+
+def linear_layer(
+    inputs: Sequence[Scalar], weights: Sequence[Sequence[Scalar]], biases: Sequence[Scalar]
+) -> list[Value]:
+    """``[linear(inputs, row, bias) for row, bias in zip(weights, biases)]``: a layer of neurons.
+
+    The same nodes, made faster: the inputs are checked and read once for all rows.
+    """
+    inputs = tuple(inputs)
+    n = len(inputs)
+    if len(weights) != len(biases):
+        raise ValueError(f"linear_layer: {len(weights)} rows of weights but {len(biases)} biases")
+    wrong = set(map(len, weights)) - {n}
+    if wrong:
+        raise ValueError(f"linear: {n} inputs but {min(wrong)} weights")
+    if set(map(type, chain(inputs, biases, *weights))) != _JUST_VALUES:  # the usual case, in one pass in C
+        inputs = values(inputs, "linear")
+        weights = [values(row, "linear") for row in weights]
+        biases = values(biases, "linear")
+    return LINEAR.apply_layer(inputs, weights, biases)  # type: ignore[arg-type]
 
 
 _JUST_VALUES = {Value}

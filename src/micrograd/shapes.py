@@ -15,8 +15,10 @@ shape              operands in the node            ``vjp``
 ``Recorded``       ``_a``: a tuple                 none: micrograd's ``_backward`` closure
 =================  ==============================  =====================================
 
-Each shape owns its operands' layout (``operands_of``), its symbol, its float
-backward step (``step``, what ``backward()`` runs), its vjp with Values
+The layout follows the arity (one operand in ``_a``, two in ``_a`` and ``_b``, any
+number as a tuple in ``_a``): ``reverse_topological`` reads operands there, so a
+new shape keeps to it.  Each shape owns its operands' layout (``operands_of``),
+its symbol, its float backward step (``step``, what ``backward()`` runs), its vjp with Values
 (``vjp_at``, what ``grad(create_graph=True)`` runs), its recomputation
 (``evaluate``) and the inlined Value methods of the hot path (``attach``).
 """
@@ -145,10 +147,17 @@ class Binary(Operation, makes_arity=2):
 
         def method(self: Value, other: Any) -> Value:
             if other.__class__ is not Value and not isinstance(other, Value):
-                operand = other
-                other = leaf(other) if type(other) is float else constant(other, rule)
-                if other is None:
-                    return unsupported(rule, self, operand)
+                if type(other) is float:  # the commonest constant (x * 0.5): its leaf made inline
+                    number = other
+                    other = _new(Value)
+                    other.data = number
+                    other.grad = 0.0
+                    other.operation = None
+                else:
+                    operand = other
+                    other = constant(other, rule)
+                    if other is None:
+                        return unsupported(rule, self, operand)
             out = _new(Value)
             out.data = forward(self.data, other.data)
             out.grad = 0.0
@@ -247,7 +256,7 @@ class Nary(Operation, makes_arity=None):
 
     def step(self, node: Value) -> None:
         operands = node._a
-        grads = self.vjp(node.grad, list(map(_data, operands)), node.data)
+        grads = self.vjp(node.grad, [a.data for a in operands], node.data)
         if len(grads) != len(operands):
             raise wrong_count(self, grads, operands)
         if self.check:
@@ -271,7 +280,7 @@ class Nary(Operation, makes_arity=None):
 
     def apply(self, operands: tuple[Value, ...]) -> Value:
         """A node of this operation on ``operands`` (all Values)."""
-        return _node(self, self.forward(list(map(_data, operands))), operands)
+        return _node(self, self.forward([a.data for a in operands]), operands)
 
 
 class Linear(Nary):
@@ -287,18 +296,37 @@ class Linear(Nary):
         operands = node._a
         g = node.grad
         n = len(operands) // 2
-        inputs = operands[:n]
-        weights = operands[n : 2 * n]
-        for x, w in zip(inputs, weights):  # noqa: B905 - the same length by construction
+        for x, w in zip(operands[:n], operands[n : 2 * n]):  # noqa: B905 - the same length by construction
             x.grad += g * w.data
-        for x, w in zip(inputs, weights):  # noqa: B905
             w.grad += g * x.data
         operands[-1].grad += g
 
     def apply(self, operands: tuple[Value, ...]) -> Value:
         n = len(operands) // 2
-        data = sum(map(operator.mul, map(_data, operands[:n]), map(_data, operands[n : 2 * n]))) + operands[-1].data
-        return _node(self, data, operands)
+        data = [v.data for v in operands]
+        return _node(self, sum(map(operator.mul, data[:n], data[n : 2 * n])) + data[-1], operands)
+
+    def apply_layer(
+        self, inputs: tuple[Value, ...], weights: Sequence[Sequence[Value]], biases: Sequence[Value]
+    ) -> list[Value]:
+        """One node per row of ``weights``, all on the same ``inputs`` (a layer of neurons).
+
+        The same nodes as ``apply`` row by row; the inputs' data is read once for all rows.
+        """
+        xs = [x.data for x in inputs]
+        recording = everyone_records or thread_mode.enabled
+        out = []
+        for row, bias in zip(weights, biases):  # noqa: B905 - the same length, checked by the caller
+            node = _new(Value)
+            node.data = sum(map(operator.mul, xs, map(_data, row))) + bias.data
+            node.grad = 0.0
+            if recording:
+                node._a = (*inputs, *row, bias)
+                node.operation = self
+            else:
+                node.operation = None
+            out.append(node)
+        return out
 
 
 class Recorded(Operation):

@@ -21,13 +21,12 @@ import html
 import os
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from micrograd.engine import Value
 from micrograd.graph_text import format_cell, topological_order
-from micrograd.graphview import Box, GraphView, view_graph
+from micrograd.graphview import Box, GraphView, more_label, view_graph
 from micrograd.rendering import INSTALL_HINT, RendererNotFound, find_renderer, value_graph_class
 
 if TYPE_CHECKING:
@@ -51,68 +50,6 @@ __all__ = [
 # (DejaVu Sans Mono, Liberation Mono, Courier New) has the same advance, so the text
 # fits its boxes whatever fonts are installed.
 FONT = "Courier"
-
-
-# -- which values to draw ----------------------------------------------------------------
-
-
-@dataclass
-class _Selection:
-    """The boxes to draw, in a stable order, and what was left out."""
-
-    nodes: list[Box]  # operands before results
-    kept: set[Box] | None  # the boxes drawn; None: all of them
-    hidden_operands: dict[Box, int]  # drawn box -> how many of its operands are not drawn
-    total: int  # boxes in the whole view
-
-    def __contains__(self, box: Box) -> bool:
-        return self.kept is None or box in self.kept
-
-    def ids(self) -> dict[Box, str]:
-        """Stable DOT and Mermaid ids: ``v1``, ``v2``, ... in drawing order."""
-        return {node: f"v{number}" for number, node in enumerate(self.nodes, start=1)}
-
-
-def _select(view: GraphView, max_nodes: int | None, depth: int | None) -> _Selection:
-    """The boxes nearest to the root: at most ``max_nodes``, at most ``depth`` operations away."""
-    if max_nodes is not None and max_nodes < 1:
-        raise ValueError(f"max_nodes must be at least 1, got {max_nodes}")
-    if depth is not None and depth < 0:
-        raise ValueError(f"depth must be 0 or more, got {depth}")
-    drawn = view.drawn
-    if max_nodes is None and depth is None:
-        return _Selection(drawn, None, {}, len(drawn))
-    root = view.root
-    kept: set[Box] = {root}
-    # breadth first from the root: the nearest values are kept first
-    queue: deque[tuple[Box, int]] = deque([(root, 0)])
-    while queue:
-        node, distance = queue.popleft()
-        if depth is not None and distance >= depth:
-            continue
-        for operand in node.drawn_operands:
-            if operand in kept:
-                continue
-            if max_nodes is not None and len(kept) >= max_nodes:
-                break
-            kept.add(operand)
-            queue.append((operand, distance + 1))
-    nodes = [node for node in drawn if node in kept]
-    hidden = {}
-    for node in nodes:
-        missing = len({id(operand) for operand in node.drawn_operands if operand not in kept})
-        if missing:
-            hidden[node] = missing
-    return _Selection(nodes, kept, hidden, len(drawn))
-
-
-def _more_label(count: int) -> str:
-    return f"… {count} more operand{'s' if count > 1 else ''}"
-
-
-def _not_computed(view: GraphView) -> bool:
-    """True if no gradient in the graph was computed yet (every grad is still 0)."""
-    return all(box.grad == 0 for box in view.boxes if box.value is not None)
 
 
 NOT_COMPUTED = "gradients not computed yet: call backward()"
@@ -156,13 +93,13 @@ def draw_dot(
     """
     _check_rankdir(rankdir)
     view = view_graph(root, detail)
-    return _dot(view, format, rankdir, max_nodes, depth, NOT_COMPUTED if _not_computed(view) else "")
+    return _dot(view, format, rankdir, max_nodes, depth, "" if view.gradients_computed else NOT_COMPUTED)
 
 
 def _dot(
     view: GraphView, format: str, rankdir: str, max_nodes: int | None, depth: int | None, caption: str
 ) -> graphviz.Digraph:
-    selection = _select(view, max_nodes, depth)
+    selection = view.select(max_nodes, depth)
     ids = selection.ids()
     graph = value_graph_class()(
         format=format,
@@ -184,7 +121,7 @@ def _dot(
                     graph.edge(ids[operand], operation)
             if node in selection.hidden_operands:
                 more = f"{uid}_more"
-                graph.node(more, label=_more_label(selection.hidden_operands[node]), shape="plaintext")
+                graph.node(more, label=more_label(selection.hidden_operands[node]), shape="plaintext")
                 graph.edge(more, operation, style="dashed")
     lines = [caption] if caption else []
     if len(selection.nodes) < selection.total:
@@ -260,7 +197,7 @@ def save_picture(
     _check_rankdir(rankdir)
     view = view_graph(root, detail)
     target = Path(path)
-    _write(view, target, rankdir, max_nodes, depth, NOT_COMPUTED if _not_computed(view) else "")
+    _write(view, target, rankdir, max_nodes, depth, "" if view.gradients_computed else NOT_COMPUTED)
     return target
 
 
@@ -336,7 +273,7 @@ def to_mermaid(
 
 
 def _mermaid(view: GraphView, rankdir: str, max_nodes: int | None, depth: int | None) -> str:
-    selection = _select(view, max_nodes, depth)
+    selection = view.select(max_nodes, depth)
     ids = selection.ids()
     lines = [f"flowchart {rankdir}"]
     for node in selection.nodes:
@@ -349,7 +286,7 @@ def _mermaid(view: GraphView, rankdir: str, max_nodes: int | None, depth: int | 
                 if operand in selection:
                     lines.append(f"    {ids[operand]} --> {uid}_op")
             if node in selection.hidden_operands:
-                lines.append(f'    {uid}_more["{_more_label(selection.hidden_operands[node])}"]')
+                lines.append(f'    {uid}_more["{more_label(selection.hidden_operands[node])}"]')
                 lines.append(f"    {uid}_more -.-> {uid}_op")
             lines.append(f"    {uid}_op --> {uid}")
     return "\n".join(lines) + "\n"
@@ -372,7 +309,7 @@ def to_text(root: Value, *, detail: str = "auto", max_nodes: int | None = None, 
 
 
 def _text(view: GraphView, max_nodes: int | None, depth: int | None) -> str:
-    selection = _select(view, max_nodes, depth)
+    selection = view.select(max_nodes, depth)
     lines: list[str] = []  # joined into chunks as it goes: one string costs less than a thousand
     chunks: list[str] = []
     shown: set[Box] = set()
@@ -389,7 +326,7 @@ def _text(view: GraphView, max_nodes: int | None, depth: int | None) -> str:
                 lines.clear()
             item, prefix, child_prefix, level = stack.pop()
             if isinstance(item, int):
-                lines.append(f"{prefix}{_more_label(item)}")
+                lines.append(f"{prefix}{more_label(item)}")
                 continue
             node = item
             operation = f" [{node.op}]" if node.op else ""
