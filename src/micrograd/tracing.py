@@ -368,20 +368,24 @@ def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, s
     first = len(arguments) + len(captured)
     position = index.__getitem__
     for node in computed:
-        if node in folded:
-            continue
-        index[node] = first + len(steps)
-        chain_terms = terms.get(node)
-        if chain_terms is not None and len(chain_terms[0]) > 2:
-            steps.append(_step((SUM, tuple(map(position, chain_terms[0])), tuple(chain_terms[1]))))
-            continue
         rule = node.operation
         assert rule is not None
-        constants = tuple(node.constants) if rule is POW_CONST or rule not in RULE_TABLE else ()
-        if rule not in RULE_TABLE:
-            _check_replayable(rule, node, constants)
-        if rule is POW_CONST:
-            constants = (float(constants[0]),)
+        if rule is ADD or rule is SUB:
+            if node in folded:
+                continue
+            chain_terms = terms[node]
+            if len(chain_terms[0]) > 2:
+                index[node] = first + len(steps)
+                steps.append(_step((SUM, tuple(map(position, chain_terms[0])), tuple(chain_terms[1]))))
+                continue
+        index[node] = first + len(steps)
+        constants: tuple[Any, ...] = ()
+        if rule is POW_CONST or rule not in RULE_TABLE:
+            constants = tuple(node.constants)
+            if rule is POW_CONST:
+                constants = (float(constants[0]),)
+            else:
+                _check_replayable(rule, node, constants)
         steps.append(_step((rule, tuple(map(position, operands_of[node])), constants)))
     return Plan(
         slots=len(arguments),
