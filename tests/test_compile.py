@@ -493,6 +493,27 @@ def test_data_guards_nest_and_belong_to_their_thread() -> None:
     assert refused == ["outer a", "inner b", "outer c"] and not micrograd.grad_mode.anyone_guards
     with pytest.raises(ValueError, match="no flag"):
         micrograd.grad_mode.share_flag({}, "everyone_guards")
+    # one guard entered by two threads at once: each thread restores its own
+    import threading
+
+    guard, inside, leave = data_guard(refused.append), threading.Event(), threading.Event()
+
+    def other() -> None:
+        with guard:
+            inside.set()
+            assert leave.wait(10)
+            check_data("e")
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert inside.wait(10)
+    with guard:
+        check_data("f")
+    assert micrograd.grad_mode.anyone_guards  # the other thread still guards
+    check_data("g")  # but not this one any more
+    leave.set()
+    thread.join(10)
+    assert refused[3:] == ["f", "e"] and not micrograd.grad_mode.anyone_guards
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

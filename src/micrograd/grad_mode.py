@@ -44,6 +44,7 @@ class _ThreadMode(threading.local):
         self.enabled = True  # a new thread records, as in PyTorch
         self.saved: list[bool] = []  # a stack, so blocks nest and one instance can be re-entered
         self.guard: Callable[[str], None] | None = None  # the data guard (see data_guard)
+        self.saved_guards: list[Callable[[str], None] | None] = []  # the guards to restore, a stack
 
 
 thread_mode = _ThreadMode()
@@ -137,12 +138,11 @@ class data_guard:
 
     def __init__(self, guard: Callable[[str], None]) -> None:
         self.guard = guard
-        self.saved: list[Callable[[str], None] | None] = []
 
     def __enter__(self) -> None:
         global _threads_guarding
         mode = thread_mode
-        self.saved.append(mode.guard)
+        mode.saved_guards.append(mode.guard)
         if mode.guard is None:  # the global flag first, so a guard is never on while the flag is off
             with _switch:
                 _threads_guarding += 1
@@ -152,7 +152,7 @@ class data_guard:
     def __exit__(self, *exc: object) -> None:
         global _threads_guarding
         mode = thread_mode
-        mode.guard = self.saved.pop()
+        mode.guard = mode.saved_guards.pop()
         if mode.guard is None:
             with _switch:
                 _threads_guarding -= 1
