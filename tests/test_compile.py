@@ -77,6 +77,158 @@ def test_random_graphs_match_eager(backend: str, program: Program, passed: int) 
     assert f.traces == 1
 
 
+@st.composite
+def layers(draw: st.DrawFn) -> tuple[int, list[tuple[int, int, str, str]], list[float]]:
+    """A batch through a stack of layers: (rows, [(inputs, units, activation, bias sharing)], numbers)."""
+    rows = draw(st.integers(1, 4))
+    shapes = []
+    width = draw(st.integers(1, 6))
+    for _ in range(draw(st.integers(1, 3))):
+        units = draw(st.integers(1, 4))
+        shapes.append(
+            (width, units, draw(st.sampled_from(["relu", "tanh", "none"])), draw(st.sampled_from(["unit", "cell"])))
+        )
+        width = units
+    count = rows * shapes[0][0] + sum(n * u + u * rows for n, u, _, _ in shapes)
+    numbers = draw(
+        st.lists(st.floats(-2, 2, allow_nan=False).map(lambda x: round(x, 1)), min_size=count, max_size=count)
+    )
+    return rows, shapes, numbers
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=layers(), repeat_input=st.booleans(), as_arguments=st.booleans())
+def test_layers_on_a_batch_match_eager(
+    backend: str, case: tuple[int, list[tuple[int, int, str, str]], list[float]], repeat_input: bool, as_arguments: bool
+) -> None:
+    # whole layers are replayed row by row or column by column: every shape of them, with
+    # biases per unit or per step, an input used twice in a row, inputs that are data or Values
+    rows, shapes, numbers = case
+    numbers_left = iter(numbers)
+    batch = [[next(numbers_left) for _ in range(shapes[0][0])] for _ in range(rows)]
+    weights = [[[Value(next(numbers_left)) for _ in range(n)] for _ in range(u)] for n, u, _, _ in shapes]
+    biases = [[[Value(next(numbers_left)) for _ in range(u)] for _ in range(rows)] for _, u, _, _ in shapes]
+    parameters = [p for layer in weights for row in layer for p in row] + [
+        b for layer in biases for row in layer for b in row
+    ]
+
+    def network(batch: Sequence[Sequence[Value | float]]) -> Value:
+        total: Value | float = 0.0
+        for r, x in enumerate(batch):
+            h = list(x)
+            if repeat_input and len(h) > 1:
+                h[-1] = h[0]  # the same input twice in a row
+            for (_, _, activation, sharing), w, b in zip(shapes, weights, biases, strict=True):
+                bias = [b[0 if sharing == "unit" else r][u] for u in range(len(w))]
+                z = [micrograd.linear(h, w[u], bias[u]) for u in range(len(w))]
+                h = [zu.relu() if activation == "relu" else zu.tanh() if activation == "tanh" else zu for zu in z]
+            total = total + sum(v * v for v in h)
+        assert isinstance(total, Value)
+        return total
+
+    f = micrograd.compile(network, backend=backend)
+    for _ in range(2):
+        inputs = [[Value(x) for x in row] for row in batch] if as_arguments else batch
+        leaves = parameters + [v for row in inputs for v in row if isinstance(v, Value)]
+        compiled = f(inputs)
+        for leaf in leaves:
+            leaf.grad = 0.0
+        compiled.backward()
+        compiled_grads = [leaf.grad for leaf in leaves]
+        eager = network(inputs)
+        for leaf in leaves:
+            leaf.grad = 0.0
+        eager.backward()
+        assert close(compiled.data, eager.data, abs(eager.data) + 1)
+        assert_all_close(compiled_grads, [leaf.grad for leaf in leaves])
+        for p in parameters:
+            p.data += 0.25
+    assert f.traces == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(program=programs(max_ops=10), extra=st.integers(0, 2))
+def test_tracing_walks_the_graph_in_graph_orders_order(program: Program, extra: int) -> None:
+    from micrograd.engine import graph_order
+    from micrograd.tracing import graph_and_operands
+
+    leaves = [Value(x) for x in program.point]
+    out = _build(program, leaves)
+    roots = [out, *leaves[:extra], out.operands[0]]  # several roots, some inside the others' graphs
+    nodes, operands = graph_and_operands(roots)
+    assert nodes == graph_order(*roots).nodes
+    assert all(operands[node] == node.operands for node in nodes if not node.is_leaf)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_partial_sum_used_elsewhere_is_not_folded_away(backend: str) -> None:
+    a, b, c, d = (Value(x) for x in (0.5, -1.25, 2.0, 3.5))
+
+    def f(a: Value, b: Value, c: Value, d: Value) -> list[Value]:
+        s1 = a + b
+        s2 = s1 - c
+        s3 = s2 + d
+        return [s3 * s1, s2]  # s1 used twice, s2 an output: the chain must keep both
+
+    compiled = micrograd.compile(f, backend=backend)(a, b, c, d)
+    eager = f(a, b, c, d)
+    assert [v.data for v in compiled] == [v.data for v in eager]
+    (compiled[0] + compiled[1] * 3.0).backward()
+    got = [v.grad for v in (a, b, c, d)]
+    for v in (a, b, c, d):
+        v.grad = 0.0
+    (eager[0] + eager[1] * 3.0).backward()
+    assert_all_close(got, [v.grad for v in (a, b, c, d)])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("first", [3.0, math.inf])
+def test_rows_without_gradient_are_skipped_only_where_that_changes_nothing(backend: str, first: float) -> None:
+    # the first row's margin is met, so its gradient is 0; with an infinite input, 0 * inf is nan in the engine
+    w, b = [Value(1.0), Value(-2.0)], Value(0.5)
+
+    def hinge(batch: list[list[Value]]) -> Value:
+        return sum(((1.0 - micrograd.linear(x, w, b)).relu() for x in batch), Value(0.0))
+
+    batch = [[first, 0.0], [0.1, 0.2], [-1.0, 0.5]]
+    results = []
+    for fn in (micrograd.compile(hinge, backend=backend), hinge):
+        inputs = [[Value(x) for x in row] for row in batch]
+        for p in (*w, b):
+            p.grad = 0.0
+        fn(inputs).backward()
+        results.append([p.grad for p in (*w, b)] + [x.grad for row in inputs for x in row])
+    compiled, eager = results
+    assert [math.isnan(x) for x in compiled] == [math.isnan(x) for x in eager]
+    assert any(map(math.isnan, eager)) == math.isinf(first)
+    assert_all_close([x for x in compiled if not math.isnan(x)], [x for x in eager if not math.isnan(x)])
+
+
+@settings(max_examples=50, deadline=None)
+@given(rows=st.integers(1, 3), width=st.integers(1, 12), units=st.integers(1, 3), shared=st.booleans())
+def test_plan_levels_are_one_more_than_the_operands_highest(rows: int, width: int, units: int, shared: bool) -> None:
+    # layers wide enough for the shortcut of Plan.levels (inputs shared by a row, weights that are leaves),
+    # a second layer whose "weights" are computed values, and inputs shared by every row or not
+    w = [[Value(0.1 * (u + j)) for j in range(width)] for u in range(units)]
+
+    def f(batch: list[list[float]]) -> Value:
+        first = [[micrograd.linear(x, w[u], 0.5).tanh() for u in range(units)] for x in batch]
+        tops = [micrograd.linear(h * width, [v * 2.0 for v in batch[0]] * units, 0.0) for h in first]
+        return sum(tops, Value(0.0))
+
+    batch = [[0.1 * (r + j) for j in range(width)] for r in range(rows)]
+    if shared:
+        batch = [batch[0]] * rows
+    compiled = micrograd.compile(f, backend="python")
+    compiled(batch)
+    plan = next(p.plan for _, prepared in compiled._cache.values() for p in prepared.values())
+    levels = plan.levels()
+    assert levels[: plan.leaves] == [0] * plan.leaves
+    for k, step in enumerate(plan.steps):
+        assert levels[plan.leaves + k] == 1 + max((levels[j] for j in step.operands), default=0)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_second_order_gradient_through_a_compiled_call(backend: str) -> None:
     x = Value(0.7)
@@ -275,6 +427,134 @@ def test_control_flow_on_a_value_is_refused_with_the_line(backend: str) -> None:
         micrograd.compile(lambda x: x or x, backend=backend)(Value(1.0))
     # outside a trace, comparisons and truth tests behave as before
     assert Value(2.0) > 1.0 and bool(Value(0.0)) and max(Value(1.0), Value(3.0)).data == 3.0
+
+
+@pytest.mark.parametrize(
+    ("look", "named"),
+    [
+        (lambda x: x < 1.0, "(<)"),
+        (lambda x: x <= 1.0, "(<=)"),
+        (lambda x: 1.0 > x, "(<)"),  # noqa: SIM300 - reflected: float's > defers to Value.__lt__
+        (lambda x: x >= x * 2.0, "(>=)"),
+        (lambda x: not x, "truth test"),
+        (lambda x: max(x, x * 2.0), "a comparison"),
+        (lambda x: sorted([x, x * 2.0]), "a comparison"),
+    ],
+)
+def test_every_look_at_the_data_is_refused_while_tracing(look: Callable[[Value], object], named: str) -> None:
+    def f(x: Value) -> Value:
+        look(x)
+        return x * 2.0
+
+    with pytest.raises(TracingError) as error:
+        micrograd.compile(f, backend="python")(Value(0.5))
+    assert named in str(error.value) and f"line {look.__code__.co_firstlineno}" in str(error.value)  # the look's line
+    assert not micrograd.grad_mode.anyone_guards  # the guard is off again after the error
+    assert look(Value(0.5)) is not None  # and outside a trace the same code runs
+
+
+def test_a_thread_that_is_not_tracing_compares_while_another_traces() -> None:
+    import threading
+
+    tracing, compared = threading.Event(), threading.Event()
+    seen: list[object] = []
+
+    def traced(x: Value) -> Value:
+        tracing.set()
+        assert compared.wait(10)  # the other thread compares while this one is inside its trace
+        return x * 3.0
+
+    def other() -> None:
+        assert tracing.wait(10)
+        seen.append(micrograd.grad_mode.anyone_guards)
+        a, b = Value(1.0), Value(2.0)
+        seen.extend([a < b, a >= b, bool(a), max(a, b) is b, sorted([b, a]) == [a, b]])
+        compared.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    y = micrograd.compile(traced, backend="python")(Value(1.5))
+    thread.join(10)
+    assert seen == [True, True, False, True, True, True]
+    assert y.data == 4.5 and not micrograd.grad_mode.anyone_guards
+
+
+def test_data_guards_nest_and_belong_to_their_thread() -> None:
+    from micrograd.grad_mode import check_data, data_guard
+
+    refused: list[str] = []
+    with data_guard(lambda what: refused.append(f"outer {what}")):
+        check_data("a")
+        with data_guard(lambda what: refused.append(f"inner {what}")):
+            check_data("b")
+        check_data("c")
+        assert micrograd.grad_mode.anyone_guards
+    check_data("d")  # no guard: nothing asked
+    assert refused == ["outer a", "inner b", "outer c"] and not micrograd.grad_mode.anyone_guards
+    with pytest.raises(ValueError, match="no flag"):
+        micrograd.grad_mode.share_flag({}, "everyone_guards")
+    # one guard entered by two threads at once: each thread restores its own
+    import threading
+
+    guard, inside, leave = data_guard(refused.append), threading.Event(), threading.Event()
+
+    def other() -> None:
+        with guard:
+            inside.set()
+            assert leave.wait(10)
+            check_data("e")
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert inside.wait(10)
+    with guard:
+        check_data("f")
+    assert micrograd.grad_mode.anyone_guards  # the other thread still guards
+    check_data("g")  # but not this one any more
+    leave.set()
+    thread.join(10)
+    assert refused[3:] == ["f", "e"] and not micrograd.grad_mode.anyone_guards
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_without_cpythons_frames_and_reference_counts_compile_is_slower_but_right(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = Value(0.75)
+
+    def f(x: Value, y: Value) -> Value:
+        return (w * x + 1.0).tanh() * y.item()  # y's number is read: part of the key
+
+    expected = []
+    for x, y in ((0.5, 2.0), (1.5, 2.0), (1.5, 3.0)):
+        out = (w * x + 1.0).tanh() * y
+        expected.append((out.data, grad(out, w).data))
+    monkeypatch.delattr(sys, "_getframe")
+    monkeypatch.delattr(sys, "getrefcount")
+    compiled = micrograd.compile(f, backend=backend)
+    for (x, y), (data, dw) in zip(((0.5, 2.0), (1.5, 2.0), (1.5, 3.0)), expected, strict=True):
+        out = compiled(Value(x), Value(y))
+        assert close(out.data, data) and close(grad(out, w).data, dw)
+    assert compiled.traces == 3  # every read of x's data by the engine now counts as the function's too
+    with pytest.raises(TracingError, match="line unknown"):
+        micrograd.compile(lambda x: x if x > 0 else -x, backend=backend)(Value(1.0))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_leaves_the_function_made_for_itself_are_constants(backend: str) -> None:
+    w, kept = Value(0.75), []
+
+    def f(x: Value) -> list[Value]:
+        c = Value(2.0)
+        kept.append(c)  # reachable from outside the trace: captured, and given its gradient
+        return [(w * x + 1.0) * c, x * 3.0]
+
+    compiled = micrograd.compile(f, backend=backend)
+    out, _ = compiled(Value(1.0))
+    plan = next(p.plan for _, prepared in compiled._cache.values() for p in prepared.values())
+    assert sorted(plan.constants) == [1.0, 3.0] and {id(v) for v in plan.captured} == {id(w), id(kept[0])}
+    out.backward()
+    assert (kept[0].grad, w.grad) == (1.75, 2.0)
 
 
 def test_bad_arguments() -> None:

@@ -26,7 +26,7 @@ from operator import attrgetter
 from typing import Any
 from weakref import WeakValueDictionary
 
-from micrograd.engine import POW_CONST, Operation, Value, grad, is_grad_enabled
+from micrograd.engine import POW_CONST, Nary, Operation, Value, grad, is_grad_enabled
 from micrograd.tracing import SUM, Plan, TracingError, trace, tracing_now
 
 __all__ = ["BACKENDS", "CompiledFunction", "TracingError", "compile"]
@@ -223,7 +223,7 @@ class _Prepared:
         self.name = f"compiled {name}"
         self.tapes: WeakValueDictionary[float, _Tape] = WeakValueDictionary()
         self.operations = [
-            Operation(f"{name} output {k}", rule.forward, rule.vjp)
+            Operation(f"{name} output {k}", rule.forward, rule.vjp, check=False)
             for k, rule in enumerate(_OutputRule(self.tapes, k) for k in range(len(plan.outputs)))
         ]
 
@@ -236,8 +236,8 @@ class _Prepared:
             return _nest(plan.template, [Value(x) for x in outputs])
         tape = _Tape(self, table, outputs, float(next(_calls)))
         self.tapes[tape.number] = tape
-        inputs = [*(flat[i] for i in self.value_slots), *plan.captured]
-        hub = Operation(self.name, tape.forward, tape.vjp, arity=None)(inputs)
+        inputs = (*(flat[i] for i in self.value_slots), *plan.captured)  # all Values: no check needed
+        hub = Nary(self.name, tape.forward, tape.vjp, check=False).apply(inputs)
         return _nest(plan.template, [operation(hub) for operation in self.operations])
 
 
@@ -248,7 +248,7 @@ def _replay(plan: Plan, backend: str, differentiable: set[int]) -> Any:
         return NumpyReplay(plan, differentiable)
     from micrograd.replay_python import PythonReplay
 
-    return PythonReplay(plan)
+    return PythonReplay(plan, differentiable)
 
 
 def _nest(template: Any, values: list[Value]) -> Any:

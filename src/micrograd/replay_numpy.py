@@ -276,11 +276,10 @@ class NumpyReplay:
         # which table entries need a gradient: leaf Values, and what is computed from them (new indices)
         needs = np.zeros(plan.size, dtype=bool)
         needs[sorted(differentiable)] = True
-        level = [0] * plan.size
+        level = plan.levels()
         buckets: dict[tuple[int, Any, int], list[int]] = defaultdict(list)
         for position, step in enumerate(plan.steps):
-            depth = 1 + max(map(level.__getitem__, step.operands), default=0)
-            level[first + position] = depth
+            depth = level[first + position]
             width = len(step.operands) // 2 if step.rule is LINEAR else 0
             buckets[(depth, step.rule, width)].append(position)
         new = list(range(plan.size))  # old table index -> new table index

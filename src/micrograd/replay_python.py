@@ -3,58 +3,52 @@
 The table is a list of floats.  Steps are computed level by level (a step's level
 is one more than its operands' highest; see replay_numpy), and inside a level:
 
-* the steps of one elementwise operation (``relu`` of a whole layer, say) with one
-  ``map`` over them, forward and backward (the rows of ``MAPPED``: each operation's
-  forward on floats and its local vjp, side by side, with the engine's arithmetic);
-* a layer on a batch (``linear`` steps that are every input row with every weight
-  row) computes each step as the engine does, and each weight's gradient in one
-  ``sum(map(mul, ...))`` over the batch;
+* a layer on a batch (``linear`` steps that are every input row with every
+  weight row, see ``micrograd.replay_layer``): one list comprehension per input
+  row, each step computed as the engine does (``sum(map(mul, inputs, weights))
+  + bias``), and backward one ``sum(map(mul, ...))`` per gradient entry;
+* the steps of one elementwise operation (``relu`` of a whole layer, say): one
+  pass over the whole column, forward and backward (the rows of ``COLUMNS``: each
+  operation's forward and its local vjp on lists, side by side, with the engine's
+  arithmetic);
 * everything else one step at a time: folded sums and other ``linear`` steps
   (``RULES``), and operations without a row (``**``, or one you defined), which
   the engine computes through ``Operation.evaluate`` and ``Operation.derivatives``.
 
+The replay lays the table out for this: each group's results get consecutive
+entries, a layer's row by row and an elementwise group's in the order of its
+operands, so the next group reads and writes whole slices (``v[a:b]``) in C
+instead of one entry at a time.  The leaves keep their entries.
+
 Backward walks the same pieces in reverse, adding each step's contributions to
 its operands' gradients: what ``Value.backward()`` does, without a single Value.
+It skips the gradients nobody asked for (of the data points, of constants).
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from operator import add, mul, neg, sub, truediv
 from typing import Any
 
 from micrograd.engine import ABS, ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, RELU, SIGMOID, SUB, TANH, Operation
+from micrograd.replay_layer import At, Layer, Table, add_to, at, layer_grid, read
 from micrograd.tracing import SUM, Plan
 
 __all__ = ["PythonReplay"]
 
-Table = list[float]
 Forward = Callable[[Table, tuple[int, ...], Any], float]
 Backward = Callable[[Table, Table, tuple[int, ...], int, Any], None]
 
 
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
+# -- steps computed one at a time -----------------------------------------------------------
 
 
 def _linear(v: Table, i: tuple[int, ...], n: int) -> float:
     get = v.__getitem__
     return sum(map(mul, map(get, i[:n]), map(get, i[n : 2 * n]))) + v[i[-1]]
-
-
-def _signed_sum(v: Table, i: tuple[int, ...], signs: tuple[float, ...]) -> float:
-    total = 0.0
-    for j, s in zip(i, signs):  # noqa: B905 - built together
-        total += v[j] if s > 0 else -v[j]
-    return total
-
-
-# -- backward functions: add g * d(out)/d(operand) to each operand's gradient ---------------
 
 
 def _linear_back(v: Table, gr: Table, i: tuple[int, ...], o: int, n: int) -> None:
@@ -65,23 +59,24 @@ def _linear_back(v: Table, gr: Table, i: tuple[int, ...], o: int, n: int) -> Non
     gr[i[-1]] += g
 
 
+def _signed_sum(v: Table, i: tuple[int, ...], signs: tuple[float, ...]) -> float:
+    total = 0.0
+    for j, s in zip(i, signs):  # noqa: B905 - built together
+        total += v[j] if s > 0 else -v[j]
+    return total
+
+
 def _signed_sum_back(v: Table, gr: Table, i: tuple[int, ...], o: int, signs: tuple[float, ...]) -> None:
     g = gr[o]
     for j, s in zip(i, signs):  # noqa: B905 - built together
         gr[j] += g if s > 0 else -g
 
 
-def _abs_local(g: float, x: float, out: float) -> float:
-    return g if x > 0 else (-g if x < 0 else 0.0)
-
-
-# steps computed one at a time (the other operations are in MAPPED below): forward, backward
+# operation: (forward, backward) of one step
 RULES: dict[Any, tuple[Forward, Backward]] = {
     LINEAR: (_linear, _linear_back),
     SUM: (_signed_sum, _signed_sum_back),
 }
-
-_consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend  # runs an iterator for its effects
 
 
 def _engine_forward(rule: Operation) -> Forward:
@@ -104,22 +99,21 @@ def _engine_backward(rule: Operation) -> Backward:
 class _Steps:
     """Steps computed one at a time, each writing its own table entry."""
 
-    def __init__(
-        self, plan: Plan, positions: list[int], engine_rules: dict[Operation, tuple[Forward, Backward]]
-    ) -> None:
+    def __init__(self, steps: list[tuple[Any, tuple[int, ...], int, Any, bool]]) -> None:
+        engine_rules: dict[Operation, tuple[Forward, Backward]] = {}
         self.forward_steps: list[tuple[Forward, tuple[int, ...], int, Any]] = []
         self.backward_steps: list[tuple[Backward, tuple[int, ...], int, Any]] = []
-        for position in positions:
-            step = plan.steps[position]
-            rule = RULES.get(step.rule)
-            if rule is None:
-                assert isinstance(step.rule, Operation)
-                rule = engine_rules.get(step.rule)
-                if rule is None:
-                    rule = engine_rules[step.rule] = (_engine_forward(step.rule), _engine_backward(step.rule))
-            constants = len(step.operands) // 2 if step.rule is LINEAR else step.constants
-            self.forward_steps.append((rule[0], step.operands, plan.leaves + position, constants))
-            self.backward_steps.append((rule[1], step.operands, plan.leaves + position, constants))
+        for rule, operands, out, constants, wanted in steps:
+            pair = RULES.get(rule)
+            if pair is None:
+                pair = engine_rules.get(rule)
+                if pair is None:
+                    pair = engine_rules[rule] = (_engine_forward(rule), _engine_backward(rule))
+            if rule is LINEAR:
+                constants = len(operands) // 2
+            self.forward_steps.append((pair[0], operands, out, constants))
+            if wanted:
+                self.backward_steps.append((pair[1], operands, out, constants))
         self.backward_steps.reverse()
 
     def forward(self, v: Table) -> None:
@@ -131,69 +125,17 @@ class _Steps:
             backward(v, gr, operands, out, constants)
 
 
-class _Layer:
-    """``linear`` steps that are every pair of some input rows and some weight rows.
-
-    Forward computes each step as the engine does; backward sums each gradient in
-    one ``sum(map(mul, ...))`` over the rows (or the units) instead of adding the
-    contributions one at a time.
-    """
-
-    def __init__(
-        self, x_rows: list[tuple[int, ...]], w_rows: list[tuple[int, ...]], cells: list[list[tuple[int, int]]]
-    ) -> None:
-        self.x_rows, self.w_rows = x_rows, w_rows
-        self.outs = [[out for out, _ in row] for row in cells]
-        self.biases = [[bias for _, bias in row] for row in cells]
-
-    def forward(self, v: Table) -> None:
-        value = v.__getitem__
-        weights = [list(map(value, w)) for w in self.w_rows]
-        for x, outs, biases in zip(self.x_rows, self.outs, self.biases):  # noqa: B905 - built together
-            inputs = list(map(value, x))
-            for w, out, b in zip(weights, outs, biases):  # noqa: B905 - built together
-                v[out] = sum(map(mul, inputs, w)) + v[b]
-
-    def backward(self, v: Table, gr: Table) -> None:
-        value, gradient = v.__getitem__, gr.__getitem__
-        g_rows = [list(map(gradient, outs)) for outs in self.outs]
-        w_columns = list(zip(*[map(value, w) for w in self.w_rows], strict=True))
-        x_columns = list(zip(*[map(value, x) for x in self.x_rows], strict=True))
-        for inputs, g_row in zip(self.x_rows, g_rows):  # noqa: B905 - built together
-            for j, w_column in zip(inputs, w_columns):  # noqa: B905 - one column per input
-                gr[j] += sum(map(mul, g_row, w_column))
-        for weights, g_column in zip(self.w_rows, zip(*g_rows)):  # noqa: B905 - one column per unit
-            for j, x_column in zip(weights, x_columns):  # noqa: B905 - one column per input
-                gr[j] += sum(map(mul, g_column, x_column))
-        for biases, g_row in zip(self.biases, g_rows):  # noqa: B905 - built together
-            for b, gb in zip(biases, g_row):  # noqa: B905 - built together
-                gr[b] += gb
+# -- steps of one operation at one level, a whole column at a time ------------------------------
 
 
-def _as_layer(plan: Plan, positions: list[int]) -> _Layer | None:
-    """These ``linear`` steps (of one width) as a layer, or None if they are not a full grid."""
-    rows: dict[tuple[int, ...], int] = {}
-    units: dict[tuple[int, ...], int] = {}
-    cells: dict[tuple[int, int], tuple[int, int]] = {}
-    for position in positions:
-        operands = plan.steps[position].operands
-        n = len(operands) // 2
-        r = rows.setdefault(operands[:n], len(rows))
-        u = units.setdefault(operands[n : 2 * n], len(units))
-        cells[(r, u)] = (plan.leaves + position, operands[-1])
-    if len(cells) != len(positions) or len(rows) * len(units) != len(positions) or len(positions) < 2:
-        return None
-    grid = [[cells[(r, u)] for u in range(len(units))] for r in range(len(rows))]
-    return _Layer(list(rows), list(units), grid)
+L = list[float]
 
 
-# -- steps of one operation at one level, computed by map in C instead of one call per step ---
-
-Local = Callable[..., Any]
-
-
-def _relu(x: float) -> float:
-    return x if x > 0 else 0.0
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
 
 
 def _checked(rule: Operation, function: Callable[..., float]) -> Callable[..., float]:
@@ -212,105 +154,184 @@ def _log_float(x: float) -> float:
     return math.log(x) if x > 0 else LOG.evaluate((x,))
 
 
-# operation: (forward on floats, local vjp: (g, *operands, out) -> a contribution, or a pair for two operands)
-MAPPED: dict[Any, tuple[Callable[..., float], Local]] = {
-    ADD: (add, lambda g, a, b, out: (g, g)),
-    SUB: (sub, lambda g, a, b, out: (g, -g)),
-    MUL: (mul, lambda g, a, b, out: (g * b, g * a)),
-    DIV: (_checked(DIV, truediv), lambda g, a, b, out: (g / b, -g * out / b)),
-    NEG: (neg, lambda g, x, out: -g),
-    ABS: (abs, _abs_local),
-    EXP: (_checked(EXP, math.exp), lambda g, x, out: g * out),
-    LOG: (_log_float, lambda g, x, out: g / x),
-    TANH: (math.tanh, lambda g, x, out: g * (1 - out * out)),
-    SIGMOID: (_sigmoid, lambda g, x, out: g * out * (1 - out)),
-    RELU: (_relu, lambda g, x, out: g if x > 0 else 0.0),
+def _div_right(g: float, out: float, b: float) -> float:
+    return -g * out / b
+
+
+def _relu(x: L) -> L:
+    return [0.0 if y <= 0 else y for y in x]  # nan stays nan, as the engine's
+
+
+def _each(function: Callable[..., float]) -> Callable[..., list[float]]:
+    """``function`` on every row of its columns."""
+    return lambda *columns: list(map(function, *columns))
+
+
+_exp, _div = _checked(EXP, math.exp), _checked(DIV, truediv)
+
+# operation: (forward on columns, local vjp: (g, *operands, out) -> contributions, a pair for two operands)
+COLUMNS: dict[Any, tuple[Callable[..., L], Callable[..., Any]]] = {
+    ADD: (_each(add), lambda g, a, b, out: (g, g)),
+    SUB: (_each(sub), lambda g, a, b, out: (g, list(map(neg, g)))),
+    MUL: (_each(mul), lambda g, a, b, out: (list(map(mul, g, b)), list(map(mul, g, a)))),
+    DIV: (
+        _each(_div),
+        lambda g, a, b, out: (list(map(truediv, g, b)), [-x * o / y for x, o, y in zip(g, out, b, strict=True)]),
+    ),
+    NEG: (_each(neg), lambda g, x, out: list(map(neg, g))),
+    ABS: (_each(abs), lambda g, x, out: [h if y > 0 else (-h if y < 0 else 0.0) for h, y in zip(g, x, strict=True)]),
+    EXP: (_each(_exp), lambda g, x, out: list(map(mul, g, out))),
+    LOG: (_each(_log_float), lambda g, x, out: list(map(truediv, g, x))),
+    TANH: (_each(math.tanh), lambda g, x, out: [h * (1 - o * o) for h, o in zip(g, out, strict=True)]),
+    SIGMOID: (_each(_sigmoid), lambda g, x, out: [h * o * (1 - o) for h, o in zip(g, out, strict=True)]),
+    RELU: (
+        lambda x: [0.0 if y <= 0 else y for y in x],
+        lambda g, x, out: [0.0 if y <= 0 else h for h, y in zip(g, x, strict=True)],
+    ),
 }
 
 
 class _Map:
-    """Steps of one operation (one or two operands) at one level: one ``map`` per pass."""
+    """Steps of one operation (one or two operands) at one level, results in consecutive entries."""
 
-    def __init__(self, rule: Any, operands: list[tuple[int, ...]], outs: list[int]) -> None:
-        self.forward_rule, self.local = MAPPED[rule]
-        self.columns = list(zip(*operands, strict=True))  # one tuple of table entries per operand
-        self.distinct = [len(set(column)) == len(column) for column in self.columns]
+    def __init__(self, rule: Any, columns: list[At], outs: slice, wanted: list[bool]) -> None:
+        self.rule = rule
+        self.forward_rule, self.local = COLUMNS[rule]
+        self.columns = columns  # where each operand's entries are, one column per operand
         self.outs = outs
+        self.wanted = wanted  # per column: whether its gradient is needed
 
     def forward(self, v: Table) -> None:
-        value = v.__getitem__
-        results = list(map(self.forward_rule, *[map(value, column) for column in self.columns]))
-        _consume(map(v.__setitem__, self.outs, results))
+        v[self.outs] = self.forward_rule(*[read(v, column) for column in self.columns])
 
     def backward(self, v: Table, gr: Table) -> None:
-        value = v.__getitem__
-        inputs = [map(value, column) for column in self.columns]
-        contributions = list(map(self.local, map(gr.__getitem__, self.outs), *inputs, map(value, self.outs)))
-        per_column = [contributions] if len(self.columns) == 1 else list(zip(*contributions, strict=True))
-        for column, distinct, added in zip(self.columns, self.distinct, per_column, strict=True):
-            if distinct:
-                _consume(map(gr.__setitem__, column, list(map(add, map(gr.__getitem__, column), added))))
-            else:
-                for j, c in zip(column, added, strict=True):
-                    gr[j] += c
+        contributions = self.local(gr[self.outs], *[read(v, column) for column in self.columns], v[self.outs])
+        per_column = [contributions] if len(self.columns) == 1 else contributions
+        for column, wanted, added in zip(self.columns, self.wanted, per_column, strict=True):
+            if wanted:
+                add_to(gr, column, added)
+
+
+def _mark_relu_inputs(segments: list[_Steps | Layer | _Map]) -> None:
+    """Tell each layer whose input rows are one block of relu results where the relu's operands are."""
+    relus = {(m.outs.start, m.outs.stop): m.columns[0] for m in segments if isinstance(m, _Map) and m.rule is RELU}
+    for layer in segments:
+        if isinstance(layer, Layer) and layer.x_block is not None:
+            z = relus.get((layer.x_block.start, layer.x_block.stop))
+            if type(z) is slice:
+                layer.relu_inputs = z
+
+
+# -- the replay ---------------------------------------------------------------------------------
 
 
 class PythonReplay:
-    """A plan made ready to replay with floats, level by level (see replay_numpy for levels)."""
+    """A plan laid out to replay with floats, level by level (see replay_numpy for levels).
 
-    def __init__(self, plan: Plan) -> None:
+    ``differentiable`` are the leaf entries whose gradients ``backward`` must give.
+    """
+
+    def __init__(self, plan: Plan, differentiable: set[int]) -> None:
         self.plan = plan
-        level = [0] * plan.size
+        leaves, steps = plan.leaves, plan.steps
+        level = plan.levels()
+        wanted = [False] * plan.size  # whether an entry's gradient is needed: a differentiable leaf is below it
+        for k in differentiable:
+            wanted[k] = True
         linear: dict[tuple[int, int], list[int]] = defaultdict(list)  # (level, width) -> positions
         by_level: dict[int, list[int]] = defaultdict(list)
-        for position, step in enumerate(plan.steps):
-            depth = 1 + max(map(level.__getitem__, step.operands), default=0)
-            level[plan.leaves + position] = depth
+        for position, step in enumerate(steps):
+            depth = level[leaves + position]
+            wanted[leaves + position] = any(map(wanted.__getitem__, step.operands))
             if step.rule is LINEAR and len(step.operands) > 1:
                 linear[(depth, len(step.operands))].append(position)
             else:
                 by_level[depth].append(position)
-        layers: dict[int, list[_Layer]] = defaultdict(list)
+        grids: dict[int, list[list[list[int]]]] = defaultdict(list)
         for (depth, _), positions in linear.items():
-            layer = _as_layer(plan, positions)
-            if layer is None:
+            rows = layer_grid(plan, positions)
+            if rows is None:
                 by_level[depth].extend(positions)
             else:
-                layers[depth].append(layer)
-        engine_rules: dict[Operation, tuple[Forward, Backward]] = {}
-        self.template = [0.0] * plan.size  # the table before a call: the constants in place
-        for k, c in zip(plan.constants_at, plan.constants, strict=True):
-            self.template[k] = c
-        self.segments: list[_Steps | _Layer | _Map] = []
-        for depth in sorted(set(by_level) | set(layers)):
-            self.segments.extend(layers[depth])
+                grids[depth].append(rows)
+        # lay the steps out group by group: new[k] is the entry of old entry k
+        new = list(range(plan.size))
+        free = leaves
+        self.segments: list[_Steps | Layer | _Map] = []
+        for depth in sorted(set(by_level) | set(grids)):
+            for grid in grids[depth]:
+                begin = free
+                for row in grid:
+                    for position in row:
+                        new[leaves + position] = free
+                        free += 1
+                self.segments.append(self._layer(grid, slice(begin, free), new, wanted))
             one_by_one: list[int] = []
             mapped: dict[Any, list[int]] = defaultdict(list)
             for position in sorted(by_level[depth]):
-                rule = plan.steps[position].rule
-                (mapped[rule] if rule in MAPPED else one_by_one).append(position)
+                rule = steps[position].rule
+                (mapped[rule] if rule in COLUMNS else one_by_one).append(position)
             for rule, positions in mapped.items():
-                operands = [plan.steps[p].operands for p in positions]
-                self.segments.append(_Map(rule, operands, [plan.leaves + p for p in positions]))
+                positions.sort(key=lambda p: [new[j] for j in steps[p].operands])
+                for position in positions:
+                    new[leaves + position] = free
+                    free += 1
+                columns = list(zip(*[[new[j] for j in steps[p].operands] for p in positions], strict=True))
+                needs = [any(wanted[steps[p].operands[c]] for p in positions) for c in range(len(columns))]
+                self.segments.append(_Map(rule, list(map(at, columns)), slice(free - len(positions), free), needs))
+            for position in one_by_one:
+                new[leaves + position] = free
+                free += 1
             if one_by_one:
-                self.segments.append(_Steps(plan, one_by_one, engine_rules))
+                self.segments.append(self._steps(one_by_one, new, wanted))
+        _mark_relu_inputs(self.segments)
+        self.outputs_at = [new[k] for k in plan.outputs]
+        self.captured_at = at(plan.captured_at)
+        self.template = [0.0] * plan.size  # the table before a call: the constants in place
+        for k, c in zip(plan.constants_at, plan.constants, strict=True):
+            self.template[k] = c
+
+    def _layer(self, grid: list[list[int]], outs: slice, new: list[int], wanted: list[bool]) -> Layer:
+        steps = self.plan.steps
+        n = len(steps[grid[0][0]].operands) // 2
+        x_rows = [at([new[j] for j in steps[row[0]].operands[:n]]) for row in grid]
+        w_rows = [at([new[j] for j in steps[p].operands[n : 2 * n]]) for p in grid[0]]
+        bias_rows = [at([new[steps[p].operands[-1]] for p in row]) for row in grid]
+        inputs = any(wanted[j] for row in grid for j in steps[row[0]].operands[:n])
+        weights = any(wanted[j] for p in grid[0] for j in steps[p].operands[n : 2 * n])
+        biases = any(wanted[steps[p].operands[-1]] for row in grid for p in row)
+        return Layer(x_rows, w_rows, bias_rows, outs, (inputs, weights or biases))
+
+    def _steps(self, positions: list[int], new: list[int], wanted: list[bool]) -> _Steps:
+        leaves = self.plan.leaves
+        steps = []
+        for position in positions:
+            step = self.plan.steps[position]
+            operands = tuple(new[j] for j in step.operands)
+            steps.append((step.rule, operands, new[leaves + position], step.constants, wanted[leaves + position]))
+        return _Steps(steps)
 
     def forward(self, arguments: Sequence[float], captured: Sequence[float]) -> Table:
         """The whole table: the leaves (the arguments, then the captured leaves' data), then every step's value."""
         v = self.template.copy()
         v[: len(arguments)] = arguments
-        _consume(map(v.__setitem__, self.plan.captured_at, captured))
+        at = self.captured_at
+        if type(at) is slice:
+            v[at] = captured
+        else:
+            for k, x in zip(at, captured):  # type: ignore[arg-type]  # noqa: B905 - built together
+                v[k] = x
         for segment in self.segments:
             segment.forward(v)
         return v
 
     def outputs(self, table: Table) -> list[float]:
-        return [table[k] for k in self.plan.outputs]
+        return [table[k] for k in self.outputs_at]
 
     def backward(self, table: Table, seeds: Sequence[float]) -> Table:
-        """The gradient of ``sum(seed * output)`` with respect to every table entry."""
+        """The gradient of ``sum(seed * output)`` with respect to every leaf entry the replay was asked for."""
         gr = [0.0] * len(table)
-        for k, seed in zip(self.plan.outputs, seeds, strict=True):
+        for k, seed in zip(self.outputs_at, seeds, strict=True):
             gr[k] += seed
         for segment in reversed(self.segments):
             segment.backward(table, gr)

@@ -15,20 +15,35 @@ in an order where every operand comes first.  Chains of ``+`` and ``-`` (the
 terms in the same order, so a replay gets the same bits as the engine.
 
 While tracing, the data of the arguments is real, but what the function does with
-it must not depend on it: comparing a Value or testing its truth is an error
-(:class:`TracingError`), and reading ``.data`` of an argument makes that
-argument's value part of the cache key, so a different value traces again.
+it must not depend on it, and tracing watches for that three ways:
+
+* comparing a Value or testing its truth is an error (:class:`TracingError`)
+  naming the user's line: the trace switches on its thread's *data guard*
+  (``grad_mode.data_guard``), which Value's comparisons and ``__bool__`` consult,
+  at the cost of one global read while no thread traces;
+* reading ``.data`` of an argument makes that argument's value part of the cache
+  key, so a different value traces again.  The engine reads ``.data`` too, inside
+  every operation: a read counts as the user's when the calling frame's module is
+  not one of the engine's (``sys._getframe``).  Where Python has no frames (not
+  CPython), every read counts: a trace per value, slower but right;
+* a leaf the function made for itself is told from one it captured after the
+  trace, by its reference count (``sys.getrefcount``): only the plan holds it.
+  Without reference counts every leaf stays captured: read at every call and
+  given a gradient nobody reads, slower but right.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain, filterfalse
 from typing import Any, NamedTuple
 
-from micrograd import engine
+from micrograd import engine, grad_mode
 from micrograd.engine import (
     ABS,
     ADD,
@@ -47,11 +62,10 @@ from micrograd.engine import (
     Operation,
     Value,
     enable_grad,
-    graph_order,
     linear,
 )
 
-__all__ = ["SUM", "Plan", "Step", "TracingError", "trace", "tracing_now"]
+__all__ = ["SUM", "Plan", "Step", "TracingError", "graph_and_operands", "trace", "tracing_now"]
 
 
 class TracingError(TypeError):
@@ -105,6 +119,31 @@ class Plan:
     def size(self) -> int:
         return self.leaves + len(self.steps)
 
+    def levels(self) -> list[int]:
+        """Each table entry's level: 0 for a leaf, else one more than its operands' highest.
+
+        The steps of one level can be computed together.  Written for layers: the
+        neurons of one row are consecutive ``linear`` steps with the same inputs,
+        whose highest level is looked up once, and weights that are all leaves
+        (all below ``leaves``) are told by one ``max`` of their entries.
+        """
+        level = [0] * self.size
+        get, first = level.__getitem__, self.leaves
+        last_inputs: tuple[int, ...] = ()
+        inputs_level = 0
+        for position, step in enumerate(self.steps):
+            operands = step.operands
+            if step.rule is LINEAR and len(operands) > 8:
+                n = len(operands) // 2
+                inputs, rest = operands[:n], operands[n:]
+                if inputs != last_inputs:
+                    last_inputs, inputs_level = inputs, max(map(get, inputs))
+                top = inputs_level if max(rest) < first else max(inputs_level, *map(get, rest))
+            else:
+                top = max(map(get, operands), default=0)
+            level[first + position] = 1 + top
+        return level
+
 
 # -- what tracing watches: comparisons, truth tests and reads of argument data ----------
 
@@ -120,69 +159,43 @@ def tracing_now() -> bool:
     return getattr(_state, "tracing", None) is not None
 
 
+def _frame(depth: int) -> Any:
+    """The caller ``depth`` frames up, or None where Python has no ``sys._getframe`` (not CPython)."""
+    getframe = getattr(sys, "_getframe", None)
+    return None if getframe is None else getframe(depth + 1)
+
+
 def _caller_module(depth: int) -> str:
-    return str(sys._getframe(depth + 1).f_globals.get("__name__", ""))
+    frame = _frame(depth + 1)
+    return "" if frame is None else str(frame.f_globals.get("__name__", ""))
 
 
 def _engine_modules() -> frozenset[str]:
-    """The modules of the engine, whose own reads and comparisons are part of an operation."""
-    names = {engine.__name__, Value.__module__, Operation.__module__, graph_order.__module__, linear.__module__}
+    """The modules of the engine, whose own reads of ``.data`` are part of an operation."""
+    names = {engine.__name__, Value.__module__, Operation.__module__, engine.graph_order.__module__, linear.__module__}
     names.update(getattr(Value, method).__module__ for method in ("__add__", "__mul__", "relu", "__lt__"))
     return frozenset(names)
 
 
-def _where(depth: int) -> str:
-    frame = sys._getframe(depth + 1)
-    return f"{frame.f_code.co_filename}, line {frame.f_lineno}"
+_ENGINE_MODULES = _engine_modules()
+_GUARD_MODULES = frozenset({__name__, grad_mode.__name__, Value.__module__})  # between the user and _refuse
+
+
+def _users_line() -> str:
+    """Where the user's code looked at the data: the first frame outside the guard's modules."""
+    frame = _frame(1)
+    while frame is not None and frame.f_globals.get("__name__") in _GUARD_MODULES:
+        frame = frame.f_back
+    return "line unknown" if frame is None else f"{frame.f_code.co_filename}, line {frame.f_lineno}"
 
 
 def _refuse(what: str) -> None:
-    """Raise the control-flow error if this thread is tracing and the caller is not the engine."""
-    name = _tracing()
-    if name is not None and _caller_module(2) not in _ENGINE_MODULES:
-        raise TracingError(
-            f"compile: {what} of a Value while tracing {name}() ({_where(2)}): the replay cannot follow "
-            "Python control flow that depends on the data. Keep this code outside the compiled function "
-            "(compute on the results it returns)."
-        )
-
-
-def _guarded_comparison(symbol: str, original: Callable[[Value, Any], bool]) -> Callable[[Value, Any], bool]:
-    def compare(self: Value, other: Any) -> bool:
-        _refuse(f"a comparison ({symbol})")
-        return original(self, other)
-
-    compare.__name__ = original.__name__
-    compare.__doc__ = original.__doc__
-    return compare
-
-
-def _truth(self: Value) -> bool:
-    _refuse("a truth test (if, and, or, not)")
-    return True  # as without compile: a Value is always true
-
-
-_install_lock = threading.Lock()
-_installed = False
-_ENGINE_MODULES: frozenset[str] = frozenset()
-
-
-def _install_guards() -> None:
-    """Wrap Value's comparisons (and add a truth test) so tracing can refuse them.
-
-    Done once, on the first trace; outside a trace the wrappers only add a check of
-    a thread-local flag, and behave exactly as before.
-    """
-    global _installed, _ENGINE_MODULES
-    with _install_lock:
-        if _installed:
-            return
-        _ENGINE_MODULES = _engine_modules()
-        for method, symbol in (("__lt__", "<"), ("__le__", "<="), ("__gt__", ">"), ("__ge__", ">=")):
-            setattr(Value, method, _guarded_comparison(symbol, getattr(Value, method)))
-        if "__bool__" not in vars(Value):
-            Value.__bool__ = _truth  # type: ignore[attr-defined]
-        _installed = True
+    """This thread's data guard while it traces: Python control flow on the data is an error."""
+    raise TracingError(
+        f"compile: {what} of a Value while tracing {_tracing()}() ({_users_line()}): the replay cannot follow "
+        "Python control flow that depends on the data. Keep this code outside the compiled function "
+        "(compute on the results it returns)."
+    )
 
 
 _VALUE_DATA: Any = vars(Value)["data"]  # the slot that holds a Value's number
@@ -241,13 +254,12 @@ def trace(fn: Callable[..., Any], flat: Sequence[float], call: Callable[[Sequenc
     ``flat`` holds the number of each argument slot; ``call`` receives one leaf per
     slot and calls ``fn`` with them in place of the arguments.
     """
-    _install_guards()
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
     arguments = [_argument(x, i) for i, x in enumerate(flat)]
     previous = _tracing()
     _state.tracing = name
     try:
-        with enable_grad():  # a trace records, even when the call is made under no_grad
+        with enable_grad(), grad_mode.data_guard(_refuse):  # a trace records, even under no_grad
             result = call(arguments)
     finally:
         _state.tracing = previous
@@ -262,28 +274,74 @@ def trace(fn: Callable[..., Any], flat: Sequence[float], call: Callable[[Sequenc
 def _flatten_outputs(result: Any, name: str) -> tuple[Any, list[Value]]:
     """The outputs as a flat list, and a template to nest them again."""
     outputs: list[Value] = []
+    return _walk(result, outputs, name), outputs
 
-    def walk(item: Any) -> Any:  # nesting depth is the user's data structure, not the graph
-        if isinstance(item, Value):
-            outputs.append(item)
-            return len(outputs) - 1
-        if isinstance(item, (list, tuple)):
-            return (type(item), [walk(x) for x in item])
-        raise TypeError(
-            f"compile: {name}() must return a Value or a list or tuple of Values, got {type(item).__name__}"
-        )
 
-    return walk(result), outputs
+def _walk(item: Any, outputs: list[Value], name: str) -> Any:
+    """The template of ``item``, its Values appended to ``outputs``.
+
+    A module function, not a closure over ``outputs``: a recursive closure is a
+    reference cycle, which would keep the traced graph alive until the garbage
+    collector runs, and with it every constant the plan must tell from a captured leaf.
+    Recursion here follows the user's nesting of the results, not the graph.
+    """
+    if isinstance(item, Value):
+        outputs.append(item)
+        return len(outputs) - 1
+    if isinstance(item, (list, tuple)):
+        return (type(item), [_walk(x, outputs, name) for x in item])
+    raise TypeError(f"compile: {name}() must return a Value or a list or tuple of Values, got {type(item).__name__}")
+
+
+def graph_and_operands(outputs: list[Value]) -> tuple[list[Value], dict[Value, tuple[Value, ...]]]:
+    """The values the outputs depend on, each after its operands, and each computed value's operands.
+
+    The order of ``engine.graph_order`` (a depth-first search visiting operands in
+    order), found without a step of Python per operand: a node's operands are
+    walked through a filter that drops, in C, those already visited.  Most operands
+    of a layer's ``linear`` nodes (the weights, and the inputs every neuron shares)
+    are seen once and then skipped at C speed.
+    """
+    nodes: list[Value] = []
+    operands_of: dict[Value, tuple[Value, ...]] = {}
+    visited: set[Value] = set()
+    unvisited = visited.__contains__
+    for root in outputs:
+        if root in visited:
+            continue
+        visited.add(root)
+        operands_of[root] = root.operands
+        stack = [(root, filterfalse(unvisited, operands_of[root]))]
+        while stack:
+            node, pending = stack[-1]
+            for operand in pending:  # only operands not visited yet reach this loop
+                visited.add(operand)
+                if operand.operation is None:
+                    nodes.append(operand)  # a leaf
+                    continue
+                operands_of[operand] = operands = operand.operands
+                stack.append((operand, filterfalse(unvisited, operands)))
+                break
+            else:
+                stack.pop()
+                nodes.append(node)
+    return nodes, operands_of
+
+
+def _uses(candidates: set[Value], operands_of: dict[Value, tuple[Value, ...]]) -> Counter[Value]:
+    """How many times each candidate is an operand, counted in C over every operand tuple."""
+    if not candidates:
+        return Counter()
+    return Counter(filter(candidates.__contains__, chain.from_iterable(operands_of.values())))
 
 
 def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, static: frozenset[int]) -> Plan:
-    order = graph_order(*outputs)
-    consumers = order.consumers
+    nodes, operands_of = graph_and_operands(outputs)
     is_output = set(outputs)
     index: dict[Value, int] = {a: a.slot for a in arguments}
     captured: list[Value] = []
     computed: list[Value] = []
-    for node in order.nodes:
+    for node in nodes:
         if node.operation is None:
             if node not in index:
                 index[node] = len(arguments) + len(captured)
@@ -291,40 +349,44 @@ def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, s
         else:
             computed.append(node)
     # fold chains of + and -: a sum whose left operand is a sum nobody else uses
+    sums = [node for node in computed if node.operation is ADD or node.operation is SUB]
+    chained = {operands_of[node][0] for node in sums} & set(sums)
+    consumers = _uses(chained - is_output, operands_of)
     terms: dict[Value, tuple[list[Value], list[float]]] = {}
-    for node in computed:
-        rule = node.operation
-        if rule is not ADD and rule is not SUB:
-            continue
-        left, right = node.operands
-        sign = 1.0 if rule is ADD else -1.0
-        if left in terms and consumers.get(left, 0) == 1 and left not in is_output:
+    for node in sums:
+        left, right = operands_of[node]
+        sign = 1.0 if node.operation is ADD else -1.0
+        if left in terms and consumers.get(left, 0) == 1:
             values, signs = terms.pop(left)
         else:
             values, signs = [left], [1.0]
         values.append(right)
         signs.append(sign)
         terms[node] = (values, signs)
-    folded = {node for node in computed if (node.operation is ADD or node.operation is SUB) and node not in terms}
+    folded = set(sums).difference(terms)
     steps: list[Step] = []
     first = len(arguments) + len(captured)
+    position = index.__getitem__
     for node in computed:
-        if node in folded:
-            continue
-        index[node] = first + len(steps)
-        chain = terms.get(node)
-        if chain is not None and len(chain[0]) > 2:
-            steps.append(Step(SUM, tuple(map(index.__getitem__, chain[0])), tuple(chain[1])))
-            continue
         rule = node.operation
         assert rule is not None
-        constants = tuple(node.constants)
-        operands = tuple(map(index.__getitem__, node.operands))
-        if rule not in RULE_TABLE:
-            _check_replayable(rule, node, constants)
-        if rule is POW_CONST:
-            constants = (float(constants[0]),)
-        steps.append(Step(rule, operands, constants))
+        if rule is ADD or rule is SUB:
+            if node in folded:
+                continue
+            chain_terms = terms[node]
+            if len(chain_terms[0]) > 2:
+                index[node] = first + len(steps)
+                steps.append(_step((SUM, tuple(map(position, chain_terms[0])), tuple(chain_terms[1]))))
+                continue
+        index[node] = first + len(steps)
+        constants: tuple[Any, ...] = ()
+        if rule is POW_CONST or rule not in RULE_TABLE:
+            constants = tuple(node.constants)
+            if rule is POW_CONST:
+                constants = (float(constants[0]),)
+            else:
+                _check_replayable(rule, node, constants)
+        steps.append(_step((rule, tuple(map(position, operands_of[node])), constants)))
     return Plan(
         slots=len(arguments),
         captured=captured,
@@ -336,6 +398,9 @@ def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, s
         template=template,
         static_slots=static,
     )
+
+
+_step = functools.partial(tuple.__new__, Step)  # a Step from a tuple, made in C (a NamedTuple's own __new__ is Python)
 
 
 RULE_TABLE = frozenset({ABS, ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_CONST, RELU, SIGMOID, SUB, TANH})

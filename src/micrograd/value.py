@@ -12,6 +12,7 @@ import numbers
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
+from micrograd import grad_mode
 from micrograd.reverse import backpropagate, reverse_topological
 
 if TYPE_CHECKING:
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["Scalar", "Value", "as_real", "as_value", "data_of", "leaf", "real"]
 
 Scalar = Union["Value", int, float]
+anyone_guards = False  # kept equal to grad_mode.anyone_guards: whether some thread traces (see __lt__)
+grad_mode.share_flag(globals(), "anyone_guards")
 
 
 class Value:
@@ -157,18 +160,33 @@ class Value:
         return (self.__class__, (self.data,), (None, state))
 
     # comparisons look at data (so max() and sorted() work); == stays identity,
-    # as in micrograd, so a Value can be a dict key or a set member.
+    # as in micrograd, so a Value can be a dict key or a set member.  While a thread
+    # traces (micrograd.compile), its data guard may refuse them (grad_mode.check_data).
     def __lt__(self, other: Scalar) -> bool:
+        if anyone_guards:
+            grad_mode.check_data("a comparison (<)")
         return self.data < data_of(other, "<")
 
     def __le__(self, other: Scalar) -> bool:
+        if anyone_guards:
+            grad_mode.check_data("a comparison (<=)")
         return self.data <= data_of(other, "<=")
 
     def __gt__(self, other: Scalar) -> bool:
+        if anyone_guards:
+            grad_mode.check_data("a comparison (>)")
         return self.data > data_of(other, ">")
 
     def __ge__(self, other: Scalar) -> bool:
+        if anyone_guards:
+            grad_mode.check_data("a comparison (>=)")
         return self.data >= data_of(other, ">=")
+
+    def __bool__(self) -> bool:
+        """Always true, as in micrograd (a Value is an object, not its number), except where a data guard refuses."""
+        if anyone_guards:
+            grad_mode.check_data("a truth test (if, and, or, not)")
+        return True
 
     __hash__ = object.__hash__
 
