@@ -205,30 +205,6 @@ def test_rows_without_gradient_are_skipped_only_where_that_changes_nothing(backe
     assert_all_close([x for x in compiled if not math.isnan(x)], [x for x in eager if not math.isnan(x)])
 
 
-@settings(max_examples=50, deadline=None)
-@given(rows=st.integers(1, 3), width=st.integers(1, 12), units=st.integers(1, 3), shared=st.booleans())
-def test_plan_levels_are_one_more_than_the_operands_highest(rows: int, width: int, units: int, shared: bool) -> None:
-    # layers wide enough for the shortcut of Plan.levels (inputs shared by a row, weights that are leaves),
-    # a second layer whose "weights" are computed values, and inputs shared by every row or not
-    w = [[Value(0.1 * (u + j)) for j in range(width)] for u in range(units)]
-
-    def f(batch: list[list[float]]) -> Value:
-        first = [[micrograd.linear(x, w[u], 0.5).tanh() for u in range(units)] for x in batch]
-        tops = [micrograd.linear(h * width, [v * 2.0 for v in batch[0]] * units, 0.0) for h in first]
-        return sum(tops, Value(0.0))
-
-    batch = [[0.1 * (r + j) for j in range(width)] for r in range(rows)]
-    if shared:
-        batch = [batch[0]] * rows
-    compiled = micrograd.compile(f, backend="python")
-    compiled(batch)
-    plan = next(p.plan for _, prepared in compiled._cache.values() for p in prepared.values())
-    levels = plan.levels()
-    assert levels[: plan.leaves] == [0] * plan.leaves
-    for k, step in enumerate(plan.steps):
-        assert levels[plan.leaves + k] == 1 + max((levels[j] for j in step.operands), default=0)
-
-
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_second_order_gradient_through_a_compiled_call(backend: str) -> None:
     x = Value(0.7)

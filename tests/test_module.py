@@ -6,6 +6,8 @@ import math
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from micrograd import Value
 from micrograd.nn import MLP, Module
@@ -35,6 +37,37 @@ def test_a_custom_module_finds_its_parameters_and_submodules() -> None:
     assert len(names) == 1 + 7 + 2
     assert [name for name, _ in module.named_modules()][:3] == ["", "body", "body.layers.0"]
     assert "body: MLP(1 -> 2 -> 1, relu)" in module.summary()
+
+
+@given(st.data())
+@settings(max_examples=60, deadline=None)
+def test_parameters_are_the_named_parameters_in_their_order(data: st.DataObject) -> None:
+    def member(depth: int) -> object:
+        kinds = ["leaf", "computed", "number", "text", "list", "tuple"] + (["module"] if depth < 3 else [])
+        kind = data.draw(st.sampled_from(kinds))
+        if kind == "leaf":
+            return Value(data.draw(st.floats(-2, 2)))
+        if kind == "computed":
+            return Value(1.0) * 2
+        if kind == "number":
+            return 1.5
+        if kind == "text":
+            return "w"
+        if kind in ("list", "tuple"):
+            items = [member(depth + 1) for _ in range(data.draw(st.integers(0, 3)))]
+            return items if kind == "list" else tuple(items)
+        return built(depth + 1)
+
+    def built(depth: int) -> Module:
+        module = Module()
+        for index in range(data.draw(st.integers(0, 4))):
+            private = data.draw(st.booleans())
+            setattr(module, f"{'_' if private else ''}m{index}", member(depth))
+        return module
+
+    root = built(0)
+    named = [p for _, p in root.named_parameters()]
+    assert root.parameters() == named and all(p.is_leaf for p in named)
 
 
 def test_zero_grad() -> None:

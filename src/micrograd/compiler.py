@@ -27,7 +27,8 @@ from typing import Any
 from weakref import WeakValueDictionary
 
 from micrograd.engine import POW_CONST, Nary, Operation, Value, grad, is_grad_enabled
-from micrograd.tracing import SUM, Plan, TracingError, trace, tracing_now
+from micrograd.plan import SUM, Plan
+from micrograd.tracing import TracingError, trace, tracing_now
 
 __all__ = ["BACKENDS", "CompiledFunction", "TracingError", "compile"]
 

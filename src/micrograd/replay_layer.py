@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from itertools import chain
 from operator import add, mul
 
-from micrograd.tracing import Plan
+from micrograd.plan import Plan
 
 __all__ = ["At", "Layer", "Table", "add_to", "at", "layer_grid", "read"]
 

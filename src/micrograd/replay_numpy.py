@@ -42,7 +42,7 @@ from micrograd.engine import (
     TANH,
     Operation,
 )
-from micrograd.tracing import SUM, Plan, Step
+from micrograd.plan import SUM, Plan, Step
 
 __all__ = ["NumpyReplay"]
 

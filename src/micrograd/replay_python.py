@@ -34,8 +34,8 @@ from operator import add, mul, neg, sub, truediv
 from typing import Any
 
 from micrograd.engine import ABS, ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, RELU, SIGMOID, SUB, TANH, Operation
+from micrograd.plan import SUM, Plan
 from micrograd.replay_layer import At, Layer, Table, add_to, at, layer_grid, read
-from micrograd.tracing import SUM, Plan
 
 __all__ = ["PythonReplay"]
 
