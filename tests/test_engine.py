@@ -1558,6 +1558,20 @@ def test_a_micrograd_style_backward_closure_is_what_backward_calls() -> None:
         out._backward = 1.0  # type: ignore[assignment]
 
 
+def test_a_backward_closure_is_kept_by_leaves_and_refused_by_an_operations_node() -> None:
+    x = Value(2.0)
+    steps: list[str] = []
+    x._backward = lambda: steps.append("leaf")  # micrograd lets a leaf have one: it runs when called
+    x._backward()
+    assert steps == ["leaf"] and x.operands == () and x.is_leaf
+    y = x * 3
+    with pytest.raises(TypeError, match=r"_backward: the local step of a value made by '\*' is its operation's"):
+        y._backward = lambda: None
+    y.backward()  # still the operation's step, not ignored silently in one place and used in another
+    assert x.grad == 3.0
+    assert Value.__basicsize__ <= 64  # six fields: 80 bytes an object with the collector's header
+
+
 # -- nan, infinity and boundaries, as PyTorch float64 -----------------------------------------
 
 NAN, INF = math.nan, math.inf

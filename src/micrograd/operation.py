@@ -132,6 +132,18 @@ class Operation:
             raise wrong_count(self, grads, data)
         return tuple(real_grad(d, self) for d in grads)
 
+    def assigned_step(self, node: Value) -> Callable[[], None] | None:
+        """The ``_backward`` a user assigned to ``node`` (only a micrograd-style node takes one)."""
+        return None
+
+    def assign_step(self, node: Value, closure: Callable[[], None]) -> None:
+        """``node._backward = closure``: refused, the local step of ``node`` is this operation's."""
+        raise TypeError(
+            f"_backward: the local step of a value made by {self.symbol(node)!r} is its operation's, which "
+            "backward() runs; for a step of your own make the value micrograd style, "
+            "Value(data, _children, _op), or define a micrograd.Operation"
+        )
+
     def contributions(self, node: Value, g: Any, value: Callable[[Value], Any]) -> Sequence[Any]:
         """``node``'s contributions to its operands' gradients; ``value`` maps a Value to its float, or itself."""
         operands = self.operands(node)

@@ -12,7 +12,7 @@ shape              operands in the node            ``vjp``
 ``ConstantPower``  ``_a``; the number k in ``_b``  ``vjp(g, x, out, k) -> gx``
 ``Nary``           ``_a``: a tuple                 ``vjp(g, xs, out) -> [gx, ...]``
 ``Linear``         ``_a``: inputs, weights, bias   as ``Nary``, with its steps written out
-``Recorded``       ``_a``: a tuple                 none: micrograd's ``_backward`` closure
+``Recorded``       ``_a``: a tuple                 none: the ``_backward`` closure, in ``_b``
 =================  ==============================  =====================================
 
 The layout follows the arity (one operand in ``_a``, two in ``_a`` and ``_b``, any
@@ -331,16 +331,23 @@ class Linear(Nary):
 
 class Recorded(Operation):
     """A node made micrograd style, ``Value(data, _children, _op)``: operands in ``_a``, a symbol,
-    and no rule: its step is the ``_backward`` closure the user assigned (none: no gradient flows)."""
+    and no rule: its step is the ``_backward`` closure the user assigned, kept in ``_b``
+    (none: no gradient flows)."""
 
     __slots__ = ()
     arity = None
     operands_of = staticmethod(operator.attrgetter("_a"))
 
     def step(self, node: Value) -> None:
-        backward = getattr(node, "_closure", None)
+        backward = getattr(node, "_b", None)
         if backward is not None:
             backward()
+
+    def assigned_step(self, node: Value) -> Callable[[], None] | None:
+        return getattr(node, "_b", None)  # type: ignore[no-any-return]
+
+    def assign_step(self, node: Value, closure: Callable[[], None]) -> None:
+        node._b = closure
 
     def vjp_at(self, g: Any, data: Sequence[Any], out: Any, constants: tuple[Any, ...] = ()) -> Sequence[Any]:
         raise TypeError(
