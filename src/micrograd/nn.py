@@ -175,6 +175,7 @@ class Layer(Module):
         None if a neuron computes its own way (a Neuron subclass with its own ``__call__``).
         """
         nin = len(inputs)
+        many = nin > 8  # a list comprehension reads many weights faster than map(attrgetter), few slower
         out = []
         for n in self.neurons:
             if n.__class__ is not Neuron and n.__class__.__call__ is not _NEURON_CALL:
@@ -182,7 +183,8 @@ class Layer(Module):
             w = n.w
             if len(w) != nin:
                 raise ValueError(f"linear: {nin} inputs but {len(w)} weights")
-            out.append(n._activate_float(sum(map(mul, map(_data, w), inputs)) + n.b.data))
+            weights = [v.data for v in w] if many else map(_data, w)
+            out.append(n._activate_float(sum(map(mul, weights, inputs)) + n.b.data))
         return out
 
     def __repr__(self) -> str:
