@@ -690,3 +690,69 @@ def test_derivatives_at_singular_points_are_the_engines(backend: str) -> None:
     (compiled_x, compiled_k), (eager_x, eager_k) = grads
     assert compiled_x == eager_x == math.inf
     assert math.isnan(compiled_k) and math.isnan(eager_k)
+
+
+# -- every row's backward is the engine's arithmetic, infinite and nan gradients included -----------
+
+ROWS: list[tuple[str, Callable[[Sequence[Value]], Value]]] = [
+    ("abs", lambda v: abs(v[0])),
+    ("relu", lambda v: v[0].relu()),
+    ("neg", lambda v: -v[0]),
+    ("exp", lambda v: v[0].exp()),
+    ("log", lambda v: v[0].log()),
+    ("tanh", lambda v: v[0].tanh()),
+    ("sigmoid", lambda v: v[0].sigmoid()),
+    ("**2", lambda v: v[0] ** 2),
+    ("**0", lambda v: v[0] ** 0),
+    ("**0.5", lambda v: v[0] ** 0.5),
+    ("**-1", lambda v: v[0] ** -1),
+    ("+", lambda v: v[0] + v[1]),
+    ("-", lambda v: v[0] - v[1]),
+    ("*", lambda v: v[0] * v[1]),
+    ("/", lambda v: v[0] / v[1]),
+    ("** Value", lambda v: v[0] ** v[1]),
+    ("sum", lambda v: v[0] + v[1] - v[0] + v[1]),
+    ("linear", lambda v: micrograd.linear(v[:2], v[1:], 0.5)),
+    ("layer", lambda v: sum(micrograd.linear(v[:2], [w, v[2]], w) for w in v) * 1.0),
+    ("softplus", lambda v: softplus(v[0])),
+]
+POINTS = [0.0, -0.0, 2.0, -0.5, math.nan]
+GRADIENTS = [math.inf, -math.inf, math.nan, 1.0, -1.0]
+
+
+def _values_and_gradients(fn: Callable[..., Value], xs: Sequence[float], g: float) -> list[float] | str:
+    """``fn``'s value and its gradients with ``g`` arriving from above, or its error."""
+    leaves, gv = [Value(x) for x in xs], Value(g)
+    try:
+        out = fn(leaves, gv)
+    except (ArithmeticError, ValueError) as error:
+        return f"{type(error).__name__}: {error}"
+    out.backward()
+    return [out.data, *(v.grad for v in leaves)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(("name", "row"), ROWS, ids=[name for name, _ in ROWS])
+def test_every_row_backpropagates_infinite_and_nan_gradients_as_the_engine(
+    backend: str, name: str, row: Callable[[Sequence[Value]], Value]
+) -> None:
+    def fn(v: Sequence[Value], g: Value) -> Value:
+        return row(v) * g  # the row's node gets g from above
+
+    compiled = micrograd.compile(fn, backend=backend)
+    compiled([Value(1.5), Value(0.75), Value(1.25)], Value(1.0))  # traced at a smooth point
+    for a in POINTS:
+        for b in POINTS:
+            for g in GRADIENTS:
+                xs = (a, b, 1.25)
+                eager = _values_and_gradients(fn, xs, g)
+                got = _values_and_gradients(compiled, xs, g)
+                if isinstance(eager, str) or isinstance(got, str):
+                    assert got == eager, (xs, g)
+                    continue
+                where = f"{name} at {xs} with g = {g}: {got} != {eager}"
+                assert [math.isnan(x) for x in got] == [math.isnan(x) for x in eager], where
+                assert_all_close(
+                    [0.0 if math.isnan(x) else x for x in got], [0.0 if math.isnan(x) else x for x in eager]
+                )
+    assert compiled.traces == 1

@@ -21,9 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from micrograd.engine import LINEAR, Operation, Value
+from micrograd.engine import LINEAR, Operation, Value, no_grad
+from micrograd.operation import real_grad, wrong_count
 
-__all__ = ["SUM", "Plan", "Step"]
+__all__ = ["SUM", "Plan", "Step", "contributions"]
 
 
 class _SignedSum:
@@ -48,6 +49,17 @@ class Step(NamedTuple):
     rule: Operation | _SignedSum
     operands: tuple[int, ...]
     constants: tuple[Any, ...]
+
+
+def contributions(rule: Operation, g: float, data: list[float], out: float, constants: tuple[Any, ...]) -> list[float]:
+    """A step's contributions to its operands' gradients: the engine's own vjp with ``g`` (not ``g``
+    times ``rule.derivatives``, which rounds differently and turns ``inf * 0`` into nan where the
+    vjp gives 0), what the replays do for a step they have no row of their own for."""
+    with no_grad():
+        grads = rule.vjp_at(g, data, out, constants)
+    if len(grads) != len(data):
+        raise wrong_count(rule, grads, data)
+    return [real_grad(d, rule) for d in grads]
 
 
 @dataclass

@@ -42,7 +42,7 @@ from micrograd.engine import (
     TANH,
     Operation,
 )
-from micrograd.plan import SUM, Plan, Step
+from micrograd.plan import SUM, Plan, Step, contributions
 
 __all__ = ["NumpyReplay"]
 
@@ -61,7 +61,11 @@ def _pow_base(g: Array, a: Array, k: Array) -> Array:
 
 
 def _pow_exponent(g: Array, a: Array, b: Array, out: Array) -> Array:
-    return np.where(a > 0, g * out * np.log(np.where(a > 0, a, 1.0)), np.where((a == 0) & (b > 0), 0.0, np.nan))
+    return np.where(a > 0, g * out * np.log(np.where(a > 0, a, 1.0)), np.where((a == 0) & (b >= 0), 0.0, np.nan))
+
+
+def _sign(x: Array) -> Array:
+    return np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0))  # not np.sign: 0 at nan, as the engine's abs
 
 
 # one row per operation: forward(operands, constants) and backward(g, operands, out, constants)
@@ -73,12 +77,15 @@ RULES: dict[Any, tuple[Forward, Backward]] = {
     MUL: (lambda x, k: x[0] * x[1], lambda g, x, out, k: [g * x[1], g * x[0]]),
     DIV: (lambda x, k: x[0] / x[1], lambda g, x, out, k: [g / x[1], -g * out / x[1]]),
     NEG: (lambda x, k: -x[0], lambda g, x, out, k: [-g]),
-    ABS: (lambda x, k: np.abs(x[0]), lambda g, x, out, k: [np.where(x[0] > 0, g, np.where(x[0] < 0, -g, 0.0))]),
+    ABS: (lambda x, k: np.abs(x[0]), lambda g, x, out, k: [g * _sign(x[0])]),
     EXP: (lambda x, k: np.exp(x[0]), lambda g, x, out, k: [g * out]),
     LOG: (lambda x, k: np.log(x[0]), lambda g, x, out, k: [g / x[0]]),
     TANH: (lambda x, k: np.tanh(x[0]), lambda g, x, out, k: [g * (1 - out * out)]),
     SIGMOID: (lambda x, k: _sigmoid(x[0]), lambda g, x, out, k: [g * out * (1 - out)]),
-    RELU: (lambda x, k: np.where(x[0] > 0, x[0], 0.0), lambda g, x, out, k: [np.where(x[0] > 0, g, 0.0)]),
+    RELU: (  # as the engine's: a nan operand passes (its value and g), else a mask
+        lambda x, k: np.where(x[0] <= 0, 0.0, x[0]),
+        lambda g, x, out, k: [np.where(x[0] <= 0, 0.0, g)],
+    ),
     POW_CONST: (lambda x, k: x[0] ** k, lambda g, x, out, k: [_pow_base(g, x[0], k)]),
     POW: (
         lambda x, k: x[0] ** x[1],
@@ -152,15 +159,15 @@ class _Elementwise(_Group):
         operands = [v[g] for g in self.gathers]
         out = v[self.out]
         g = gr[self.out]
-        contributions = self.backward_rule(g, operands, out, self.constants)
-        if self.rule in CHECKED_BACKWARD:
-            for j in np.flatnonzero(
-                ~np.isfinite(np.add(*contributions) if len(contributions) > 1 else contributions[0])
-            ):
-                local = self.rule.derivatives([float(x[j]) for x in operands], float(out[j]), self.steps[j].constants)
-                for c, d in zip(contributions, local, strict=True):
-                    c[j] = g[j] * d
-        for scatter, c, wanted in zip(self.scatters, contributions, self.wanted, strict=True):
+        added = self.backward_rule(g, operands, out, self.constants)
+        if self.rule in CHECKED_BACKWARD:  # where a contribution is not finite, the engine's vjp decides
+            for j in np.flatnonzero(~np.isfinite(np.add(*added) if len(added) > 1 else added[0])):
+                local = contributions(
+                    self.rule, float(g[j]), [float(x[j]) for x in operands], float(out[j]), self.steps[j].constants
+                )
+                for c, d in zip(added, local, strict=True):
+                    c[j] = d
+        for scatter, c, wanted in zip(self.scatters, added, self.wanted, strict=True):
             if wanted:
                 scatter.add(gr, c)
 
@@ -262,9 +269,9 @@ class _Engine(_Group):
         start = self.out.start
         for j, step in enumerate(self.steps):
             g = float(gr[start + j])
-            local = self.rule.derivatives(v[list(step.operands)].tolist(), float(v[start + j]), step.constants)
+            local = contributions(self.rule, g, v[list(step.operands)].tolist(), float(v[start + j]), step.constants)
             for i, d in zip(step.operands, local, strict=True):
-                gr[i] += g * d
+                gr[i] += d
 
 
 class NumpyReplay:

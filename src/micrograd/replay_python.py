@@ -13,7 +13,7 @@ is one more than its operands' highest; see replay_numpy), and inside a level:
   arithmetic);
 * everything else one step at a time: folded sums and other ``linear`` steps
   (``RULES``), and operations without a row (``**``, or one you defined), which
-  the engine computes through ``Operation.evaluate`` and ``Operation.derivatives``.
+  the engine computes through ``Operation.evaluate`` and its vjp (``plan.contributions``).
 
 The replay lays the table out for this: each group's results get consecutive
 entries, a layer's row by row and an elementwise group's in the order of its
@@ -34,7 +34,7 @@ from operator import add, mul, neg, sub, truediv
 from typing import Any
 
 from micrograd.engine import ABS, ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, RELU, SIGMOID, SUB, TANH, Operation
-from micrograd.plan import SUM, Plan
+from micrograd.plan import SUM, Plan, contributions
 from micrograd.replay_layer import At, Layer, Table, add_to, at, layer_grid, read
 
 __all__ = ["PythonReplay"]
@@ -88,10 +88,8 @@ def _engine_forward(rule: Operation) -> Forward:
 
 def _engine_backward(rule: Operation) -> Backward:
     def backward(v: Table, gr: Table, i: tuple[int, ...], o: int, constants: Any) -> None:
-        g = gr[o]
-        local = rule.derivatives([v[j] for j in i], v[o], constants)
-        for j, d in zip(i, local, strict=True):
-            gr[j] += g * d
+        for j, c in zip(i, contributions(rule, gr[o], [v[j] for j in i], v[o], constants), strict=True):
+            gr[j] += c
 
     return backward
 
@@ -179,7 +177,10 @@ COLUMNS: dict[Any, tuple[Callable[..., L], Callable[..., Any]]] = {
         lambda g, a, b, out: (list(map(truediv, g, b)), [-x * o / y for x, o, y in zip(g, out, b, strict=True)]),
     ),
     NEG: (_each(neg), lambda g, x, out: list(map(neg, g))),
-    ABS: (_each(abs), lambda g, x, out: [h if y > 0 else (-h if y < 0 else 0.0) for h, y in zip(g, x, strict=True)]),
+    ABS: (
+        _each(abs),  # h * 0.0 at 0 (and at nan): nan for an infinite h, as the engine's
+        lambda g, x, out: [h * (1.0 if y > 0 else (-1.0 if y < 0 else 0.0)) for h, y in zip(g, x, strict=True)],
+    ),
     EXP: (_each(_exp), lambda g, x, out: list(map(mul, g, out))),
     LOG: (_each(_log_float), lambda g, x, out: list(map(truediv, g, x))),
     TANH: (_each(math.tanh), lambda g, x, out: [h * (1 - o * o) for h, o in zip(g, out, strict=True)]),
