@@ -756,3 +756,19 @@ def test_every_row_backpropagates_infinite_and_nan_gradients_as_the_engine(
                     [0.0 if math.isnan(x) else x for x in got], [0.0 if math.isnan(x) else x for x in eager]
                 )
     assert compiled.traces == 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_folded_sum_keeps_the_engines_signs_of_zero(backend: str) -> None:
+    # a chain of + and - is one step; it starts from its first term, as the engine does, not from +0.0
+    def chains(x: Value, y: Value, z: Value) -> list[Value]:
+        return [x + x + x, x - y + z, x + y - z - x, (x * 1.0 + y) + z]
+
+    compiled = micrograd.compile(chains, backend=backend)
+    compiled(Value(1.0), Value(2.0), Value(3.0))
+    for point in [(a, b, c) for a in (0.0, -0.0) for b in (0.0, -0.0) for c in (0.0, -0.0)]:
+        got = [v.data for v in compiled(*map(Value, point))]
+        expected = [v.data for v in chains(*map(Value, point))]
+        assert [math.copysign(1.0, v) for v in got] == [math.copysign(1.0, v) for v in expected], point
+        assert got == expected
+    assert compiled.traces == 1

@@ -236,19 +236,26 @@ class _Layer(_Group):
 
 
 class _Sum(_Group):
-    """Folded chains of + and -: each sum adds its signed terms left to right (as bincount does)."""
+    """Folded chains of + and -: each sum starts from its first term (whose sign is +) and adds
+    the others left to right, as the engine does (``np.add.at`` adds in order; starting from
+    zeros instead would turn ``-0.0 + -0.0`` into ``+0.0``)."""
 
     def __init__(self, steps: list[Step], out: slice) -> None:
         self.out = out
         self.count = len(steps)
         terms = [j for s in steps for j in s.operands]
-        self.terms = _index(terms)
         self.bins = np.repeat(np.arange(len(steps)), [len(s.operands) for s in steps])
         self.signs = np.array([sign for s in steps for sign in s.constants], dtype=float)
         self.scatter = _Scatter(np.array(terms))
+        self.first = _index([s.operands[0] for s in steps])
+        self.rest = _index([j for s in steps for j in s.operands[1:]])
+        self.rest_bins = np.repeat(np.arange(len(steps)), [len(s.operands) - 1 for s in steps])
+        self.rest_signs = np.array([sign for s in steps for sign in s.constants[1:]], dtype=float)
 
     def forward(self, v: Array) -> None:
-        v[self.out] = np.bincount(self.bins, v[self.terms] * self.signs, self.count)
+        total = v[self.first].copy()
+        np.add.at(total, self.rest_bins, v[self.rest] * self.rest_signs)
+        v[self.out] = total
 
     def backward(self, v: Array, gr: Array) -> None:
         self.scatter.add(gr, gr[self.out][self.bins] * self.signs)

@@ -60,8 +60,8 @@ def _linear_back(v: Table, gr: Table, i: tuple[int, ...], o: int, n: int) -> Non
 
 
 def _signed_sum(v: Table, i: tuple[int, ...], signs: tuple[float, ...]) -> float:
-    total = 0.0
-    for j, s in zip(i, signs):  # noqa: B905 - built together
+    total = v[i[0]]  # the first term's sign is +: starting from it keeps -0.0 + -0.0 == -0.0, as the engine's
+    for j, s in zip(i[1:], signs[1:]):  # noqa: B905 - built together
         total += v[j] if s > 0 else -v[j]
     return total
 
