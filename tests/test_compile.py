@@ -772,3 +772,20 @@ def test_a_folded_sum_keeps_the_engines_signs_of_zero(backend: str) -> None:
         assert [math.copysign(1.0, v) for v in got] == [math.copysign(1.0, v) for v in expected], point
         assert got == expected
     assert compiled.traces == 1
+
+
+def test_a_narrow_layer_replayed_in_python_gives_the_engines_bits() -> None:
+    # the engine's linear is sum(map(mul, ...)) + b, and from CPython 3.12 sum() compensates its
+    # rounding errors: 1e16 + 1.0 - 1e16 is 1.0 there, 0.0 left to right.  A layer of few inputs
+    # replayed column by column (left to right) would differ there; the replay keeps sum()'s bits.
+    w = [[Value(1.0), Value(1.0), Value(1.0)], [Value(-1.0), Value(1.0), Value(1.0)]]
+    b = [Value(0.0), Value(0.5)]
+
+    def layer(batch: list[list[float]]) -> list[Value]:
+        return [micrograd.linear(x, w[u], b[u]) for x in batch for u in range(2)]
+
+    compiled = micrograd.compile(layer, backend="python")
+    batch = [[1e16, 1.0, -1e16], [1.0, 1e-16, 1.0], [-1e16, 3.0, 1e16]]
+    for _ in range(2):
+        assert [v.data for v in compiled(batch)] == [v.data for v in layer(batch)]
+    assert compiled.traces == 1

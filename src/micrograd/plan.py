@@ -10,8 +10,12 @@ The table starts with the leaves, in three groups:
 
 Each :class:`Step` then computes one more entry of the table from earlier ones,
 in an order where every operand comes first.  Chains of ``+`` and ``-`` (the
-``sum(losses)`` of a loss function) are folded into one step that adds its
-terms in the same order, so a replay gets the same bits as the engine.
+``sum(losses)`` of a loss function) are folded into one step that starts from
+its first term (always added, never subtracted) and adds the others in the same
+order, so a replay's sum has the engine's bits, signs of zero included.  (The
+rest of a pure-Python forward has them too; numpy's matrix products and its
+``exp``, ``log`` and ``tanh`` agree to rounding, and so does every backward: the
+engine adds ``g * x`` to a gradient node by node, a replay in another order.)
 ``micrograd.tracing`` makes plans; the replays (``replay_numpy``,
 ``replay_python``) run them.
 """

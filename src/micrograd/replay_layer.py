@@ -3,21 +3,28 @@
 A layer applied to a batch is ``linear`` steps that are every pair of some input
 rows and some weight rows.  The pure-Python replay computes them together: one
 list comprehension per input row, each step with the engine's own arithmetic
-(``sum(map(mul, inputs, weights)) + bias``), and backward one ``sum(map(mul, ...))``
-per gradient entry.  Table entries that are consecutive are read and written as
-one slice (``At``), copied in C.
+(``sum(map(mul, inputs, weights)) + bias``: the same bits), and backward one
+``sum(map(mul, ...))`` per gradient entry (to rounding: the engine adds node by
+node).  Table entries that are consecutive are read and written as one slice
+(``At``), copied in C.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from itertools import chain
 from operator import add, mul
 
 from micrograd.plan import Plan
 
-__all__ = ["At", "Layer", "Table", "add_to", "at", "layer_grid", "read"]
+__all__ = ["BY_COLUMNS_IS_THE_ENGINES_SUM", "At", "Layer", "Table", "add_to", "at", "layer_grid", "read"]
+
+# Whether adding a layer's products column by column, left to right, gives the bits of the engine's
+# ``sum(map(mul, inputs, weights))``: only before CPython 3.12, whose ``sum()`` of floats compensates
+# its rounding errors (Neumaier's summation: ``sum([1e16, 1.0, -1e16])`` is 1.0 there, 0.0 left to right).
+BY_COLUMNS_IS_THE_ENGINES_SUM = sys.version_info < (3, 12)
 
 Table = list[float]
 At = slice | tuple[int, ...]  # where some entries are: a slice when they are consecutive
@@ -55,7 +62,10 @@ class Layer:
     one per step.  When the input rows are consecutive too (``x_block``), an input's
     column is one strided slice, and a layer with few inputs is computed column by
     column: a list comprehension per unit and input instead of a ``sum`` per step,
-    adding in the same order as the engine (``0 + x0*w0 + x1*w1 + ... + b``).
+    adding in the same order as the engine (``0 + x0*w0 + x1*w1 + ... + b``), where
+    that is what ``sum()`` does (before Python 3.12: ``BY_COLUMNS_IS_THE_ENGINES_SUM``).
+    Forward is then the engine's bits; backward is to rounding: the engine adds
+    ``g * x`` to a weight's gradient node by node, the layer one ``sum`` per entry.
     Backward skips the rows whose gradients are all zero (a hinge loss's satisfied
     margins): their contributions are zeros, unless a weight or input is infinite.
     And when the inputs are the results of a ``relu`` (``relu_inputs``), it skips
@@ -78,7 +88,9 @@ class Layer:
         first = x_rows[0]
         block = slice(first.start, first.start + n * len(x_rows)) if type(first) is slice else None
         self.x_block = block if block is not None and x_rows == _rows_of(block, n) else None
-        self.by_columns = self.x_block is not None and self.unit_biases is not None and n <= 4
+        self.by_columns = (
+            BY_COLUMNS_IS_THE_ENGINES_SUM and self.x_block is not None and self.unit_biases is not None and n <= 4
+        )
         # where the inputs are relu(z), z's entries (see PythonReplay): the gradient of an input whose z <= 0
         # is zeroed by the relu's backward, whatever this layer adds to it
         self.relu_inputs: slice | None = None
