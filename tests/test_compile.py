@@ -789,3 +789,27 @@ def test_a_narrow_layer_replayed_in_python_gives_the_engines_bits() -> None:
     for _ in range(2):
         assert [v.data for v in compiled(batch)] == [v.data for v in layer(batch)]
     assert compiled.traces == 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    ("op", "operation", "what"), [(lambda x: x.relu(), "ReLU", "(<=)"), (lambda x: abs(x), "abs", "(>)")]
+)
+def test_a_derivative_that_branches_on_the_data_is_refused_with_what_happened(
+    backend: str, op: Callable[[Value], Value], operation: str, what: str
+) -> None:
+    # grad(..., create_graph=True) inside a compiled function records relu's derivative, which
+    # compares its operand: the replay could not follow that branch, and the message says so
+    def f(x: Value) -> Value:
+        (d,) = grad(op(x * 2.0), [x], create_graph=True)
+        return d * x
+
+    assert f(Value(1.5)).data == 3.0  # eagerly, the same code runs
+    with pytest.raises(TracingError) as error:
+        micrograd.compile(f, backend=backend)(Value(1.5))
+    message = str(error.value)
+    assert f"the derivative of {operation} makes a comparison {what} of its operand's data" in message
+    assert f"grad(..., create_graph=True) inside {f.__qualname__}()" in message
+    assert f"{__file__}, line {f.__code__.co_firstlineno + 1}" in message  # the line that called grad()
+    assert "take this derivative outside the compiled function" in message.lower()
+    assert "rules.py" not in message

@@ -98,20 +98,48 @@ _ENGINE_MODULES = _engine_modules()
 _GUARD_MODULES = frozenset({__name__, grad_mode.__name__, Value.__module__})  # between the user and _refuse
 
 
-def _users_line() -> str:
-    """Where the user's code looked at the data: the first frame outside the guard's modules."""
-    frame = _frame(1)
-    while frame is not None and frame.f_globals.get("__name__") in _GUARD_MODULES:
-        frame = frame.f_back
+def _module(frame: Any) -> str:
+    return str(frame.f_globals.get("__name__", ""))
+
+
+def _line(frame: Any) -> str:
     return "line unknown" if frame is None else f"{frame.f_code.co_filename}, line {frame.f_lineno}"
+
+
+def _looker() -> Any:
+    """The frame that looked at the data: the first outside the guard's modules (None without frames)."""
+    frame = _frame(2)
+    while frame is not None and _module(frame) in _GUARD_MODULES:
+        frame = frame.f_back
+    return frame
 
 
 def _refuse(what: str) -> None:
     """This thread's data guard while it traces: Python control flow on the data is an error."""
+    frame = _looker()
+    if frame is not None and _module(frame) in _ENGINE_MODULES:
+        raise TracingError(_engine_looked(what, frame))
     raise TracingError(
-        f"compile: {what} of a Value while tracing {_tracing()}() ({_users_line()}): the replay cannot follow "
+        f"compile: {what} of a Value while tracing {_tracing()}() ({_line(frame)}): the replay cannot follow "
         "Python control flow that depends on the data. Keep this code outside the compiled function "
         "(compute on the results it returns)."
+    )
+
+
+def _engine_looked(what: str, frame: Any) -> str:
+    """The message when the engine's own code compared a Value: a local derivative that branches on its
+    operand (relu's, abs's), recorded by ``grad(..., create_graph=True)`` inside the compiled function."""
+    vjps = {getattr(rule.vjp, "__code__", None): rule.name for rule in RULE_TABLE}
+    operation = None
+    while frame is not None and _module(frame).startswith("micrograd."):
+        operation = operation or vjps.get(frame.f_code)
+        frame = frame.f_back  # on to the caller of grad(): the user's line
+    called = "" if frame is None else f", called at {_line(frame)}"
+    derivative = "an operation's derivative" if operation is None else f"the derivative of {operation}"
+    return (
+        f"compile: {derivative} makes {what} of its operand's data (grad(..., create_graph=True) inside "
+        f"{_tracing()}(){called}): the replay cannot follow that branch. Take this derivative outside the "
+        "compiled function."
     )
 
 
