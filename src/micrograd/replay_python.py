@@ -1,7 +1,7 @@
 """Replaying a traced plan with plain Python floats: no Values, no graph, no numpy.
 
 The table is a list of floats.  Steps are computed level by level (a step's level
-is one more than its operands' highest; see replay_numpy), and inside a level:
+is one more than its operands' highest; see ``Plan.levels``), and inside a level:
 
 * a layer on a batch (``linear`` steps that are every input row with every
   weight row, see ``micrograd.replay_layer``): one list comprehension per input
@@ -27,7 +27,6 @@ It skips the gradients nobody asked for (of the data points, of constants).
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from operator import add, mul, neg, sub, truediv
@@ -129,43 +128,10 @@ class _Steps:
 L = list[float]
 
 
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    z = math.exp(x)
-    return z / (1.0 + z)
-
-
-def _checked(rule: Operation, function: Callable[..., float]) -> Callable[..., float]:
-    """``function``, except that its errors are the engine's (computed again by ``rule.evaluate``)."""
-
-    def checked(*xs: float) -> float:
-        try:
-            return function(*xs)
-        except (ArithmeticError, ValueError):
-            return rule.evaluate(xs)
-
-    return checked
-
-
-def _log_float(x: float) -> float:
-    return math.log(x) if x > 0 else LOG.evaluate((x,))
-
-
-def _div_right(g: float, out: float, b: float) -> float:
-    return -g * out / b
-
-
-def _relu(x: L) -> L:
-    return [0.0 if y <= 0 else y for y in x]  # nan stays nan, as the engine's
-
-
 def _each(function: Callable[..., float]) -> Callable[..., list[float]]:
     """``function`` on every row of its columns."""
     return lambda *columns: list(map(function, *columns))
 
-
-_exp, _div = _checked(EXP, math.exp), _checked(DIV, truediv)
 
 # operation: (forward on columns, local vjp: (g, *operands, out) -> contributions, a pair for two operands)
 COLUMNS: dict[Any, tuple[Callable[..., L], Callable[..., Any]]] = {
@@ -173,7 +139,7 @@ COLUMNS: dict[Any, tuple[Callable[..., L], Callable[..., Any]]] = {
     SUB: (_each(sub), lambda g, a, b, out: (g, list(map(neg, g)))),
     MUL: (_each(mul), lambda g, a, b, out: (list(map(mul, g, b)), list(map(mul, g, a)))),
     DIV: (
-        _each(_div),
+        _each(DIV.forward),  # the engine's checked forwards: their errors are the engine's
         lambda g, a, b, out: (list(map(truediv, g, b)), [-x * o / y for x, o, y in zip(g, out, b, strict=True)]),
     ),
     NEG: (_each(neg), lambda g, x, out: list(map(neg, g))),
@@ -181,10 +147,10 @@ COLUMNS: dict[Any, tuple[Callable[..., L], Callable[..., Any]]] = {
         _each(abs),  # h * 0.0 at 0 (and at nan): nan for an infinite h, as the engine's
         lambda g, x, out: [h * (1.0 if y > 0 else (-1.0 if y < 0 else 0.0)) for h, y in zip(g, x, strict=True)],
     ),
-    EXP: (_each(_exp), lambda g, x, out: list(map(mul, g, out))),
-    LOG: (_each(_log_float), lambda g, x, out: list(map(truediv, g, x))),
-    TANH: (_each(math.tanh), lambda g, x, out: [h * (1 - o * o) for h, o in zip(g, out, strict=True)]),
-    SIGMOID: (_each(_sigmoid), lambda g, x, out: [h * o * (1 - o) for h, o in zip(g, out, strict=True)]),
+    EXP: (_each(EXP.forward), lambda g, x, out: list(map(mul, g, out))),
+    LOG: (_each(LOG.forward), lambda g, x, out: list(map(truediv, g, x))),
+    TANH: (_each(TANH.forward), lambda g, x, out: [h * (1 - o * o) for h, o in zip(g, out, strict=True)]),
+    SIGMOID: (_each(SIGMOID.forward), lambda g, x, out: [h * o * (1 - o) for h, o in zip(g, out, strict=True)]),
     RELU: (
         lambda x: [0.0 if y <= 0 else y for y in x],
         lambda g, x, out: [0.0 if y <= 0 else h for h, y in zip(g, x, strict=True)],
@@ -227,7 +193,7 @@ def _mark_relu_inputs(segments: list[_Steps | Layer | _Map]) -> None:
 
 
 class PythonReplay:
-    """A plan laid out to replay with floats, level by level (see replay_numpy for levels).
+    """A plan laid out to replay with floats, level by level (``Plan.levels``).
 
     ``differentiable`` are the leaf entries whose gradients ``backward`` must give.
     """
