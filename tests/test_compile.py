@@ -706,6 +706,7 @@ ROWS: list[tuple[str, Callable[[Sequence[Value]], Value]]] = [
     ("**0", lambda v: v[0] ** 0),
     ("**0.5", lambda v: v[0] ** 0.5),
     ("**-1", lambda v: v[0] ** -1),
+    ("**-inf", lambda v: v[0] ** -math.inf),
     ("+", lambda v: v[0] + v[1]),
     ("-", lambda v: v[0] - v[1]),
     ("*", lambda v: v[0] * v[1]),
@@ -716,7 +717,7 @@ ROWS: list[tuple[str, Callable[[Sequence[Value]], Value]]] = [
     ("layer", lambda v: sum(micrograd.linear(v[:2], [w, v[2]], w) for w in v) * 1.0),
     ("softplus", lambda v: softplus(v[0])),
 ]
-POINTS = [0.0, -0.0, 2.0, -0.5, math.nan]
+POINTS = [0.0, -0.0, 2.0, -0.5, math.nan, math.inf, -math.inf]
 GRADIENTS = [math.inf, -math.inf, math.nan, 1.0, -1.0]
 
 

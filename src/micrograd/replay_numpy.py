@@ -150,8 +150,14 @@ class _Elementwise(_Group):
         operands = [v[g] for g in self.gathers]
         out = self.forward_rule(operands, self.constants)
         v[self.out] = out
-        if self.checked and not np.isfinite(out).all():  # maybe a domain error: the engine decides
-            for j in np.flatnonzero(~np.isfinite(out)).tolist():
+        if not self.checked:
+            return
+        doubtful = ~np.isfinite(out)  # maybe a domain error: the engine decides
+        if self.rule is POW or self.rule is POW_CONST:  # and infinite operands: numpy's (-0.5) ** inf is 0.0
+            for x in (*operands, self.constants):
+                doubtful |= ~np.isfinite(x)
+        if doubtful.any():
+            for j in np.flatnonzero(doubtful).tolist():
                 step = self.steps[j]
                 v[self.out.start + j] = self.rule.evaluate([float(x[j]) for x in operands], step.constants)
 
