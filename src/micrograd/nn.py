@@ -229,8 +229,8 @@ class MLP(Module):
         _prefix_labels([[p for n in layer.neurons for p in (*n.w, n.b)] for layer in self.layers], "L")
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
-        if not isinstance(x, (Value, float, int)):
-            x = tuple(x)  # read once: the float path may give up and hand x to the layers
+        if not isinstance(x, (Value, float, int, list, tuple)):
+            x = tuple(x)  # an iterator is read once: the float path may give up and hand x to the layers
         if not is_grad_enabled():
             floats = self._forward_floats(x)
             if floats is not None:
@@ -245,7 +245,10 @@ class MLP(Module):
 
         None if a layer or a neuron computes its own way.
         """
-        floats = [_as_float(x)] if isinstance(x, (Value, float, int)) else [_as_float(v) for v in x]
+        if isinstance(x, (Value, float, int)):
+            floats = [_as_float(x)]
+        else:  # a Value's data read here, anything else checked by _as_float
+            floats = [v.data if v.__class__ is Value else _as_float(v) for v in x]
         for layer in self.layers:
             if layer.__class__ is not Layer and layer.__class__.__call__ is not _LAYER_CALL:
                 return None
