@@ -82,7 +82,10 @@ def baseline_source(revision: str, into: Path) -> Path:
         detail = getattr(error, "stderr", b"") or b""
         raise SystemExit(f"bench: cannot take src/ at {revision!r}: {detail.decode().strip() or error}") from None
     with tarfile.open(archive) as tar:
-        tar.extractall(into, filter="data")
+        try:
+            tar.extractall(into, filter="data")
+        except TypeError:  # a Python before 3.10.12 / 3.11.4 has no filters; the archive is our own
+            tar.extractall(into)
     return into / "src"
 
 

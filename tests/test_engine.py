@@ -1727,6 +1727,26 @@ def test_a_layer_of_linear_nodes_is_linear_row_by_row() -> None:
         assert all(z.is_leaf for z in linear_layer(inputs, weights, biases))
 
 
+def test_every_shape_keeps_its_operands_where_its_arity_says() -> None:
+    from micrograd.engine import Binary, ConstantPower, Linear, Nary, Recorded, Unary
+    from micrograd.operation import OPERAND_LAYOUT
+
+    for shape in (Unary, Binary, ConstantPower, Nary, Linear, Recorded):
+        assert shape.operands_of is OPERAND_LAYOUT[shape.arity]
+    x, y = Value(2.0), Value(3.0)
+    for node, operands in (((x * y), (x, y)), (x.exp(), (x,)), (x**2, (x,)), (Value(1.0, (x, y, x), "f"), (x, y, x))):
+        assert node.operands == operands == node.operation.operands_of(node)
+    with pytest.raises(TypeError, match="a shape keeps its operands where its arity says"):
+
+        class Elsewhere(Binary):
+            operands_of = staticmethod(lambda node: (node._b, node._a))
+
+    with pytest.raises(TypeError, match="arity must be 1, 2 or None, got 3"):
+
+        class Ternary(Nary):
+            arity = 3  # type: ignore[assignment]
+
+
 def test_operation_makes_the_shape_of_its_arity_and_each_shape_is_public() -> None:
     from micrograd.engine import ABS, LINEAR, POW_CONST, Binary, ConstantPower, Linear, Nary, Recorded, Unary
 

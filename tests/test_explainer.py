@@ -143,7 +143,6 @@ def test_the_steps_are_those_of_backward_in_its_order() -> None:
     ab.label, cd.label = "ab", "cd"
     out = (ab + cd).tanh()
     out.label = "out"
-    out.grad = 0.0
     steps = [line.split(":")[1].split("=")[0].strip() for line in explain(out).splitlines() if line.startswith("Step ")]
     names = {node: node.label or "n1" for node in (out, out.operands[0], ab, cd)}
     assert steps == [names[node] for node in out.backward_steps()] == ["out", "n1", "ab", "cd"]

@@ -177,3 +177,33 @@ def test_a_network_steps_one_box_per_neuron_and_ends_as_backward_does() -> None:
     assert "grad 0.0000" in pictures[0].source and "grad 1.0000" not in pictures[0].source
     records = re.compile(r'label="\{ [^"]* \}"')
     assert records.findall(pictures[-1].source) == records.findall(draw_dot(loss).source)
+
+
+def test_select_keeps_the_boxes_nearest_the_root_and_counts_what_it_leaves_out() -> None:
+    from micrograd.graphview import Selection, more_label
+
+    a, b, c = Value(1.0, label="a"), Value(2.0, label="b"), Value(3.0, label="c")
+    d = a * b
+    d.label = "d"
+    out = (d + c).tanh()
+    out.label = "out"
+    view = view_graph(out, "operations")
+    assert not view.gradients_computed
+    everything = view.select()
+    assert isinstance(everything, Selection) and everything.kept is None
+    assert [box.name for box in everything.nodes] == [box.name for box in view.drawn]
+    assert all(box in everything for box in view.boxes) and everything.total == len(view.drawn)
+    near = view.select(depth=1)  # out and the sum it applies tanh to
+    assert [box.name for box in near.nodes] == ["n1", "out"]
+    (summed,) = [box for box in near.nodes if box.name == "n1"]
+    assert near.hidden_operands == {summed: 2} and view.boxes[0] not in near
+    assert near.ids() == {summed: "v1", view.root: "v2"}
+    three = view.select(max_nodes=3)
+    assert len(three.nodes) == 3 and {box.name for box in three.nodes} == {"out", "n1", "d"}
+    assert more_label(1) == "… 1 more operand" and more_label(2) == "… 2 more operands"
+    with pytest.raises(ValueError, match="max_nodes must be at least 1, got 0"):
+        view.select(max_nodes=0)
+    with pytest.raises(ValueError, match="depth must be 0 or more, got -1"):
+        view.select(depth=-1)
+    out.backward()
+    assert view_graph(out, "operations").gradients_computed

@@ -275,7 +275,18 @@ def test_a_layer_honours_a_neuron_subclasss_own_call() -> None:
     model.layers[0] = layer
     with no_grad():
         evaluated = model([1.0, -2.0]).data  # type: ignore[union-attr]
-    assert evaluated == model([1.0, -2.0]).data  # type: ignore[union-attr]
+        # an iterator is read once, though the float path reads it before it gives up
+        from_iterator = model(iter([1.0, -2.0])).data  # type: ignore[union-attr]
+    assert evaluated == from_iterator == model([1.0, -2.0]).data  # type: ignore[union-attr]
+
+    class Own(Layer):
+        def __call__(self, x: object) -> Value | list[Value]:
+            return super().__call__(x)  # type: ignore[arg-type]
+
+    second = MLP(2, [3, 1])
+    second.layers[1].__class__ = Own
+    with no_grad():
+        assert second(iter([1.0, -2.0])).data == second((1.0, -2.0)).data  # type: ignore[union-attr]
 
 
 def test_a_layer_builds_the_graph_its_neurons_would_one_by_one() -> None:

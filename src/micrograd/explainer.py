@@ -100,7 +100,8 @@ def _steps(boxes: list[Box], root: Box, notation: Notation) -> list[tuple[str, l
         for operand in box.operands:
             remaining[operand] = remaining.get(operand, 0) + 1
     steps = []
-    for box in backward_order(root, _operands):  # the order of backward(), so Step k is its k-th step
+    # backward()'s order: with detail "operations" (a box per value), Step k is its k-th step
+    for box in backward_order(root, _operands):
         if not box.operands or box not in grads:
             continue
         symbols, numbers = render(forward_formula(box), notation)

@@ -11,13 +11,29 @@ public node protocol (``operands``, ``symbol``, ``constants``, ``evaluate``,
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 from micrograd import grad_mode
 from micrograd.value import Value, as_real, as_value, leaf
 
-__all__ = ["Operation", "constant", "expect", "real_grad", "unsupported", "values", "wrong_count"]
+__all__ = ["OPERAND_LAYOUT", "Operation", "constant", "expect", "real_grad", "unsupported", "values", "wrong_count"]
+
+
+def _one(node: Value) -> tuple[Value, ...]:
+    return (node._a,)
+
+
+# Where a node keeps its operands, by the arity of its operation: one operand in _a, two in
+# _a and _b, any number as a tuple in _a (a shape may keep other things in the fields its
+# operands leave free: ConstantPower its number in _b).  Every shape follows it, and
+# reverse_topological reads the fields directly, as a call per node would cost a quarter of it.
+OPERAND_LAYOUT: dict[int | None, Callable[[Value], tuple[Value, ...]]] = {
+    1: _one,
+    2: operator.attrgetter("_a", "_b"),
+    None: operator.attrgetter("_a"),
+}
 
 _OWN_ARITY: Any = object()  # Operation(...)'s default arity: 1, or the shape's own
 _SHAPES: dict[Any, type[Operation]] = {}  # arity -> the shape Operation(..., arity) makes
@@ -54,11 +70,19 @@ class Operation:
 
     __slots__ = ("check", "forward", "name", "vjp")
     arity: ClassVar[int | None] = 1
-    # node -> its operands as a tuple: the shape's layout (a C attrgetter where it can be, for speed)
+    # node -> its operands as a tuple, by the arity (OPERAND_LAYOUT): set for each shape, not overridable
     operands_of: ClassVar[Any]
 
     def __init_subclass__(cls, makes_arity: Any = _OWN_ARITY, **kw: Any) -> None:
         super().__init_subclass__(**kw)
+        if "operands_of" in vars(cls) or "operands" in vars(cls):
+            raise TypeError(
+                f"{cls.__name__}: a shape keeps its operands where its arity says (OPERAND_LAYOUT), "
+                "which backward()'s topological sort reads directly; it cannot define operands_of or operands"
+            )
+        if cls.arity not in OPERAND_LAYOUT:
+            raise TypeError(f"{cls.__name__}: arity must be 1, 2 or None, got {cls.arity!r}")
+        cls.operands_of = staticmethod(OPERAND_LAYOUT[cls.arity])
         if makes_arity is not _OWN_ARITY:
             _SHAPES[makes_arity] = cls  # Operation(..., arity=makes_arity) makes this shape
 

@@ -111,10 +111,11 @@ def reverse_topological(root: Value) -> list[Value]:
     and 3% on a training step.  A ``None`` on the stack marks that the node beneath
     it has all its operands ordered.
 
-    The operands are read where the node keeps them, by the arity of its operation
-    (see ``micrograd.shapes``): ``_a`` for one, ``_a`` and ``_b`` for two, a tuple in
-    ``_a`` for any number.  This loop is the cost of every ``backward()``, and a call
-    per node to ask for the operands would be a quarter of it.
+    The operands are read where every node keeps them, by the arity of its operation
+    (``micrograd.operation.OPERAND_LAYOUT``, which no shape can change): ``_a`` for
+    one, ``_a`` and ``_b`` for two, a tuple in ``_a`` for any number.  This loop is
+    the cost of every ``backward()``, and a call per node to ask for the operands
+    would be a quarter of it.
     """
     post: list[Value] = []
     finish = post.append

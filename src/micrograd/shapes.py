@@ -15,11 +15,11 @@ shape              operands in the node            ``vjp``
 ``Recorded``       ``_a``: a tuple                 none: the ``_backward`` closure, in ``_b``
 =================  ==============================  =====================================
 
-The layout follows the arity (one operand in ``_a``, two in ``_a`` and ``_b``, any
-number as a tuple in ``_a``): ``reverse_topological`` reads operands there, so a
-new shape keeps to it.  Each shape owns its operands' layout (``operands_of``),
-its symbol, its float backward step (``step``, what ``backward()`` runs), its vjp with Values
-(``vjp_at``, what ``grad(create_graph=True)`` runs), its recomputation
+The layout follows the arity (``micrograd.operation.OPERAND_LAYOUT``: one operand
+in ``_a``, two in ``_a`` and ``_b``, any number as a tuple in ``_a``), which
+``reverse_topological`` reads directly; a shape cannot change it.  Each shape owns
+its symbol, its float backward step (``step``, what ``backward()`` runs), its vjp
+with Values (``vjp_at``, what ``grad(create_graph=True)`` runs), its recomputation
 (``evaluate``) and the inlined Value methods of the hot path (``attach``).
 """
 
@@ -41,10 +41,6 @@ _new = object.__new__
 _data = operator.attrgetter("data")
 everyone_records = True  # kept equal to grad_mode.everyone_records: one global read per operation
 grad_mode.share_flag(globals())
-
-
-def _first(node: Value) -> tuple[Value, ...]:
-    return (node._a,)
 
 
 def _node(operation: Operation, data: float, a: Any, b: Any = None) -> Value:
@@ -71,7 +67,6 @@ class Unary(Operation, makes_arity=1):
 
     __slots__ = ()
     arity = 1
-    operands_of = staticmethod(_first)
 
     def step(self, node: Value) -> None:
         a = node._a
@@ -115,7 +110,6 @@ class Binary(Operation, makes_arity=2):
 
     __slots__ = ()
     arity = 2
-    operands_of = staticmethod(operator.attrgetter("_a", "_b"))
 
     def step(self, node: Value) -> None:
         a = node._a
@@ -194,7 +188,6 @@ class ConstantPower(Operation):
 
     __slots__ = ()
     arity = 1
-    operands_of = staticmethod(_first)
 
     def symbol(self, node: Value) -> str:
         return f"{self.name}{node._b}"
@@ -252,7 +245,6 @@ class Nary(Operation, makes_arity=None):
 
     __slots__ = ()
     arity = None
-    operands_of = staticmethod(operator.attrgetter("_a"))
 
     def step(self, node: Value) -> None:
         operands = node._a
@@ -336,7 +328,6 @@ class Recorded(Operation):
 
     __slots__ = ()
     arity = None
-    operands_of = staticmethod(operator.attrgetter("_a"))
 
     def step(self, node: Value) -> None:
         backward = getattr(node, "_b", None)
