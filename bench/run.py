@@ -185,10 +185,12 @@ def collect(sizes: Sizes, reference: Path, baseline: Path | None = None) -> dict
                     cell.append(float(outcome["ns_other_thread_no_grad"]))  # type: ignore[arg-type]
         if sizes.chain >= 4:  # linear in depth: the same chain at a quarter and half the depth
             for fraction in (4, 2):
-                outcome = run_workload(sys.executable, True, "chain", sizes.chain // fraction)
-                cell = results.setdefault(f"chain {sizes.chain // fraction:,} deep (s)", {}).setdefault("ours", [])
-                assert isinstance(cell, list)
-                cell.append(float(outcome["seconds"]))  # type: ignore[arg-type]
+                for engine, python, ours, source in engines[1:]:  # ours, and the baseline if any
+                    outcome = run_workload(python, ours, "chain", sizes.chain // fraction, source)
+                    row = results.setdefault(f"chain {sizes.chain // fraction:,} deep (s)", {})
+                    cell = row.setdefault(engine, [])
+                    assert isinstance(cell, list)
+                    cell.append(float(outcome["seconds"]))  # type: ignore[arg-type]
     return results
 
 
