@@ -150,8 +150,8 @@ def test_layers_on_a_batch_match_eager(
 @settings(max_examples=100, deadline=None)
 @given(program=programs(max_ops=10), extra=st.integers(0, 2))
 def test_tracing_walks_the_graph_in_graph_orders_order(program: Program, extra: int) -> None:
+    from micrograd.compiler.tracing import graph_and_operands
     from micrograd.engine import graph_order
-    from micrograd.tracing import graph_and_operands
 
     leaves = [Value(x) for x in program.point]
     out = _build(program, leaves)
@@ -425,7 +425,7 @@ def test_every_look_at_the_data_is_refused_while_tracing(look: Callable[[Value],
     with pytest.raises(TracingError) as error:
         micrograd.compile(f, backend="python")(Value(0.5))
     assert named in str(error.value) and f"line {look.__code__.co_firstlineno}" in str(error.value)  # the look's line
-    assert not micrograd.grad_mode.anyone_guards  # the guard is off again after the error
+    assert not micrograd.autograd.grad_mode.anyone_guards  # the guard is off again after the error
     assert look(Value(0.5)) is not None  # and outside a trace the same code runs
 
 
@@ -442,7 +442,7 @@ def test_a_thread_that_is_not_tracing_compares_while_another_traces() -> None:
 
     def other() -> None:
         assert tracing.wait(10)
-        seen.append(micrograd.grad_mode.anyone_guards)
+        seen.append(micrograd.autograd.grad_mode.anyone_guards)
         a, b = Value(1.0), Value(2.0)
         seen.extend([a < b, a >= b, bool(a), max(a, b) is b, sorted([b, a]) == [a, b]])
         compared.set()
@@ -452,11 +452,11 @@ def test_a_thread_that_is_not_tracing_compares_while_another_traces() -> None:
     y = micrograd.compile(traced, backend="python")(Value(1.5))
     thread.join(10)
     assert seen == [True, True, False, True, True, True]
-    assert y.data == 4.5 and not micrograd.grad_mode.anyone_guards
+    assert y.data == 4.5 and not micrograd.autograd.grad_mode.anyone_guards
 
 
 def test_data_guards_nest_and_belong_to_their_thread() -> None:
-    from micrograd.grad_mode import check_data, data_guard
+    from micrograd.autograd.grad_mode import check_data, data_guard
 
     refused: list[str] = []
     with data_guard(lambda what: refused.append(f"outer {what}")):
@@ -464,11 +464,11 @@ def test_data_guards_nest_and_belong_to_their_thread() -> None:
         with data_guard(lambda what: refused.append(f"inner {what}")):
             check_data("b")
         check_data("c")
-        assert micrograd.grad_mode.anyone_guards
+        assert micrograd.autograd.grad_mode.anyone_guards
     check_data("d")  # no guard: nothing asked
-    assert refused == ["outer a", "inner b", "outer c"] and not micrograd.grad_mode.anyone_guards
+    assert refused == ["outer a", "inner b", "outer c"] and not micrograd.autograd.grad_mode.anyone_guards
     with pytest.raises(ValueError, match="no flag"):
-        micrograd.grad_mode.share_flag({}, "everyone_guards")
+        micrograd.autograd.grad_mode.share_flag({}, "everyone_guards")
     # one guard entered by two threads at once: each thread restores its own
     import threading
 
@@ -485,11 +485,11 @@ def test_data_guards_nest_and_belong_to_their_thread() -> None:
     assert inside.wait(10)
     with guard:
         check_data("f")
-    assert micrograd.grad_mode.anyone_guards  # the other thread still guards
+    assert micrograd.autograd.grad_mode.anyone_guards  # the other thread still guards
     check_data("g")  # but not this one any more
     leave.set()
     thread.join(10)
-    assert refused[3:] == ["f", "e"] and not micrograd.grad_mode.anyone_guards
+    assert refused[3:] == ["f", "e"] and not micrograd.autograd.grad_mode.anyone_guards
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -546,7 +546,7 @@ def test_bad_arguments() -> None:
 
 
 def test_forcing_the_python_backend_uses_no_numpy() -> None:
-    from micrograd.replay_python import PythonReplay
+    from micrograd.compiler.replay_python import PythonReplay
 
     f = micrograd.compile(lambda x: x * 2.0, backend="python")
     f(1.0)

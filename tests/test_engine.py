@@ -605,7 +605,7 @@ def test_the_library_changes_no_interpreter_wide_setting() -> None:
     # graphs are freed by reference counting alone and backward never recurses: no module
     # of the package may switch the garbage collector or raise the recursion limit
     package = Path(importlib.import_module("micrograd").__file__ or "").parent
-    modules = sorted(package.glob("*.py"))
+    modules = sorted(package.rglob("*.py"))
     assert len(modules) > 10
     for module in modules:
         source = module.read_text(encoding="utf-8")
@@ -1449,8 +1449,8 @@ def _backward_order_by_definition(root: Value) -> list[Value]:
 @given(programs())
 @FEWER
 def test_backward_runs_each_value_before_its_operands_in_a_fixed_order(program: Program) -> None:
+    from micrograd.autograd.reverse import backward_order
     from micrograd.engine import graph_order
-    from micrograd.reverse import backward_order
 
     def operands_of(v: Value) -> tuple[Value, ...]:
         return v.operands
@@ -1506,8 +1506,8 @@ def test_the_lectures_manual_step_on_a_product() -> None:
 @given(programs())
 @FEWER
 def test_backward_by_hand_in_reverse_topological_order_equals_backward(program: Program) -> None:
+    from micrograd.autograd.reverse import reverse_topological
     from micrograd.engine import graph_order
-    from micrograd.reverse import reverse_topological
 
     automatic = run(program, leaves_of(program), MICROGRAD)
     automatic[-1].backward()
@@ -1728,8 +1728,8 @@ def test_a_layer_of_linear_nodes_is_linear_row_by_row() -> None:
 
 
 def test_every_shape_keeps_its_operands_where_its_arity_says() -> None:
+    from micrograd.autograd.operation import OPERAND_LAYOUT
     from micrograd.engine import Binary, ConstantPower, Linear, Nary, Recorded, Unary
-    from micrograd.operation import OPERAND_LAYOUT
 
     for shape in (Unary, Binary, ConstantPower, Nary, Linear, Recorded):
         assert shape.operands_of is OPERAND_LAYOUT[shape.arity]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 
 from micrograd import Value, explain
-from micrograd.graph_text import format_number, node_names
+from micrograd.pictures.graph_text import format_number, node_names
 from seed_example import seed_values
 from strategies import MICROGRAD, Program, programs, run
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from lecture_example import lecture_loss, lecture_neuron
 from micrograd import MLP, Layer, Neuron, Value, draw_dot, draw_steps, explain, linear, to_mermaid, to_text
-from micrograd.graphview import AUTO_LIMIT, DETAILS, Box, view_graph
+from micrograd.pictures.graphview import AUTO_LIMIT, DETAILS, Box, view_graph
 
 
 def by_name(boxes: list[Box]) -> dict[str, Box]:
@@ -180,7 +180,7 @@ def test_a_network_steps_one_box_per_neuron_and_ends_as_backward_does() -> None:
 
 
 def test_select_keeps_the_boxes_nearest_the_root_and_counts_what_it_leaves_out() -> None:
-    from micrograd.graphview import Selection, more_label
+    from micrograd.pictures.graphview import Selection, more_label
 
     a, b, c = Value(1.0, label="a"), Value(2.0, label="b"), Value(3.0, label="c")
     d = a * b

@@ -1,4 +1,4 @@
-"""Model files (micrograd.model_file): safe saving, strict loading, and fuzzing of both."""
+"""Model files (micrograd.nn.model_file): safe saving, strict loading, and fuzzing of both."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from micrograd.model_file import ModelFileError
 from micrograd.nn import MLP
+from micrograd.nn.model_file import ModelFileError
 
 NAME = "layers.0.neurons.1.w.0"
 

@@ -1,4 +1,4 @@
-"""micrograd.module: a module's parameters (leaves only, in order, by name), its state and its summary."""
+"""micrograd.nn.module: a module's parameters (leaves only, in order, by name), its state and its summary."""
 
 from __future__ import annotations
 

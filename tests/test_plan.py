@@ -1,4 +1,4 @@
-"""micrograd.plan: the plan of a traced function, and the levels its replays group steps by."""
+"""micrograd.compiler.plan: the plan of a traced function, and the levels its replays group steps by."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 import micrograd
 from micrograd import Value
-from micrograd.plan import SUM, Plan
-from micrograd.tracing import trace
+from micrograd.compiler.plan import SUM, Plan
+from micrograd.compiler.tracing import trace
 
 
 def _plan(rows: int, width: int, units: int, shared: bool) -> Plan:

@@ -1,4 +1,4 @@
-"""micrograd.torch_interop: an MLP as a torch module and back, same weights, outputs and gradients."""
+"""micrograd.nn.torch_interop: an MLP as a torch module and back, same weights, outputs and gradients."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from micrograd import MLP, Layer, Neuron, Value
 from micrograd.losses import mse_loss
-from micrograd.torch_interop import from_torch, to_torch
+from micrograd.nn.torch_interop import to_torch
+
+from_torch = MLP.from_torch
 
 torch = pytest.importorskip("torch")  # the optional extra; CI installs it
 

@@ -18,8 +18,8 @@ import pytest
 
 from lecture_example import lecture_loss, lecture_neuron
 from micrograd import Value, draw_dot, draw_steps, to_mermaid, to_text
-from micrograd.graph_text import format_cell
-from micrograd.visualize import (
+from micrograd.pictures.graph_text import format_cell
+from micrograd.pictures.visualize import (
     INSTALL_HINT,
     NOT_COMPUTED,
     TEXT_DEPTH,

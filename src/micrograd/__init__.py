@@ -5,31 +5,36 @@ Value``; ``from micrograd.nn import MLP``) that adds operations, gradients of an
 order, gradient checks, pictures of the graph, losses, optimizers and datasets.
 """
 
-from micrograd import data, losses, nn, optim  # neural networks: modules, losses, optimizers, toy data
-from micrograd.compiler import compile
-from micrograd.engine import (
+import sys
+
+from micrograd import data, losses, moved, nn, optim  # neural networks: modules, losses, optimizers, toy data
+from micrograd.autograd import (
+    GradcheckError,
     Operation,
     Value,
     derivative,
     enable_grad,
     exp,
     grad,
+    gradcheck,
     is_grad_enabled,
     linear,
     linear_layer,
     local_gradients,
     log,
     no_grad,
+    numerical_grad,
     relu,
     sigmoid,
     tanh,
 )
-from micrograd.explainer import explain
-from micrograd.gradient_check import GradcheckError, gradcheck, numerical_grad
+from micrograd.compiler import compile
 from micrograd.nn import MLP, Layer, Module, Neuron
-from micrograd.visualize import draw_dot, draw_steps, to_mermaid, to_text
+from micrograd.pictures import draw_dot, draw_steps, explain, to_mermaid, to_text
 
 __version__ = "0.2.0"
+
+moved.install(sys.modules[__name__])  # the module paths from before the subpackages keep working
 
 __all__ = [
     "MLP",

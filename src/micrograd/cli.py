@@ -161,10 +161,10 @@ def _run_graph(args: argparse.Namespace) -> int:
     import subprocess
     from pathlib import Path
 
-    from micrograd.explainer import explain
     from micrograd.expression import ExpressionError, parse_expression, variable_name
-    from micrograd.graph_text import node_names
-    from micrograd.visualize import RendererNotFound, save_picture, save_steps, to_text
+    from micrograd.pictures.explainer import explain
+    from micrograd.pictures.graph_text import node_names
+    from micrograd.pictures.visualize import RendererNotFound, save_picture, save_steps, to_text
 
     variables: dict[str, float] = {}
     given: dict[str, str] = {}  # the name as Python reads it -> as typed

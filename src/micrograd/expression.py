@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from micrograd.engine import Value, no_grad
+from micrograd.autograd import Value, no_grad
 
 __all__ = ["FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "ExpressionError", "parse_expression", "variable_name"]
 

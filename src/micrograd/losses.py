@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from micrograd.engine import Operation, Value, exp, linear, sigmoid
+from micrograd.autograd import Operation, Value, exp, linear, sigmoid
 
 __all__ = [
     "binary_cross_entropy_with_logits",

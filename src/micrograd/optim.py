@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from micrograd.engine import Value
+from micrograd.autograd import Value
 
 __all__ = [
     "SGD",

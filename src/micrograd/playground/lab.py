@@ -16,10 +16,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from micrograd.engine import Value, graph_order
-from micrograd.explainer import explain
+from micrograd.autograd import Value, graph_order
 from micrograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse_expression
-from micrograd.graph_text import node_names, topological_order
+from micrograd.pictures.explainer import explain
+from micrograd.pictures.graph_text import node_names, topological_order
 from micrograd.playground.errors import RequestError, number_field
 
 __all__ = ["DEFAULT_EXPRESSION", "DEFAULT_VARIABLES", "MAX_DRAWN", "MAX_VARIABLES", "evaluate", "free_names", "picture"]
@@ -208,7 +208,7 @@ def _nudge(source: str, variables: dict[str, float], nudge: Mapping[str, Any], g
 def picture(root: Value, **options: Any) -> tuple[str | None, str | None]:
     """``draw_dot``'s SVG of ``root`` and None, or None and why it cannot be drawn."""
     try:
-        from micrograd.visualize import draw_dot
+        from micrograd.pictures.visualize import draw_dot
 
         svg = draw_dot(root, **options).pipe(format="svg", encoding="utf-8", quiet=True)
     except ImportError as error:

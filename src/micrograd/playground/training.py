@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from micrograd import data, losses, optim
+from micrograd.autograd import Value
 from micrograd.compiler import compile as compile_function
-from micrograd.engine import Value
-from micrograd.graph_text import node_names
 from micrograd.nn import MLP
+from micrograd.pictures.graph_text import node_names
 from micrograd.playground.errors import RequestError
 from micrograd.playground.maps import HAVE_NUMPY, Extent, boundary_map, layer_outputs_fast, neuron_maps
 from micrograd.playground.settings import Settings

@@ -1,0 +1,115 @@
+"""The plan of a traced function (:func:`micrograd.compile`): its graph as steps on a table of numbers.
+
+The table starts with the leaves, in three groups:
+
+* argument slots: the numbers and Values passed to the function, by position;
+* captured leaves: every other leaf Value the function read (parameters captured
+  by closure, for example), read again by identity at every call;
+* constants: leaves the function made for itself (the ``1`` of ``1 + x``), which
+  nobody else can reach, so their values can never change.
+
+Each :class:`Step` then computes one more entry of the table from earlier ones,
+in an order where every operand comes first.  Chains of ``+`` and ``-`` (the
+``sum(losses)`` of a loss function) are folded into one step that starts from
+its first term (always added, never subtracted) and adds the others in the same
+order, so a replay's sum has the engine's bits, signs of zero included.  (The
+rest of a pure-Python forward has them too; numpy's matrix products and its
+``exp``, ``log`` and ``tanh`` agree to rounding, and so does every backward: the
+engine adds ``g * x`` to a gradient node by node, a replay in another order.)
+``micrograd.compiler.tracing`` makes plans; the replays (``replay_numpy``,
+``replay_python``) run them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from micrograd.autograd import LINEAR, Operation, Value, no_grad
+from micrograd.autograd.operation import real_grad, wrong_count
+
+__all__ = ["SUM", "Plan", "Step", "contributions"]
+
+
+class _SignedSum:
+    """The rule of a folded chain of ``+`` and ``-``: ``sum(sign * term)``, left to right."""
+
+    name = "sum"
+
+    def __repr__(self) -> str:
+        return "SUM"
+
+
+SUM = _SignedSum()
+
+
+class Step(NamedTuple):
+    """One computed value: ``rule`` applied to table entries ``operands``.
+
+    ``constants`` are the node's own numbers (``(k,)`` for ``x ** k``); for
+    :data:`SUM` they are the signs (``1.0`` or ``-1.0``) of the terms.
+    """
+
+    rule: Operation | _SignedSum
+    operands: tuple[int, ...]
+    constants: tuple[Any, ...]
+
+
+def contributions(rule: Operation, g: float, data: list[float], out: float, constants: tuple[Any, ...]) -> list[float]:
+    """A step's contributions to its operands' gradients: the engine's own vjp with ``g`` (not ``g``
+    times ``rule.derivatives``, which rounds differently and turns ``inf * 0`` into nan where the
+    vjp gives 0), what the replays do for a step they have no row of their own for."""
+    with no_grad():
+        grads = rule.vjp_at(g, data, out, constants)
+    if len(grads) != len(data):
+        raise wrong_count(rule, grads, data)
+    return [real_grad(d, rule) for d in grads]
+
+
+@dataclass
+class Plan:
+    """A traced function: its leaves, its steps and where its outputs are."""
+
+    slots: int  # table entries 0 .. slots-1: the arguments, in flattened order
+    captured: list[Value]  # leaves read by identity at every call ...
+    captured_at: list[int]  # ... at these table entries (after the slots, mixed with the constants)
+    constants: list[float]  # leaves only the traced graph could reach ...
+    constants_at: list[int]  # ... at these entries
+    steps: list[Step]  # then one entry per step, in topological order
+    outputs: list[int]  # the table entry of each output
+    template: Any  # the nesting of the outputs: an int (an output's position) or (type, [templates])
+    static_slots: frozenset[int]  # argument slots whose .data the function read
+
+    @property
+    def leaves(self) -> int:
+        """How many table entries are leaves (the steps' entries follow)."""
+        return self.slots + len(self.captured) + len(self.constants)
+
+    @property
+    def size(self) -> int:
+        return self.leaves + len(self.steps)
+
+    def levels(self) -> list[int]:
+        """Each table entry's level: 0 for a leaf, else one more than its operands' highest.
+
+        The steps of one level can be computed together.  Written for layers: the
+        neurons of one row are consecutive ``linear`` steps with the same inputs,
+        whose highest level is looked up once, and weights that are all leaves
+        (all below ``leaves``) are told by one ``max`` of their entries.
+        """
+        level = [0] * self.size
+        get, first = level.__getitem__, self.leaves
+        last_inputs: tuple[int, ...] = ()
+        inputs_level = 0
+        for position, step in enumerate(self.steps):
+            operands = step.operands
+            if step.rule is LINEAR and len(operands) > 8:
+                n = len(operands) // 2
+                inputs, rest = operands[:n], operands[n:]
+                if inputs != last_inputs:
+                    last_inputs, inputs_level = inputs, max(map(get, inputs))
+                top = inputs_level if max(rest) < first else max(inputs_level, *map(get, rest))
+            else:
+                top = max(map(get, operands), default=0)
+            level[first + position] = 1 + top
+        return level

@@ -1,0 +1,397 @@
+"""Replaying a traced plan with numpy: one array operation per kind of step and level.
+
+A step's *level* is one more than the highest level of its operands (leaves are at
+level 0), so all steps of a level can be computed at once.  The steps of one level
+and one operation form a *group*, laid out next to each other in one float64 array
+(the table), so a group writes its results into a slice and reads its operands
+with one gather (often a slice too).  Backward walks the groups in reverse and adds
+each group's contributions to its operands' gradients with one scatter-add
+(``np.bincount`` when an operand is used more than once).
+
+A group of neurons (``linear`` steps) that is every combination of some input rows
+and some weight rows, as a layer applied to a batch is, becomes a matrix product.
+
+Forward errors are the engine's: when a result is not finite, the step is computed
+again by ``Operation.evaluate``, which raises the engine's error (log of a negative
+number) or gives the engine's value.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from itertools import chain
+from typing import Any
+
+import numpy as np
+
+from micrograd.autograd import (
+    ABS,
+    ADD,
+    DIV,
+    EXP,
+    LINEAR,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    POW_CONST,
+    RELU,
+    SIGMOID,
+    SUB,
+    TANH,
+    Operation,
+)
+from micrograd.compiler.plan import SUM, Plan, Step, contributions
+
+__all__ = ["NumpyReplay"]
+
+Array = np.ndarray[Any, np.dtype[np.float64]]
+Index = slice | np.ndarray[Any, np.dtype[np.intp]]
+
+
+def _sigmoid(x: Array) -> Array:
+    positive = 1.0 / (1.0 + np.exp(-x))
+    z = np.exp(x)
+    return np.where(x >= 0, positive, z / (1.0 + z))  # the engine's two branches, never overflowing
+
+
+def _pow_base(g: Array, a: Array, k: Array) -> Array:
+    return np.where(k == 0, 0.0, g * k * a ** (k - 1))
+
+
+def _pow_exponent(g: Array, a: Array, b: Array, out: Array) -> Array:
+    return np.where(a > 0, g * out * np.log(np.where(a > 0, a, 1.0)), np.where((a == 0) & (b >= 0), 0.0, np.nan))
+
+
+def _sign(x: Array) -> Array:
+    return np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0))  # not np.sign: 0 at nan, as the engine's abs
+
+
+# one row per operation: forward(operands, constants) and backward(g, operands, out, constants)
+Forward = Callable[[list[Array], Array], Array]
+Backward = Callable[[Array, list[Array], Array, Array], list[Array]]
+RULES: dict[Any, tuple[Forward, Backward]] = {
+    ADD: (lambda x, k: x[0] + x[1], lambda g, x, out, k: [g, g]),
+    SUB: (lambda x, k: x[0] - x[1], lambda g, x, out, k: [g, -g]),
+    MUL: (lambda x, k: x[0] * x[1], lambda g, x, out, k: [g * x[1], g * x[0]]),
+    DIV: (lambda x, k: x[0] / x[1], lambda g, x, out, k: [g / x[1], -g * out / x[1]]),
+    NEG: (lambda x, k: -x[0], lambda g, x, out, k: [-g]),
+    ABS: (lambda x, k: np.abs(x[0]), lambda g, x, out, k: [g * _sign(x[0])]),
+    EXP: (lambda x, k: np.exp(x[0]), lambda g, x, out, k: [g * out]),
+    LOG: (lambda x, k: np.log(x[0]), lambda g, x, out, k: [g / x[0]]),
+    TANH: (lambda x, k: np.tanh(x[0]), lambda g, x, out, k: [g * (1 - out * out)]),
+    SIGMOID: (lambda x, k: _sigmoid(x[0]), lambda g, x, out, k: [g * out * (1 - out)]),
+    RELU: (  # as the engine's: a nan operand passes (its value and g), else a mask
+        lambda x, k: np.where(x[0] <= 0, 0.0, x[0]),
+        lambda g, x, out, k: [np.where(x[0] <= 0, 0.0, g)],
+    ),
+    POW_CONST: (lambda x, k: x[0] ** k, lambda g, x, out, k: [_pow_base(g, x[0], k)]),
+    POW: (
+        lambda x, k: x[0] ** x[1],
+        lambda g, x, out, k: [_pow_base(g, x[0], x[1]), _pow_exponent(g, x[0], x[1], out)],
+    ),
+}
+CHECKED_FORWARD = {DIV, EXP, LOG, POW, POW_CONST}  # operations whose result can be an error
+CHECKED_BACKWARD = {POW, POW_CONST}  # operations whose derivative can be an error
+
+
+def _index(indices: Sequence[int] | np.ndarray[Any, Any]) -> Index:
+    """A gather: a slice when the indices are consecutive, else an index array."""
+    array = np.asarray(indices, dtype=np.intp).ravel()
+    if array.size and (array.size == 1 or bool((np.diff(array) == 1).all())):
+        return slice(int(array[0]), int(array[-1]) + 1)
+    return array
+
+
+class _Scatter:
+    """Adds contributions to the gradients at fixed indices, repeated indices included."""
+
+    def __init__(self, indices: np.ndarray[Any, Any]) -> None:
+        flat = np.asarray(indices, dtype=np.intp).ravel()
+        self.inverse: np.ndarray[Any, Any] | None = None
+        target, inverse = np.unique(flat, return_inverse=True)
+        if len(target) == len(flat):
+            self.target: Index = _index(flat)
+        else:
+            self.target, self.inverse, self.count = target, inverse.ravel(), len(target)
+
+    def add(self, gradients: Array, contributions: Array) -> None:
+        if self.inverse is None:
+            gradients[self.target] += contributions.ravel()
+        else:
+            gradients[self.target] += np.bincount(self.inverse, contributions.ravel(), self.count)
+
+
+class _Group:
+    """Steps of one operation at one level, writing the table slice ``out``."""
+
+    out: slice
+
+    def forward(self, v: Array) -> None:
+        raise NotImplementedError
+
+    def backward(self, v: Array, gr: Array) -> None:
+        raise NotImplementedError
+
+
+class _Elementwise(_Group):
+    def __init__(self, rule: Operation, steps: list[Step], out: slice, needs: np.ndarray[Any, Any]) -> None:
+        self.rule, self.steps, self.out = rule, steps, out
+        self.forward_rule, self.backward_rule = RULES[rule]
+        arity = len(steps[0].operands)
+        self.gathers = [_index([s.operands[i] for s in steps]) for i in range(arity)]
+        self.scatters = [_Scatter(np.array([s.operands[i] for s in steps])) for i in range(arity)]
+        self.constants = np.array([s.constants[0] if s.constants else 0.0 for s in steps], dtype=float)
+        self.checked = rule in CHECKED_FORWARD
+        self.wanted = [bool(needs[[s.operands[i] for s in steps]].any()) for i in range(arity)]
+
+    def forward(self, v: Array) -> None:
+        operands = [v[g] for g in self.gathers]
+        out = self.forward_rule(operands, self.constants)
+        v[self.out] = out
+        if not self.checked:
+            return
+        doubtful = ~np.isfinite(out)  # maybe a domain error: the engine decides
+        if self.rule is POW or self.rule is POW_CONST:  # and infinite operands: numpy's (-0.5) ** inf is 0.0
+            for x in (*operands, self.constants):
+                doubtful |= ~np.isfinite(x)
+        if doubtful.any():
+            for j in np.flatnonzero(doubtful).tolist():
+                step = self.steps[j]
+                v[self.out.start + j] = self.rule.evaluate([float(x[j]) for x in operands], step.constants)
+
+    def backward(self, v: Array, gr: Array) -> None:
+        operands = [v[g] for g in self.gathers]
+        out = v[self.out]
+        g = gr[self.out]
+        added = self.backward_rule(g, operands, out, self.constants)
+        if self.rule in CHECKED_BACKWARD:  # where a contribution is not finite, the engine's vjp decides
+            for j in np.flatnonzero(~np.isfinite(np.add(*added) if len(added) > 1 else added[0])):
+                local = contributions(
+                    self.rule, float(g[j]), [float(x[j]) for x in operands], float(out[j]), self.steps[j].constants
+                )
+                for c, d in zip(added, local, strict=True):
+                    c[j] = d
+        for scatter, c, wanted in zip(self.scatters, added, self.wanted, strict=True):
+            if wanted:
+                scatter.add(gr, c)
+
+
+class _Linear(_Group):
+    """``linear`` steps with n inputs each: row-wise dot products."""
+
+    def __init__(self, operands: np.ndarray[Any, Any], out: slice, n: int) -> None:
+        self.out = out
+        self.shape = (len(operands), n)
+        self.x, self.w, self.b = (
+            _index(operands[:, part]) for part in (slice(0, n), slice(n, 2 * n), slice(2 * n, None))
+        )
+        self.scatter_x = _Scatter(operands[:, :n])
+        self.scatter_w = _Scatter(operands[:, n : 2 * n])
+        self.scatter_b = _Scatter(operands[:, 2 * n])
+
+    def forward(self, v: Array) -> None:
+        x, w = v[self.x].reshape(self.shape), v[self.w].reshape(self.shape)
+        v[self.out] = np.einsum("ij,ij->i", x, w) + v[self.b]
+
+    def backward(self, v: Array, gr: Array) -> None:
+        g = gr[self.out]
+        x, w = v[self.x].reshape(self.shape), v[self.w].reshape(self.shape)
+        self.scatter_x.add(gr, g[:, None] * w)
+        self.scatter_w.add(gr, g[:, None] * x)
+        self.scatter_b.add(gr, g)
+
+
+class _Layer(_Group):
+    """``linear`` steps that are every pair of R input rows and U weight rows: ``X @ W.T + b``."""
+
+    def __init__(
+        self,
+        x_rows: np.ndarray[Any, Any],
+        w_rows: np.ndarray[Any, Any],
+        bias: np.ndarray[Any, Any],
+        out: slice,
+        needs: np.ndarray[Any, Any],
+    ) -> None:
+        self.out = out
+        self.x_wanted = bool(needs[x_rows].any())
+        self.rows, self.n = x_rows.shape
+        self.units = len(w_rows)
+        self.x, self.w = _index(x_rows), _index(w_rows)
+        self.scatter_x, self.scatter_w = _Scatter(x_rows), _Scatter(w_rows)
+        shared = bool((bias == bias[0]).all())  # one bias per unit, the same for every row
+        self.b = _index(bias[0] if shared else bias)
+        self.scatter_b = _Scatter(bias[0] if shared else bias)
+        self.shared_bias = shared
+
+    def forward(self, v: Array) -> None:
+        x = v[self.x].reshape(self.rows, self.n)
+        w = v[self.w].reshape(self.units, self.n)
+        b = v[self.b] if self.shared_bias else v[self.b].reshape(self.rows, self.units)
+        v[self.out] = (x @ w.T + b).ravel()
+
+    def backward(self, v: Array, gr: Array) -> None:
+        g = gr[self.out].reshape(self.rows, self.units)
+        x = v[self.x].reshape(self.rows, self.n)
+        w = v[self.w].reshape(self.units, self.n)
+        if self.x_wanted:
+            self.scatter_x.add(gr, g @ w)
+        self.scatter_w.add(gr, g.T @ x)
+        self.scatter_b.add(gr, g.sum(axis=0) if self.shared_bias else g)
+
+
+class _Sum(_Group):
+    """Folded chains of + and -: each sum starts from its first term (whose sign is +) and adds
+    the others left to right, as the engine does (``np.add.at`` adds in order; starting from
+    zeros instead would turn ``-0.0 + -0.0`` into ``+0.0``)."""
+
+    def __init__(self, steps: list[Step], out: slice) -> None:
+        self.out = out
+        self.count = len(steps)
+        terms = [j for s in steps for j in s.operands]
+        self.bins = np.repeat(np.arange(len(steps)), [len(s.operands) for s in steps])
+        self.signs = np.array([sign for s in steps for sign in s.constants], dtype=float)
+        self.scatter = _Scatter(np.array(terms))
+        self.first = _index([s.operands[0] for s in steps])
+        self.rest = _index([j for s in steps for j in s.operands[1:]])
+        self.rest_bins = np.repeat(np.arange(len(steps)), [len(s.operands) - 1 for s in steps])
+        self.rest_signs = np.array([sign for s in steps for sign in s.constants[1:]], dtype=float)
+
+    def forward(self, v: Array) -> None:
+        total = v[self.first].copy()
+        np.add.at(total, self.rest_bins, v[self.rest] * self.rest_signs)
+        v[self.out] = total
+
+    def backward(self, v: Array, gr: Array) -> None:
+        self.scatter.add(gr, gr[self.out][self.bins] * self.signs)
+
+
+class _Engine(_Group):
+    """Operations without a row here (ones you defined): the engine computes each step."""
+
+    def __init__(self, rule: Operation, steps: list[Step], out: slice) -> None:
+        self.rule, self.steps, self.out = rule, steps, out
+
+    def forward(self, v: Array) -> None:
+        start = self.out.start
+        for j, step in enumerate(self.steps):
+            v[start + j] = self.rule.evaluate(v[list(step.operands)].tolist(), step.constants)
+
+    def backward(self, v: Array, gr: Array) -> None:
+        start = self.out.start
+        for j, step in enumerate(self.steps):
+            g = float(gr[start + j])
+            local = contributions(self.rule, g, v[list(step.operands)].tolist(), float(v[start + j]), step.constants)
+            for i, d in zip(step.operands, local, strict=True):
+                gr[i] += d
+
+
+class NumpyReplay:
+    """A plan laid out in groups, ready to replay with numpy."""
+
+    def __init__(self, plan: Plan, differentiable: set[int]) -> None:
+        self.plan = plan
+        first = plan.leaves
+        # which table entries need a gradient: leaf Values, and what is computed from them (new indices)
+        needs = np.zeros(plan.size, dtype=bool)
+        needs[sorted(differentiable)] = True
+        level = plan.levels()
+        buckets: dict[tuple[int, Any, int], list[int]] = defaultdict(list)
+        for position, step in enumerate(plan.steps):
+            depth = level[first + position]
+            width = len(step.operands) // 2 if step.rule is LINEAR else 0
+            buckets[(depth, step.rule, width)].append(position)
+        new = list(range(plan.size))  # old table index -> new table index
+        renumber = np.arange(plan.size, dtype=np.intp)  # the same, for whole operand matrices at once
+        self.groups: list[_Group] = []
+        start = first
+        for (_, rule, width), positions in sorted(buckets.items(), key=lambda item: item[0][0]):
+            out = slice(start, start + len(positions))
+            steps = [plan.steps[p] for p in positions]
+            if rule is LINEAR and width:  # the big groups: their operands as one matrix, renamed at once
+                old = [s.operands for s in steps]
+                matrix = np.fromiter(chain.from_iterable(old), dtype=np.intp, count=len(old) * (2 * width + 1))
+                matrix = renumber[matrix.reshape(len(old), 2 * width + 1)]
+                group, order = _linear_group(old, matrix, width, out, needs)
+                needs[out] = needs[matrix[order]].any(axis=1)
+            else:
+                renamed = [Step(s.rule, tuple(map(new.__getitem__, s.operands)), s.constants) for s in steps]
+                group, order = self._group(rule, renamed, out, needs)
+                needs[out] = _any_operand(needs, [renamed[p].operands for p in order])
+            for j, p in enumerate(order):
+                new[first + positions[p]] = start + j
+            renumber[[first + positions[p] for p in order]] = np.arange(out.start, out.stop)
+            self.groups.append(group)
+            start += len(positions)
+        self.outputs_index = np.array([new[k] for k in plan.outputs], dtype=np.intp)
+        self.size = plan.size
+        self.template = np.zeros(plan.size)  # the table before a call: the constants in place
+        self.template[plan.constants_at] = plan.constants
+        self.captured_at = _index(plan.captured_at) if plan.captured_at else slice(0, 0)
+
+    @staticmethod
+    def _group(rule: Any, steps: list[Step], out: slice, needs: np.ndarray[Any, Any]) -> tuple[_Group, list[int]]:
+        """The group for ``steps`` and the order its steps are laid out in (positions in ``steps``)."""
+        if rule is SUM:
+            return _Sum(steps, out), list(range(len(steps)))
+        if rule is LINEAR:  # linear steps without inputs: just their bias
+            matrix = np.array([s.operands for s in steps], dtype=np.intp).reshape(len(steps), 1)
+            return _Linear(matrix, out, 0), list(range(len(steps)))
+        order = sorted(range(len(steps)), key=lambda j: steps[j].operands)
+        ordered = [steps[j] for j in order]
+        if rule in RULES:
+            return _Elementwise(rule, ordered, out, needs), order
+        return _Engine(rule, ordered, out), order
+
+    def forward(self, arguments: Sequence[float], captured: Sequence[float]) -> Array:
+        """The whole table: the leaves (the arguments, then the captured leaves' data), then every step's value."""
+        v = self.template.copy()
+        v[: len(arguments)] = arguments
+        v[self.captured_at] = captured
+        with np.errstate(all="ignore"):
+            for group in self.groups:
+                group.forward(v)
+        return v
+
+    def outputs(self, table: Array) -> list[float]:
+        return table[self.outputs_index].tolist()  # type: ignore[no-any-return]
+
+    def backward(self, table: Array, seeds: Sequence[float]) -> list[float]:
+        """The gradient of ``sum(seed * output)`` with respect to every leaf."""
+        gr = np.zeros(self.size)
+        np.add.at(gr, self.outputs_index, np.asarray(seeds, dtype=float))
+        with np.errstate(all="ignore"):
+            for group in reversed(self.groups):
+                group.backward(table, gr)
+        return gr[: self.plan.leaves].tolist()  # type: ignore[no-any-return]
+
+
+def _any_operand(needs: np.ndarray[Any, Any], operands: list[tuple[int, ...]]) -> np.ndarray[Any, Any]:
+    """For each step (its operands given), whether any operand needs a gradient."""
+    lengths = np.fromiter(map(len, operands), dtype=np.intp, count=len(operands))
+    if not lengths.all():
+        return np.array([bool(needs[list(o)].any()) for o in operands], dtype=bool)
+    flat = np.fromiter(chain.from_iterable(operands), dtype=np.intp, count=int(lengths.sum()))
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    return np.logical_or.reduceat(needs[flat], starts)
+
+
+def _linear_group(
+    old: list[tuple[int, ...]], matrix: np.ndarray[Any, Any], n: int, out: slice, needs: np.ndarray[Any, Any]
+) -> tuple[_Group, list[int]]:
+    """``linear`` steps of width n as a layer when they are every input row with every weight row
+    exactly once (found from the steps' ``old`` operands), else as row-wise dot products."""
+    rows: dict[tuple[int, ...], int] = {}
+    units: dict[tuple[int, ...], int] = {}
+    row_of = np.array([rows.setdefault(ops[:n], len(rows)) for ops in old], dtype=np.intp)
+    unit_of = np.array([units.setdefault(ops[n : 2 * n], len(units)) for ops in old], dtype=np.intp)
+    cell = row_of * len(units) + unit_of
+    if len(old) == 1 or len(rows) * len(units) != len(old) or len(np.unique(cell)) != len(old):
+        return _Linear(matrix, out, n), list(range(len(old)))
+    order = np.argsort(cell)
+    ordered = matrix[order]
+    x_rows = ordered[:: len(units), :n]  # cell (r, 0) of each row r
+    w_rows = ordered[: len(units), n : 2 * n]  # cell (0, u) of each unit u
+    bias = ordered[:, 2 * n].reshape(len(rows), len(units))
+    return _Layer(x_rows, w_rows, bias, out, needs), order.tolist()

@@ -1,0 +1,305 @@
+"""Replaying a traced plan with plain Python floats: no Values, no graph, no numpy.
+
+The table is a list of floats.  Steps are computed level by level (a step's level
+is one more than its operands' highest; see ``Plan.levels``), and inside a level:
+
+* a layer on a batch (``linear`` steps that are every input row with every
+  weight row, see ``micrograd.compiler.replay_layer``): one list comprehension per input
+  row, each step computed as the engine does (``sum(map(mul, inputs, weights))
+  + bias``), and backward one ``sum(map(mul, ...))`` per gradient entry;
+* the steps of one elementwise operation (``relu`` of a whole layer, say): one
+  pass over the whole column, forward and backward (the rows of ``COLUMNS``: each
+  operation's forward and its local vjp on lists, side by side, with the engine's
+  arithmetic);
+* everything else one step at a time: folded sums and other ``linear`` steps
+  (``RULES``), and operations without a row (``**``, or one you defined), which
+  the engine computes through ``Operation.evaluate`` and its vjp (``plan.contributions``).
+
+The replay lays the table out for this: each group's results get consecutive
+entries, a layer's row by row and an elementwise group's in the order of its
+operands, so the next group reads and writes whole slices (``v[a:b]``) in C
+instead of one entry at a time.  The leaves keep their entries.
+
+Backward walks the same pieces in reverse, adding each step's contributions to
+its operands' gradients: what ``Value.backward()`` does, without a single Value.
+It skips the gradients nobody asked for (of the data points, of constants).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from operator import add, mul, neg, sub, truediv
+from typing import Any
+
+from micrograd.autograd import ABS, ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, RELU, SIGMOID, SUB, TANH, Operation
+from micrograd.compiler.plan import SUM, Plan, contributions
+from micrograd.compiler.replay_layer import At, Layer, Table, add_to, at, layer_grid, read
+
+__all__ = ["PythonReplay"]
+
+Forward = Callable[[Table, tuple[int, ...], Any], float]
+Backward = Callable[[Table, Table, tuple[int, ...], int, Any], None]
+
+
+# -- steps computed one at a time -----------------------------------------------------------
+
+
+def _linear(v: Table, i: tuple[int, ...], n: int) -> float:
+    get = v.__getitem__
+    return sum(map(mul, map(get, i[:n]), map(get, i[n : 2 * n]))) + v[i[-1]]
+
+
+def _linear_back(v: Table, gr: Table, i: tuple[int, ...], o: int, n: int) -> None:
+    g = gr[o]
+    xs, ws = i[:n], i[n : 2 * n]
+    for j, c in zip(xs + ws, [g * v[w] for w in ws] + [g * v[x] for x in xs]):  # noqa: B905 - same length
+        gr[j] += c
+    gr[i[-1]] += g
+
+
+def _signed_sum(v: Table, i: tuple[int, ...], signs: tuple[float, ...]) -> float:
+    total = v[i[0]]  # the first term's sign is +: starting from it keeps -0.0 + -0.0 == -0.0, as the engine's
+    for j, s in zip(i[1:], signs[1:]):  # noqa: B905 - built together
+        total += v[j] if s > 0 else -v[j]
+    return total
+
+
+def _signed_sum_back(v: Table, gr: Table, i: tuple[int, ...], o: int, signs: tuple[float, ...]) -> None:
+    g = gr[o]
+    for j, s in zip(i, signs):  # noqa: B905 - built together
+        gr[j] += g if s > 0 else -g
+
+
+# operation: (forward, backward) of one step
+RULES: dict[Any, tuple[Forward, Backward]] = {
+    LINEAR: (_linear, _linear_back),
+    SUM: (_signed_sum, _signed_sum_back),
+}
+
+
+def _engine_forward(rule: Operation) -> Forward:
+    def forward(v: Table, i: tuple[int, ...], constants: Any) -> float:
+        return float(rule.evaluate([v[j] for j in i], constants))
+
+    return forward
+
+
+def _engine_backward(rule: Operation) -> Backward:
+    def backward(v: Table, gr: Table, i: tuple[int, ...], o: int, constants: Any) -> None:
+        for j, c in zip(i, contributions(rule, gr[o], [v[j] for j in i], v[o], constants), strict=True):
+            gr[j] += c
+
+    return backward
+
+
+class _Steps:
+    """Steps computed one at a time, each writing its own table entry."""
+
+    def __init__(self, steps: list[tuple[Any, tuple[int, ...], int, Any, bool]]) -> None:
+        engine_rules: dict[Operation, tuple[Forward, Backward]] = {}
+        self.forward_steps: list[tuple[Forward, tuple[int, ...], int, Any]] = []
+        self.backward_steps: list[tuple[Backward, tuple[int, ...], int, Any]] = []
+        for rule, operands, out, constants, wanted in steps:
+            pair = RULES.get(rule)
+            if pair is None:
+                pair = engine_rules.get(rule)
+                if pair is None:
+                    pair = engine_rules[rule] = (_engine_forward(rule), _engine_backward(rule))
+            if rule is LINEAR:
+                constants = len(operands) // 2
+            self.forward_steps.append((pair[0], operands, out, constants))
+            if wanted:
+                self.backward_steps.append((pair[1], operands, out, constants))
+        self.backward_steps.reverse()
+
+    def forward(self, v: Table) -> None:
+        for forward, operands, out, constants in self.forward_steps:
+            v[out] = forward(v, operands, constants)
+
+    def backward(self, v: Table, gr: Table) -> None:
+        for backward, operands, out, constants in self.backward_steps:
+            backward(v, gr, operands, out, constants)
+
+
+# -- steps of one operation at one level, a whole column at a time ------------------------------
+
+
+L = list[float]
+
+
+def _each(function: Callable[..., float]) -> Callable[..., list[float]]:
+    """``function`` on every row of its columns."""
+    return lambda *columns: list(map(function, *columns))
+
+
+# operation: (forward on columns, local vjp: (g, *operands, out) -> contributions, a pair for two operands)
+COLUMNS: dict[Any, tuple[Callable[..., L], Callable[..., Any]]] = {
+    ADD: (_each(add), lambda g, a, b, out: (g, g)),
+    SUB: (_each(sub), lambda g, a, b, out: (g, list(map(neg, g)))),
+    MUL: (_each(mul), lambda g, a, b, out: (list(map(mul, g, b)), list(map(mul, g, a)))),
+    DIV: (
+        _each(DIV.forward),  # the engine's checked forwards: their errors are the engine's
+        lambda g, a, b, out: (list(map(truediv, g, b)), [-x * o / y for x, o, y in zip(g, out, b, strict=True)]),
+    ),
+    NEG: (_each(neg), lambda g, x, out: list(map(neg, g))),
+    ABS: (
+        _each(abs),  # h * 0.0 at 0 (and at nan): nan for an infinite h, as the engine's
+        lambda g, x, out: [h * (1.0 if y > 0 else (-1.0 if y < 0 else 0.0)) for h, y in zip(g, x, strict=True)],
+    ),
+    EXP: (_each(EXP.forward), lambda g, x, out: list(map(mul, g, out))),
+    LOG: (_each(LOG.forward), lambda g, x, out: list(map(truediv, g, x))),
+    TANH: (_each(TANH.forward), lambda g, x, out: [h * (1 - o * o) for h, o in zip(g, out, strict=True)]),
+    SIGMOID: (_each(SIGMOID.forward), lambda g, x, out: [h * o * (1 - o) for h, o in zip(g, out, strict=True)]),
+    RELU: (
+        lambda x: [0.0 if y <= 0 else y for y in x],
+        lambda g, x, out: [0.0 if y <= 0 else h for h, y in zip(g, x, strict=True)],
+    ),
+}
+
+
+class _Map:
+    """Steps of one operation (one or two operands) at one level, results in consecutive entries."""
+
+    def __init__(self, rule: Any, columns: list[At], outs: slice, wanted: list[bool]) -> None:
+        self.rule = rule
+        self.forward_rule, self.local = COLUMNS[rule]
+        self.columns = columns  # where each operand's entries are, one column per operand
+        self.outs = outs
+        self.wanted = wanted  # per column: whether its gradient is needed
+
+    def forward(self, v: Table) -> None:
+        v[self.outs] = self.forward_rule(*[read(v, column) for column in self.columns])
+
+    def backward(self, v: Table, gr: Table) -> None:
+        contributions = self.local(gr[self.outs], *[read(v, column) for column in self.columns], v[self.outs])
+        per_column = [contributions] if len(self.columns) == 1 else contributions
+        for column, wanted, added in zip(self.columns, self.wanted, per_column, strict=True):
+            if wanted:
+                add_to(gr, column, added)
+
+
+def _mark_relu_inputs(segments: list[_Steps | Layer | _Map]) -> None:
+    """Tell each layer whose input rows are one block of relu results where the relu's operands are."""
+    relus = {(m.outs.start, m.outs.stop): m.columns[0] for m in segments if isinstance(m, _Map) and m.rule is RELU}
+    for layer in segments:
+        if isinstance(layer, Layer) and layer.x_block is not None:
+            z = relus.get((layer.x_block.start, layer.x_block.stop))
+            if type(z) is slice:
+                layer.relu_inputs = z
+
+
+# -- the replay ---------------------------------------------------------------------------------
+
+
+class PythonReplay:
+    """A plan laid out to replay with floats, level by level (``Plan.levels``).
+
+    ``differentiable`` are the leaf entries whose gradients ``backward`` must give.
+    """
+
+    def __init__(self, plan: Plan, differentiable: set[int]) -> None:
+        self.plan = plan
+        leaves, steps = plan.leaves, plan.steps
+        level = plan.levels()
+        wanted = [False] * plan.size  # whether an entry's gradient is needed: a differentiable leaf is below it
+        for k in differentiable:
+            wanted[k] = True
+        linear: dict[tuple[int, int], list[int]] = defaultdict(list)  # (level, width) -> positions
+        by_level: dict[int, list[int]] = defaultdict(list)
+        for position, step in enumerate(steps):
+            depth = level[leaves + position]
+            wanted[leaves + position] = any(map(wanted.__getitem__, step.operands))
+            if step.rule is LINEAR and len(step.operands) > 1:
+                linear[(depth, len(step.operands))].append(position)
+            else:
+                by_level[depth].append(position)
+        grids: dict[int, list[list[list[int]]]] = defaultdict(list)
+        for (depth, _), positions in linear.items():
+            rows = layer_grid(plan, positions)
+            if rows is None:
+                by_level[depth].extend(positions)
+            else:
+                grids[depth].append(rows)
+        # lay the steps out group by group: new[k] is the entry of old entry k
+        new = list(range(plan.size))
+        free = leaves
+        self.segments: list[_Steps | Layer | _Map] = []
+        for depth in sorted(set(by_level) | set(grids)):
+            for grid in grids[depth]:
+                begin = free
+                for row in grid:
+                    for position in row:
+                        new[leaves + position] = free
+                        free += 1
+                self.segments.append(self._layer(grid, slice(begin, free), new, wanted))
+            one_by_one: list[int] = []
+            mapped: dict[Any, list[int]] = defaultdict(list)
+            for position in sorted(by_level[depth]):
+                rule = steps[position].rule
+                (mapped[rule] if rule in COLUMNS else one_by_one).append(position)
+            for rule, positions in mapped.items():
+                positions.sort(key=lambda p: [new[j] for j in steps[p].operands])
+                for position in positions:
+                    new[leaves + position] = free
+                    free += 1
+                columns = list(zip(*[[new[j] for j in steps[p].operands] for p in positions], strict=True))
+                needs = [any(wanted[steps[p].operands[c]] for p in positions) for c in range(len(columns))]
+                self.segments.append(_Map(rule, list(map(at, columns)), slice(free - len(positions), free), needs))
+            for position in one_by_one:
+                new[leaves + position] = free
+                free += 1
+            if one_by_one:
+                self.segments.append(self._steps(one_by_one, new, wanted))
+        _mark_relu_inputs(self.segments)
+        self.outputs_at = [new[k] for k in plan.outputs]
+        self.captured_at = at(plan.captured_at)
+        self.template = [0.0] * plan.size  # the table before a call: the constants in place
+        for k, c in zip(plan.constants_at, plan.constants, strict=True):
+            self.template[k] = c
+
+    def _layer(self, grid: list[list[int]], outs: slice, new: list[int], wanted: list[bool]) -> Layer:
+        steps = self.plan.steps
+        n = len(steps[grid[0][0]].operands) // 2
+        x_rows = [at([new[j] for j in steps[row[0]].operands[:n]]) for row in grid]
+        w_rows = [at([new[j] for j in steps[p].operands[n : 2 * n]]) for p in grid[0]]
+        bias_rows = [at([new[steps[p].operands[-1]] for p in row]) for row in grid]
+        inputs = any(wanted[j] for row in grid for j in steps[row[0]].operands[:n])
+        weights = any(wanted[j] for p in grid[0] for j in steps[p].operands[n : 2 * n])
+        biases = any(wanted[steps[p].operands[-1]] for row in grid for p in row)
+        return Layer(x_rows, w_rows, bias_rows, outs, (inputs, weights or biases))
+
+    def _steps(self, positions: list[int], new: list[int], wanted: list[bool]) -> _Steps:
+        leaves = self.plan.leaves
+        steps = []
+        for position in positions:
+            step = self.plan.steps[position]
+            operands = tuple(new[j] for j in step.operands)
+            steps.append((step.rule, operands, new[leaves + position], step.constants, wanted[leaves + position]))
+        return _Steps(steps)
+
+    def forward(self, arguments: Sequence[float], captured: Sequence[float]) -> Table:
+        """The whole table: the leaves (the arguments, then the captured leaves' data), then every step's value."""
+        v = self.template.copy()
+        v[: len(arguments)] = arguments
+        at = self.captured_at
+        if type(at) is slice:
+            v[at] = captured
+        else:
+            for k, x in zip(at, captured):  # type: ignore[arg-type]  # noqa: B905 - built together
+                v[k] = x
+        for segment in self.segments:
+            segment.forward(v)
+        return v
+
+    def outputs(self, table: Table) -> list[float]:
+        return [table[k] for k in self.outputs_at]
+
+    def backward(self, table: Table, seeds: Sequence[float]) -> Table:
+        """The gradient of ``sum(seed * output)`` with respect to every leaf entry the replay was asked for."""
+        gr = [0.0] * len(table)
+        for k, seed in zip(self.outputs_at, seeds, strict=True):
+            gr[k] += seed
+        for segment in reversed(self.segments):
+            segment.backward(table, gr)
+        return gr

@@ -1,0 +1,398 @@
+"""Tracing for :func:`micrograd.compile`: run a function once and keep its graph as a plan.
+
+The plan (:mod:`micrograd.compiler.plan`) is the graph written down as a list of steps on a
+table of numbers, its leaves first: the arguments, the leaves the function captured,
+and its constants.
+
+While tracing, the data of the arguments is real, but what the function does with
+it must not depend on it, and tracing watches for that three ways:
+
+* comparing a Value or testing its truth is an error (:class:`TracingError`)
+  naming the user's line: the trace switches on its thread's *data guard*
+  (``grad_mode.data_guard``), which Value's comparisons and ``__bool__`` consult,
+  at the cost of one global read while no thread traces;
+* reading ``.data`` of an argument makes that argument's value part of the cache
+  key, so a different value traces again.  The engine reads ``.data`` too, inside
+  every operation: a read counts as the user's when the calling frame's module is
+  not one of the engine's (``sys._getframe``).  Where Python has no frames (not
+  CPython), every read counts: a trace per value, slower but right;
+* a leaf the function made for itself is told from one it captured after the
+  trace, by its reference count (``sys.getrefcount``): only the plan holds it.
+  Without reference counts every leaf stays captured: read at every call and
+  given a gradient nobody reads, slower but right.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from itertools import chain, filterfalse
+from typing import Any
+
+from micrograd import autograd
+from micrograd.autograd import (
+    ABS,
+    ADD,
+    DIV,
+    EXP,
+    LINEAR,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    POW_CONST,
+    RELU,
+    SIGMOID,
+    SUB,
+    TANH,
+    Operation,
+    Value,
+    enable_grad,
+    grad_mode,
+    linear,
+)
+from micrograd.compiler.plan import SUM, Plan, Step
+
+__all__ = ["TracingError", "graph_and_operands", "trace", "tracing_now"]
+
+
+class TracingError(TypeError):
+    """Python code inside a compiled function looked at the data of a Value."""
+
+
+# -- what tracing watches: comparisons, truth tests and reads of argument data ----------
+
+_state = threading.local()  # .tracing: the name of the function being traced in this thread
+
+
+def _tracing() -> str | None:
+    return getattr(_state, "tracing", None)
+
+
+def tracing_now() -> bool:
+    """Whether this thread is tracing a compiled function."""
+    return getattr(_state, "tracing", None) is not None
+
+
+def _frame(depth: int) -> Any:
+    """The caller ``depth`` frames up, or None where Python has no ``sys._getframe`` (not CPython)."""
+    getframe = getattr(sys, "_getframe", None)
+    return None if getframe is None else getframe(depth + 1)
+
+
+def _caller_module(depth: int) -> str:
+    frame = _frame(depth + 1)
+    return "" if frame is None else str(frame.f_globals.get("__name__", ""))
+
+
+def _engine_modules() -> frozenset[str]:
+    """The modules of the engine, whose own reads of ``.data`` are part of an operation."""
+    names = {
+        autograd.__name__,
+        Value.__module__,
+        Operation.__module__,
+        autograd.graph_order.__module__,
+        linear.__module__,
+    }
+    names.update(getattr(Value, method).__module__ for method in ("__add__", "__mul__", "relu", "__lt__"))
+    return frozenset(names)
+
+
+_ENGINE_MODULES = _engine_modules()
+_GUARD_MODULES = frozenset({__name__, grad_mode.__name__, Value.__module__})  # between the user and _refuse
+
+
+def _module(frame: Any) -> str:
+    return str(frame.f_globals.get("__name__", ""))
+
+
+def _line(frame: Any) -> str:
+    return "line unknown" if frame is None else f"{frame.f_code.co_filename}, line {frame.f_lineno}"
+
+
+def _looker() -> Any:
+    """The frame that looked at the data: the first outside the guard's modules (None without frames)."""
+    frame = _frame(2)
+    while frame is not None and _module(frame) in _GUARD_MODULES:
+        frame = frame.f_back
+    return frame
+
+
+def _refuse(what: str) -> None:
+    """This thread's data guard while it traces: Python control flow on the data is an error."""
+    frame = _looker()
+    if frame is not None and _module(frame) in _ENGINE_MODULES:
+        raise TracingError(_engine_looked(what, frame))
+    raise TracingError(
+        f"compile: {what} of a Value while tracing {_tracing()}() ({_line(frame)}): the replay cannot follow "
+        "Python control flow that depends on the data. Keep this code outside the compiled function "
+        "(compute on the results it returns)."
+    )
+
+
+def _engine_looked(what: str, frame: Any) -> str:
+    """The message when the engine's own code compared a Value: a local derivative that branches on its
+    operand (relu's, abs's), recorded by ``grad(..., create_graph=True)`` inside the compiled function."""
+    vjps = {getattr(rule.vjp, "__code__", None): rule.name for rule in RULE_TABLE}
+    operation = None
+    while frame is not None and _module(frame).startswith("micrograd."):
+        operation = operation or vjps.get(frame.f_code)
+        frame = frame.f_back  # on to the caller of grad(): the user's line
+    called = "" if frame is None else f", called at {_line(frame)}"
+    derivative = "an operation's derivative" if operation is None else f"the derivative of {operation}"
+    return (
+        f"compile: {derivative} makes {what} of its operand's data (grad(..., create_graph=True) inside "
+        f"{_tracing()}(){called}): the replay cannot follow that branch. Take this derivative outside the "
+        "compiled function."
+    )
+
+
+_VALUE_DATA: Any = vars(Value)["data"]  # the slot that holds a Value's number
+
+
+class _Argument(Value):
+    """A leaf standing for an argument while tracing; notes reads of ``.data`` outside the engine.
+
+    ``item()``, ``format()`` and ``detach()`` are the engine's code, but they hand
+    the number to the function: they count as reads too.
+    """
+
+    __slots__ = ("read", "slot")
+    read: bool
+    slot: int
+
+    def item(self) -> float:
+        self.read = True
+        return super().item()
+
+    def __format__(self, spec: str) -> str:
+        self.read = True
+        return super().__format__(spec)
+
+    def detach(self) -> Value:
+        self.read = True  # the detached copy is a constant of the trace: its number must key the cache
+        return super().detach()
+
+
+def _read_argument(self: _Argument) -> float:
+    if _caller_module(1) not in _ENGINE_MODULES:
+        self.read = True
+    return _VALUE_DATA.__get__(self)  # type: ignore[no-any-return]
+
+
+def _write_argument(self: _Argument, value: float) -> None:
+    _VALUE_DATA.__set__(self, value)
+
+
+_Argument.data = property(_read_argument, _write_argument)  # type: ignore[assignment, misc]
+
+
+def _argument(data: float, slot: int) -> _Argument:
+    leaf = _Argument(data)
+    leaf.slot = slot
+    leaf.read = False
+    return leaf
+
+
+# -- tracing ------------------------------------------------------------------------
+
+
+def trace(fn: Callable[..., Any], flat: Sequence[float], call: Callable[[Sequence[Value]], Any]) -> Plan:
+    """Run ``call(arguments)`` once, recording, and return its plan.
+
+    ``flat`` holds the number of each argument slot; ``call`` receives one leaf per
+    slot and calls ``fn`` with them in place of the arguments.
+    """
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    arguments = [_argument(x, i) for i, x in enumerate(flat)]
+    previous = _tracing()
+    _state.tracing = name
+    try:
+        with enable_grad(), grad_mode.data_guard(_refuse):  # a trace records, even under no_grad
+            result = call(arguments)
+    finally:
+        _state.tracing = previous
+    template, outputs = _flatten_outputs(result, name)
+    del result
+    static = frozenset(a.slot for a in arguments if a.read)
+    plan = _plan(outputs, arguments, template, static)
+    del outputs  # the traced graph goes now, so the leaves only it held can be told apart
+    return _separate_constants(plan)
+
+
+def _flatten_outputs(result: Any, name: str) -> tuple[Any, list[Value]]:
+    """The outputs as a flat list, and a template to nest them again."""
+    outputs: list[Value] = []
+    return _walk(result, outputs, name), outputs
+
+
+def _walk(item: Any, outputs: list[Value], name: str) -> Any:
+    """The template of ``item``, its Values appended to ``outputs``.
+
+    A module function, not a closure over ``outputs``: a recursive closure is a
+    reference cycle, which would keep the traced graph alive until the garbage
+    collector runs, and with it every constant the plan must tell from a captured leaf.
+    Recursion here follows the user's nesting of the results, not the graph.
+    """
+    if isinstance(item, Value):
+        outputs.append(item)
+        return len(outputs) - 1
+    if isinstance(item, (list, tuple)):
+        return (type(item), [_walk(x, outputs, name) for x in item])
+    raise TypeError(f"compile: {name}() must return a Value or a list or tuple of Values, got {type(item).__name__}")
+
+
+def graph_and_operands(outputs: list[Value]) -> tuple[list[Value], dict[Value, tuple[Value, ...]]]:
+    """The values the outputs depend on, each after its operands, and each computed value's operands.
+
+    The order of ``engine.graph_order`` (a depth-first search visiting operands in
+    order), found without a step of Python per operand: a node's operands are
+    walked through a filter that drops, in C, those already visited.  Most operands
+    of a layer's ``linear`` nodes (the weights, and the inputs every neuron shares)
+    are seen once and then skipped at C speed.
+    """
+    nodes: list[Value] = []
+    operands_of: dict[Value, tuple[Value, ...]] = {}
+    visited: set[Value] = set()
+    unvisited = visited.__contains__
+    for root in outputs:
+        if root in visited:
+            continue
+        visited.add(root)
+        operands_of[root] = root.operands
+        stack = [(root, filterfalse(unvisited, operands_of[root]))]
+        while stack:
+            node, pending = stack[-1]
+            for operand in pending:  # only operands not visited yet reach this loop
+                visited.add(operand)
+                if operand.operation is None:
+                    nodes.append(operand)  # a leaf
+                    continue
+                operands_of[operand] = operands = operand.operands
+                stack.append((operand, filterfalse(unvisited, operands)))
+                break
+            else:
+                stack.pop()
+                nodes.append(node)
+    return nodes, operands_of
+
+
+def _uses(candidates: set[Value], operands_of: dict[Value, tuple[Value, ...]]) -> Counter[Value]:
+    """How many times each candidate is an operand, counted in C over every operand tuple."""
+    if not candidates:
+        return Counter()
+    return Counter(filter(candidates.__contains__, chain.from_iterable(operands_of.values())))
+
+
+def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, static: frozenset[int]) -> Plan:
+    nodes, operands_of = graph_and_operands(outputs)
+    is_output = set(outputs)
+    index: dict[Value, int] = {a: a.slot for a in arguments}
+    captured: list[Value] = []
+    computed: list[Value] = []
+    for node in nodes:
+        if node.operation is None:
+            if node not in index:
+                index[node] = len(arguments) + len(captured)
+                captured.append(node)
+        else:
+            computed.append(node)
+    # fold chains of + and -: a sum whose left operand is a sum nobody else uses
+    sums = [node for node in computed if node.operation is ADD or node.operation is SUB]
+    chained = {operands_of[node][0] for node in sums} & set(sums)
+    consumers = _uses(chained - is_output, operands_of)
+    terms: dict[Value, tuple[list[Value], list[float]]] = {}
+    for node in sums:
+        left, right = operands_of[node]
+        sign = 1.0 if node.operation is ADD else -1.0
+        if left in terms and consumers.get(left, 0) == 1:
+            values, signs = terms.pop(left)
+        else:
+            values, signs = [left], [1.0]
+        values.append(right)
+        signs.append(sign)
+        terms[node] = (values, signs)
+    folded = set(sums).difference(terms)
+    steps: list[Step] = []
+    first = len(arguments) + len(captured)
+    position = index.__getitem__
+    for node in computed:
+        rule = node.operation
+        assert rule is not None
+        if rule is ADD or rule is SUB:
+            if node in folded:
+                continue
+            chain_terms = terms[node]
+            if len(chain_terms[0]) > 2:
+                index[node] = first + len(steps)
+                steps.append(_step((SUM, tuple(map(position, chain_terms[0])), tuple(chain_terms[1]))))
+                continue
+        index[node] = first + len(steps)
+        constants: tuple[Any, ...] = ()
+        if rule is POW_CONST or rule not in RULE_TABLE:
+            constants = tuple(node.constants)
+            if rule is POW_CONST:
+                constants = (float(constants[0]),)
+            else:
+                _check_replayable(rule, node, constants)
+        steps.append(_step((rule, tuple(map(position, operands_of[node])), constants)))
+    return Plan(
+        slots=len(arguments),
+        captured=captured,
+        captured_at=list(range(len(arguments), first)),
+        constants=[],
+        constants_at=[],
+        steps=steps,
+        outputs=[index[v] for v in outputs],
+        template=template,
+        static_slots=static,
+    )
+
+
+_step = functools.partial(tuple.__new__, Step)  # a Step from a tuple, made in C (a NamedTuple's own __new__ is Python)
+
+
+RULE_TABLE = frozenset({ABS, ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_CONST, RELU, SIGMOID, SUB, TANH})
+
+
+def _check_replayable(rule: Operation, node: Value, constants: tuple[Any, ...]) -> None:
+    """An operation outside the rule table is replayed by its ``evaluate``: it must have one."""
+    try:
+        rule.evaluate([v.data for v in node.operands], constants)
+    except Exception as error:
+        raise TracingError(
+            f"compile: the operation {rule.name!r} cannot be computed again ({error}); "
+            "define it with micrograd.Operation(name, forward, vjp) to use it in a compiled function"
+        ) from None
+
+
+def _separate_constants(plan: Plan) -> Plan:
+    """Move captured leaves that only the plan holds to the constants.
+
+    Once the traced graph is gone, a leaf referenced from nowhere but the plan was
+    made by the function for itself: nobody can change it or read its gradient.
+    """
+    if not hasattr(sys, "getrefcount"):
+        return plan
+    probe = [Value(0.0)]
+    alone = sys.getrefcount(probe[0])  # a leaf held by one list, counted the same way
+    keep: list[int] = []
+    constant: list[int] = []
+    for i in range(len(plan.captured)):
+        (constant if sys.getrefcount(plan.captured[i]) <= alone else keep).append(i)
+    if not constant:
+        return plan
+    return Plan(
+        slots=plan.slots,
+        captured=[plan.captured[i] for i in keep],
+        captured_at=[plan.captured_at[i] for i in keep],
+        constants=[plan.captured[i].data for i in constant],
+        constants_at=[plan.captured_at[i] for i in constant],
+        steps=plan.steps,
+        outputs=plan.outputs,
+        template=plan.template,
+        static_slots=plan.static_slots,
+    )

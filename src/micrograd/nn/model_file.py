@@ -1,0 +1,209 @@
+"""Model files: a module's parameters as a JSON document (never pickle).
+
+:meth:`micrograd.nn.Module.save` and :meth:`~micrograd.nn.Module.load` call
+:func:`save` and :func:`load` here.  The file holds ``format``, ``version`` (an
+integer), a one-line description of the model and ``parameters``, the module's
+:meth:`~micrograd.nn.Module.state_dict`.
+
+Saving never leaves a half-written file: the document goes to a temporary file
+next to the target, is flushed to the disk (``fsync``), and then replaces the
+target in one step (``os.replace``), so a crash or a power loss leaves either the
+old file or the new one.  A symlink is written through (its target is replaced);
+the file keeps its permissions; a file with several hard links is rewritten in
+place, so all its names see the new weights (that rewrite, unlike the replace, is
+not atomic), and so is a device or a pipe (``/dev/null`` stays a device).  On any
+error and on ``KeyboardInterrupt`` the temporary file is removed; only a process
+killed outright (``SIGKILL``, a power loss) can leave a ``.NAME.*.tmp`` file
+behind, which may be deleted.
+
+Loading is all or nothing: a file that cannot be used raises
+:class:`ModelFileError` naming the path and the reason, and leaves the model
+unchanged.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+import os
+import secrets
+import stat
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from micrograd.nn.module import Module
+
+__all__ = ["FILE_FORMAT", "FILE_VERSION", "ModelFileError", "load", "save"]
+
+FILE_FORMAT = "micrograd-state"
+FILE_VERSION = 1
+
+# what an OSError means for the path the user gave
+_REASONS = {
+    errno.ENOENT: "its folder does not exist",
+    errno.ENOTDIR: "a part of the path is not a folder",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EISDIR: "it is a folder",
+    errno.ENOSPC: "the disk is full",
+    errno.EROFS: "the file system is read-only",
+    errno.ENAMETOOLONG: "the name is too long",
+}
+
+
+class ModelFileError(ValueError):
+    """A model that cannot be saved (a parameter is not finite) or a file that cannot be loaded."""
+
+
+# -- save ------------------------------------------------------------------------------------
+
+
+def save(module: Module, path: str | os.PathLike[str]) -> None:
+    """Write ``module``'s parameters to the JSON file ``path``, atomically.
+
+    Raises :class:`ModelFileError` if a parameter is nan or infinite (a file that
+    :func:`load` would refuse), and an ``OSError`` of the usual kind, naming ``path``
+    and what is wrong with it, if the file cannot be written.
+    """
+    where = os.fspath(path)
+    state = module.state_dict()
+    for name, value in state.items():
+        if not math.isfinite(value):
+            raise ModelFileError(
+                f"cannot save {where}: parameter {name} is {value} (a model file holds finite numbers)"
+            )
+    document = {"format": FILE_FORMAT, "version": FILE_VERSION, "model": module.describe(), "parameters": state}
+    text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    if not where:
+        raise FileNotFoundError(errno.ENOENT, "the path is empty", where)
+    target = Path(os.path.realpath(where))  # through symlinks: the link stays, its target gets the weights
+    try:
+        existing: os.stat_result | None = target.stat()
+    except FileNotFoundError:
+        existing = None
+    except OSError as error:
+        raise _saving_error(error, where) from None
+    if existing is not None and stat.S_ISDIR(existing.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "it is a folder", where)
+    try:
+        if existing is not None and (existing.st_nlink > 1 or not stat.S_ISREG(existing.st_mode)):
+            # replacing would cut a file from its other names, or put a file in place of a device or a pipe
+            _write_in_place(target, text)
+        else:
+            _replace(target, text, None if existing is None else stat.S_IMODE(existing.st_mode))
+    except OSError as error:
+        raise _saving_error(error, where) from None
+
+
+def _replace(target: Path, text: str, mode: int | None) -> None:
+    """Write ``text`` to a temporary file beside ``target``, flush it to disk, and rename it over ``target``."""
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        # created as open() creates files (0666 less the umask), or with the old file's mode
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            if mode is not None:
+                os.chmod(temporary, mode)  # the old file's permissions (chmod by name works everywhere)
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())  # on the disk before the rename: a power loss cannot leave an empty file
+        os.replace(temporary, target)
+    except BaseException as error:  # KeyboardInterrupt too
+        if not isinstance(error, FileExistsError):  # else the name was someone else's file
+            temporary.unlink(missing_ok=True)
+        raise
+    _sync_folder(target.parent)
+
+
+def _write_in_place(target: Path, text: str) -> None:
+    """Overwrite ``target`` itself, as ``open(target, "w")`` does (all its hard links see the change); not atomic."""
+    with open(target, "w", encoding="utf-8") as file:
+        file.write(text)
+        file.flush()
+        if stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            os.fsync(file.fileno())
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush the folder's entry for the renamed file, where the system allows it."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the rename itself is done
+    finally:
+        os.close(descriptor)
+
+
+def _saving_error(error: OSError, where: str) -> OSError:
+    """The same kind of OSError, naming the path the user gave (never a temporary file) and the reason."""
+    reason = _REASONS.get(error.errno or 0, error.strerror or type(error).__name__)
+    return type(error)(error.errno or 0, reason, where)
+
+
+# -- load ------------------------------------------------------------------------------------
+
+
+def load(module: Module, path: str | os.PathLike[str]) -> None:
+    """Set ``module``'s parameters from a file written by :func:`save`, all or nothing."""
+    where = os.fspath(path)
+    if not where:
+        raise ModelFileError("cannot load a model file: the path is empty")
+    try:
+        if not stat.S_ISREG(Path(where).stat().st_mode) and not Path(where).is_dir():
+            raise ModelFileError(f"{where}: not a regular file (a device or a pipe could be read forever)")
+        text = Path(where).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ModelFileError(f"{where}: no such file") from None
+    except UnicodeDecodeError:
+        raise ModelFileError(f"{where}: not a micrograd model file (not UTF-8 text)") from None
+    except OSError as error:
+        reason = _REASONS.get(error.errno or 0, error.strerror or str(error))
+        raise ModelFileError(f"{where}: cannot read: {reason}") from None
+    try:
+        document = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise ModelFileError(
+            f"{where}: not a micrograd model file, or truncated: invalid JSON at line {error.lineno}"
+            f" column {error.colno}: {error.msg}"
+        ) from None
+    except (RecursionError, MemoryError):  # "[[[[..." or {"a": [[[[...]]]]}: a model file nests two levels
+        raise ModelFileError(f"{where}: corrupt model file: nested too deeply") from None
+    except ValueError as error:
+        raise ModelFileError(f"{where}: corrupt model file: {str(error)[:200]}") from None
+    if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
+        raise ModelFileError(f'{where}: not a micrograd model file (no "format": "{FILE_FORMAT}")')
+    version = document.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ModelFileError(f'{where}: corrupt model file: "version" must be an integer, got {_shown(version)}')
+    if version != FILE_VERSION:
+        raise ModelFileError(f"{where}: unsupported model file version {version} (this micrograd reads {FILE_VERSION})")
+    parameters = document.get("parameters")
+    if not isinstance(parameters, dict):
+        raise ModelFileError(f'{where}: corrupt model file: "parameters" must be an object')
+    try:
+        module.load_state_dict(parameters)
+    except (KeyError, TypeError, ValueError, RecursionError) as error:
+        message = str(error.args[0] if error.args else error).removeprefix("load_state_dict: ")
+        saved = document.get("model")
+        if isinstance(saved, str):
+            message += f"; the file holds {saved[:80] if saved[:80].isprintable() else repr(saved[:80])}"
+        raise ModelFileError(f"{where}: does not fit this model: {message}") from None
+
+
+def _shown(value: Any) -> str:
+    """A JSON value as the file spells it, kept short (a list or an object only by its kind)."""
+    if isinstance(value, (dict, list)):
+        return "an object" if isinstance(value, dict) else "a list"
+    if value is None or isinstance(value, (bool, int, float)):
+        return json.dumps(value)[:40]
+    return repr(value)[:40]
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a valid parameter value")
