@@ -90,7 +90,9 @@ def wait_until(page: Any, expression: str) -> None:
 def point_loss(base_url: str, key: str, index: int) -> float:
     """The loss of training point ``index``, asked of the API directly."""
     body = json.dumps({"set": "train", "index": index, "max_nodes": 1}).encode()
-    request = urllib.request.Request(f"{base_url}api/sessions/{key}/point", data=body, method="POST")
+    request = urllib.request.Request(
+        f"{base_url}api/sessions/{key}/point", data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request) as response:
         return float(json.load(response)["loss"])
 

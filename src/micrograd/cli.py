@@ -246,6 +246,12 @@ def _add_playground_parser(commands: argparse._SubParsersAction[argparse.Argumen
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        default=8,
+        help="training sessions (open tabs) served at once (default 8; a class of 30 needs 30)",
+    )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
     parser.set_defaults(run=_run_playground)
 
@@ -255,8 +261,10 @@ def _run_playground(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise CommandError(f"--port {args.port}: a port is a number from 0 to 65535")
+    if not 1 <= args.sessions <= 1000:
+        raise CommandError(f"--sessions {args.sessions}: give a number from 1 to 1000")
     try:
-        return serve(args.host, args.port, open_browser=not args.no_browser)
+        return serve(args.host, args.port, open_browser=not args.no_browser, sessions=args.sessions)
     except OSError as error:
         raise CommandError(f"cannot serve on {args.host}:{args.port}: {error.strerror or error}") from None
 

@@ -8,6 +8,7 @@ message.  The routes are documented in docs/playground.md.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,11 +20,11 @@ from micrograd.playground import lab
 from micrograd.playground.errors import RequestError, number_field
 from micrograd.playground.maps import HAVE_NUMPY
 from micrograd.playground.settings import LIMITS, LOSSES, OPTIMIZERS, Settings, read_settings
-from micrograd.playground.training import SessionStore
+from micrograd.playground.training import STEP_SECONDS, SessionStore
 
 __all__ = ["MAX_STEPS_PER_REQUEST", "Api"]
 
-MAX_STEPS_PER_REQUEST = 100
+MAX_STEPS_PER_REQUEST = 1000  # a page asks for many and gives a time budget: as many as fit in a frame
 POINT_GRAPH_NODES = 40  # the default max_nodes of a point's graph: readable at a glance
 MAX_POINT_GRAPH_NODES = 100  # drawing time grows fast with the number of values
 
@@ -81,12 +82,13 @@ class Api:
             raise RequestError(f"{method} is not allowed here", 405)
         if action == ["step"]:
             steps = number_field(body, "steps", 1, 0, MAX_STEPS_PER_REQUEST, integer=True)
+            seconds = number_field(body, "seconds", STEP_SECONDS, 0.0, STEP_SECONDS)
             since = number_field(body, "since", -1, -1, 10**12, integer=True)
             maps = body.get("maps", True)
             if not isinstance(maps, bool):
                 raise RequestError("maps must be true or false")
             with session.lock:
-                session.step(steps)
+                session.step(steps, seconds)
                 return 200, session.state(since=since, maps=maps)
         if action == ["reset"]:
             settings = read_settings(body)
@@ -94,17 +96,30 @@ class Api:
                 session.reset(settings)
                 return 200, session.state()
         if action == ["point"]:
-            which = body.get("set", "train")
-            if which not in ("train", "test"):
-                raise RequestError("set must be 'train' or 'test'")
-            index = number_field(body, "index", 0, 0, 10**6, integer=True)
-            max_nodes = number_field(body, "max_nodes", POINT_GRAPH_NODES, 1, MAX_POINT_GRAPH_NODES, integer=True)
-            depth = body.get("depth")
-            if depth is not None:
-                depth = number_field(body, "depth", 0, 0, 100, integer=True)
-            with session.lock:
-                return 200, _point(session, which, index, max_nodes, depth)
+            return 200, _point_route(session, body)
         raise RequestError(f"no such session action: {'/'.join(action)}", 404)
+
+
+def _point_route(session: Any, body: Mapping[str, Any]) -> dict[str, Any]:
+    """POST /api/sessions/ID/point: one point's loss graph, or a 409 saying why it cannot be drawn."""
+    which = body.get("set", "train")
+    if which not in ("train", "test"):
+        raise RequestError("set must be 'train' or 'test'")
+    index = number_field(body, "index", 0, 0, 10**6, integer=True)
+    max_nodes = number_field(body, "max_nodes", POINT_GRAPH_NODES, 1, MAX_POINT_GRAPH_NODES, integer=True)
+    depth = body.get("depth")
+    if depth is not None:
+        depth = number_field(body, "depth", 0, 0, 100, integer=True)
+    with session.lock:
+        if session.diverged:
+            raise RequestError(f"{session.diverged}; no point's graph can be drawn", 409)
+        try:
+            return _point(session, which, index, max_nodes, depth)
+        except RequestError:
+            raise
+        except (OverflowError, ZeroDivisionError, ValueError) as error:
+            problem = str(error).splitlines()[0][:160]
+            raise RequestError(f"this point's loss cannot be computed ({problem}): reset the model", 409) from None
 
 
 def _point(session: Any, which: str, index: int, max_nodes: int, depth: int | None) -> dict[str, Any]:
@@ -124,7 +139,7 @@ def _point(session: Any, which: str, index: int, max_nodes: int, depth: int | No
         "index": index,
         "point": point,
         "label": label,
-        "loss": loss.data,
+        "loss": loss.data if math.isfinite(loss.data) else None,
         "svg": svg,
         "svg_error": svg_error,
     }
@@ -150,6 +165,7 @@ def info() -> dict[str, Any]:
             "expression_length": MAX_LENGTH,
             "variables": lab.MAX_VARIABLES,
             "steps_per_request": MAX_STEPS_PER_REQUEST,
+            "step_seconds": STEP_SECONDS,
         },
         "expression": {"expression": lab.DEFAULT_EXPRESSION, "variables": lab.DEFAULT_VARIABLES},
         "numpy": HAVE_NUMPY,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import socket
 import sys
 import threading
 import webbrowser
@@ -22,8 +24,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from micrograd.playground.api import Api
+from micrograd.playground.hosts import cross_site_problem, host_is_allowed
+from micrograd.playground.training import DEFAULT_SESSIONS, SessionStore
 
-__all__ = ["IDLE_SECONDS", "MAX_BODY", "PlaygroundServer", "main", "make_server"]
+__all__ = ["BACKLOG", "IDLE_SECONDS", "MAX_BODY", "PlaygroundServer", "main", "make_server"]
 
 MAX_BODY = 64 * 1024  # bytes of a request body
 IDLE_SECONDS = 60.0  # a connection that sends or takes nothing for this long is closed, freeing its thread
@@ -32,9 +36,10 @@ STATIC_SUFFIXES = {
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",  # ES modules: browsers load them only with a JavaScript type
 }
-LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
-# the page may load only what this server sends: nothing from elsewhere, even by mistake
-CONTENT_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+BACKLOG = 128  # connections waiting to be accepted: a class opening the page at once all get answers
+# the page may load only what this server sends (nothing from elsewhere, even by mistake),
+# and no other site may show it in a frame
+CONTENT_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
 
 
 @functools.cache
@@ -56,7 +61,9 @@ class PlaygroundServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer holding the API and the host names it answers to."""
 
     daemon_threads = True
+    request_queue_size = BACKLOG
     api: Api
+    bound_name = ""  # the address or name it was asked to bind (make_server sets it)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A connection that failed outside a request's answer: no traceback on the terminal.
@@ -73,10 +80,13 @@ class PlaygroundServer(ThreadingHTTPServer):
             file=sys.stderr,
         )
 
-    def allowed_hosts(self) -> set[str]:
-        host, port = self.server_address[:2]
-        names = {str(host), *LOCAL_NAMES} if str(host) in ("127.0.0.1", "::1", "localhost") else {str(host)}
-        return {f"{name}:{port}" for name in names}
+    def allows_host(self, host: str) -> bool:
+        """Whether a ``Host`` header names this server (see :mod:`micrograd.playground.hosts`)."""
+        return host_is_allowed(host, self.bound, int(self.server_address[1]))
+
+    @property
+    def bound(self) -> str:
+        return self.bound_name or str(self.server_address[0])
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -99,6 +109,18 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._answer("DELETE")
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own refusals (400, 414, 431, 501, 505...) as one line of JSON too."""
+        self.close_connection = True
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "error"
+        text = (message or phrase) if code != 501 else f"this server does not handle {self.command!r:.20}"
+        if not hasattr(self, "headers"):
+            self.request_version = "HTTP/1.0"  # the request line was not understood: answer plainly
+        self._send_json(code, {"error": f"{code} {phrase}: {text}"[:300]})
+
     def _answer(self, method: str) -> None:
         try:
             self._dispatch(method)
@@ -109,7 +131,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         host = self.headers.get("Host", "")
-        if host.lower() not in self.server.allowed_hosts():
+        if not self.server.allows_host(host):
             self._drain()
             self._send_json(403, {"error": f"refused: Host {host!r:.80} is not this server"})
             return
@@ -117,6 +139,8 @@ class Handler(BaseHTTPRequestHandler):
         if not path.startswith("/api/"):
             self._drain()
             self._static(method, path)
+            return
+        if self._refuse_cross_site(method, host):
             return
         body: Any = None
         if method == "POST":
@@ -128,6 +152,19 @@ class Handler(BaseHTTPRequestHandler):
             self._drain()  # a GET or DELETE with a body: read it, or it would be taken for the next request
         status, document = self.server.api.handle(method, self.path, body)
         self._send_json(status, document)
+
+    def _refuse_cross_site(self, method: str, host: str) -> bool:
+        """Answer 403 (another site) or 415 (a POST that is not JSON) and say True; else False."""
+        refusal = cross_site_problem(self.headers.get("Origin"), self.headers.get("Sec-Fetch-Site"), host)
+        status = 403
+        if refusal is None and method == "POST" and not _is_json(self.headers.get("Content-Type", "")):
+            refusal, status = "refused: a POST to the API must have Content-Type: application/json", 415
+        if refusal is None:
+            return False
+        self._drain()
+        self.close_connection = True
+        self._send_json(status, {"error": refusal})
+        return True
 
     def _length(self) -> int | None:
         text = self.headers.get("Content-Length")
@@ -173,7 +210,11 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, content, content_type)
 
     def _send_json(self, status: int, document: Any) -> None:
-        content = json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        try:
+            text = json.dumps(document, separators=(",", ":"), allow_nan=False)
+        except ValueError:  # an infinite or nan number slipped through: JSON has neither
+            text = json.dumps(_finite(document), separators=(",", ":"), allow_nan=False)
+        content = text.encode("utf-8")
         self._send(status, content, "application/json")
 
     def _send(self, status: int, content: bytes, content_type: str) -> None:
@@ -187,10 +228,31 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(content)
 
 
-def make_server(host: str = "127.0.0.1", port: int = 8000, api: Api | None = None) -> PlaygroundServer:
-    """A server bound to ``host:port`` (``port=0`` picks a free one), not yet serving."""
+def _is_json(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() == "application/json"
+
+
+def _finite(document: Any) -> Any:
+    """``document`` with every inf and nan as None (JSON's null)."""
+    if isinstance(document, float):
+        return document if math.isfinite(document) else None
+    if isinstance(document, dict):
+        return {key: _finite(value) for key, value in document.items()}
+    if isinstance(document, (list, tuple)):
+        return [_finite(value) for value in document]
+    return document
+
+
+def make_server(
+    host: str = "127.0.0.1", port: int = 8000, api: Api | None = None, sessions: int = DEFAULT_SESSIONS
+) -> PlaygroundServer:
+    """A server bound to ``host:port`` (``port=0`` picks a free one), not yet serving.
+
+    ``sessions`` caps the training sessions (one per open tab) it keeps at once.
+    """
     server = PlaygroundServer((host, port), Handler)
-    server.api = api or Api()
+    server.bound_name = host
+    server.api = api or Api(SessionStore(limit=sessions))
     return server
 
 
@@ -201,11 +263,13 @@ def url_of(server: PlaygroundServer) -> str:
     return f"http://[{name}]:{port}/" if ":" in name else f"http://{name}:{port}/"
 
 
-def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -> int:
+def main(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True, sessions: int = DEFAULT_SESSIONS) -> int:
     """Serve until Ctrl-C; print the URL first (flushed at once)."""
-    server = make_server(host, port)
+    server = make_server(host, port, sessions=sessions)
     url = url_of(server)
     print(f"micrograd playground: {url}", flush=True)
+    if host in ("0.0.0.0", "::"):
+        print(f"micrograd playground: students open http://{socket.gethostname()}:{url.rsplit(':', 1)[1]}", flush=True)
     if open_browser:
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
     try:

@@ -10,7 +10,7 @@ from micrograd import data
 from micrograd.nn import ACTIVATIONS
 from micrograd.playground.errors import RequestError, number_field
 
-__all__ = ["LIMITS", "LOSSES", "OPTIMIZERS", "Settings", "read_settings"]
+__all__ = ["LIMITS", "LOSSES", "MAX_STEP_WORK", "OPTIMIZERS", "Settings", "read_settings", "weight_count"]
 
 LOSSES = ("hinge", "mse", "bce", "cross-entropy")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
@@ -27,6 +27,15 @@ LIMITS = {
     "l2": (0.0, 1.0),
     "seed": (0, 2**31 - 1),
 }
+# weights x batch size: the work of one step, bounded so that no request (the first step
+# traces the batch's graph) holds the CPU for long; docs/playground.md gives the times
+MAX_STEP_WORK = 200_000
+
+
+def weight_count(hidden: tuple[int, ...], inputs: int, outputs: int) -> int:
+    """How many weights (biases included) an MLP with these layer sizes has."""
+    sizes = [inputs, *hidden, outputs]
+    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,12 @@ def read_settings(request: Mapping[str, Any]) -> Settings:
         l2=number("l2"),
         batch_size=number_field(request, "batch_size", default.batch_size, 1, points, integer=True),
     )
+    weights = weight_count(settings.hidden, 2, settings.outputs)
+    if weights * settings.batch_size > MAX_STEP_WORK:
+        raise RequestError(
+            f"a batch of {settings.batch_size} through {weights} weights is too much work for one step; "
+            f"with this network, use a batch of at most {max(1, MAX_STEP_WORK // weights)}"
+        )
     if settings.num_classes > 2 and settings.loss != "cross-entropy":
         raise RequestError(
             f"the {settings.loss} loss is for two classes; {settings.dataset} has {settings.num_classes}: "

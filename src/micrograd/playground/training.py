@@ -26,12 +26,14 @@ from micrograd.playground.errors import RequestError
 from micrograd.playground.maps import HAVE_NUMPY, Extent, boundary_map, layer_outputs_fast, neuron_maps
 from micrograd.playground.settings import Settings
 
-__all__ = ["BOUNDARY_SIZE", "MAX_HISTORY", "NEURON_SIZE", "STEP_SECONDS", "Session", "SessionStore"]
+__all__ = ["BOUNDARY_SIZE", "DEFAULT_SESSIONS", "MAX_HISTORY", "NEURON_SIZE", "STEP_SECONDS", "Session", "SessionStore"]
 
 BOUNDARY_SIZE = 40  # the decision boundary: 40 x 40 cells
 NEURON_SIZE = 20  # each hidden neuron's map: 20 x 20 cells
 MAX_HISTORY = 2000  # curve points kept; older ones are thinned out
-STEP_SECONDS = 2.0  # one request trains at most this long (a big model on many points is slow)
+METRICS_EVERY = 10  # steps between two points of the curves (and the last step of every request)
+DEFAULT_SESSIONS = 8  # training sessions kept at once (micrograd playground --sessions N)
+STEP_SECONDS = 1.0  # CPU seconds one request trains at most, plus one step (bounded by settings.MAX_STEP_WORK)
 
 
 def _targets(settings: Settings, labels: Sequence[int]) -> list[Any]:
@@ -172,23 +174,37 @@ class Session:
         return loss.data
 
     def step(self, count: int, seconds: float = STEP_SECONDS) -> None:
-        """``count`` training steps (none once training has diverged), stopping early after ``seconds``."""
-        deadline = time.monotonic() + seconds
+        """``count`` training steps (none once training has diverged), stopping early after ``seconds``.
+
+        The time is this thread's CPU time: a page asking for a frame's worth of steps
+        gets as many as fit, and thirty pages at once each get their share.
+        """
+        deadline = time.thread_time() + min(seconds, STEP_SECONDS)
         for done in range(count):
-            if self.diverged or (done and time.monotonic() > deadline):
-                return
-            try:
-                loss = self.train_step()
-                finite = math.isfinite(loss) and all(math.isfinite(p.data) for p in self.parameters)
-                problem = None if finite else f"the loss is {loss}"
-            except (OverflowError, ZeroDivisionError, ValueError) as error:
-                problem = str(error).splitlines()[0]
-            self.step_count += 1
-            if problem:
-                self.diverged = f"training diverged at step {self.step_count} ({problem}): try a smaller learning rate"
-            self.history.append(self._metrics())
-            if len(self.history) > MAX_HISTORY:
-                self.history = self.history[:1] + self.history[2::2]  # keep the start, halve the rest
+            if self.diverged or (done and time.thread_time() > deadline):
+                break
+            self._one_step()
+            if self.step_count % METRICS_EVERY == 0 or self.diverged:
+                self._record()
+        if self.history[-1]["step"] != self.step_count:
+            self._record()  # the curves end where the status line is
+
+    def _one_step(self) -> None:
+        """One step, noting when training diverged (the loss or a weight is no longer a number)."""
+        try:
+            loss = self.train_step()
+            finite = math.isfinite(loss) and all(math.isfinite(p.data) for p in self.parameters)
+            problem = None if finite else f"the loss is {loss}"
+        except (OverflowError, ZeroDivisionError, ValueError) as error:
+            problem = str(error).splitlines()[0]
+        self.step_count += 1
+        if problem:
+            self.diverged = f"training diverged at step {self.step_count} ({problem}): try a smaller learning rate"
+
+    def _record(self) -> None:
+        self.history.append(self._metrics())
+        if len(self.history) > MAX_HISTORY:
+            self.history = self.history[:1] + self.history[2::2]  # keep the start, halve the rest
 
     def weights(self) -> list[dict[str, Any]]:
         """Every layer's weights and biases with their gradients from the last step (6 significant digits)."""
@@ -275,7 +291,7 @@ class Session:
 class SessionStore:
     """At most ``limit`` sessions; one idle for ``idle_seconds`` is forgotten."""
 
-    def __init__(self, limit: int = 8, idle_seconds: float = 600.0, busy_seconds: float = 30.0) -> None:
+    def __init__(self, limit: int = DEFAULT_SESSIONS, idle_seconds: float = 600.0, busy_seconds: float = 30.0) -> None:
         self.limit = limit
         self.idle_seconds = idle_seconds
         self.busy_seconds = busy_seconds  # a session used this recently is never evicted for a new one

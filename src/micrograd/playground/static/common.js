@@ -2,7 +2,7 @@
 
 export const $ = (id) => document.getElementById(id);
 export const COLORS = ["#f59322", "#0877bd", "#2ca02c", "#9467bd", "#d62728", "#8c564b"];
-export const stats = { updates: 0, steps: 0, playStarted: 0, playUpdates: 0 };
+export const stats = { updates: 0, steps: 0, playStarted: 0, playUpdates: 0, playSteps: 0 };
 window.playgroundStats = stats;
 
 // page.info is GET /api/info; page.url the settings kept in the address

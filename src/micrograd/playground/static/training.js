@@ -95,13 +95,20 @@ function since() {
   return train.history.length ? train.history[train.history.length - 1].step : -1;
 }
 
-function requestSteps(steps, after) {
-  return api("POST", `/api/sessions/${train.id}/step`, { steps, since: after });
+// while playing, each request asks for as many steps as fit in this much of the server's CPU time
+// (the server caps it): the page draws once per answer, the server trains meanwhile
+const FRAME_SECONDS = 0.02;
+
+function requestSteps(steps, after, seconds) {
+  const body = { steps, since: after };
+  if (seconds !== undefined) body.seconds = seconds;
+  return api("POST", `/api/sessions/${train.id}/step`, body);
 }
 
-function received(state, steps) {
+function received(state) {
+  const before = train.state ? train.state.step : 0;
   showState(state, false);
-  stats.steps += steps;
+  stats.steps += Math.max(0, state.step - before);
   if (state.diverged) {
     $("train-error").textContent = state.diverged;
     pause();
@@ -122,7 +129,7 @@ async function trainStep(steps) {
   if (train.busy || !train.id) return;
   train.busy = true;
   try {
-    received(await requestSteps(steps, since()), steps);
+    received(await requestSteps(steps, since()));
   } catch (error) {
     await failed(error);
   } finally {
@@ -134,12 +141,13 @@ async function loop() {
   // the next step is asked for as soon as an answer arrives, so the server computes while the page draws
   if (train.busy || !train.id) return;
   train.busy = true;
-  let pending = requestSteps(1, since());
+  const many = page.info.limits.steps_per_request;
+  let pending = requestSteps(many, since(), FRAME_SECONDS);
   try {
     while (pending) {
       const state = await pending;
-      pending = train.playing && !state.diverged ? requestSteps(1, state.step) : null;
-      received(state, 1);
+      pending = train.playing && !state.diverged ? requestSteps(many, state.step, FRAME_SECONDS) : null;
+      received(state);
       stats.playUpdates += 1;
       showRate();
       await new Promise((resolve) => requestAnimationFrame(resolve));
@@ -157,20 +165,30 @@ function play() {
   train.playing = true;
   stats.playStarted = performance.now();
   stats.playUpdates = 0;
-  $("play").disabled = true;
-  $("pause").disabled = false;
+  stats.playSteps = stats.steps;
+  swapFocus($("play"), $("pause"));
   loop();
 }
 
 export function pause() {
   train.playing = false;
-  $("play").disabled = false;
-  $("pause").disabled = true;
+  swapFocus($("pause"), $("play"));
+}
+
+function swapFocus(off, on) {
+  // the button pressed is disabled: focus moves to its partner instead of dropping to the page
+  const hadFocus = document.activeElement === off;
+  on.disabled = false;
+  off.disabled = true;
+  if (hadFocus) on.focus();
 }
 
 function showRate() {
   const seconds = (performance.now() - stats.playStarted) / 1000;
-  if (seconds > 0.5) $("rate").textContent = `${(stats.playUpdates / seconds).toFixed(1)} updates/s`;
+  if (seconds > 0.5) {
+    const steps = (stats.steps - stats.playSteps) / seconds;
+    $("rate").textContent = `${steps.toFixed(0)} steps/s · ${(stats.playUpdates / seconds).toFixed(1)} updates/s`;
+  }
 }
 
 function percent(x) {
