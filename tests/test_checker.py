@@ -304,3 +304,18 @@ def test_check_takes_a_class_object_and_shows_pictures_inline(tmp_path: Path) ->
     page = report._repr_html_()
     assert "<svg" in page and "a: expected grad 2" in page and report.summary() in page
     assert "check" in micrograd.__all__
+
+
+def test_docs_check_md_shows_the_output_and_the_picture_the_checker_gives_now(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).resolve().parents[1]
+    page = (root / "docs" / "check.md").read_text(encoding="utf-8")
+    section = page.split("## The output for a buggy class", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    shown = section.split("```output\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "check.md", "exec"), {"__name__": "doc_check"})
+    assert capsys.readouterr().out == shown
+    drawn = (tmp_path / "check-output" / "reuse.svg").read_text(encoding="utf-8")
+    assert drawn == (root / "docs" / "images" / "check-reuse.svg").read_text(encoding="utf-8")

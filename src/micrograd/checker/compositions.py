@@ -59,12 +59,14 @@ def check_compositions(session: Session) -> None:
     if activation and {"add", "mul"} <= passing:
         _one(session, neuron, neuron_program(activation))
     else:
-        session.add(_not_run(neuron, "needs +, * and tanh (or relu) to pass first"))
+        lacking = not (session.has("tanh") or session.has("relu"))
+        why = "your class has no tanh (nor relu)" if lacking else "needs +, * and tanh (or relu) to pass first"
+        session.add(_not_run(neuron, why, "lack" if lacking else "skip"))
     _random(session, Result("compose.random", f"{RANDOM_EXPRESSIONS} random expressions (seeded)"))
 
 
-def _not_run(result: Result, why: str) -> Result:
-    result.status, result.message = "skip", why
+def _not_run(result: Result, why: str, status: str = "skip") -> Result:
+    result.status, result.message = status, why
     return result
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,12 @@ class GradientRow:
         return not close(self.expected, self.actual)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "expected": self.expected, "actual": self.actual, "wrong": self.wrong}
+        return {"name": self.name, "expected": _plain(self.expected), "actual": _plain(self.actual), "wrong": self.wrong}
+
+
+def _plain(x: float | str | None) -> float | str | None:
+    """A number for JSON: a finite float as it is, nan and infinities as the strings "nan", "inf", "-inf"."""
+    return str(x) if isinstance(x, float) and not math.isfinite(x) else x
 
 
 @dataclass
