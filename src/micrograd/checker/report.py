@@ -37,7 +37,12 @@ class GradientRow:
         return not close(self.expected, self.actual)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "expected": _plain(self.expected), "actual": _plain(self.actual), "wrong": self.wrong}
+        return {
+            "name": self.name,
+            "expected": _plain(self.expected),
+            "actual": _plain(self.actual),
+            "wrong": self.wrong,
+        }
 
 
 def _plain(x: float | str | None) -> float | str | None:
