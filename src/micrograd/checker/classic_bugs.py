@@ -105,7 +105,7 @@ def check_order(session: Session) -> None:
     error = outcome.answer.get("error") or {}
     if error.get("type") == "RecursionError":
         result.message = (
-            f"note: a chain of {DEEP} values exceeds Python's recursion limit in your backward "
+            f"a chain of {DEEP} values exceeds Python's recursion limit in your backward "
             "(a recursive build_topo); fine for the lecture, a loop with a stack would handle any depth"
         )
     elif outcome.failed:

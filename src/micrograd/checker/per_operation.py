@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from micrograd.checker.operations import EXTRAS, OPS, Op, op_key
-from micrograd.checker.programs import Program, close
+from micrograd.checker.programs import SYMBOLS, Program, close
 from micrograd.checker.report import Result
 from micrograd.checker.runner import Finding
 from micrograd.checker.session import Outcome, Session
@@ -161,12 +161,21 @@ LEFT = {
 }
 
 
+# the lecture's class has no __rsub__ or __rtruediv__: without them 2 - a is an operation it lacks, while
+# a missing __radd__ or __rmul__ is the classic bug (2 * a fails)
+OPTIONAL_LEFT = ("sub", "truediv", "pow_value")
+
+
 def check_numbers_left(session: Session) -> None:
     """``2.0 + a``, ``2.0 * a``, ...: a number on the left, for every operation the class has."""
     result = Result("numbers-left", "numbers on the left (2 + a, 2 * a, ...)")
     lacking = {r.id.removeprefix("forward.") for r in session.results if r.status == "lack"}
     for key, (method, body) in LEFT.items():
         if key in lacking or f"forward.{key}" not in {r.id for r in session.results}:
+            continue
+        if key in OPTIONAL_LEFT and method not in session.methods:
+            symbol = "**" if key == "pow_value" else SYMBOLS[key]
+            session.add(Result(f"numbers-left.{key}", f"2 {symbol} a", "lack", f"your class has no {method}"))
             continue
         program = Program()
         program.op("b", "pow" if key == "pow_value" else key, 2.0, program.leaf("a", 0.5))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,9 +82,11 @@ class Result:
     def lines(self, verbose: bool = True) -> list[str]:
         """The line for this check and, for a failure, what shows it."""
         head = f"{STATUS_WORDS[self.status]} {self.title}"
-        if self.message:
+        if self.message and self.status != "pass":
             head += f": {self.message}"
         lines = [head]
+        if self.message and self.status == "pass":  # a note: on lines of its own
+            lines.extend(textwrap.wrap(self.message, 100, initial_indent="     ", subsequent_indent="     "))
         if not verbose or self.status != "fail":
             return lines
         if self.code:
@@ -159,6 +162,9 @@ class Report:
 
     __str__ = to_text
 
+    def __repr__(self) -> str:
+        return f"<micrograd check report of {self.class_name} from {self.target}: {self.summary()}>"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
@@ -183,7 +189,7 @@ class Report:
         for result in self.results:
             text = html.escape("\n".join(result.lines()))
             color = {"pass": "#1a7f37", "fail": "#cf222e"}.get(result.status, "#6e7781")
-            parts.append(f'<pre style="margin:0;color:{color}">{text}</pre>')
+            parts.append(f'<pre style="margin:0;white-space:pre-wrap;color:{color}">{text}</pre>')
             if result.svg:
                 parts.append(f"<div>{result.svg}</div>")
         for note in self.notes:
