@@ -318,3 +318,39 @@ def test_docs_check_md_shows_the_output_and_the_picture_the_checker_gives_now(
     assert capsys.readouterr().out == shown
     drawn = (tmp_path / "check-output" / "reuse.svg").read_text(encoding="utf-8")
     assert drawn == (root / "docs" / "images" / "check-reuse.svg").read_text(encoding="utf-8")
+
+
+EXTRA_METHODS = """
+    def cos(self):
+        out = Value(math.cos(self.data), (self,), "cos")
+
+        def _backward():
+            self.grad += -math.sin(self.data) * out.grad
+
+        out._backward = _backward
+        return out
+
+    def sin(self):
+        out = Value(math.sin(self.data), (self,), "sin")
+
+        def _backward():
+            self.grad += -math.cos(self.data) * out.grad  # the sign is wrong
+
+        out._backward = _backward
+        return out
+
+    def backward(self):
+"""
+
+
+def test_methods_this_engine_lacks_are_checked_with_numerical_gradients(tmp_path: Path) -> None:
+    report = check(write_variant(tmp_path, "\n    def backward(self):\n", EXTRA_METHODS), out=tmp_path / "p")
+    assert report.result("forward.cos").status == report.result("grad.cos").status == "pass"
+    assert report.result("forward.sin").status == "pass"
+    failed = report.result("grad.sin")
+    assert [r.id for r in report.results if r.status == "fail"] == ["grad.sin"]
+    assert "numerical" in failed.message
+    (row,) = failed.gradients
+    assert row.expected == pytest.approx(torch.cos(torch.tensor(0.7, dtype=torch.float64)).item(), rel=1e-6)
+    assert row.actual == pytest.approx(-row.expected)
+    assert failed.code == "a = Value(0.7)\nb = a.sin()\nb.backward()"

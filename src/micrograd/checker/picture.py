@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from micrograd.checker.operations import EXTRAS
 from micrograd.pictures.graph_text import format_number
 from micrograd.pictures.graphview import view_graph
 from micrograd.pictures.visualize import RendererNotFound, draw_dot, to_text
@@ -30,7 +31,7 @@ def draw_failure(result: Result, out: Path | None, inline: bool) -> None:
     assert result.program is not None and result.learner is not None
     if out is None and not inline:
         return
-    env = result.program.evaluate()
+    env = result.program.evaluate({op.key: op.formula for op in EXTRAS if op.formula is not None})
     wrong = set()
     for name, value in env.items():
         learned = result.learner.get(name, {}).get("grad")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,8 +90,12 @@ class Program:
 
     # -- with this engine -------------------------------------------------------------------
 
-    def evaluate(self) -> dict[str, Value]:
-        """Run the program with this engine (backward included); raises what the engine raises."""
+    def evaluate(self, extras: Mapping[str, Callable[[float], float]] | None = None) -> dict[str, Value]:
+        """Run the program with this engine (backward included); raises what the engine raises.
+
+        ``extras`` gives methods this engine lacks as float functions: a node made
+        micrograd's way, whose local derivative is numerical.
+        """
         env: dict[str, Value] = {}
 
         def arg(x: Any) -> Any:
@@ -105,7 +109,11 @@ class Program:
                 function: Callable[..., Any] = _UNARY.get(step[2]) or getattr(operator, step[2])
                 env[step[1]] = function(*(arg(x) for x in step[3:]))
             elif kind == "method":
-                env[step[1]] = getattr(env[step[3]], step[2])()
+                x = env[step[3]]
+                if extras and step[2] in extras and not hasattr(x, step[2]):
+                    env[step[1]] = _numerical_node(x, extras[step[2]], step[2])
+                else:
+                    env[step[1]] = getattr(x, step[2])()
             elif kind == "chain":
                 value = env[step[2]]
                 combine = getattr(operator, step[3])
@@ -118,6 +126,18 @@ class Program:
             if not value.label:
                 value.label = name
         return env
+
+
+def _numerical_node(x: Value, function: Callable[[float], float], name: str) -> Value:
+    out = Value(function(x.data), (x,), name)
+    h = 1e-6 * max(1.0, abs(x.data))
+    slope = (function(x.data + h) - function(x.data - h)) / (2 * h)
+
+    def _backward() -> None:
+        x.grad += slope * out.grad
+
+    out._backward = _backward
+    return out
 
 
 def _expression(function: str, args: list[Any]) -> str:

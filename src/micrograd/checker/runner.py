@@ -187,11 +187,14 @@ class Runner:
                 self.start()
             except LoadFailed as error:
                 raise Finding("crash", f"could not load the class again after a crash: {error}") from None
-        limit = min(self.check_timeout if timeout is None else timeout, self.remaining())
+        own = self.check_timeout if timeout is None else timeout
+        limit = min(own, self.remaining())
         try:
             return self._exchange(payload, limit)
-        except Finding:
+        except Finding as finding:
             self.close()
+            if finding.kind == "hang" and limit < own:  # the time for all checks ran out, not this check's
+                raise Finding("time", "was not finished: the time limit for all checks was used up") from None
             raise
 
     def _exchange(self, payload: dict[str, Any], limit: float) -> dict[str, Any]:
