@@ -296,7 +296,8 @@ def _run_check(args: argparse.Namespace) -> int:
         if not 0 < getattr(args, option) <= 86400:
             raise CommandError(f"--{option.replace('_', '-')} {getattr(args, option)}: give seconds, from 0 to 86400")
     if not args.class_name.isidentifier():
-        raise CommandError(f"--class {args.class_name!r}: not a Python name")
+        print(f"micrograd check: --class {args.class_name!r} is not a Python name", file=sys.stderr)
+        return 2
     report = check(
         args.target, class_name=args.class_name, out=args.out, timeout=args.timeout, check_timeout=args.check_timeout
     )
