@@ -173,8 +173,9 @@ def test_a_notebook_runs_until_the_class_exists(tmp_path: Path) -> None:
         nbformat.v4.new_markdown_cell("# my micrograd"),
         nbformat.v4.new_code_cell("!pip install graphviz\n%matplotlib inline\nimport math"),
         nbformat.v4.new_code_cell("undefined_name + 1"),
-        nbformat.v4.new_code_cell(source),
+        nbformat.v4.new_code_cell(source.split("class Module:")[0]),
         nbformat.v4.new_code_cell("while True:\n    pass"),  # after the class: never runs
+        nbformat.v4.new_code_cell("import random\n\n\nclass Module:" + source.split("class Module:")[1]),
     ]
     path = tmp_path / "mine.ipynb"
     nbformat.write(notebook, path)
@@ -187,6 +188,7 @@ def test_a_notebook_runs_until_the_class_exists(tmp_path: Path) -> None:
         completed.stdout
     )
     assert (tmp_path / "pictures" / "reuse.svg").is_file()
+    assert "PASS MLP(3, [4, 4, 1]) forward" in completed.stdout  # the cell of definitions after the class ran
 
 
 def test_a_module_name_is_imported_from_the_current_folder(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ and ``y`` variable names or numbers; unary operators have no ``y``),
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import io
@@ -280,14 +281,25 @@ def load_notebook(path: str, class_name: str, notes: list[str]) -> dict[str, Any
     for number, cell in enumerate(cells, start=1):
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
-        lines = [line for line in source.splitlines() if not line.lstrip().startswith(("!", "%"))]
+        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("!", "%")))
+        found = class_name in namespace
+        if found and not only_definitions(code):
+            continue  # after the class, only cells that define things (Neuron, Layer, MLP): no training loops
         try:
-            exec(compile("\n".join(lines), f"<cell {number}>", "exec"), namespace)
+            exec(compile(code, f"<cell {number}>", "exec"), namespace)
         except Exception as error:
             notes.append(f"code cell {number} failed and was skipped ({type(error).__name__}: {error})")
-        if class_name in namespace:
-            break
     return namespace
+
+
+def only_definitions(code: str) -> bool:
+    """Whether a cell only defines classes and functions and imports modules."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    kinds = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Import, ast.ImportFrom)
+    return bool(tree.body) and all(isinstance(statement, kinds) for statement in tree.body)
 
 
 def load(request: dict[str, Any]) -> tuple[dict[str, Any], type, list[str]]:
