@@ -87,7 +87,7 @@ def test_each_planted_bug_fails_exactly_the_check_that_names_it(
     assert report.exit_status == 1
     skipped = sum(r.status == "skip" for r in report.results)
     assert report.passed == len(report.counted) - 1 - skipped
-    if failed.gradients and failed.code:
+    if failed.gradients and failed.program is not None:
         assert failed.picture is not None
         wrong = {row.name for row in failed.gradients if row.wrong}
         assert wrong <= {text.split(":")[0] for text in red_boxes(Path(failed.picture))}
@@ -356,3 +356,11 @@ def test_methods_this_engine_lacks_are_checked_with_numerical_gradients(tmp_path
     assert row.expected == pytest.approx(torch.cos(torch.tensor(0.7, dtype=torch.float64)).item(), rel=1e-6)
     assert row.actual == pytest.approx(-row.expected)
     assert failed.code == "a = Value(0.7)\nb = a.sin()\nb.backward()"
+
+
+def test_an_mlp_without_zero_grad_is_told_to_zero_in_its_loop_as_the_lecture_does(tmp_path: Path) -> None:
+    without = "    def zero_grad(self):\n        for p in self.parameters():\n            p.grad = 0.0\n\n"
+    report = check(write_variant(tmp_path, without, ""), out=tmp_path / "p")
+    assert report.exit_status == 0
+    zero = report.result("nn.zero-grad")
+    assert zero.status == "lack" and "set every p.grad = 0.0 before loss.backward()" in zero.message

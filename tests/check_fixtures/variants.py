@@ -81,9 +81,9 @@ VARIANTS = [
         "out.grad (the chain rule)",
     ),
     (
-        "no-zero-grad",
-        "    def zero_grad(self):\n        for p in self.parameters():\n            p.grad = 0.0\n\n",
-        "",
+        "zero-grad-does-nothing",
+        "        for p in self.parameters():\n            p.grad = 0.0\n",
+        "        pass\n",
         "nn.zero-grad",
         "call zero_grad() before backward()",
     ),

@@ -28,6 +28,21 @@ XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
 YS = [1.0, -1.0, -1.0, 1.0]
 LR = 0.05
 ACTIVATIONS = (("tanh", "tanh"), ("relu", "linear"), ("tanh", "linear"), ("relu", "relu"))
+LOOP = """random.seed(1)
+model = MLP(3, [4, 4, 1])
+xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+ys = [1.0, -1.0, -1.0, 1.0]
+for step in range(2):
+    if step > 0:
+        model.zero_grad()
+    outputs = [model(x) for x in xs]
+    loss = (outputs[0] + -ys[0]) * (outputs[0] + -ys[0])
+    for out, y in zip(outputs[1:], ys[1:]):
+        loss = loss + (out + -y) * (out + -y)
+    loss.backward()
+    print([p.grad for p in model.parameters()][:6])
+    for p in model.parameters():
+        p.data += -{lr} * p.grad"""
 ZERO_GRAD_HINT = (
     "gradients add up (+=) from one step to the next: call zero_grad() before backward(), "
     "and let it set every parameter's grad to 0"
@@ -153,10 +168,13 @@ def _compare(session: Session, results: list[Result], answer: dict[str, Any]) ->
         session.add(session.blocked(zero, "nn.training-step"))
         return
     wrong = _wrong_grads(reference[1]["grads"], theirs[1]["grads"])
-    if wrong:
+    if not answer.get("has_zero_grad"):
+        zero.status = "lack"
+        zero.message = "your MLP has no zero_grad(): set every p.grad = 0.0 before loss.backward() in your loop"
+    elif wrong:
         zero.status = "fail"
-        missing = "your MLP has no zero_grad(); " if not answer.get("has_zero_grad") else ""
-        zero.message = f"{missing}the second step's gradients are not this library's: the first step's leaked into them"
+        zero.message = "the second step's gradients are not this library's: the first step's leaked into them"
+        zero.code = LOOP.format(lr=LR)
         zero.gradients = wrong[:6]
         zero.hint = ZERO_GRAD_HINT
     session.add(zero)
