@@ -120,7 +120,9 @@ def test_the_session_cap_is_a_setting(server: PlaygroundServer) -> None:
         ({"Sec-Fetch-Site": "cross-site"}, 403, "another site"),
     ],
 )
-def test_cross_site_requests_are_refused(server: PlaygroundServer, extra: dict[str, str], status: int, words: str) -> None:
+def test_cross_site_requests_are_refused(
+    server: PlaygroundServer, extra: dict[str, str], status: int, words: str
+) -> None:
     answer, document, _ = ask(server, "POST", "/api/expression", local(server, **extra), b'{"expression": "a"}')
     assert answer == status and words in document["error"]
 
@@ -228,11 +230,13 @@ def test_a_page_on_another_origin_cannot_drive_the_api(browser: Any, server: Pla
                 const results = [];
                 for (const type of ["text/plain", "application/json"]) {
                   try {
-                    const r = await fetch(target, { method: "POST", mode: "no-cors", headers: { "Content-Type": type }, body: "{}" });
+                    const options = { method: "POST", mode: "no-cors", headers: { "Content-Type": type }, body: "{}" };
+                    const r = await fetch(target, options);
                     results.push(r.type);
                   } catch (error) { results.push("failed"); }
                 }
-                try { await fetch(target, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }); results.push("read"); }
+                const json = { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" };
+                try { await fetch(target, json); results.push("read"); }
                 catch (error) { results.push("blocked"); }
                 return results;
             }""",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -35,7 +36,7 @@ MAX_STEP_WORK = 200_000
 def weight_count(hidden: tuple[int, ...], inputs: int, outputs: int) -> int:
     """How many weights (biases included) an MLP with these layer sizes has."""
     sizes = [inputs, *hidden, outputs]
-    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:], strict=False))
+    return sum((a + 1) * b for a, b in itertools.pairwise(sizes))
 
 
 @dataclass(frozen=True)
