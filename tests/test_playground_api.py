@@ -505,3 +505,47 @@ def test_the_command_prints_its_address_and_stops_cleanly_on_ctrl_c() -> None:
         process.kill()
     assert process.returncode == 0
     assert "Traceback" not in err and "Traceback" not in out
+
+
+def test_live_settings_keep_the_model_and_a_new_model_is_refused_there() -> None:
+    api = Api()
+    state = api.handle("POST", "/api/sessions", {"hidden": [4]})[1]
+    key = state["id"]
+    state = api.handle("POST", f"/api/sessions/{key}/step", {"steps": 5})[1]
+    weights = state["weights"]
+    live = {"hidden": [4], "lr": 0.01, "l2": 0.001, "optimizer": "adam", "batch_size": 20}
+    status, state = api.handle("POST", f"/api/sessions/{key}/settings", {"settings": live, "since": 5})
+    assert status == 200 and state["step"] == 5 and state["weights"] == weights
+    session = api.store.get(key)
+    assert session.optimizer.lr == 0.01 and type(session.optimizer).__name__ == "Adam"
+    assert session.settings.batch_size == 20 and session.settings.l2 == 0.001
+    status, state = api.handle("POST", f"/api/sessions/{key}/settings", {"settings": {**live, "hidden": [5]}})
+    assert status == 409 and "hidden: a new model is needed" in state["error"]
+
+
+def test_weights_seed_draws_other_weights_on_the_same_data() -> None:
+    one = Session(read_settings({}))
+    two = Session(read_settings({"weights_seed": 7}))
+    assert one.X_train == two.X_train
+    assert [p.data for p in one.parameters] != [p.data for p in two.parameters]
+    again = Session(read_settings({"weights_seed": 7}))
+    assert [p.data for p in again.parameters] == [p.data for p in two.parameters]
+
+
+def test_a_weight_can_be_set() -> None:
+    api = Api()
+    key = api.handle("POST", "/api/sessions", {"hidden": [3]})[1]["id"]
+    status, state = api.handle(
+        "POST", f"/api/sessions/{key}/weight", {"layer": 1, "neuron": 0, "input": 2, "value": -1.5}
+    )
+    assert status == 200 and state["weights"][1]["w"][0][2] == -1.5
+    status, state = api.handle("POST", f"/api/sessions/{key}/weight", {"layer": 1, "neuron": 0, "input": 3, "value": 1})
+    assert status == 400 and "has 3 weights" in state["error"]
+
+
+def test_before_the_first_step_the_result_has_its_seed_gradient_of_one() -> None:
+    status, lab = Api().handle("POST", "/api/expression", {"steps": 0})
+    assert status == 200 and lab["step"] == 0
+    assert by_name(lab)["L"]["grad"] == 1.0 and by_name(lab)["L"]["ready"]
+    assert all(node["grad"] == 0.0 for node in lab["nodes"] if node["name"] != "L")
+    assert "grad 1.0000" in lab["svg"]

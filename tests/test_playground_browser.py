@@ -203,10 +203,10 @@ def test_play_trains_moons_and_every_view_of_the_network_is_live(page: Any, base
         accuracy = int(found.group(1)) if found else 0
     page.get_by_role("button", name="Pause").click()
     assert re.fullmatch(
-        r"step \d+ · loss \d+\.?\d* · train accuracy \d+% · test accuracy \d+%", status.text_content() or ""
+        r"step \d+ · epoch \d+ · loss \d+\.?\d* · train accuracy \d+% · test accuracy \d+%", status.text_content() or ""
     )
     stats = page.evaluate("window.playgroundStats")
-    assert stats["playUpdates"] > 5
+    assert stats["playUpdates"] >= 2 and stats["steps"] > stats["playUpdates"]  # many steps per answer
     middle = page.evaluate(
         """() => { const line = document.querySelectorAll('#network line')[3];
                    const at = (name) => Number(line.getAttribute(name));
@@ -264,3 +264,172 @@ def test_an_impossible_address_falls_back_to_the_defaults(page: Any, base_url: s
     wait_until(page, "document.querySelector('[role=status]').textContent.startsWith('step 0 ')")
     assert "each layer has 1 to 32 neurons (using the default settings)" in page.locator("#train-error").text_content()
     assert page.locator("#network canvas.neuron").count() == 32
+
+
+# -- second pass (issue 18): zoom, live settings, Reset, Nudge, keyboard, phone --------------------------
+
+STATUS = "document.querySelector('[role=status]').textContent"
+
+
+def status_step(page: Any) -> int:
+    return int(page.get_by_role("status").text_content().split()[1])
+
+
+def first_weight(page: Any) -> float:
+    return float(page.evaluate("window.playgroundTrain.state.weights[0].w[0][0]"))
+
+
+def test_the_lab_graph_zooms_by_buttons_keys_and_fit(page: Any, base_url: str) -> None:
+    page.goto(base_url)
+    graph = page.get_by_role("figure", name="The graph")
+    wait_until(page, "document.querySelector('#graph svg') !== null")
+    scale = lambda: float(page.locator("#graph").get_attribute("data-scale"))
+    heights = page.evaluate(
+        "[...document.querySelectorAll('#graph text')].map((t) => t.getBoundingClientRect().height)"
+    )
+    assert min(heights) >= 12, heights  # readable by default at this size
+    before = scale()
+    page.get_by_role("button", name="Zoom in the graph").click()
+    assert scale() > before
+    graph.focus()
+    page.keyboard.press("-")
+    page.keyboard.press("-")
+    assert scale() < before
+    page.keyboard.press("+")
+    page.get_by_role("button", name="Fit the graph").click()
+    width = page.evaluate("document.querySelector('#graph svg').getBoundingClientRect().width")
+    assert width <= page.evaluate("document.querySelector('#graph').clientWidth") + 1
+
+
+def test_a_new_learning_rate_keeps_the_model_and_the_curves(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}?view=training")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    for step in range(1, 6):
+        page.get_by_role("button", name="Step").click()
+        wait_until(page, f"{STATUS}.startsWith('step {step} ')")
+    weight = first_weight(page)
+    page.get_by_label("Learning rate").select_option("0.03")
+    wait_until(page, f"{STATUS}.includes('lr changed: the same model trains on')")
+    assert status_step(page) == 5 and first_weight(page) == weight
+    assert "lr=0.03" in page.url
+    page.get_by_role("button", name="Step").click()
+    wait_until(page, f"{STATUS}.startsWith('step 6 ')")
+    assert page.evaluate("window.playgroundTrain.history.length") >= 2
+    page.get_by_label("Activation").select_option("tanh")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    assert "new model (activation changed)" in page.get_by_role("status").text_content()
+
+
+def test_reset_draws_new_weights_unless_the_address_fixes_a_seed(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}?view=training")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    before = first_weight(page)
+    page.get_by_role("button", name="Reset").click()
+    wait_until(page, f"{STATUS}.startsWith('step 0 ') && {STATUS}.includes('new weights')")
+    assert first_weight(page) != before
+    page.goto(f"{base_url}?view=training&seed=5")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    fixed = first_weight(page)
+    page.get_by_role("button", name="Reset").click()
+    wait_until(page, f"{STATUS}.startsWith('step 0 ') && {STATUS}.includes('the address fixes the seed')")
+    assert first_weight(page) == fixed
+
+
+def test_nudge_follows_a_slider(page: Any, base_url: str) -> None:
+    page.goto(base_url)
+    wait_until(page, "document.querySelector('#nudge-variable').value === 'a'")
+    page.get_by_role("button", name="Nudge").click()
+    result = page.locator("#nudge-result")
+    wait_until(page, "document.querySelector('#nudge-result').textContent.includes('grad × h = 6 ×')")
+    page.get_by_label("b", exact=True).fill("-5")
+    wait_until(page, "document.querySelector('#nudge-result').textContent.includes('grad × h = 10 ×')")
+    assert "L(a + h)" in (result.text_content() or "")
+
+
+def test_play_pause_and_step_by_keyboard_keep_the_focus(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}?view=training")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    page.get_by_role("tab", name="Training").focus()
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("document.activeElement.id") == "tab-lab"
+    assert page.get_by_role("tab", name="Expression lab").get_attribute("aria-selected") == "true"
+    page.keyboard.press("End")
+    assert page.evaluate("document.activeElement.id") == "tab-training"
+    page.get_by_role("button", name="Step").focus()
+    page.keyboard.press("Enter")
+    wait_until(page, f"{STATUS}.startsWith('step 1 ')")
+    page.get_by_role("button", name="Play").focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.textContent") == "Pause"
+    wait_until(page, "window.playgroundTrain.state.step > 20")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.textContent") == "Play"
+
+
+def test_the_phone_layout_stacks_without_overflow(browser: Any, base_url: str, images: Any) -> None:
+    phone = browser.new_page(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    try:
+        for view in ("", "?view=training"):
+            phone.goto(f"{base_url}{view}")
+            phone.wait_for_timeout(1500)
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 390, view
+        phone.screenshot(path=str(images / "playground-phone.png"), full_page=False)
+    finally:
+        phone.close()
+
+
+def test_a_weight_is_chosen_and_edited_by_keyboard(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}?view=training")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    page.get_by_role("group", name="The network").focus()
+    page.keyboard.press("ArrowDown")
+    assert "x1 → neuron 1 of layer 1: w = " in page.locator("#weight-info").text_content()
+    page.keyboard.press("ArrowDown")
+    assert "x2 → neuron 1 of layer 1" in page.locator("#weight-info").text_content()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "weight-value"
+    page.keyboard.press("Control+a")
+    page.keyboard.type("2.5")
+    page.keyboard.press("Enter")
+    wait_until(page, "window.playgroundTrain.state.weights[0].w[0][1] === 2.5")
+    assert "w = 2.5," in page.locator("#weight-info").text_content()
+
+
+def test_a_neuron_shows_its_map_large_and_sliders_show_values(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}?view=training")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    page.get_by_role("img", name="neuron 3 of hidden layer 2").focus()
+    assert "neuron 3 of hidden layer 2" in page.locator("#neuron-caption").text_content()
+    assert page.locator("#neuron-large").is_visible()
+    assert page.locator("#noise-value").text_content() == "0.1"
+    page.get_by_label("Noise").fill("0.3")
+    assert page.locator("#noise-value").text_content() == "0.3"
+
+
+def test_a_refused_session_says_so_in_one_line_with_a_retry(browser: Any) -> None:
+    import threading
+
+    from micrograd.playground.server import make_server
+
+    server = make_server("127.0.0.1", 0, sessions=1)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/?view=training"
+    first, second = browser.new_page(), browser.new_page()
+    try:
+        first.goto(url)
+        wait_until(first, f"{STATUS}.startsWith('step 0 ')")
+        second.goto(url)
+        wait_until(second, f"{STATUS} === 'no training session'")
+        assert (
+            "too many training sessions (1)" in second.get_by_role("alert").filter(has_text="sessions").text_content()
+        )
+        first.close()  # its tab closes: the session is freed
+        second.get_by_role("button", name="Retry").click()
+        wait_until(second, f"{STATUS}.startsWith('step 0 ')")
+        assert not second.get_by_role("button", name="Retry").is_visible()
+    finally:
+        second.close()
+        server.shutdown()
+        server.server_close()

@@ -90,6 +90,21 @@ class Api:
             with session.lock:
                 session.step(steps, seconds)
                 return 200, session.state(since=since, maps=maps)
+        if action == ["settings"]:
+            settings = read_settings(body.get("settings", {}))
+            since = number_field(body, "since", -1, -1, 10**12, integer=True)
+            with session.lock:
+                session.retune(settings)
+                return 200, session.state(since=since)
+        if action == ["weight"]:
+            layer, neuron, index = (
+                number_field(body, name, 0, 0, 1000, integer=True) for name in ("layer", "neuron", "input")
+            )
+            value = number_field(body, "value", 0.0, -1e6, 1e6)
+            since = number_field(body, "since", -1, -1, 10**12, integer=True)
+            with session.lock:
+                session.set_weight(layer, neuron, index, value)
+                return 200, session.state(since=since)
         if action == ["reset"]:
             settings = read_settings(body)
             with session.lock:

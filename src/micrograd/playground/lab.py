@@ -119,19 +119,7 @@ def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
     ids = {node: f"v{number}" for number, node in enumerate(nodes, start=1)}  # draw_dot's ids
 
     limit = None if request.get("steps") is None else number_field(request, "steps", 0, 0, 10**9, integer=True)
-    order: list[Value] = []
-    stepper = root.backward_steps()
-    if limit is None or limit > 0:
-        for node in stepper:
-            order.append(node)
-            if limit is not None and len(order) >= limit:
-                break
-    done = len(order)
-    shown = {node: node.grad for node in nodes}  # the gradients after `done` steps
-    order.extend(stepper)  # the rest: the whole order, and every gradient final
-    final = {node: node.grad for node in nodes}
-    for node, grad in shown.items():
-        node.grad = grad
+    order, done, final = _walk(root, nodes, limit)
     passed: dict[Value, int] = {}
     for node in order[:done]:
         for operand in node._prev:
@@ -166,6 +154,29 @@ def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
     if nudge is not None:
         result["nudge"] = _nudge(source, variables, nudge, final[_leaf(nodes, nudge)])
     return result
+
+
+def _walk(root: Value, nodes: list[Value], limit: int | None) -> tuple[list[Value], int, dict[Value, float]]:
+    """Backprop's whole order, the steps taken (``limit``, or all), and every final gradient.
+
+    The values keep the gradients they have after the steps taken.
+    """
+    order: list[Value] = []
+    stepper = root.backward_steps()
+    if limit is None or limit > 0:
+        for node in stepper:
+            order.append(node)
+            if limit is not None and len(order) >= limit:
+                break
+    done = len(order)
+    shown = {node: node.grad for node in nodes}  # the gradients after `done` steps
+    if done == 0:
+        shown[root] = 1.0  # before any step, backprop's seed is there already: dL/dL = 1
+    order.extend(stepper)  # the rest: the whole order, and every gradient final
+    final = {node: node.grad for node in nodes}
+    for node, grad in shown.items():
+        node.grad = grad
+    return order, done, final
 
 
 def _leaf(nodes: list[Value], nudge: Any) -> Value:

@@ -11,10 +11,11 @@ from micrograd import data
 from micrograd.nn import ACTIVATIONS
 from micrograd.playground.errors import RequestError, number_field
 
-__all__ = ["LIMITS", "LOSSES", "MAX_STEP_WORK", "OPTIMIZERS", "Settings", "read_settings", "weight_count"]
+__all__ = ["LIMITS", "LIVE", "LOSSES", "MAX_STEP_WORK", "OPTIMIZERS", "Settings", "read_settings", "weight_count"]
 
 LOSSES = ("hinge", "mse", "bce", "cross-entropy")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+LIVE = ("lr", "l2", "optimizer", "batch_size")  # settings a running session takes at its next step
 MULTI_CLASS = ("spirals", "blobs")  # the datasets with a choice of classes
 
 LIMITS = {
@@ -56,6 +57,12 @@ class Settings:
     lr: float = 0.1
     l2: float = 1e-4
     batch_size: int = 10
+    weights_seed: int = 0  # the seed of the weights and batches; 0: the same as seed
+
+    def model_changes(self, other: Settings) -> list[str]:
+        """The settings that differ and need a new model (all but :data:`LIVE` ones)."""
+        mine, theirs = self.as_json(), other.as_json()
+        return [name for name in mine if name not in LIVE and mine[name] != theirs[name]]
 
     @property
     def num_classes(self) -> int:
@@ -121,6 +128,7 @@ def read_settings(request: Mapping[str, Any]) -> Settings:
         lr=number_field(request, "lr", default.lr, *LIMITS["lr"], what="learning rate (lr)"),
         l2=number("l2"),
         batch_size=number_field(request, "batch_size", default.batch_size, 1, points, integer=True),
+        weights_seed=number_field(request, "weights_seed", 0, 0, LIMITS["seed"][1], integer=True),
     )
     weights = weight_count(settings.hidden, 2, settings.outputs)
     if weights * settings.batch_size > MAX_STEP_WORK:

@@ -93,7 +93,7 @@ class Session:
         self.settings = settings
         self.X_train, self.y_train = X[:n_train], y[:n_train]
         self.X_test, self.y_test = X[n_train:], y[n_train:]
-        self.rng = random.Random(settings.seed)
+        self.rng = random.Random(settings.weights_seed or settings.seed)
         self.model = MLP(2, [*settings.hidden, settings.outputs], activation=settings.activation, rng=self.rng)
         self.parameters = self.model.parameters()
         # the same outputs and gradients either way; compiled, a step is several times faster
@@ -111,6 +111,32 @@ class Session:
         self.extent: Extent = (min(xs) - 0.5, max(xs) + 0.5, min(ys) - 0.5, max(ys) + 0.5)
         self.history: list[dict[str, Any]] = []
         self.history.append(self._metrics())
+
+    def retune(self, settings: Settings) -> None:
+        """Take new live settings (learning rate, L2, optimizer, batch size) at the next step.
+
+        The model, its step count and the curves stay; a new optimizer starts with no
+        momentum.  Settings that need a new model are refused with 409.
+        """
+        changed = self.settings.model_changes(settings)
+        if changed:
+            raise RequestError(f"{', '.join(changed)}: a new model is needed (reset the session)", 409)
+        if settings.optimizer != self.settings.optimizer:
+            self.optimizer = _optimizer(settings, self.parameters)
+        else:
+            self.optimizer.lr = settings.lr
+        self.settings = settings
+
+    def set_weight(self, layer: int, neuron: int, index: int, value: float) -> None:
+        """Give one weight a new value (the page's weight editor); the next step starts from it."""
+        layers = self.model.layers
+        if not 0 <= layer < len(layers) or not 0 <= neuron < len(layers[layer].neurons):
+            raise RequestError(f"there is no neuron {neuron} in layer {layer}")
+        weights = layers[layer].neurons[neuron].w
+        if not 0 <= index < len(weights):
+            raise RequestError(f"neuron {neuron} of layer {layer} has {len(weights)} weights, not {index + 1}")
+        weights[index].data = float(value)
+        self.history[-1 if self.history[-1]["step"] == self.step_count else len(self.history) :] = [self._metrics()]
 
     def _scores(self, rows: Sequence[Sequence[float]]) -> list[Any]:
         """The model's output for each row, without a graph: a float, or a list of floats per class."""

@@ -1,11 +1,16 @@
 // The expression lab: an expression, its variables, backprop step by step, and the nudge.
 
 import { $, api, number, page, saveURL, setSvg, stats } from "./common.js";
+import { makeZoomable, zoomButtons } from "./zoom.js";
 
-const lab = { result: null, step: null, pending: null, busy: false, variables: {} };
+const lab = { result: null, step: null, pending: null, busy: false, variables: {}, nudging: false };
 
 function labRequest(extra = {}) {
   const body = { expression: $("expression").value, variables: lab.variables, ...extra };
+  const variable = $("nudge-variable").value;
+  if (lab.nudging && !body.nudge && variable in lab.variables) {
+    body.nudge = { variable, h: Number($("nudge-h").value) }; // the nudge follows every change
+  }
   if (lab.step !== null) body.steps = lab.step;
   return body;
 }
@@ -80,7 +85,10 @@ function showLab(result) {
   lab.variables = { ...result.variables };
   const svg = result.svg ? setSvg($("graph"), result.svg) : null;
   if (!svg) $("graph").textContent = result.svg_error || "";
-  else markGraph(svg, result);
+  else {
+    markGraph(svg, result);
+    lab.zoom.refresh(); // the same zoom as before the change
+  }
   const groups = result.explanation;
   const current = result.step;
   $("explanation").replaceChildren(
@@ -121,13 +129,16 @@ function markGraph(svg, result) {
         if (text.textContent.startsWith("grad")) text.textContent = "grad ?";
       }
     }
-    if (id === result.current && result.step < result.steps) group.classList.add("current");
-    if (fresh.has(id) && result.step < result.steps) group.classList.add("ready-now");
+    if (id === result.current) group.classList.add("current"); // the last step's node too
+    if (fresh.has(id)) group.classList.add("ready-now");
   }
 }
 
 function showNudge(nudge) {
-  if (!nudge) return;
+  if (!nudge) {
+    $("nudge-result").textContent = ""; // never an old derivative next to a new graph
+    return;
+  }
   const name = nudge.variable;
   const L = lab.result ? lab.result.nodes.find((node) => node.id === lab.result.root).name : "L";
   $("nudge-result").textContent = nudge.error
@@ -139,12 +150,14 @@ function saveLabURL() {
   page.url.set("expr", $("expression").value);
   page.url.set("vars", Object.entries(lab.variables).map(([name, value]) => `${name}:${value}`).join(","));
   if (lab.step === null) page.url.delete("labstep"); else page.url.set("labstep", String(lab.step));
-  page.url.set("nudge", $("nudge-variable").value || "");
+  if (lab.nudging) page.url.set("nudge", $("nudge-variable").value || ""); else page.url.delete("nudge");
   page.url.set("h", $("nudge-h").value);
   saveURL();
 }
 
 export function setupLab() {
+  lab.zoom = makeZoomable($("graph"), "The graph: label, data and grad of every value");
+  zoomButtons($("graph-zoom"), lab.zoom, "the graph");
   const expression = page.url.get("expr") ?? page.info.expression.expression;
   $("expression").value = expression;
   if (page.url.has("vars")) {
@@ -177,10 +190,15 @@ export function setupLab() {
   $("lab-back").addEventListener("click", () => lab.result && go(Math.max(0, lab.result.step - 1)));
   $("lab-run").addEventListener("click", () => go(null));
   $("nudge").addEventListener("click", () => {
+    lab.nudging = true;
     const h = Number($("nudge-h").value);
     saveLabURL();
     refreshLab({ nudge: { variable: $("nudge-variable").value, h } });
   });
-  $("nudge-variable").addEventListener("change", saveLabURL);
+  $("nudge-variable").addEventListener("change", () => {
+    saveLabURL();
+    if (lab.nudging) refreshLab();
+  });
+  lab.nudging = Boolean(page.url.get("nudge"));
   refreshLab(page.url.has("nudge") && page.url.get("nudge") ? { nudge: { variable: page.url.get("nudge"), h: Number($("nudge-h").value) } } : {});
 }

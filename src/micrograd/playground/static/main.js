@@ -7,9 +7,23 @@ import { SITE } from "./site.js";
 import { pause, setupTraining } from "./training.js";
 import { connect } from "./transport.js";
 
+const VIEWS = ["lab", "training"];
+
+function tabKeys(event) {
+  // the ARIA tabs pattern: arrows, Home and End select and focus another tab
+  const at = VIEWS.indexOf(event.currentTarget.id.slice(4));
+  const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: VIEWS.length - 1 }[event.key];
+  if (to === undefined) return;
+  event.preventDefault();
+  const view = VIEWS[(to + VIEWS.length) % VIEWS.length];
+  showView(view);
+  $(`tab-${view}`).focus();
+}
+
 function showView(name) {
-  for (const view of ["lab", "training"]) {
+  for (const view of VIEWS) {
     $(`tab-${view}`).setAttribute("aria-selected", String(view === name));
+    $(`tab-${view}`).tabIndex = view === name ? 0 : -1; // one tab stop; the arrows move between tabs
     $(view).hidden = view !== name;
   }
   if (name !== "training") pause();
@@ -25,8 +39,11 @@ async function start() {
   page.transport = await connect(SITE, (text) => { $("where").textContent = text; });
   $("where").textContent = page.transport.where;
   page.info = await api("GET", "/api/info");
-  $("tab-lab").addEventListener("click", () => showView("lab"));
-  $("tab-training").addEventListener("click", () => showView("training"));
+  page.fixedSeed = page.url.has("seed") || page.url.has("weights_seed"); // then Reset gives the same weights
+  for (const view of VIEWS) {
+    $(`tab-${view}`).addEventListener("click", () => showView(view));
+    $(`tab-${view}`).addEventListener("keydown", tabKeys);
+  }
   setupLab();
   setupTraining();
   showView(page.url.get("view") === "training" ? "training" : "lab");

@@ -1,7 +1,12 @@
 // The network: one box per input and output, one live heat map per hidden neuron, one line per weight.
+// A weight is chosen by pointing, clicking or, with the network focused, the arrow keys; the chosen
+// weight's value can be edited. A neuron pointed at or focused shows its map large.
 
-import { $, number, page, train } from "./common.js";
+import { $, COLORS, number, page, train } from "./common.js";
 import { mix, paintMap } from "./drawing.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const net = { segments: [], chosen: null, large: null };
 
 function networkLayout(layers, box) {
   // the x, y of every unit's box (inputs, hidden neurons, outputs), column by column
@@ -17,115 +22,112 @@ function networkLayout(layers, box) {
 
 export function drawNetwork(state) {
   const box = $("network");
-  const layers = state.layers;
-  const key = layers.join(",");
-  if (box.dataset.layers !== key) buildNetwork(box, layers);
-  const lines = box.querySelectorAll("line");
+  const key = state.layers.join(",");
+  if (box.dataset.layers !== key) {
+    // a + or − pressed rebuilds the buttons: the focus goes to the same button, not to the page
+    const focused = box.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
+    buildNetwork(box, state.layers);
+    if (focused) {
+      const again = [...box.querySelectorAll("button")].find((b) => b.getAttribute("aria-label") === focused);
+      const target = again && !again.disabled ? again : again?.parentElement.querySelector("button:not(:disabled)");
+      (target || box).focus();
+    }
+  }
   let index = 0;
-  state.weights.forEach((layer) => {
-    layer.w.forEach((row) => {
-      row.forEach((w) => {
-        const line = lines[index++];
-        line.setAttribute("stroke", w >= 0 ? "#0877bd" : "#f59322");
-        line.setAttribute("stroke-width", String(Math.min(0.5 + Math.abs(w) * 1.5, 7)));
-      });
-    });
-  });
+  state.weights.forEach((layer) => layer.w.forEach((row) => row.forEach((w) => {
+    const line = net.segments[index++].line;
+    line.setAttribute("stroke", w >= 0 ? "#0877bd" : "#f59322");
+    line.setAttribute("stroke-width", String(Math.min(0.5 + Math.abs(w) * 1.5, 7)));
+  })));
   const canvases = box.querySelectorAll("canvas.neuron");
   let at = 0;
   for (const layer of state.neurons || []) {
     for (const map of layer) {
       const canvas = canvases[at++];
-      if (!canvas) continue;
-      const size = Math.round(Math.sqrt(map.values.length));
-      if (canvas.width !== size) canvas.width = canvas.height = size; // the browser scales it up smoothly
-      paintMap(canvas, size, (i) => {
-        const v = map.values[i] / 100;
-        return mix(v >= 0 ? 1 : 0, Math.abs(v) * 0.85);
-      });
-      canvas.title = `largest |value| ${number(map.scale)}`;
+      if (canvas) paintNeuron(canvas, map);
     }
   }
+  if (net.large) paintNeuron($("neuron-large"), net.large.map(state));
+  if (net.chosen) showWeight(net.chosen);
+}
+
+function paintNeuron(canvas, map) {
+  const size = Math.round(Math.sqrt(map.values.length));
+  if (canvas.width !== size && canvas.id !== "neuron-large") canvas.width = canvas.height = size; // scaled up smoothly
+  paintMap(canvas, size, (i) => {
+    const v = map.values[i] / 100;
+    return mix(v >= 0 ? 1 : 0, Math.abs(v) * 0.85);
+  });
+  canvas.title = `largest |value| ${number(map.scale)}`;
 }
 
 function buildNetwork(box, layers) {
   box.dataset.layers = layers.join(",");
   box.replaceChildren();
-  const rect = { width: box.clientWidth || 480, height: box.clientHeight || 520 };
-  const layout = networkLayout(layers, rect);
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  const layout = networkLayout(layers, { width: box.clientWidth || 480, height: box.clientHeight || 520 });
+  const svg = document.createElementNS(SVG, "svg");
   box.append(svg);
-  const segments = [];
-  const pick = (event) => {
-    // the edge nearest the pointer (within 6 pixels): thin lines are hard to hit exactly
-    const rect = box.getBoundingClientRect();
-    const x = event.clientX - rect.left;
-    const y = event.clientY - rect.top;
-    let best = null;
-    for (const s of segments) {
-      const dx = s.x2 - s.x1;
-      const dy = s.y2 - s.y1;
-      const t = Math.max(0, Math.min(1, ((x - s.x1) * dx + (y - s.y1) * dy) / (dx * dx + dy * dy || 1)));
-      const distance = Math.hypot(s.x1 + t * dx - x, s.y1 + t * dy - y);
-      if (distance < 6 && (!best || distance < best.distance)) best = { s, distance };
-    }
-    box.querySelector("line.chosen")?.classList.remove("chosen");
-    if (!best) return;
-    best.s.line.classList.add("chosen");
-    showWeight(best.s.layer, best.s.n, best.s.i);
-  };
-  box.addEventListener("mousemove", pick);
-  box.addEventListener("click", pick);
+  net.segments = [];
   for (let l = 1; l < layout.length; l++) {
-    layout[l].forEach((to, n) => {
-      layout[l - 1].forEach((from, i) => {
-        const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
-        line.setAttribute("x1", String(from.x + from.size));
-        line.setAttribute("y1", String(from.y + from.size / 2));
-        line.setAttribute("x2", String(to.x));
-        line.setAttribute("y2", String(to.y + to.size / 2));
-        line.setAttribute("opacity", "0.7");
-        svg.append(line);
-        segments.push({ x1: from.x + from.size, y1: from.y + from.size / 2, x2: to.x, y2: to.y + to.size / 2, layer: l - 1, n, i, line });
-      });
-    });
+    layout[l].forEach((to, n) => layout[l - 1].forEach((from, i) => {
+      const segment = { x1: from.x + from.size, y1: from.y + from.size / 2, x2: to.x, y2: to.y + to.size / 2, layer: l - 1, n, i };
+      segment.line = document.createElementNS(SVG, "line");
+      for (const name of ["x1", "y1", "x2", "y2"]) segment.line.setAttribute(name, String(segment[name]));
+      segment.line.setAttribute("opacity", "0.7");
+      svg.append(segment.line);
+      net.segments.push(segment);
+    }));
   }
   layout.forEach((column, l) => {
-    column.forEach((place, n) => {
-      let element;
-      if (l === 0 || l === layout.length - 1) {
-        element = document.createElement("div");
-        element.className = "unit";
-        element.textContent = l === 0 ? `x${n + 1}` : layers[l] === 1 ? "score" : `score ${n}`;
-        element.style.lineHeight = `${place.size}px`;
-        element.style.background = "#eef";
-      } else {
-        element = document.createElement("canvas");
-        element.className = "neuron";
-        element.width = element.height = 20;
-        element.setAttribute("aria-label", `neuron ${n + 1} of hidden layer ${l}`);
-      }
-      Object.assign(element.style, { left: `${place.x}px`, top: `${place.y}px`, width: `${place.size}px`, height: `${place.size}px` });
-      box.append(element);
-    });
-    if (l > 0 && l < layout.length - 1) {
-      const head = document.createElement("div");
-      head.className = "layer-head";
-      head.style.left = `${column[0].x - 10}px`;
-      const add = document.createElement("button");
-      add.textContent = "+";
-      add.setAttribute("aria-label", `Add a neuron to layer ${l}`);
-      add.addEventListener("click", () => resizeLayer(l - 1, 1));
-      const remove = document.createElement("button");
-      remove.textContent = "−";
-      remove.setAttribute("aria-label", `Remove a neuron from layer ${l}`);
-      remove.addEventListener("click", () => resizeLayer(l - 1, -1));
-      const count = document.createElement("span");
-      count.textContent = String(layers[l]);
-      head.append(remove, count, add);
-      box.append(head);
-    }
+    column.forEach((place, n) => box.append(makeUnit(layers, l, n, place)));
+    if (l > 0 && l < layout.length - 1) box.append(makeHead(layers, l, column[0].x));
   });
+  if (net.chosen && !net.segments.some((s) => sameWeight(s, net.chosen))) net.chosen = null;
+}
+
+function makeUnit(layers, l, n, place) {
+  const last = layers.length - 1;
+  let element;
+  if (l === 0 || l === last) {
+    element = document.createElement("div");
+    element.className = "unit";
+    element.textContent = l === 0 ? `x${n + 1}` : layers[l] === 1 ? "score" : `class ${n}`;
+    element.style.lineHeight = `${place.size}px`;
+    if (l === last && layers[l] > 1) element.style.borderLeft = `6px solid ${COLORS[n]}`; // the class's colour
+  } else {
+    element = document.createElement("canvas");
+    element.className = "neuron";
+    element.width = element.height = 20;
+    element.tabIndex = 0;
+    element.setAttribute("role", "img");
+    element.setAttribute("aria-label", `neuron ${n + 1} of hidden layer ${l}`);
+    const show = () => showLarge(l, n);
+    element.addEventListener("mouseenter", show);
+    element.addEventListener("focus", show);
+  }
+  Object.assign(element.style, { left: `${place.x}px`, top: `${place.y}px`, width: `${place.size}px`, height: `${place.size}px` });
+  return element;
+}
+
+function makeHead(layers, l, x) {
+  const head = document.createElement("div");
+  head.className = layers.length > 5 ? "layer-head narrow" : "layer-head";
+  head.style.left = `${x - 10}px`;
+  const limits = page.info.limits.neurons;
+  const button = (text, label, change, disabled) => {
+    const element = document.createElement("button");
+    element.type = "button";
+    element.textContent = text;
+    element.setAttribute("aria-label", label);
+    element.disabled = disabled;
+    element.addEventListener("click", () => resizeLayer(l - 1, change));
+    return element;
+  };
+  const count = document.createElement("span");
+  count.textContent = String(layers[l]);
+  head.append(button("−", `Remove a neuron from layer ${l}`, -1, layers[l] <= limits[0]), count,
+    button("+", `Add a neuron to layer ${l}`, 1, layers[l] >= limits[1]));
+  return head;
 }
 
 function resizeLayer(index, change) {
@@ -135,10 +137,73 @@ function resizeLayer(index, change) {
   $("network").dispatchEvent(new CustomEvent("resize-layers", { detail: { hidden } }));
 }
 
-function showWeight(layer, neuron, input) {
-  const weights = train.state.weights[layer];
-  const from = layer === 0 ? `x${input + 1}` : `neuron ${input + 1} of layer ${layer}`;
-  const to = layer === train.state.weights.length - 1 ? "the output" : `neuron ${neuron + 1} of layer ${layer + 1}`;
+function showLarge(l, n) {
+  net.large = { map: (state) => state.neurons[l - 1][n] };
+  $("neuron-caption").textContent = `neuron ${n + 1} of hidden layer ${l}: its output over the plane`;
+  $("neuron-large").hidden = false;
+  if (train.state?.neurons) paintNeuron($("neuron-large"), net.large.map(train.state));
+}
+
+const sameWeight = (a, b) => a.layer === b.layer && a.n === b.n && a.i === b.i;
+
+function showWeight(weight) {
+  const weights = train.state.weights[weight.layer];
+  const from = weight.layer === 0 ? `x${weight.i + 1}` : `neuron ${weight.i + 1} of layer ${weight.layer}`;
+  const to = weight.layer === train.state.weights.length - 1 ? "the output" : `neuron ${weight.n + 1} of layer ${weight.layer + 1}`;
   $("weight-info").textContent =
-    `${from} → ${to}: w = ${number(weights.w[neuron][input])}, grad = ${number(weights.w_grad[neuron][input])}`;
+    `${from} → ${to}: w = ${number(weights.w[weight.n][weight.i])}, grad = ${number(weights.w_grad[weight.n][weight.i])}`;
+  const field = $("weight-value");
+  if (document.activeElement !== field) field.value = String(weights.w[weight.n][weight.i]);
+}
+
+export function chooseWeight(segment) {
+  $("network").querySelector("line.chosen")?.classList.remove("chosen");
+  net.chosen = segment;
+  if (!segment) return;
+  segment.line.classList.add("chosen");
+  $("weight-editor").hidden = false;
+  showWeight(segment);
+}
+
+export function chosenWeight() {
+  return net.chosen;
+}
+
+export function setupNetwork() {
+  const box = $("network");
+  const nearest = (event) => {
+    // the edge nearest the pointer (within 6 pixels): thin lines are hard to hit exactly
+    const rect = box.getBoundingClientRect();
+    const x = event.clientX - rect.left;
+    const y = event.clientY - rect.top;
+    let best = null;
+    for (const s of net.segments) {
+      const dx = s.x2 - s.x1;
+      const dy = s.y2 - s.y1;
+      const t = Math.max(0, Math.min(1, ((x - s.x1) * dx + (y - s.y1) * dy) / (dx * dx + dy * dy || 1)));
+      const distance = Math.hypot(s.x1 + t * dx - x, s.y1 + t * dy - y);
+      if (distance < 6 && (!best || distance < best.distance)) best = { s, distance };
+    }
+    return best && best.s;
+  };
+  box.addEventListener("mousemove", (event) => { const s = nearest(event); if (s) showWeight(s); });
+  box.addEventListener("click", (event) => { const s = nearest(event); if (s) chooseWeight(s); });
+  box.addEventListener("keydown", (event) => moveChoice(event));
+}
+
+function moveChoice(event) {
+  // with the network focused: Up/Down go through one layer's weights, Left/Right change layer
+  if (event.target !== $("network") || !net.segments.length) return;
+  const at = net.chosen ? net.segments.findIndex((s) => sameWeight(s, net.chosen)) : -1;
+  let next = at;
+  if (event.key === "ArrowDown") next = Math.min(net.segments.length - 1, at + 1);
+  else if (event.key === "ArrowUp") next = Math.max(0, at - 1);
+  else if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+    const layer = (at < 0 ? -1 : net.segments[at].layer) + (event.key === "ArrowRight" ? 1 : -1);
+    next = net.segments.findIndex((s) => s.layer === Math.max(0, layer));
+  } else if (event.key === "Enter" && net.chosen) {
+    $("weight-value").focus();
+  } else return;
+  event.preventDefault();
+  if (next >= 0) chooseWeight(net.segments[next]);
 }

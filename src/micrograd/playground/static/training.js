@@ -2,7 +2,8 @@
 
 import { $, api, number, page, saveURL, setSvg, stats, train } from "./common.js";
 import { drawBoundary, drawCurves, toCanvas } from "./drawing.js";
-import { drawNetwork } from "./network.js";
+import { chosenWeight, drawNetwork, setupNetwork } from "./network.js";
+import { makeZoomable, zoomButtons } from "./zoom.js";
 
 const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const L2S = [0, 0.00001, 0.0001, 0.001, 0.01, 0.1, 1];
@@ -11,7 +12,7 @@ const SETTING_FIELDS = ["dataset", "classes", "noise", "points", "train_ratio", 
 
 function settingsFromURL() {
   const settings = { ...page.info.defaults };
-  for (const name of [...SETTING_FIELDS, "seed"]) {
+  for (const name of [...SETTING_FIELDS, "seed", "weights_seed"]) {
     if (!page.url.has(name)) continue;
     const text = page.url.get(name);
     settings[name] = typeof page.info.defaults[name] === "number" ? Number(text) : text;
@@ -30,7 +31,7 @@ function currentSettings() {
 }
 
 function settingsToURL(settings) {
-  for (const name of [...SETTING_FIELDS, "seed"]) {
+  for (const name of [...SETTING_FIELDS, "seed", "weights_seed"]) {
     if (settings[name] === page.info.defaults[name]) page.url.delete(name); else page.url.set(name, String(settings[name]));
   }
   if (settings.hidden.join() === page.info.defaults.hidden.join()) page.url.delete("hidden"); else page.url.set("hidden", settings.hidden.join(","));
@@ -46,6 +47,7 @@ function fillControls(settings) {
     element.value = String(settings[name]);
   }
   $("batch_size").max = String(settings.points);
+  showSliders();
   const multi = ["spirals", "blobs"].includes(settings.dataset);
   $("classes").disabled = !multi;
   $("noise").disabled = settings.dataset === "yin_yang";
@@ -59,6 +61,7 @@ async function startSession(settings) {
       ? await api("POST", `/api/sessions/${train.id}/reset`, settings)
       : await api("POST", "/api/sessions", settings);
     $("train-error").textContent = "";
+    $("retry").hidden = true;
     // only settings the server accepted go to the controls and the address
     train.settings = settings;
     fillControls(settings);
@@ -75,6 +78,12 @@ async function startSession(settings) {
     }
     $("train-error").textContent = error.message;
     pause();
+    if (error.status === 503 || error.status === undefined) {
+      // refused (every session taken) or the server is gone: one line and a retry
+      $("status").textContent = "no training session";
+      $("retry").hidden = false;
+      return;
+    }
     if (train.settings) fillControls(train.settings); // back to the last settings that worked
     else if (JSON.stringify(settings) !== JSON.stringify(page.info.defaults)) {
       await startSession({ ...page.info.defaults }); // the address asked for something impossible
@@ -83,12 +92,46 @@ async function startSession(settings) {
   }
 }
 
-function changeSettings(update) {
+const LIVE = ["lr", "l2", "optimizer", "batch_size"]; // taken at the next step, keeping the model
+
+function changeSettings(update, { newWeights = false } = {}) {
   const settings = { ...currentSettings(), ...update };
+  if (update.loss === undefined && document.activeElement === $("loss")) train.chosenLoss = settings.loss;
   const classes = settings.dataset === "yin_yang" ? 3 : ["spirals", "blobs"].includes(settings.dataset) ? settings.classes : 2;
-  if (classes > 2) settings.loss = "cross-entropy"; // the other losses are for two classes
+  const notes = [];
+  if (classes > 2 && settings.loss !== "cross-entropy") {
+    settings.loss = "cross-entropy"; // the other losses are for two classes
+    notes.push(`loss cross-entropy: the loss for ${classes} classes`);
+  } else if (classes === 2 && train.chosenLoss && settings.loss !== train.chosenLoss) {
+    settings.loss = train.chosenLoss; // back to two classes: the loss chosen before
+    notes.push(`loss ${settings.loss} again`);
+  }
   settings.batch_size = Math.min(settings.batch_size, settings.points);
+  if (newWeights && !page.fixedSeed) settings.weights_seed = 1 + Math.floor(Math.random() * 2147483646);
+  const changed = Object.keys(settings).filter((k) => JSON.stringify(settings[k]) !== JSON.stringify(train.settings?.[k]));
+  if (train.id && !newWeights && changed.length && changed.every((name) => LIVE.includes(name))) {
+    retune(settings, changed);
+    return;
+  }
+  const why = newWeights ? (page.fixedSeed ? "the same weights (the address fixes the seed)" : "new weights")
+    : `${changed.filter((name) => !LIVE.includes(name)).join(", ")} changed`;
+  train.notice = [`new model (${why})`, ...notes].join(" · ");
+  $("status").textContent = `${train.notice}, starting again at step 0…`;
   startSession(settings);
+}
+
+async function retune(settings, changed) {
+  try {
+    const state = await api("POST", `/api/sessions/${train.id}/settings`, { settings, since: since() });
+    train.settings = settings;
+    settingsToURL(settings);
+    train.notice = `${changed.join(", ")} changed: the same model trains on`;
+    train.noticeAt = state.step;
+    showState(state, false);
+  } catch (error) {
+    $("train-error").textContent = error.message;
+    fillControls(train.settings);
+  }
 }
 
 function since() {
@@ -195,6 +238,18 @@ function percent(x) {
   return x === null || x === undefined ? "–" : `${Math.round(x * 100)}%`;
 }
 
+function showStatus(state, fresh) {
+  // the status line: step, epoch, loss, accuracies, and for one step what just changed
+  if (fresh || train.noticeAt === undefined) train.noticeAt = state.step;
+  if (state.step > train.noticeAt + 1) train.notice = "";
+  const trainCount = state.settings ? Math.round(state.settings.points * state.settings.train_ratio) : 1;
+  const epoch = Math.floor((state.step * train.settings.batch_size) / Math.max(1, trainCount));
+  const parts = [`step ${state.step}`, `epoch ${epoch}`, `loss ${number(state.train_loss)}`,
+    `train accuracy ${percent(state.train_accuracy)}`, `test accuracy ${percent(state.test_accuracy)}`];
+  if (train.notice) parts.push(train.notice);
+  $("status").textContent = parts.join(" · ");
+}
+
 function showState(state, fresh) {
   if (fresh) {
     train.data = { train: state.train, test: state.test };
@@ -205,8 +260,7 @@ function showState(state, fresh) {
     if (!train.history.length || entry.step > train.history[train.history.length - 1].step) train.history.push(entry);
   }
   if (train.history.length > 4000) train.history = train.history.filter((_, index) => index % 2 === 0 || index === train.history.length - 1);
-  $("status").textContent =
-    `step ${state.step} · loss ${number(state.train_loss)} · train accuracy ${percent(state.train_accuracy)} · test accuracy ${percent(state.test_accuracy)}`;
+  showStatus(state, fresh);
   if (state.boundary) drawBoundary(state);
   drawCurves();
   drawNetwork(state);
@@ -221,11 +275,14 @@ async function showPoint(point) {
   train.pointAt = performance.now();
   try {
     const result = await api("POST", `/api/sessions/${train.id}/point`, { set: point.set, index: point.index });
-    $("point-panel").hidden = false;
     const [x, y] = result.point;
     $("point-title").textContent =
       `The loss of ${point.set} point ${point.index} (${number(x, 2)}, ${number(y, 2)}), class ${result.label}: ${number(result.loss)}`;
+    const opening = $("point-panel").hidden;
+    $("point-panel").hidden = false;
     if (!result.svg || !setSvg($("point-graph"), result.svg)) $("point-graph").textContent = result.svg_error || "";
+    else train.pointZoom.refresh();
+    if (opening) $("point-panel").scrollIntoView({ block: "nearest" });
   } catch (error) {
     $("train-error").textContent = error.message;
   } finally {
@@ -253,7 +310,33 @@ function pickPoint(event) {
   showPoint(train.point);
 }
 
+function setupWeightEditor() {
+  $("weight-editor").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const weight = chosenWeight();
+    const value = Number($("weight-value").value);
+    if (!weight || $("weight-value").value === "" || !Number.isFinite(value)) return;
+    try {
+      const body = { layer: weight.layer, neuron: weight.n, input: weight.i, value, since: since() };
+      showState(await api("POST", `/api/sessions/${train.id}/weight`, body), false);
+      $("train-error").textContent = "";
+    } catch (error) {
+      $("train-error").textContent = error.message;
+    }
+  });
+}
+
+function showSliders() {
+  for (const name of ["noise", "train_ratio"]) $(`${name}-value`).textContent = String(Number($(name).value));
+}
+
 export function setupTraining() {
+  setupNetwork();
+  setupWeightEditor();
+  for (const name of ["noise", "train_ratio"]) $(name).addEventListener("input", showSliders);
+  $("retry").addEventListener("click", () => startSession(train.settings || settingsFromURL()));
+  train.pointZoom = makeZoomable($("point-graph"), "The point's loss graph");
+  zoomButtons($("point-zoom"), train.pointZoom, "the point's graph");
   const options = (id, values, text = String) => $(id).replaceChildren(...values.map((v) => new Option(text(v), String(v))));
   options("dataset", page.info.datasets);
   options("activation", page.info.activations);
@@ -268,7 +351,7 @@ export function setupTraining() {
     pause();
     trainStep(1);
   });
-  $("reset").addEventListener("click", () => changeSettings({}));
+  $("reset").addEventListener("click", () => changeSettings({}, { newWeights: true }));
   $("regenerate").addEventListener("click", () => changeSettings({ seed: Math.floor(Math.random() * 1e9) }));
   $("add-layer").addEventListener("click", () => changeSettings({ hidden: [...train.settings.hidden, 4] }));
   $("remove-layer").addEventListener("click", () => changeSettings({ hidden: train.settings.hidden.slice(0, -1) }));
