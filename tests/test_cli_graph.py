@@ -116,7 +116,11 @@ def test_markdown_and_limits(capsys: pytest.CaptureFixture[str]) -> None:
         (["[i for i in x]", "--set", "x=1"], "comprehensions not allowed"),
         (["__import__('os').system('echo hi')"], "not allowed"),
         (["print(1)"], "calls of 'print' are not allowed"),
-        (["a + y", "--set", "a=1"], "'y' has no value"),
+        (["a + y", "--set", "a=1"], "'y' has no value (give one with --set y=NUMBER)"),
+        (
+            ["a+b+c+d+e", "--set", "b=1"],
+            "'a', 'c', 'd', 'e' have no value (give them with --set a=NUMBER --set c=NUMBER --set d=NUMBER ...)",
+        ),
         (["x" * 1001, "--set", "x=1"], "too long"),
         (["log(x)", "--set", "x=-1"], "log: operand must be positive"),
         (["x", "--set", "x"], "expected NAME=VALUE"),

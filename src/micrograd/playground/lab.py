@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from micrograd.autograd import Value, graph_order
-from micrograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse_expression
+from micrograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, MissingValuesError, parse_expression
 from micrograd.pictures.explainer import explain
 from micrograd.pictures.graph_text import node_names, topological_order
 from micrograd.playground.errors import RequestError, number_field
@@ -77,8 +77,10 @@ def _variables(source: str, given: Any) -> dict[str, float]:
 def _parse(source: str, variables: dict[str, float]) -> Value:
     try:
         root = parse_expression(source, variables)
+    except MissingValuesError as error:
+        raise RequestError(f"{error}: give each variable a number in the list of variables") from None
     except ExpressionError as error:
-        raise RequestError(str(error).split(" (give one with --set")[0]) from None
+        raise RequestError(str(error)) from None
     for node in topological_order(root):  # JSON has no inf or nan, and 1/(a*1e300*1e300) is finite
         if not math.isfinite(node.data):
             which = "the expression's value" if node is root else "a step of the expression"
