@@ -199,6 +199,21 @@ class Layer(Module):
             out.append(n._activate_float(sum(map(mul, weights, inputs)) + n.b.data))
         return out
 
+    def forward_rows(self, rows: Sequence[Sequence[float]]) -> list[list[float]] | None:
+        """The layer on plain floats at many input rows: for each row, what ``__call__`` gives under ``no_grad``.
+
+        The weights are read once for all rows (the playground's heat maps evaluate
+        a layer at thousands of points).  None if a neuron computes its own way.
+        """
+        if not self._plain_neurons():
+            return None
+        table = [([v.data for v in n.w], n.b.data, n._activate_float) for n in self.neurons]
+        nin = len(table[0][0])
+        wrong = {len(row) for row in rows} - {nin}
+        if wrong:
+            raise ValueError(f"linear: {min(wrong)} inputs but {nin} weights")
+        return [[activate(sum(map(mul, w, row)) + b) for w, b, activate in table] for row in rows]
+
     def __repr__(self) -> str:
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
 
