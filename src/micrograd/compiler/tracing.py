@@ -90,13 +90,8 @@ def _caller_module(depth: int) -> str:
 
 def _engine_modules() -> frozenset[str]:
     """The modules of the engine, whose own reads of ``.data`` are part of an operation."""
-    names = {
-        autograd.__name__,
-        Value.__module__,
-        Operation.__module__,
-        autograd.graph_order.__module__,
-        linear.__module__,
-    }
+    names = {autograd.__name__, Value.__module__, Operation.__module__, autograd.graph_order.__module__}
+    names.add(linear.__module__)
     names.update(getattr(Value, method).__module__ for method in ("__add__", "__mul__", "relu", "__lt__"))
     return frozenset(names)
 
@@ -287,20 +282,8 @@ def _uses(candidates: set[Value], operands_of: dict[Value, tuple[Value, ...]]) -
     return Counter(filter(candidates.__contains__, chain.from_iterable(operands_of.values())))
 
 
-def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, static: frozenset[int]) -> Plan:
-    nodes, operands_of = graph_and_operands(outputs)
-    is_output = set(outputs)
-    index: dict[Value, int] = {a: a.slot for a in arguments}
-    captured: list[Value] = []
-    computed: list[Value] = []
-    for node in nodes:
-        if node.operation is None:
-            if node not in index:
-                index[node] = len(arguments) + len(captured)
-                captured.append(node)
-        else:
-            computed.append(node)
-    # fold chains of + and -: a sum whose left operand is a sum nobody else uses
+def _fold_sums(computed: list[Value], operands_of: dict[Value, Any], is_output: set[Value]) -> tuple[Any, set[Value]]:
+    """Chains of + and - folded (a sum nobody else uses joins the next): terms and signs by sum, the sums folded."""
     sums = [node for node in computed if node.operation is ADD or node.operation is SUB]
     chained = {operands_of[node][0] for node in sums} & set(sums)
     consumers = _uses(chained - is_output, operands_of)
@@ -315,7 +298,23 @@ def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, s
         values.append(right)
         signs.append(sign)
         terms[node] = (values, signs)
-    folded = set(sums).difference(terms)
+    return terms, set(sums).difference(terms)
+
+
+def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, static: frozenset[int]) -> Plan:
+    nodes, operands_of = graph_and_operands(outputs)
+    is_output = set(outputs)
+    index: dict[Value, int] = {a: a.slot for a in arguments}
+    captured: list[Value] = []
+    computed: list[Value] = []
+    for node in nodes:
+        if node.operation is None:
+            if node not in index:
+                index[node] = len(arguments) + len(captured)
+                captured.append(node)
+        else:
+            computed.append(node)
+    terms, folded = _fold_sums(computed, operands_of, is_output)
     steps: list[Step] = []
     first = len(arguments) + len(captured)
     position = index.__getitem__

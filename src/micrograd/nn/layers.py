@@ -309,8 +309,8 @@ def _prefix_labels(parameters: Sequence[Sequence[Value]], letter: str) -> None:
 
     Given the parameters of the modules just made, not the modules: ``parameters()``
     reads an instance's ``vars()``, after which CPython 3.11 looks its attributes up
-    more slowly (``n.w`` 25 ns instead of 10).  Training calls ``parameters()`` anyway;
-    a model that is only evaluated need not pay it.
+    more slowly (bench/README.md).  Training calls ``parameters()`` anyway; a model
+    that is only evaluated need not pay it.
     """
     for index, group in enumerate(parameters):
         for p in group:

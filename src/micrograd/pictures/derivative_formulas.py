@@ -78,27 +78,33 @@ def _activation_derivative(activation: str, out: Box, x: Box) -> tuple[list[Part
     return ["1 if ", (0, "neg"), " > 0 else 0"], [x], lambda v: 1.0 if v > 0 else 0.0
 
 
+def _neuron_local_formula(box: Box, index: int, local: float) -> Formula | None:
+    """d neuron / d operand ``index``: the activation's derivative times the input or weight it multiplies."""
+    operands = box.operands
+    n = len(operands) // 2
+    factor = operands[n + index] if index < n else operands[index - n] if index < 2 * n else None
+    if not box.activation:
+        return Formula([(0, "bare")], [factor.name], [factor.data], lambda v: v[0], local) if factor else None
+    parts, inputs, derivative = _activation_derivative(box.activation, box, box)
+    if box.activation == "ReLU":  # its derivative depends on the neuron's sum, which is inside the box
+        return None
+    count = len(inputs)
+    names = [x.name for x in inputs]
+    values = [x.data for x in inputs]
+    if factor is None:
+        return Formula(parts, names, values, lambda v: derivative(*v[:count]), local)
+    parts = ["(", *parts, ") · ", (count, "neg")]
+    return Formula(
+        parts, [*names, factor.name], [*values, factor.data], lambda v: derivative(*v[:count]) * v[count], local
+    )
+
+
 def local_formula(box: Box, index: int, local: float) -> Formula | None:
     """The local derivative d box / d operand ``index`` as a formula, or None if it has none to show."""
     op = box.op
     operands = box.operands
     if box.kind == "neuron":
-        n = len(operands) // 2
-        factor = operands[n + index] if index < n else operands[index - n] if index < 2 * n else None
-        if not box.activation:
-            return Formula([(0, "bare")], [factor.name], [factor.data], lambda v: v[0], local) if factor else None
-        parts, inputs, derivative = _activation_derivative(box.activation, box, box)
-        if box.activation == "ReLU":  # its derivative depends on the neuron's sum, which is inside the box
-            return None
-        count = len(inputs)
-        names = [x.name for x in inputs]
-        values = [x.data for x in inputs]
-        if factor is None:
-            return Formula(parts, names, values, lambda v: derivative(*v[:count]), local)
-        parts = ["(", *parts, ") · ", (count, "neg")]
-        return Formula(
-            parts, [*names, factor.name], [*values, factor.data], lambda v: derivative(*v[:count]) * v[count], local
-        )
+        return _neuron_local_formula(box, index, local)
     names = [x.name for x in operands]
     values = [x.data for x in operands]
     if op == "linear":
