@@ -103,24 +103,11 @@ def _number(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
-    """Parse, backpropagate ``steps`` steps, explain and draw; see docs/playground.md."""
-    source = request.get("expression", DEFAULT_EXPRESSION)
-    if not isinstance(source, str):
-        raise RequestError("expression must be text")
-    if len(source) > MAX_LENGTH:
-        raise RequestError(f"the expression is too long ({len(source)} characters; the limit is {MAX_LENGTH})")
-    given = request.get("variables")
-    if given is None and "expression" not in request:
-        given = DEFAULT_VARIABLES  # the seed's walkthrough
-    variables = _variables(source, given)
-    root = _parse(source, variables)
-    for node, name in node_names(root).items():
-        node.label = name  # the picture, the explanation and the JSON call every value the same
-    nodes, consumers = graph_order(root)  # consumers: how many times each value is an operand
-    ids = {node: f"v{number}" for number, node in enumerate(nodes, start=1)}  # draw_dot's ids
+def _backpropagate(root: Value, nodes: list[Value], limit: int | None) -> tuple[list[Value], int, dict[Value, float]]:
+    """Backpropagate ``limit`` steps (all if None): the whole order, the steps done and every final gradient.
 
-    limit = None if request.get("steps") is None else number_field(request, "steps", 0, 0, 10**9, integer=True)
+    The gradients left on the nodes are those after the steps done.
+    """
     order: list[Value] = []
     stepper = root.backward_steps()
     if limit is None or limit > 0:
@@ -134,6 +121,28 @@ def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
     final = {node: node.grad for node in nodes}
     for node, grad in shown.items():
         node.grad = grad
+    return order, done, final
+
+
+def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Parse, backpropagate ``steps`` steps, explain and draw; see docs/playground.md."""
+    source = request.get("expression", DEFAULT_EXPRESSION)
+    if not isinstance(source, str):
+        raise RequestError("expression must be text")
+    if len(source) > MAX_LENGTH:
+        raise RequestError(f"the expression is too long ({len(source)} characters; the limit is {MAX_LENGTH})")
+    given = request.get("variables")
+    if given is None and "expression" not in request:
+        given = DEFAULT_VARIABLES  # the example's walkthrough
+    variables = _variables(source, given)
+    root = _parse(source, variables)
+    for node, name in node_names(root).items():
+        node.label = name  # the picture, the explanation and the JSON call every value the same
+    nodes, consumers = graph_order(root)  # consumers: how many times each value is an operand
+    ids = {node: f"v{number}" for number, node in enumerate(nodes, start=1)}  # draw_dot's ids
+
+    limit = None if request.get("steps") is None else number_field(request, "steps", 0, 0, 10**9, integer=True)
+    order, done, final = _backpropagate(root, nodes, limit)
     passed: dict[Value, int] = {}
     for node in order[:done]:
         for operand in node._prev:
