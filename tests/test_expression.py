@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from micrograd import Value
 from micrograd.expression import MAX_LENGTH, ExpressionError, MissingValuesError, parse_expression, variable_name
 
-SEED = {"a": 2.0, "b": -3.0, "c": 10.0, "f": -2.0}
+EXAMPLE = {"a": 2.0, "b": -3.0, "c": 10.0, "f": -2.0}
 
 
-def test_the_seed_expression_builds_the_seed_graph() -> None:
-    L = parse_expression("(a*b + c)*f", SEED)
+def test_the_example_builds_its_graph() -> None:
+    L = parse_expression("(a*b + c)*f", EXAMPLE)
     assert L.data == -8.0
     assert L._op == "*"
     d, f = L._prev
@@ -31,7 +31,7 @@ def test_the_seed_expression_builds_the_seed_graph() -> None:
 
 
 def test_statements_name_intermediate_values() -> None:
-    L = parse_expression("e = a*b; d = e + c; L = d*f", SEED)
+    L = parse_expression("e = a*b; d = e + c; L = d*f", EXAMPLE)
     d, f = L._prev
     e, c = d._prev
     assert (L.label, d.label, e.label) == ("L", "d", "e")

@@ -9,8 +9,8 @@ unary ``-`` and ``+``, parentheses, and calls of ``exp``, ``log``, ``tanh``,
 subscripts, other calls, lambdas, comprehensions, ...) is refused with an
 :class:`ExpressionError` that names it.
 
-Several statements separated by ``;`` name intermediate values, as the seed's
-walkthrough does: ``"e = a*b; d = e + c; L = d*f"`` labels ``e``, ``d`` and ``L``.
+Several statements separated by ``;`` name intermediate values, as the example's
+walkthrough does (docs/backprop.md): ``"e = a*b; d = e + c; L = d*f"`` labels ``e``, ``d`` and ``L``.
 """
 
 from __future__ import annotations

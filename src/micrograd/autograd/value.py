@@ -99,7 +99,7 @@ class Value:
         return "" if operation is None else operation.symbol(self)
 
     _op = op  # micrograd's name
-    _operator = op  # the seed's name
+    _operator = op  # the name in this package's first versions
 
     @property
     def constants(self) -> tuple[Any, ...]:
@@ -125,7 +125,7 @@ class Value:
 
     @property
     def gradient(self) -> float:
-        """The seed's name for ``grad``."""
+        """``grad`` by the name of this package's first versions."""
         return self.grad
 
     @gradient.setter
