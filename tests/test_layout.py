@@ -25,12 +25,6 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "micrograd"
 MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
-# TEMPORARY: files allowed to break the JavaScript limits until their split lands.  The
-# playground helper is splitting playground.js into ES modules (issue 17); when that
-# lands the file is gone, and test_the_exemptions_are_still_needed fails until this set
-# is emptied.  Nothing is ever added here.
-KNOWN_LONG_JS = {"playground/static/playground.js"}
-
 # every module at the top of the package, and why it is there
 TOP_LEVEL = {
     "__init__": "facade",  # `import micrograd`: the public names
@@ -62,7 +56,6 @@ def test_no_file_is_longer_than_400_lines(suffix: str) -> None:
         _relative(path): count
         for path in files
         if (count := len(path.read_text(encoding="utf-8").splitlines())) > MAX_FILE_LINES
-        and _relative(path) not in KNOWN_LONG_JS
     }
     assert not long, f"files over {MAX_FILE_LINES} lines (split them by concern): {long}"
 
@@ -157,20 +150,10 @@ def test_no_javascript_function_is_longer_than_60_lines() -> None:
     long = [
         f"{_relative(path)}:{line} {name} ({length} lines)"
         for path in _sources(".js")
-        if _relative(path) not in KNOWN_LONG_JS
         for name, line, length in javascript_functions(path.read_text(encoding="utf-8"))
         if length > MAX_FUNCTION_LINES
     ]
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
-
-
-def test_the_exemptions_are_still_needed() -> None:
-    for name in KNOWN_LONG_JS:
-        path = PACKAGE / name
-        assert path.exists(), f"{name} is gone: remove it from KNOWN_LONG_JS (the exemption was temporary)"
-        lines = path.read_text(encoding="utf-8").splitlines()
-        long = [f for f in javascript_functions("\n".join(lines)) if f[2] > MAX_FUNCTION_LINES]
-        assert len(lines) > MAX_FILE_LINES or long, f"{name} fits the limits now: remove it from KNOWN_LONG_JS"
 
 
 def test_the_scans_find_what_they_measure() -> None:
