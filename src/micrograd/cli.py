@@ -316,9 +316,12 @@ def _run_check(args: argparse.Namespace) -> int:
     if not args.class_name.isidentifier():
         print(f"micrograd check: --class {args.class_name!r} is not a Python name", file=sys.stderr)
         return 2
-    report = check(
-        args.target, class_name=args.class_name, out=args.out, timeout=args.timeout, check_timeout=args.check_timeout
-    )
+    try:
+        limits = {"timeout": args.timeout, "check_timeout": args.check_timeout}
+        report = check(args.target, class_name=args.class_name, out=args.out, **limits)
+    except OSError as error:  # --out cannot be written, or no process could be started
+        where = f"write {error.filename}" if error.filename else f"check {args.target}"
+        raise CommandError(f"cannot {where}: {error.strerror or error}") from None
     if args.json:
         print(report.to_json())
     elif not report.load_error:
