@@ -8,13 +8,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from micrograd import data
+from micrograd.choices import LOSSES, OPTIMIZERS, loss_problem
 from micrograd.nn import ACTIVATIONS
 from micrograd.playground.errors import RequestError, number_field
 
 __all__ = ["LIMITS", "LIVE", "LOSSES", "MAX_STEP_WORK", "OPTIMIZERS", "Settings", "read_settings", "weight_count"]
 
-LOSSES = ("hinge", "mse", "bce", "cross-entropy")
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 LIVE = ("lr", "l2", "optimizer", "batch_size")  # settings a running session takes at its next step
 MULTI_CLASS = ("spirals", "blobs")  # the datasets with a choice of classes
 
@@ -136,9 +135,7 @@ def read_settings(request: Mapping[str, Any]) -> Settings:
             f"a batch of {settings.batch_size} through {weights} weights is too much work for one step; "
             f"with this network, use a batch of at most {max(1, MAX_STEP_WORK // weights)}"
         )
-    if settings.num_classes > 2 and settings.loss != "cross-entropy":
-        raise RequestError(
-            f"the {settings.loss} loss is for two classes; {settings.dataset} has {settings.num_classes}: "
-            "use cross-entropy"
-        )
+    problem = loss_problem(settings.loss, settings.dataset, settings.num_classes)
+    if problem:
+        raise RequestError(problem)
     return settings
