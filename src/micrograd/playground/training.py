@@ -97,7 +97,7 @@ class Session:
         if changed:
             raise RequestError(f"{', '.join(changed)}: a new model is needed (reset the session)", 409)
         if settings.optimizer != self.settings.optimizer:
-            self.optimizer = _optimizer(settings, self.parameters)
+            self.optimizer = choices.make_optimizer(settings.optimizer, self.parameters, settings.lr)
         else:
             self.optimizer.lr = settings.lr
         self.settings = settings

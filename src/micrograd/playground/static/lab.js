@@ -88,6 +88,7 @@ function showLab(result) {
   else {
     markGraph(svg, result);
     lab.zoom.refresh(); // the same zoom as before the change
+    showCurrent(svg);
   }
   const groups = result.explanation;
   const current = result.step;
@@ -110,6 +111,17 @@ function showLab(result) {
   $("lab-step").disabled = result.steps === 0;
   $("lab-run").disabled = current === result.steps;
   showNudge(result.nudge);
+}
+
+function showCurrent(svg) {
+  // the node the step just processed is scrolled into the graph's view
+  const node = svg.querySelector("g.node.current");
+  if (!node) return;
+  const box = $("graph");
+  const outer = box.getBoundingClientRect();
+  const inner = node.getBoundingClientRect();
+  if (inner.left < outer.left || inner.right > outer.right) box.scrollLeft += inner.left - outer.left - (outer.width - inner.width) / 2;
+  if (inner.top < outer.top || inner.bottom > outer.bottom) box.scrollTop += inner.top - outer.top - (outer.height - inner.height) / 2;
 }
 
 function markGraph(svg, result) {
