@@ -12,6 +12,7 @@ from micrograd.losses import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     hinge_loss,
+    l1_penalty,
     l2_penalty,
     logsumexp,
     max_margin_loss,
@@ -137,6 +138,19 @@ def test_l2_penalty_is_alpha_sum_of_squares_with_gradient_2_alpha_p() -> None:
     assert penalty.data == pytest.approx(1e-2 * (0.25 + 4 + 9), rel=1e-15)
     penalty.backward()
     assert [p.grad for p in params] == pytest.approx([2e-2 * p for p in (0.5, -2.0, 3.0)], rel=1e-15)
+
+
+def test_l1_penalty_is_alpha_sum_of_magnitudes_with_gradient_alpha_sign_p() -> None:
+    import torch
+
+    values = [0.5, -2.0, 3.0, -0.25]
+    params = _values(values)
+    penalty = l1_penalty(params, 1e-2)
+    penalty.backward()
+    reference = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    (1e-2 * reference.abs().sum()).backward()
+    assert penalty.data == pytest.approx(float(1e-2 * reference.abs().sum()), rel=1e-15)
+    assert [p.grad for p in params] == pytest.approx(reference.grad.tolist(), rel=1e-15)
 
 
 @pytest.mark.parametrize(

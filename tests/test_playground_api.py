@@ -549,3 +549,15 @@ def test_before_the_first_step_the_result_has_its_seed_gradient_of_one() -> None
     assert by_name(lab)["L"]["grad"] == 1.0 and by_name(lab)["L"]["ready"]
     assert all(node["grad"] == 0.0 for node in lab["nodes"] if node["name"] != "L")
     assert "grad 1.0000" in lab["svg"]
+
+
+def test_l1_adds_rate_times_sign_to_every_gradient() -> None:
+    plain = Session(read_settings({"hidden": [3], "l2": 0, "l1": 0}), compiled=False)
+    with_l1 = Session(read_settings({"hidden": [3], "l2": 0, "l1": 0.05}), compiled=False)
+    start = [p.data for p in plain.parameters]
+    assert start == [p.data for p in with_l1.parameters]
+    plain.train_step()
+    with_l1.train_step()
+    for a, b, w in zip(plain.parameters, with_l1.parameters, start, strict=True):
+        sign = (w > 0) - (w < 0)  # abs's derivative: 0 at 0 (the biases start there)
+        assert b.grad == pytest.approx(a.grad + 0.05 * sign, abs=1e-12)

@@ -433,3 +433,17 @@ def test_a_refused_session_says_so_in_one_line_with_a_retry(browser: Any) -> Non
         second.close()
         server.shutdown()
         server.server_close()
+
+
+def test_l1_is_a_live_setting_that_shrinks_the_weights(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}?view=training&l2=0")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    page.get_by_label("L1", exact=True).select_option("0.1")
+    wait_until(page, f"{STATUS}.includes('l1 changed: the same model trains on')")
+    assert "l1=0.1" in page.url
+    total = "window.playgroundTrain.state.weights.flatMap((l) => l.w.flat()).reduce((s, w) => s + Math.abs(w), 0)"
+    before = page.evaluate(total)
+    for step in range(1, 4):
+        page.get_by_role("button", name="Step").click()
+        wait_until(page, f"{STATUS}.startsWith('step {step} ')")
+    assert page.evaluate(total) < before

@@ -27,6 +27,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "hinge_loss",
+    "l1_penalty",
     "l2_penalty",
     "logsumexp",
     "max_margin_loss",
@@ -174,3 +175,14 @@ def l2_penalty(parameters: Iterable[Value], alpha: float) -> Value:
     """
     ps = list(parameters)
     return alpha * linear(ps, ps, 0.0)
+
+
+def l1_penalty(parameters: Iterable[Value], alpha: float) -> Value:
+    """``alpha * sum(|p| for p in parameters)``: added to a loss it pushes small weights to exactly zero.
+
+    Its gradient is ``alpha * sign(p)`` (0 at p = 0, as ``abs`` has it).
+    """
+    total = Value(0.0)
+    for p in parameters:
+        total = total + abs(p)
+    return alpha * total

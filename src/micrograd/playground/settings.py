@@ -14,7 +14,7 @@ from micrograd.playground.errors import RequestError, number_field
 
 __all__ = ["LIMITS", "LIVE", "LOSSES", "MAX_STEP_WORK", "OPTIMIZERS", "Settings", "read_settings", "weight_count"]
 
-LIVE = ("lr", "l2", "optimizer", "batch_size")  # settings a running session takes at its next step
+LIVE = ("lr", "l2", "l1", "optimizer", "batch_size")  # settings a running session takes at its next step
 MULTI_CLASS = ("spirals", "blobs")  # the datasets with a choice of classes
 
 LIMITS = {
@@ -26,6 +26,7 @@ LIMITS = {
     "train_ratio": (0.1, 0.9),
     "lr": (1e-6, 10.0),
     "l2": (0.0, 1.0),
+    "l1": (0.0, 1.0),
     "seed": (0, 2**31 - 1),
 }
 # weights x batch size: the work of one step, bounded so that no request (the first step
@@ -55,6 +56,7 @@ class Settings:
     optimizer: str = "sgd"
     lr: float = 0.1
     l2: float = 1e-4
+    l1: float = 0.0
     batch_size: int = 10
     weights_seed: int = 0  # the seed of the weights and batches; 0: the same as seed
 
@@ -126,6 +128,7 @@ def read_settings(request: Mapping[str, Any]) -> Settings:
         optimizer=_choice(request, "optimizer", default.optimizer, OPTIMIZERS),
         lr=number_field(request, "lr", default.lr, *LIMITS["lr"], what="learning rate (lr)"),
         l2=number("l2"),
+        l1=number("l1"),
         batch_size=number_field(request, "batch_size", default.batch_size, 1, points, integer=True),
         weights_seed=number_field(request, "weights_seed", 0, 0, LIMITS["seed"][1], integer=True),
     )

@@ -169,6 +169,8 @@ class Session:
         loss = self._loss(outputs, [self.targets_train[i] for i in chosen])
         if self.settings.l2:
             loss = loss + losses.l2_penalty(self.parameters, self.settings.l2)
+        if self.settings.l1:
+            loss = loss + losses.l1_penalty(self.parameters, self.settings.l1)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()

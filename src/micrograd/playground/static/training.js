@@ -8,7 +8,7 @@ import { makeZoomable, zoomButtons } from "./zoom.js";
 const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const L2S = [0, 0.00001, 0.0001, 0.001, 0.01, 0.1, 1];
 
-const SETTING_FIELDS = ["dataset", "classes", "noise", "points", "train_ratio", "batch_size", "activation", "loss", "optimizer", "lr", "l2"];
+const SETTING_FIELDS = ["dataset", "classes", "noise", "points", "train_ratio", "batch_size", "activation", "loss", "optimizer", "lr", "l2", "l1"];
 
 function settingsFromURL() {
   const settings = { ...page.info.defaults };
@@ -92,7 +92,7 @@ async function startSession(settings) {
   }
 }
 
-const LIVE = ["lr", "l2", "optimizer", "batch_size"]; // taken at the next step, keeping the model
+const LIVE = ["lr", "l2", "l1", "optimizer", "batch_size"]; // taken at the next step, keeping the model
 
 function changeSettings(update, { newWeights = false } = {}) {
   const settings = { ...currentSettings(), ...update };
@@ -344,6 +344,7 @@ export function setupTraining() {
   options("optimizer", page.info.optimizers);
   options("lr", LRS);
   options("l2", L2S);
+  options("l1", L2S);
   for (const name of SETTING_FIELDS) $(name).addEventListener("change", () => changeSettings({}));
   $("play").addEventListener("click", play);
   $("pause").addEventListener("click", pause);
