@@ -447,3 +447,25 @@ def test_l1_is_a_live_setting_that_shrinks_the_weights(page: Any, base_url: str)
         page.get_by_role("button", name="Step").click()
         wait_until(page, f"{STATUS}.startsWith('step {step} ')")
     assert page.evaluate(total) < before
+
+
+def test_show_test_data_and_discretize_redraw_the_boundary(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}?view=training")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    pixels = "Array.from(document.querySelector('#boundary').getContext('2d').getImageData(0, 0, 320, 320).data)"
+    colours = """(() => {
+        const data = document.querySelector('#boundary').getContext('2d').getImageData(0, 0, 320, 320).data;
+        const seen = new Set();  // the red value at each of the 40 x 40 cells' centres
+        for (let y = 4; y < 320; y += 8) for (let x = 4; x < 320; x += 8) seen.add(data[4 * (y * 320 + x)]);
+        return seen.size; })()"""
+    shaded = page.evaluate(colours)
+    page.get_by_label("Discretize output").check()
+    assert "discretize=1" in page.url
+    assert page.evaluate(colours) < shaded  # two flat colours (and the points) instead of shades
+    with_test = page.evaluate(pixels)
+    page.get_by_label("Show test data").uncheck()
+    assert "show-test=0" in page.url
+    assert page.evaluate(pixels) != with_test  # the test points are gone
+    page.reload()
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    assert not page.get_by_label("Show test data").is_checked() and page.get_by_label("Discretize output").is_checked()

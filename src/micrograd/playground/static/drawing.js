@@ -51,9 +51,12 @@ export function toCanvas(x, y, canvas) {
 export function drawBoundary(state) {
   const canvas = $("boundary");
   const { size, classes, confidence } = state.boundary;
-  paintMap(canvas, size, (i) => mix(classes[i], 0.15 + 0.5 * (confidence[i] / 100)));
+  // "Discretize output": each cell in its class's colour, without the paler shades of doubt
+  const discrete = $("discretize").checked;
+  paintMap(canvas, size, (i) => mix(classes[i], discrete ? 0.55 : 0.15 + 0.5 * (confidence[i] / 100)));
   const context = canvas.getContext("2d");
-  for (const [set, outline] of [["train", "white"], ["test", "black"]]) {
+  const sets = $("show-test").checked ? [["train", "white"], ["test", "black"]] : [["train", "white"]];
+  for (const [set, outline] of sets) {
     const { points, labels } = train.data[set];
     points.forEach(([x, y], index) => {
       const [px, py] = toCanvas(x, y, canvas);

@@ -297,7 +297,7 @@ function pickPoint(event) {
   const cx = ((event.clientX - rect.left) / rect.width) * canvas.width;
   const cy = ((event.clientY - rect.top) / rect.height) * canvas.height;
   let best = null;
-  for (const set of ["train", "test"]) {
+  for (const set of $("show-test").checked ? ["train", "test"] : ["train"]) {
     train.data[set].points.forEach(([x, y], index) => {
       const [px, py] = toCanvas(x, y, canvas);
       const distance = Math.hypot(px - cx, py - cy);
@@ -333,6 +333,14 @@ function showSliders() {
 export function setupTraining() {
   setupNetwork();
   setupWeightEditor();
+  for (const id of ["show-test", "discretize"]) {
+    $(id).checked = page.url.has(id) ? page.url.get(id) === "1" : $(id).defaultChecked;
+    $(id).addEventListener("change", () => {
+      if ($(id).checked === $(id).defaultChecked) page.url.delete(id); else page.url.set(id, $(id).checked ? "1" : "0");
+      saveURL();
+      if (train.state?.boundary) drawBoundary(train.state);
+    });
+  }
   for (const name of ["noise", "train_ratio"]) $(name).addEventListener("input", showSliders);
   $("retry").addEventListener("click", () => startSession(train.settings || settingsFromURL()));
   train.pointZoom = makeZoomable($("point-graph"), "The point's loss graph");
