@@ -247,10 +247,34 @@ def _add_playground_parser(commands: argparse._SubParsersAction[argparse.Argumen
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    static = parser.add_argument_group("a static site instead of a server (docs/teaching.md)")
+    static.add_argument(
+        "--export",
+        metavar="DIR",
+        help="write the playground as a static site into DIR (new, empty, or an earlier export): it runs this "
+        "package in the browser with Pyodide, and any static web server can serve it",
+    )
+    static.add_argument(
+        "--pyodide",
+        metavar="URL_OR_PATH",
+        help="with --export: a local Pyodide distribution to copy in (such as node_modules/pyodide), so the site "
+        "needs no network, or the URL of one (default: the official CDN, at the tested version)",
+    )
+    static.add_argument(
+        "--viz",
+        metavar="URL_OR_PATH",
+        help="with --export: the @viz-js/viz package (or its dist/viz.js) to copy in, or a URL of viz.js "
+        "(default: beside a local --pyodide if npm put it there, else the CDN)",
+    )
     parser.set_defaults(run=_run_playground)
 
 
 def _run_playground(args: argparse.Namespace) -> int:
+    if args.export is not None:
+        return _export_playground(args)
+    for option in ("pyodide", "viz"):
+        if getattr(args, option) is not None:
+            raise CommandError(f"--{option} goes with --export DIR (it says where the static site loads it from)")
     from micrograd.playground.server import main as serve
 
     if not 0 <= args.port <= 65535:
@@ -259,6 +283,26 @@ def _run_playground(args: argparse.Namespace) -> int:
         return serve(args.host, args.port, open_browser=not args.no_browser)
     except OSError as error:
         raise CommandError(f"cannot serve on {args.host}:{args.port}: {error.strerror or error}") from None
+
+
+def _export_playground(args: argparse.Namespace) -> int:
+    """``micrograd playground --export DIR``: write the static site and say how to serve it."""
+    from micrograd.playground.export import ExportError, export_site
+
+    try:
+        exported = export_site(args.export, pyodide=args.pyodide, viz=args.viz)
+    except ExportError as error:
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"cannot write {error.filename or args.export}: {error.strerror or error}") from None
+    offline = not exported.pyodide.startswith(("https:", "http:"))
+    print(f"wrote the static playground to {exported.folder} ({len(exported.files)} files)")
+    print(f"  Pyodide:  {'copied in: works with no network' if offline else exported.pyodide}")
+    print(f"  Graphviz: {'copied in' if not exported.viz.startswith(('https:', 'http:')) else exported.viz}")
+    print(f"  numpy:    {'loaded from Pyodide' if exported.numpy else 'not in this Pyodide: plain Python is used'}")
+    print(f"serve it, for instance: python -m http.server --bind 127.0.0.1 --directory {exported.folder}")
+    print("then open http://127.0.0.1:8000/ (a file:// page cannot start the worker)")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
