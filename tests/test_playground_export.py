@@ -13,13 +13,14 @@ import re
 import subprocess
 from importlib import resources
 from pathlib import Path
+
 import pytest
-from playground_pages import node_program, pyodide_copy
-from pyodide_steps import run_steps
 
 from micrograd.cli import main
 from micrograd.playground.api import Api
 from micrograd.playground.export import PYODIDE_CDN, PYODIDE_VERSION, VIZ_CDN, VIZ_VERSION, ExportError, export_site
+from playground_pages import node_program, pyodide_copy
+from pyodide_steps import run_steps
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -140,7 +140,8 @@ def _prepare(folder: Path) -> None:
     try:
         previous = json.loads(manifest.read_text(encoding="utf-8"))["files"]
     except (OSError, ValueError, KeyError, TypeError):
-        raise ExportError(f"{folder / MANIFEST} is not an export's list of files: choose a new or empty folder") from None
+        problem = f"{folder / MANIFEST} is not an export's list of files"
+        raise ExportError(f"{problem}: choose a new or empty folder") from None
     root = folder.resolve()
     for name in previous:
         target = (folder / str(name)).resolve()
