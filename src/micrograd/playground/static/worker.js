@@ -23,16 +23,21 @@ async function fetchText(url) {
   return response.text();
 }
 
-async function installPackage(pyodide, base) {
-  // this package's own files, as listed by the export, into a folder on Python's path
+async function fetchPackage(base) {
+  // this package's own files, as listed by the export: [[path, text], ...]
   const files = JSON.parse(await fetchText(new URL("files.json", base)));
   const texts = await Promise.all(files.map((path) => fetchText(new URL(path, base))));
+  return files.map((path, index) => [path, texts[index]]);
+}
+
+function installPackage(pyodide, files) {
+  // into a folder on Python's path
   const root = "/home/pyodide/micrograd-lab";
-  files.forEach((path, index) => {
+  for (const [path, text] of files) {
     const target = `${root}/${path}`;
     pyodide.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
-    pyodide.FS.writeFile(target, texts[index]);
-  });
+    pyodide.FS.writeFile(target, text);
+  }
   return root;
 }
 
@@ -43,7 +48,7 @@ from micrograd.playground.api import Api
 _api = Api()
 
 def handle(method, path, body):
-    status, document = _api.handle(method, path, None if body is None else json.loads(body))
+    status, document = _api.handle(method, path, json.loads(body))
     return json.dumps([status, document], allow_nan=False)
 
 handle
@@ -51,6 +56,8 @@ handle
 
 async function startPython(site) {
   progress("loading Pyodide (Python compiled to WebAssembly)…");
+  const files = fetchPackage(site.python); // meanwhile
+  files.catch(() => {}); // awaited below
   const { loadPyodide } = await import(new URL("pyodide.mjs", site.pyodide).href);
   const pyodide = await loadPyodide({ indexURL: site.pyodide });
   let numpy = false;
@@ -64,7 +71,7 @@ async function startPython(site) {
     }
   }
   progress("installing micrograd into Python…");
-  const root = await installPackage(pyodide, site.python);
+  const root = installPackage(pyodide, await files);
   progress("starting the playground's Python…");
   pyodide.globals.set("ROOT", root);
   api = pyodide.runPython(START_PYTHON);
@@ -92,7 +99,7 @@ async function answer(message) {
     postMessage({ type: "answer", id: message.id, status: 503, document });
     return;
   }
-  const body = message.body === undefined || message.body === null ? null : JSON.stringify(message.body);
+  const body = JSON.stringify(message.body === undefined ? null : message.body); // JSON text: null is None
   let status;
   let document;
   try {
