@@ -1,7 +1,8 @@
 """Every code example in README.md and docs/*.md runs here.
 
-* ```python blocks run in order, one namespace per file; a block with ``>>>``
-  prompts is a doctest, so its printed output is checked too.
+* ```python blocks are pasted in order, one namespace per file, and what each
+  prints is compared with the ```output block after it (tests/doc_blocks.py says
+  the format and how it is checked).
 * ```console blocks: each ``$ micrograd ...`` line runs as a command (in a
   temporary folder) and must succeed.
 """
@@ -16,9 +17,12 @@ import re
 import shlex
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
+
+from doc_blocks import DOCS, Paste, matches, paste
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -44,21 +48,17 @@ def _require(module: str) -> None:
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
-def test_python_examples_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_python_examples_paste_and_print_their_output(
+    path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every ```python block pastes into the REPL and prints its ```output block (tests/doc_blocks.py)."""
     if path.name in NEEDS:
         _require(NEEDS[path.name])
     monkeypatch.chdir(tmp_path)
-    namespace: dict[str, object] = {"__name__": f"doc_{path.stem}"}
-    parser = doctest.DocTestParser()
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    for line, code in _blocks(path, "python"):
-        if ">>>" in code:
-            test = parser.get_doctest(code, namespace, f"{path.name}:{line}", str(path), line - 1)
-            result = runner.run(test, clear_globs=False)
-            namespace.update(test.globs)  # DocTest works on a copy of the namespace
-            assert result.failed == 0, f"{path.name}, the example at line {line} printed something else"
-        else:
-            exec(compile(code, f"{path.name}:{line}", "exec"), namespace)
+    document = DOCS.parse(path)
+    document.namespace["__name__"] = f"doc_{path.stem}"
+    for example in document.examples():
+        example.evaluate()
 
 
 def _commands(path: Path) -> list[tuple[int, str]]:
@@ -128,3 +128,44 @@ def test_the_lecture_page_is_linked_from_the_readme_and_collected() -> None:
     assert "(docs/lecture.md)" in readme and "(docs/pytorch.md)" in readme
     assert ROOT / "docs" / "lecture.md" in DOCUMENTS and ROOT / "docs" / "pytorch.md" in DOCUMENTS
     assert len(_blocks(ROOT / "docs" / "lecture.md", "python")) >= 15
+
+
+def _paste(source: str) -> Paste:
+    return paste(textwrap.dedent(source), {"__name__": "doc_test"})
+
+
+def test_a_block_with_prompts_does_not_paste() -> None:
+    assert "prompts" in str(_paste(">>> 1 + 1\n2\n").problem)
+
+
+def test_a_blank_line_inside_an_indented_block_does_not_paste() -> None:
+    # the REPL ends the def at the blank line, so `return` is an unexpected indent
+    problem = _paste("def f(x):\n    y = x * 2\n\n    return y\n").problem
+    assert problem is not None and "IndentationError" in problem
+    assert _paste("def f(x):\n    y = x * 2\n    return y\n").problem is None
+
+
+def test_a_statement_right_after_an_indented_block_does_not_paste() -> None:
+    problem = _paste("for i in range(2):\n    print(i)\nprint('done')\n").problem
+    assert problem is not None and "SyntaxError" in problem
+    result = _paste("for i in range(2):\n    print(i)\n\nprint('done')\n")
+    assert result.problem is None and result.printed == "0\n1\ndone\n"
+
+
+def test_only_the_last_statement_may_show_a_value() -> None:
+    assert "notebook" in str(_paste("1 + 1\nx = 3\n").problem)
+    result = _paste("x = 3\nprint(x)\nx + 1\n")
+    assert result.problem is None and result.printed == "3\n4\n"
+
+
+def test_an_error_is_its_last_traceback_line_and_ends_the_block() -> None:
+    result = _paste("from micrograd import Value\nValue(-1.0).log()\n")
+    assert result.printed == "ValueError: log: operand must be positive, got -1.0\n"
+    assert "ends its block" in str(_paste("1 / 0\nx = 1\n").problem)
+
+
+def test_outputs_compare_exactly_up_to_trailing_spaces_tabs_and_ellipsis() -> None:
+    assert matches("a  \n\tb\n", "a\n        b\n")
+    assert matches("took ... s\n", "took 0.25 s\n")
+    assert not matches("1.0\n", "1.00\n")
+    assert not matches("ValueError: log\n", "TypeError: log\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pickle
+import pickletools
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,15 @@ def test_a_model_pickled_by_micrograd_0_2_0_loads_and_computes_the_same() -> Non
     out.backward()
     assert all(p.grad == p.grad for p in model.parameters())
     assert pickle.loads(pickle.dumps(model))([0.5, -1.0]).data == out.data
+
+
+def test_a_pickled_model_names_no_internal_function() -> None:
+    # a Neuron pickles its activation by name, so moving the engine's functions never breaks a pickle
+    model = micrograd.MLP(2, [3, 1], activation="tanh")
+    data = pickle.dumps(model, protocol=4)
+    strings = {str(arg) for op, arg, _ in pickletools.genops(data) if isinstance(arg, str)}
+    assert "micrograd.autograd.rules" not in strings and "Value.tanh" not in strings
+    assert {"micrograd.nn.layers", "micrograd.autograd.value"} <= strings
+    back = pickle.loads(data)
+    assert back([0.3, -0.2]).data == model([0.3, -0.2]).data
+    assert back.layers[0].neurons[0].activation == "tanh"

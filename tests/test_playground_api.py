@@ -276,7 +276,7 @@ def test_a_client_that_resets_its_connection_leaves_no_traceback(
     deadline = time.monotonic() + 10
     while threading.active_count() > threads and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert threading.active_count() == threads  # the connection's thread is gone
+    assert threading.active_count() <= threads  # the connection's thread is gone (others may end meanwhile)
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err and captured.err == ""
     assert call(server, "GET", "/api/info")[0] == 200

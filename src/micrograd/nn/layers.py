@@ -111,6 +111,17 @@ class Neuron(Module):
         self._activation = name
         self._activate, self._activate_float, self._kind = ACTIVATIONS[name]
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the activation by name: the functions it picks are internal and may move."""
+        state = dict(self.__dict__)
+        for derived in ("_activate", "_activate_float", "_kind"):
+            state.pop(derived, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.activation = state["_activation"]
+
     @property
     def nonlin(self) -> bool:
         """karpathy's flag: True for a relu neuron, False for a linear one (settable, as in micrograd)."""
