@@ -3,10 +3,11 @@
 Every test records the requests the page makes and checks that none leaves the
 local host.  The tests marked ``@both_transports`` run twice: on the local server's
 page and on the static site of ``micrograd playground --export`` (Pyodide in the
-browser; tests/playground_pages.py), with the same bodies.  The screenshots in docs/images/playground-*.png are taken here: every run
-takes them, and ``MICROGRAD_UPDATE_SCREENSHOTS=1 pytest tests/test_playground_browser.py``
-writes them into docs/images (other runs write them to a temporary folder, so running the
-tests leaves the checkout as it was).
+browser; tests/playground_pages.py), with the same bodies.  The screenshots in
+docs/images/playground-*.png are taken here: every run takes them, and
+``MICROGRAD_UPDATE_SCREENSHOTS=1 pytest tests/test_playground_browser.py`` writes them
+into docs/images (other runs write them to a temporary folder, so running the tests
+leaves the checkout as it was).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playground_pages import PYODIDE_START_SECONDS, both_transports, playground_site
 
 from micrograd import Value
+from playground_pages import PYODIDE_START_SECONDS, both_transports, playground_site
 
 DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 
@@ -214,7 +215,6 @@ def test_a_bad_expression_shows_one_line_and_the_page_goes_on(page: Any, base_ur
     assert page.get_by_label("z", exact=True).input_value() == "1"
 
 
-@both_transports
 def test_play_trains_moons_and_every_view_of_the_network_is_live(page: Any, base_url: str, images: Path) -> None:
     page.goto(base_url)
     page.get_by_role("tab", name="Training").click()

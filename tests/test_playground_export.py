@@ -160,3 +160,24 @@ def test_pyodide_runs_the_package_to_the_same_weights_and_pictures(tmp_path: Pat
     assert browser["dot"] == local["dot"] and browser["svg"] is False  # no renderer there: the worker draws the DOT
     assert len(browser["weights"]) == len(local["weights"]) == 2 * 8 + 8 + 8 * 8 + 8 + 8 + 1
     assert max(abs(a - b) for a, b in zip(browser["weights"], local["weights"], strict=True)) <= 1e-12
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "teaching.md"
+WORKFLOW = Path(__file__).resolve().parent.parent / "examples" / "github-pages-playground.yml"
+
+
+def test_the_offline_recipe_in_the_docs_and_the_workflow_pin_the_tested_versions(tmp_path: Path) -> None:
+    pins = f"pyodide@{PYODIDE_VERSION} @viz-js/viz@{VIZ_VERSION}"
+    recipe = re.search(r"```sh\n(.*?)```", DOCS.read_text(), re.DOTALL)
+    assert recipe is not None
+    lines = recipe.group(1).splitlines()
+    assert lines[0] == f"npm install --no-save {pins}"
+    assert f"npm install --no-save {pins}" in WORKFLOW.read_text()
+    assert "micrograd playground --export site --pyodide node_modules/pyodide" in WORKFLOW.read_text()
+    # the recipe's export, with the npm copy the tests use for node_modules
+    export = lines[1].split()
+    assert export[:3] == ["micrograd", "playground", "--export"]
+    node_modules = pyodide_copy().parent
+    arguments = [argument.replace("node_modules", str(node_modules)) for argument in export[1:]]
+    assert main([*arguments[:2], str(tmp_path / "site"), *arguments[3:]]) == 0
+    assert (tmp_path / "site" / "viz" / "viz.js").is_file() and (tmp_path / "site" / "pyodide").is_dir()
