@@ -364,3 +364,11 @@ def test_an_mlp_without_zero_grad_is_told_to_zero_in_its_loop_as_the_lecture_doe
     assert report.exit_status == 0
     zero = report.result("nn.zero-grad")
     assert zero.status == "lack" and "set every p.grad = 0.0 before loss.backward()" in zero.message
+
+
+def test_pictures_that_cannot_be_written_are_one_line(tmp_path: Path) -> None:
+    _, find, replace, _, _ = VARIANTS[0]
+    (tmp_path / "taken").write_text("a file, not a folder", encoding="utf-8")
+    completed = run_cli(str(write_variant(tmp_path, find, replace)), "--out", str(tmp_path / "taken"))
+    assert completed.returncode == 1
+    assert completed.stderr == f"micrograd: error: cannot write {tmp_path / 'taken'}: File exists\n"

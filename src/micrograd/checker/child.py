@@ -143,6 +143,7 @@ def node_structure(value: Any, names: dict[int, str]) -> dict[str, Any]:
                     "data": as_number(getattr(child, "data", None)),
                     "op": str(getattr(child, "_op", ""))[:40],
                     "leaf": not grandchildren,
+                    "grad": as_number(getattr(child, "grad", None)),
                 }
             )
     entry["prev"] = children

@@ -7,10 +7,12 @@ red with the expected gradient beside its name.
 
 from __future__ import annotations
 
+import math
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from micrograd.autograd import Value
 from micrograd.checker.operations import EXTRAS
 from micrograd.pictures.graph_text import format_number
 from micrograd.pictures.graphview import view_graph
@@ -40,6 +42,7 @@ def draw_failure(result: Result, out: Path | None, inline: bool) -> None:
         if not close(expected, learned):
             wrong.add(value)
             value.label = f"{name}: expected grad {format_number(expected)}"
+    _numbers(env, result.learner)
     root = env[result.program.output]
     try:
         graph = draw_dot(root, detail="operations")
@@ -62,6 +65,20 @@ def draw_failure(result: Result, out: Path | None, inline: bool) -> None:
         result.picture = str(path)
     if inline:
         result.svg = svg[svg.find("<svg") :]
+
+
+def _numbers(env: dict[str, Value], learner: dict[str, Any]) -> None:
+    """Name the plain numbers of the program by their value, with the grad your class gave its Value for it."""
+    named = set(env.values())
+    for name, value in env.items():
+        theirs = [c for c in learner.get(name, {}).get("prev", []) if isinstance(c, dict)]
+        for operand in value.operands:
+            if operand in named or not operand.is_leaf:
+                continue
+            match = next((c for c in theirs if c.get("data") == operand.data), None)
+            grad = match.get("grad") if match is not None else None
+            operand.grad = grad if isinstance(grad, float) else math.nan
+            operand.label = format_number(operand.data)
 
 
 def _path(out: Path, check_id: str, suffix: str) -> Path:
