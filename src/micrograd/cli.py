@@ -266,24 +266,11 @@ def _add_playground_parser(commands: argparse._SubParsersAction[argparse.Argumen
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
     static = parser.add_argument_group("a static site instead of a server (docs/teaching.md)")
+    static.add_argument("--export", metavar="DIR", help="write the page as a static site that runs in the browser")
     static.add_argument(
-        "--export",
-        metavar="DIR",
-        help="write the playground as a static site into DIR (new, empty, or an earlier export): it runs this "
-        "package in the browser with Pyodide, and any static web server can serve it",
+        "--pyodide", metavar="URL_OR_PATH", help="a Pyodide to copy in (node_modules/pyodide), or its URL"
     )
-    static.add_argument(
-        "--pyodide",
-        metavar="URL_OR_PATH",
-        help="with --export: a local Pyodide distribution to copy in (such as node_modules/pyodide), so the site "
-        "needs no network, or the URL of one (default: the official CDN, at the tested version)",
-    )
-    static.add_argument(
-        "--viz",
-        metavar="URL_OR_PATH",
-        help="with --export: the @viz-js/viz package (or its dist/viz.js) to copy in, or a URL of viz.js "
-        "(default: beside a local --pyodide if npm put it there, else the CDN)",
-    )
+    static.add_argument("--viz", metavar="URL_OR_PATH", help="an @viz-js/viz to copy in, or the URL of its viz.js")
     parser.set_defaults(run=_run_playground)
 
 
@@ -313,13 +300,7 @@ def _export_playground(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     except OSError as error:
         raise CommandError(f"cannot write {error.filename or args.export}: {error.strerror or error}") from None
-    offline = not exported.pyodide.startswith(("https:", "http:"))
-    print(f"wrote the static playground to {exported.folder} ({len(exported.files)} files)")
-    print(f"  Pyodide:  {'copied in: works with no network' if offline else exported.pyodide}")
-    print(f"  Graphviz: {'copied in' if not exported.viz.startswith(('https:', 'http:')) else exported.viz}")
-    print(f"  numpy:    {'loaded from Pyodide' if exported.numpy else 'not in this Pyodide: plain Python is used'}")
-    print(f"serve it, for instance: python -m http.server --bind 127.0.0.1 --directory {exported.folder}")
-    print("then open http://127.0.0.1:8000/ (a file:// page cannot start the worker)")
+    print(exported.summary())
     return 0
 
 

@@ -58,6 +58,23 @@ class Exported:
     viz: str
     numpy: bool
 
+    def summary(self) -> str:
+        """What ``micrograd playground --export`` prints: what was written, and how to serve it."""
+        copied = {
+            name: not url.startswith(("https:", "http:"))
+            for name, url in (("pyodide", self.pyodide), ("viz", self.viz))
+        }
+        return "\n".join(
+            [
+                f"wrote the static playground to {self.folder} ({len(self.files)} files)",
+                f"  Pyodide:  {'copied in: works with no network' if copied['pyodide'] else self.pyodide}",
+                f"  Graphviz: {'copied in' if copied['viz'] else self.viz}",
+                f"  numpy:    {'loaded from Pyodide' if self.numpy else 'not in this Pyodide: plain Python is used'}",
+                f"serve it, for instance: python -m http.server --bind 127.0.0.1 --directory {self.folder}",
+                "then open http://127.0.0.1:8000/ (a file:// page cannot start the worker)",
+            ]
+        )
+
 
 def _package_files() -> list[tuple[str, bytes]]:
     """This package's Python files, as ``(path under micrograd/, bytes)``, sorted."""
