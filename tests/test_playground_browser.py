@@ -215,6 +215,7 @@ def test_a_bad_expression_shows_one_line_and_the_page_goes_on(page: Any, base_ur
     assert page.get_by_label("z", exact=True).input_value() == "1"
 
 
+@both_transports
 def test_play_trains_moons_and_every_view_of_the_network_is_live(page: Any, base_url: str, images: Path) -> None:
     page.goto(base_url)
     page.get_by_role("tab", name="Training").click()
