@@ -18,7 +18,15 @@ import pytest
 
 from micrograd.cli import main
 from micrograd.playground.api import Api
-from micrograd.playground.export import PYODIDE_CDN, PYODIDE_VERSION, VIZ_CDN, VIZ_VERSION, ExportError, export_site
+from micrograd.playground.export import (
+    PYODIDE_CDN,
+    PYODIDE_FILES,
+    PYODIDE_VERSION,
+    VIZ_CDN,
+    VIZ_VERSION,
+    ExportError,
+    export_site,
+)
 from playground_pages import node_program, pyodide_copy
 from pyodide_steps import run_steps
 
@@ -181,3 +189,18 @@ def test_the_offline_recipe_in_the_docs_and_the_workflow_pin_the_tested_versions
     arguments = [argument.replace("node_modules", str(node_modules)) for argument in export[1:]]
     assert main([*arguments[:2], str(tmp_path / "site"), *arguments[3:]]) == 0
     assert (tmp_path / "site" / "viz" / "viz.js").is_file() and (tmp_path / "site" / "pyodide").is_dir()
+
+
+def test_a_full_pyodide_distribution_brings_its_numpy_wheel(tmp_path: Path) -> None:
+    copy = pyodide_copy()
+    full = tmp_path / "full"
+    full.mkdir()
+    for name in PYODIDE_FILES:
+        (full / name).symlink_to(copy / name)
+    wheel = json.loads((copy / "pyodide-lock.json").read_text())["packages"]["numpy"]["file_name"]
+    (full / wheel).write_bytes(b"a wheel")
+    exported = export_site(tmp_path / "site", pyodide=str(full))
+    assert exported.numpy and (tmp_path / "site" / "pyodide" / wheel).read_bytes() == b"a wheel"
+    assert '"numpy": true' in (tmp_path / "site" / "site.js").read_text()
+    (full / wheel).unlink()
+    assert not export_site(tmp_path / "without", pyodide=str(full)).numpy
