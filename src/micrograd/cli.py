@@ -264,12 +264,7 @@ def _add_playground_parser(commands: argparse._SubParsersAction[argparse.Argumen
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    parser.add_argument(
-        "--sessions",
-        type=int,
-        default=8,
-        help="training sessions (open tabs) served at once (default 8; a class of 30 needs 30)",
-    )
+    parser.add_argument("--sessions", type=int, default=8, help="training tabs served at once (default 8)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
     static = parser.add_argument_group("a static site instead of a server (docs/teaching.md)")
     static.add_argument("--export", metavar="DIR", help="write the page as a static site that runs in the browser")
@@ -288,10 +283,9 @@ def _run_playground(args: argparse.Namespace) -> int:
             raise CommandError(f"--{option} goes with --export DIR (it says where the static site loads it from)")
     from micrograd.playground.server import main as serve
 
-    if not 0 <= args.port <= 65535:
-        raise CommandError(f"--port {args.port}: a port is a number from 0 to 65535")
-    if not 1 <= args.sessions <= 1000:
-        raise CommandError(f"--sessions {args.sessions}: give a number from 1 to 1000")
+    if not 0 <= args.port <= 65535 or not 1 <= args.sessions <= 1000:
+        given = f"--port {args.port}" if not 0 <= args.port <= 65535 else f"--sessions {args.sessions}"
+        raise CommandError(f"{given}: a port is a number from 0 to 65535, --sessions from 1 to 1000")
     try:
         return serve(args.host, args.port, open_browser=not args.no_browser, sessions=args.sessions)
     except OSError as error:
