@@ -36,6 +36,18 @@ DEFAULT_SESSIONS = 8  # training sessions kept at once (micrograd playground --s
 STEP_SECONDS = 1.0  # CPU seconds one request trains at most, plus one step (bounded by settings.MAX_STEP_WORK)
 
 
+def _cpu_clock() -> Callable[[], float]:
+    """This thread's CPU time, where the platform has it (not in Pyodide): else the wall clock."""
+    try:
+        time.thread_time()
+    except (OSError, AttributeError):
+        return time.perf_counter
+    return time.thread_time
+
+
+CPU_CLOCK = _cpu_clock()
+
+
 def _short(x: float) -> float | None:
     """``x`` to 6 significant digits, which is all a page shows (None for inf and nan, as JSON has neither)."""
     return float(f"{x:.6g}") if math.isfinite(x) else None
@@ -182,9 +194,9 @@ class Session:
         The time is this thread's CPU time: a page asking for a frame's worth of steps
         gets as many as fit, and thirty pages at once each get their share.
         """
-        deadline = time.thread_time() + min(seconds, STEP_SECONDS)
+        deadline = CPU_CLOCK() + min(seconds, STEP_SECONDS)
         for done in range(count):
-            if self.diverged or (done and time.thread_time() > deadline):
+            if self.diverged or (done and CPU_CLOCK() > deadline):
                 break
             self._one_step()
             if self.step_count % METRICS_EVERY == 0 or self.diverged:
