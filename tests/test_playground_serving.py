@@ -90,6 +90,14 @@ def test_a_wildcard_server_answers_to_this_machine_and_refuses_other_names(every
     assert ask(everywhere, "GET", "/api/info", {"Host": f"127.0.0.1:{port + 1}"})[0] == 403
 
 
+def test_a_wildcard_server_opens_its_loopback_address(everywhere: PlaygroundServer) -> None:
+    from micrograd.playground.server import url_of
+
+    url = url_of(everywhere)
+    assert url == f"http://127.0.0.1:{everywhere.server_address[1]}/"
+    assert ask(everywhere, "GET", "/api/info", {"Host": url.split("/")[2]})[0] == 200
+
+
 def test_host_rules_by_binding() -> None:
     assert host_is_allowed("[::1]:80", "127.0.0.1", 80)
     assert host_is_allowed("LOCALHOST:80", "127.0.0.1", 80)

@@ -257,9 +257,9 @@ def make_server(
 
 
 def url_of(server: PlaygroundServer) -> str:
-    """The address to open: ``http://HOST:PORT/``."""
+    """The address to open: ``http://HOST:PORT/`` (this machine's loopback when bound to every address)."""
     host, port = server.server_address[:2]
-    name = str(host)
+    name = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(str(host), str(host))
     return f"http://[{name}]:{port}/" if ":" in name else f"http://{name}:{port}/"
 
 
