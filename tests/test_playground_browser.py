@@ -498,3 +498,19 @@ def test_show_test_data_and_discretize_redraw_the_boundary(page: Any, base_url: 
     page.reload()
     wait_until(page, f"{STATUS}.startsWith('step 0 ')")
     assert not page.get_by_label("Show test data").is_checked() and page.get_by_label("Discretize output").is_checked()
+
+
+def test_a_data_point_is_chosen_by_keyboard_and_its_graph_expands(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}?view=training")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    page.get_by_role("img", name="Decision boundary").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert page.locator("#point-choice").text_content().startswith("train point 1 at (")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="The loss of train point 1").wait_for()
+    assert page.evaluate("document.activeElement.id") == "boundary"
+    expand = page.get_by_role("button", name="Expand: every operand")
+    expand.click()
+    wait_until(page, "document.querySelector('#point-expand').hidden")
+    wait_until(page, "document.querySelectorAll('#point-graph g.node').length > 40")

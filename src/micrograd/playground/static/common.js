@@ -43,6 +43,6 @@ export function setSvg(container, svgText) {
 // the training view's state, read by the drawing modules
 export const train = {
   id: null, settings: null, state: null, data: null, extent: null, playing: false, busy: false,
-  history: [], point: null, pointBusy: false, pointAt: 0,
+  history: [], point: null, pointBusy: false, pointAt: 0, pointMax: 40,
 };
 window.playgroundTrain = train; // for tests and the console: the session id, its data and extent

@@ -274,11 +274,12 @@ async function showPoint(point) {
   train.pointBusy = true;
   train.pointAt = performance.now();
   try {
-    const result = await api("POST", `/api/sessions/${train.id}/point`, { set: point.set, index: point.index });
+    const result = await api("POST", `/api/sessions/${train.id}/point`, { set: point.set, index: point.index, max_nodes: train.pointMax });
     const [x, y] = result.point;
     $("point-title").textContent =
       `The loss of ${point.set} point ${point.index} (${number(x, 2)}, ${number(y, 2)}), class ${result.label}: ${number(result.loss)}`;
     const opening = $("point-panel").hidden;
+    $("point-expand").hidden = train.pointMax >= 100 || !/more operand|showing \d+ of/.test(result.svg || "");
     $("point-panel").hidden = false;
     if (!result.svg || !setSvg($("point-graph"), result.svg)) $("point-graph").textContent = result.svg_error || "";
     else train.pointZoom.refresh();
@@ -308,6 +309,22 @@ function pickPoint(event) {
   train.point = { set: best.set, index: best.index };
   if (train.state) drawBoundary(train.state);
   showPoint(train.point);
+}
+
+function pointKeys(event) {
+  // with the boundary focused: arrows go from point to point (train, then test), Enter shows its graph
+  if (!train.data || !["ArrowRight", "ArrowDown", "ArrowLeft", "ArrowUp", "Enter"].includes(event.key)) return;
+  event.preventDefault();
+  const all = ($("show-test").checked ? ["train", "test"] : ["train"])
+    .flatMap((set) => train.data[set].points.map((_, index) => ({ set, index })));
+  let at = train.point ? all.findIndex((p) => p.set === train.point.set && p.index === train.point.index) : -1;
+  if (event.key !== "Enter") at = (at + (["ArrowRight", "ArrowDown"].includes(event.key) ? 1 : all.length - 1)) % all.length;
+  if (at < 0) at = 0;
+  train.point = all[at];
+  const [x, y] = train.data[train.point.set].points[train.point.index];
+  $("point-choice").textContent = `${train.point.set} point ${train.point.index} at (${number(x, 2)}, ${number(y, 2)})`;
+  if (train.state) drawBoundary(train.state);
+  if (event.key === "Enter") showPoint(train.point);
 }
 
 function setupWeightEditor() {
@@ -365,6 +382,11 @@ export function setupTraining() {
   $("add-layer").addEventListener("click", () => changeSettings({ hidden: [...train.settings.hidden, 4] }));
   $("remove-layer").addEventListener("click", () => changeSettings({ hidden: train.settings.hidden.slice(0, -1) }));
   $("boundary").addEventListener("click", pickPoint);
+  $("boundary").addEventListener("keydown", pointKeys);
+  $("point-expand").addEventListener("click", () => {
+    train.pointMax = 100; // the most a point's graph draws
+    if (train.point) showPoint(train.point);
+  });
   $("network").addEventListener("resize-layers", (event) => changeSettings({ hidden: event.detail.hidden }));
   window.addEventListener("pagehide", () => {
     // the tab closes or reloads: free its session on the server now rather than when it expires
