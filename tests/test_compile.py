@@ -890,3 +890,36 @@ def test_a_dropped_log_of_a_negative_number_raises_as_in_the_plain_call() -> Non
         assert compiled(Value(2.0)).data == 4.0
         with pytest.raises(ValueError, match=r"^log: operand must be positive, got -1\.0$"):
             compiled(Value(-1.0))
+
+
+def test_every_built_in_operation_has_a_row_in_every_replay_or_an_explicit_engine_fallback() -> None:
+    from micrograd.autograd import OPERATIONS
+    from micrograd.compiler import replay_numpy, replay_python
+    from micrograd.compiler.plan import SUM
+
+    built_in = set(OPERATIONS)
+    assert all(isinstance(rule, micrograd.Operation) for rule in built_in)  # keyed by the object, not a symbol
+    backends = {
+        "numpy": (set(replay_numpy.RULES) | replay_numpy.GROUPS, replay_numpy.ENGINE_FALLBACK),
+        "python": (set(replay_python.COLUMNS) | (set(replay_python.RULES) - {SUM}), replay_python.ENGINE_FALLBACK),
+    }
+    for name, (rows, fallback) in backends.items():
+        assert rows | fallback == built_in, name
+        assert not rows & fallback, name
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_operation_you_define_compiles_with_no_other_registration(backend: str) -> None:
+    cube = micrograd.Operation("cube", lambda x: x**3, lambda g, x, out: g * 3 * x * x)
+    mix = micrograd.Operation("mix", lambda a, b: a * math.exp(b), lambda g, a, b, out: (g * out / a, g * out), arity=2)
+    w = Value(0.5)
+
+    def f(x: Value) -> Value:
+        return mix(cube(x * w), x)
+
+    compiled = micrograd.compile(f, backend=backend)
+    for x in (1.5, -0.25, 2.0):
+        plain, replayed = f(Value(x)), compiled(Value(x))
+        assert close(replayed.data, plain.data)
+        assert close(grad(replayed, w).data, grad(plain, w).data)
+    assert compiled.traces == 1

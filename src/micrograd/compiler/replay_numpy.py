@@ -44,7 +44,7 @@ from micrograd.autograd import (
 )
 from micrograd.compiler.plan import SUM, Checks, Plan, Step, contributions
 
-__all__ = ["NumpyReplay"]
+__all__ = ["ENGINE_FALLBACK", "GROUPS", "RULES", "NumpyReplay"]
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 Index = slice | np.ndarray[Any, np.dtype[np.intp]]
@@ -92,6 +92,11 @@ RULES: dict[Any, tuple[Forward, Backward]] = {
         lambda g, x, out, k: [_pow_base(g, x[0], x[1]), _pow_exponent(g, x[0], x[1], out)],
     ),
 }
+# How each built-in operation (autograd.OPERATIONS) is replayed: a row above, a group of its own
+# (linear: row-wise dot products or a matrix product), or computed by the engine step by step,
+# as every operation you define is.  None falls back to the engine here.
+GROUPS = frozenset({LINEAR})
+ENGINE_FALLBACK: frozenset[Operation] = frozenset()
 CHECKED_FORWARD = {DIV, EXP, LOG, POW, POW_CONST}  # operations whose result can be an error
 CHECKED_BACKWARD = {POW, POW_CONST}  # operations whose derivative can be an error
 
@@ -341,7 +346,7 @@ class NumpyReplay:
             return _Linear(matrix, out, 0), list(range(len(steps)))
         order = sorted(range(len(steps)), key=lambda j: steps[j].operands)
         ordered = [steps[j] for j in order]
-        if rule in RULES:
+        if rule in RULES and rule not in ENGINE_FALLBACK:
             return _Elementwise(rule, ordered, out, needs), order
         return _Engine(rule, ordered, out), order
 

@@ -43,6 +43,7 @@ from micrograd.autograd import (
     LOG,
     MUL,
     NEG,
+    OPERATIONS,
     POW,
     POW_CONST,
     RELU,
@@ -376,7 +377,7 @@ def _plan(
 _step = functools.partial(tuple.__new__, Step)  # a Step from a tuple, made in C (a NamedTuple's own __new__ is Python)
 
 
-RULE_TABLE = frozenset({ABS, ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_CONST, RELU, SIGMOID, SUB, TANH})
+RULE_TABLE = frozenset(OPERATIONS)  # the built-in operations; any other is replayed by its evaluate
 
 
 # operations whose forward on floats never raises: a dropped step of one needs no check
