@@ -172,7 +172,22 @@ LINEAR = Linear("linear", _linear_forward, _linear_vjp, check=False)
 # Every built-in operation, once: what exists.  Each compile replay keys its fast rows by these
 # objects and computes any other operation (one you define) through the engine; a test holds
 # every replay to a row or an explicit engine fallback for each of them.
-OPERATIONS: tuple[Operation, ...] = (ADD, SUB, MUL, DIV, POW, POW_CONST, NEG, ABS, EXP, LOG, TANH, SIGMOID, RELU, LINEAR)
+OPERATIONS: tuple[Operation, ...] = (
+    ADD,
+    SUB,
+    MUL,
+    DIV,
+    POW,
+    POW_CONST,
+    NEG,
+    ABS,
+    EXP,
+    LOG,
+    TANH,
+    SIGMOID,
+    RELU,
+    LINEAR,
+)
 
 # The operations as functions: on Values they record a node, on numbers they compute.
 exp = EXP
