@@ -345,14 +345,16 @@ def test_unhashable_arguments_are_kept_only_while_their_trace_is() -> None:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_labels_read_as_numbers_are_part_of_the_key(backend: str) -> None:
-    # mse_loss reads each target's number: a new target must not replay the old one
+def test_targets_of_a_loss_are_data_of_the_trace(backend: str) -> None:
+    # while tracing, mse_loss computes with a target Value instead of reading its number: one trace serves all
     p = Value(1.5)
     f = micrograd.compile(lambda t: mse_loss([p * 2.0], [t]), backend=backend)
     assert f(1.0).data == 4.0
     assert f(2.0).data == 1.0
     assert f(1.0).data == 4.0
-    assert f.traces == 2
+    assert f.traces == 1
+    g = micrograd.compile(lambda t: hinge_loss([p * 2.0], [t]), backend=backend)
+    assert [g(t).data for t in (1.0, -1.0, 1.0)] == [0.0, 4.0, 0.0] and g.traces == 1
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -894,13 +896,13 @@ def test_a_dropped_log_of_a_negative_number_raises_as_in_the_plain_call() -> Non
 
 def test_every_built_in_operation_has_a_row_in_every_replay_or_an_explicit_engine_fallback() -> None:
     from micrograd.autograd import OPERATIONS
-    from micrograd.compiler import replay_numpy, replay_python
+    from micrograd.compiler import numpy_rows, replay_python
     from micrograd.compiler.plan import SUM
 
     built_in = set(OPERATIONS)
     assert all(isinstance(rule, micrograd.Operation) for rule in built_in)  # keyed by the object, not a symbol
     backends = {
-        "numpy": (set(replay_numpy.RULES) | replay_numpy.GROUPS, replay_numpy.ENGINE_FALLBACK),
+        "numpy": (set(numpy_rows.RULES) | numpy_rows.GROUPS, numpy_rows.ENGINE_FALLBACK),
         "python": (set(replay_python.COLUMNS) | (set(replay_python.RULES) - {SUM}), replay_python.ENGINE_FALLBACK),
     }
     for name, (rows, fallback) in backends.items():

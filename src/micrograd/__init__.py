@@ -28,7 +28,7 @@ from micrograd.autograd import (
     sigmoid,
     tanh,
 )
-from micrograd.compiler import compile
+from micrograd.compiler import compile, compile_step
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.pictures import draw_dot, draw_steps, explain, to_mermaid, to_text
 
@@ -46,6 +46,7 @@ __all__ = [
     "Value",
     "__version__",
     "compile",
+    "compile_step",
     "data",
     "derivative",
     "draw_dot",

@@ -22,6 +22,7 @@ derivative is itself a graph that can be differentiated again.
 
 from __future__ import annotations
 
+from micrograd.autograd import deferred
 from micrograd.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from micrograd.autograd.gradient_check import GradcheckError, gradcheck, numerical_grad
 from micrograd.autograd.gradients import derivative, grad, local_gradients
@@ -81,6 +82,7 @@ __all__ = [
     "Unary",
     "Value",
     "as_real",
+    "deferred",
     "derivative",
     "enable_grad",
     "exp",
