@@ -224,5 +224,5 @@ def test_bad_arguments_are_refused_clearly() -> None:
     with pytest.raises(ValueError, match="clip_grad_norm must be a number >= 0, got -1"):
         micrograd.compile_step(hinge_with_l2(net), optimizer, clip_grad_norm=-1)
     step = micrograd.compile_step(lambda X: [net(x) for x in X], optimizer)
-    with pytest.raises(TypeError, match=r"must return one Value"):
+    with pytest.raises(TypeError, match=r"must return the loss, a Value, or a tuple"):
         step([[1.0, 2.0], [0.5, 0.5]])

@@ -47,7 +47,8 @@ def compile_step(
     """``step(*batch) -> float``: ``optimizer.zero_grad()``, ``loss = loss_fn(*batch)``,
     ``loss.backward()``, the clipping asked for, ``optimizer.step()``; compiled.
 
-    ``optimizer`` is one of ``micrograd.optim``'s (any other runs its own ``step()``
+    ``loss_fn`` returns the loss, or a tuple ``(loss, outputs...)`` whose other parts come back as
+    numbers (the model's outputs, to count hits).  ``optimizer`` is one of ``micrograd.optim``'s (any other runs its own ``step()``
     on the compiled gradients).  A learning-rate schedule works as in the eager loop:
     call its ``step()`` after each training step; the compiled step reads
     ``optimizer.lr`` at every call.
@@ -95,7 +96,8 @@ class CompiledStep:
     def __exit__(self, *exc: object) -> None:
         self.sync()
 
-    def __call__(self, *args: Any, **kwargs: Any) -> float:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """The loss as a float (or, when ``loss_fn`` returns ``(loss, outputs...)``, that tuple of floats)."""
         if tracing_now():
             raise TypeError("compile_step: a compiled training step cannot run inside a compiled function")
         pending = deferred.pending
@@ -116,12 +118,13 @@ class CompiledStep:
         replay = prepared.get(tuple(numbers[i] for i in static))
         if replay is None:
             replay = self._trace(structure, numbers, args, kwargs, keep)
-        loss = replay.run(numbers, self._p, self._g)
+        outputs = replay.run(numbers, self._p, self._g)
         self._update()
         if not self._holding:
             self._holding = True
             deferred.defer(self, self.sync)
-        return float(loss)
+        template = replay.plan.template
+        return outputs[0] if isinstance(template, int) else _nest(template, outputs)
 
     def sync(self) -> None:
         """Write the parameters, their gradients and the optimizer's state back to the Values and the optimizer."""
@@ -188,8 +191,11 @@ class CompiledStep:
 
         plan = trace(self.loss_fn, numbers, call)
         self.traces += 1
-        if len(plan.outputs) != 1 or not isinstance(plan.template, int):
-            raise TypeError(f"compile_step: {getattr(self.loss_fn, '__name__', 'loss_fn')}() must return one Value")
+        if not isinstance(plan.template, int) and (plan.template[0] is not tuple or plan.template[1][0] != 0):
+            raise TypeError(
+                f"compile_step: {getattr(self.loss_fn, '__name__', 'loss_fn')}() must return the loss, a Value, "
+                "or a tuple (loss, outputs...)"
+            )
         self._load()
         self._holding = holding_before
         replay = (NumpyStep if self._numpy else PythonStep)(plan, self._where)
@@ -204,3 +210,12 @@ class CompiledStep:
         self._cache[structure] = (static, prepared)
         self._keep = keep
         return replay
+
+
+def _nest(template: Any, numbers: list[float]) -> Any:
+    """The results as ``loss_fn`` nested them, numbers in place of Values."""
+    if isinstance(template, int):
+        return numbers[template]
+    kind, items = template
+    nested = [_nest(item, numbers) for item in items]
+    return nested if kind is list else kind(nested)

@@ -46,7 +46,7 @@ class NumpyStep:
         self.replay = NumpyReplay(plan, set(param_at))
         self.table = self.replay.template.copy()  # the constants stay in place from call to call
         self.gradients = np.zeros(plan.size)
-        self.out = int(self.replay.outputs_index[0])
+        self.out = int(self.replay.outputs_index[0])  # the loss; outputs_index: every result
         self.slots = plan.slots
         self.others_at = np.array(others_at, dtype=np.intp)
         self.param_at = _slice_or(np.array(param_at, dtype=np.intp))
@@ -54,8 +54,9 @@ class NumpyStep:
         self.every_param = len(set(param_index)) == len(where)  # else the unused parameters' gradients are 0
         self.limits = _blas_limits(plan)
 
-    def run(self, numbers: Sequence[float], p: Any, g: Any) -> float:
-        """The loss at ``numbers`` (the batch) and parameters ``p``; their gradients into ``g``."""
+    def run(self, numbers: Sequence[float], p: Any, g: Any) -> list[float]:
+        """The results (the loss first) at ``numbers`` (the batch) and parameters ``p``; the loss's
+        gradients with respect to the parameters into ``g``."""
         v, gr = self.table, self.gradients
         v[: self.slots] = numbers
         v[self.param_at] = p[self.param_index]
@@ -73,7 +74,7 @@ class NumpyStep:
         if not self.every_param:
             g.fill(0.0)
         g[self.param_index] = gr[self.param_at]
-        return float(v[self.out])
+        return v[self.replay.outputs_index].tolist()  # type: ignore[no-any-return]
 
     def _raise_first_error(self, numbers: Sequence[float], p: Any) -> None:
         where = dict(zip(self.plan.captured_at, range(len(self.plan.captured)), strict=True))
@@ -96,7 +97,7 @@ class PythonStep:
         self.captured_index = {at: k for k, at in enumerate(plan.captured_at)}
         self.every_param = len(set(self.param_index)) == len(where)
 
-    def run(self, numbers: Sequence[float], p: list[float], g: list[float]) -> float:
+    def run(self, numbers: Sequence[float], p: list[float], g: list[float]) -> list[float]:
         captured = [0.0] * len(self.plan.captured)
         position = self.captured_index
         for at, index in zip(self.param_at, self.param_index, strict=True):
@@ -108,12 +109,12 @@ class PythonStep:
         except Exception:
             self.plan.raise_first_error(list(numbers), captured)
             raise
-        gradients = self.replay.backward(table, [1.0])
+        gradients = self.replay.backward(table, [1.0] + [0.0] * (len(self.plan.outputs) - 1))
         if not self.every_param:
             g[:] = [0.0] * len(g)
         for at, index in zip(self.param_at, self.param_index, strict=True):
             g[index] = gradients[at]
-        return table[self.out]
+        return self.replay.outputs(table)
 
 
 def _slice_or(indices: Any) -> Any:
