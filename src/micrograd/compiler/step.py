@@ -37,7 +37,7 @@ __all__ = ["CompiledStep", "compile_step"]
 
 
 def compile_step(
-    loss_fn: Callable[..., Value],
+    loss_fn: Callable[..., Any],
     optimizer: Any,
     *,
     clip_grad_norm: float | None = None,
@@ -48,8 +48,8 @@ def compile_step(
     ``loss.backward()``, the clipping asked for, ``optimizer.step()``; compiled.
 
     ``loss_fn`` returns the loss, or a tuple ``(loss, outputs...)`` whose other parts come back as
-    numbers (the model's outputs, to count hits).  ``optimizer`` is one of ``micrograd.optim``'s (any other runs its own ``step()``
-    on the compiled gradients).  A learning-rate schedule works as in the eager loop:
+    numbers (the model's outputs, to count hits).  ``optimizer`` is one of ``micrograd.optim``'s
+    (any other runs its own ``step()`` on the compiled gradients).  A learning-rate schedule works as in the eager loop:
     call its ``step()`` after each training step; the compiled step reads
     ``optimizer.lr`` at every call.
     """
@@ -71,7 +71,7 @@ def compile_step(
 class CompiledStep:
     """A training step traced once per argument structure and replayed on arrays (see :func:`compile_step`)."""
 
-    def __init__(self, loss_fn: Callable[..., Value], optimizer: Any, backend: str, clip: tuple[Any, Any]) -> None:
+    def __init__(self, loss_fn: Callable[..., Any], optimizer: Any, backend: str, clip: tuple[Any, Any]) -> None:
         self.loss_fn = loss_fn
         self.optimizer = optimizer
         self.backend = backend
