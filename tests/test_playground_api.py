@@ -423,6 +423,18 @@ def test_compiled_training_computes_what_the_engine_computes(settings: dict[str,
     assert compiled.history[-1]["train_accuracy"] == plain.history[-1]["train_accuracy"]
 
 
+@pytest.mark.parametrize("loss", ["hinge", "mse", "bce"])
+def test_compiled_training_compiles_the_whole_step_once_for_every_batch(loss: str) -> None:
+    settings = read_settings({"loss": loss, "optimizer": "momentum", "l2": 1e-3, "batch_size": 8})
+    compiled, plain = Session(settings, compiled=True), Session(settings, compiled=False)
+    compiled.step(12)
+    plain.step(12)
+    assert compiled.compiled_step is not None and compiled.compiled_step.traces == 1  # new batches replay
+    for a, b in zip(compiled.parameters, plain.parameters, strict=True):  # p.data read raw: synced each step
+        assert math.isclose(a.data, b.data, rel_tol=1e-9, abs_tol=1e-12)
+    assert compiled.history[-1]["train_accuracy"] == plain.history[-1]["train_accuracy"]
+
+
 def test_every_dataset_and_loss_trains_a_step() -> None:
     api = Api()
     pairs = [("circles", "mse"), ("xor", "bce"), ("spirals", "cross-entropy"), ("yin_yang", "cross-entropy")]
