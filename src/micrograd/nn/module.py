@@ -69,7 +69,7 @@ class Module:
 
         The members of :meth:`named_parameters`, found without making their names:
         every training step asks for them (``zero_grad``, the optimizer), so this is
-        a loop of its own, four times faster than naming each one.
+        a loop of its own rather than naming each one and dropping the names.
         """
         if pending:  # a compiled training step holds newer weights: they go to the Values first
             settle()
