@@ -20,6 +20,7 @@ from typing import Any
 from micrograd import choices, data, losses
 from micrograd.autograd import Value
 from micrograd.compiler import compile as compile_function
+from micrograd.compiler import compile_step
 from micrograd.nn import MLP
 from micrograd.pictures.graph_text import node_names
 from micrograd.playground.errors import RequestError
@@ -83,7 +84,9 @@ class Session:
         self.rng = random.Random(settings.weights_seed or settings.seed)
         self.model = MLP(2, [*settings.hidden, settings.outputs], activation=settings.activation, rng=self.rng)
         self.parameters = self.model.parameters()
-        # the same outputs and gradients either way; compiled, a step is several times faster
+        # the same weights either way (to rounding); compiled, a step is many times faster: the whole
+        # step (compile_step) for losses of -1/+1 or 0/1 targets, given as floats, data of the trace;
+        # for cross-entropy, whose class indices would trace anew for each batch, the forward pass only
         self.forward: Callable[[list[list[float]]], list[Any]] = (
             compile_function(self._outputs) if self.compiled else self._outputs
         )
@@ -91,6 +94,7 @@ class Session:
         self.loss_function = choices.LOSS_FUNCTIONS[settings.loss]
         self.targets_train = choices.targets(settings.loss, self.y_train)
         self.targets_test = choices.targets(settings.loss, self.y_test)
+        self._compile_step()
         self.step_count = 0
         self.diverged: str | None = None
         xs = [p[0] for p in X]
@@ -98,6 +102,11 @@ class Session:
         self.extent: Extent = (min(xs) - 0.5, max(xs) + 0.5, min(ys) - 0.5, max(ys) + 0.5)
         self.history: list[dict[str, Any]] = []
         self.history.append(self._metrics())
+
+    def _compile_step(self) -> None:
+        """Compile the whole step anew: it holds the optimizer, the rates and the weights in arrays."""
+        whole_step = self.compiled and self.settings.loss != "cross-entropy"
+        self.compiled_step = compile_step(self._batch_loss, self.optimizer) if whole_step else None
 
     def retune(self, settings: Settings) -> None:
         """Take new live settings (learning rate, L2, optimizer, batch size) at the next step.
@@ -113,6 +122,7 @@ class Session:
         else:
             self.optimizer.lr = settings.lr
         self.settings = settings
+        self._compile_step()  # the compiled step traced the old rates
 
     def set_weight(self, layer: int, neuron: int, index: int, value: float) -> None:
         """Give one weight a new value (the page's weight editor); the next step starts from it."""
@@ -123,6 +133,7 @@ class Session:
         if not 0 <= index < len(weights):
             raise RequestError(f"neuron {neuron} of layer {layer} has {len(weights)} weights, not {index + 1}")
         weights[index].data = float(value)
+        self._compile_step()  # the compiled step keeps the weights in its own arrays
         self.history[-1 if self.history[-1]["step"] == self.step_count else len(self.history) :] = [self._metrics()]
 
     def _scores(self, rows: Sequence[Sequence[float]]) -> list[Any]:
@@ -177,16 +188,24 @@ class Session:
         """One optimisation step on a random batch of the training points; returns its loss."""
         batch_size = min(self.settings.batch_size, len(self.X_train))
         chosen = self.rng.sample(range(len(self.X_train)), batch_size)
-        outputs = self.forward([self.X_train[i] for i in chosen])
-        loss = self._loss(outputs, [self.targets_train[i] for i in chosen])
-        if self.settings.l2:
-            loss = loss + losses.l2_penalty(self.parameters, self.settings.l2)
-        if self.settings.l1:
-            loss = loss + losses.l1_penalty(self.parameters, self.settings.l1)
+        rows, targets = [self.X_train[i] for i in chosen], [self.targets_train[i] for i in chosen]
+        if self.compiled_step is not None:
+            with self.compiled_step:  # synced on leaving: the page reads p.data and p.grad next
+                return float(self.compiled_step(rows, [float(t) for t in targets]))
+        loss = self._batch_loss(rows, targets, self.forward(rows))
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
         return loss.data
+
+    def _batch_loss(self, rows: list[list[float]], targets: Sequence[Any], outputs: Any = None) -> Value:
+        """The loss of a batch, with the L2 and L1 penalties (what a step minimises)."""
+        loss = self._loss(self._outputs(rows) if outputs is None else outputs, targets)
+        if self.settings.l2:
+            loss = loss + losses.l2_penalty(self.parameters, self.settings.l2)
+        if self.settings.l1:
+            loss = loss + losses.l1_penalty(self.parameters, self.settings.l1)
+        return loss
 
     def step(self, count: int, seconds: float = STEP_SECONDS) -> None:
         """``count`` training steps (none once training has diverged), stopping early after ``seconds``.
