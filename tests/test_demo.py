@@ -267,7 +267,7 @@ def test_without_optional_packages_the_demo_still_trains_and_says_what_to_instal
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    hint = 'pip install "micrograd-lab[demo]"'
+    hint = "pip install matplotlib graphviz graphviz-pure tqdm"
     assert f"skipped decision_boundary.png: matplotlib is not installed; {hint}" in result.stdout
     assert f"skipped training_curves.png: matplotlib is not installed; {hint}" in result.stdout
     assert "skipped neuron.svg:" in result.stdout and "graphviz" in result.stdout

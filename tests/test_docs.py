@@ -169,3 +169,48 @@ def test_outputs_compare_exactly_up_to_trailing_spaces_tabs_and_ellipsis() -> No
     assert matches("took ... s\n", "took 0.25 s\n")
     assert not matches("1.0\n", "1.00\n")
     assert not matches("ValueError: log\n", "TypeError: log\n")
+
+
+# Install lines: micrograd-lab is not on the package index, so each one installs from
+# a checkout (".[extra]", as the README's commands) or names packages that are.
+PIP_INSTALL = re.compile(r"""pip install((?:\s+(?:-[-\w]+|"[^"\s]*"|'[^'\s]*'|[\w.\[\],=<>-]+))*)""")
+PLACES = [*DOCUMENTS, *sorted((ROOT / "examples").glob("*.ipynb")), *sorted((ROOT / "src").rglob("*.py"))]
+
+
+def _project() -> tuple[set[str], set[str]]:
+    """The extras the project defines, and the names of the packages they (and it) depend on."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = [*project["dependencies"], *(r for rs in project["optional-dependencies"].values() for r in rs)]
+    names = {re.split(r"[\[<>=!~ ;]", r, maxsplit=1)[0].lower() for r in requirements}
+    return set(project["optional-dependencies"]), names - {project["name"]}
+
+
+def _wrong(argument: str, extras: set[str], packages: set[str]) -> str | None:
+    argument = argument.strip("\"'")
+    if argument.startswith("-"):
+        return None
+    checkout = re.fullmatch(r"\.(?:\[([\w,-]+)\])?", argument)
+    if checkout:
+        unknown = set((checkout.group(1) or "").split(",")) - extras - {""}
+        return f"{argument}: no such extra {sorted(unknown)}" if unknown else None
+    name = re.split(r"[\[<>=!~]", argument, maxsplit=1)[0].lower()
+    if name == "micrograd-lab":
+        return f'{argument}: micrograd-lab is not on the package index; install from a checkout, pip install ".[extra]"'
+    return None if name in packages else f"{argument}: not a package this project depends on"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="tomllib")
+def test_every_install_line_works_as_written() -> None:
+    extras, packages = _project()
+    wrong = [
+        f"{path.relative_to(ROOT)}: pip install{arguments}: {problem}"
+        for path in PLACES
+        for arguments in PIP_INSTALL.findall(path.read_text(encoding="utf-8").replace('\\"', '"'))
+        for problem in [_wrong(a, extras, packages) for a in arguments.split()]
+        if problem
+    ]
+    assert not wrong, "\n".join(wrong)
+    assert _wrong('"micrograd-lab[viz]"', extras, packages) and _wrong('".[vis]"', extras, packages)
+    assert _wrong('".[viz]"', extras, packages) is None and _wrong("torch==2.13.0", extras, packages) is None

@@ -199,7 +199,7 @@ def test_no_renderer_gives_an_error_naming_the_install_command(monkeypatch: pyte
     assert "data -8.0000" in graph.source  # building the DOT source needs no renderer
     with pytest.raises(RendererNotFound, match=re.escape(INSTALL_HINT)):
         graph.pipe(format="svg")
-    assert INSTALL_HINT == 'pip install "micrograd-lab[viz]"'
+    assert INSTALL_HINT == "pip install graphviz graphviz-pure"
 
 
 def test_a_system_dot_on_path_comes_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

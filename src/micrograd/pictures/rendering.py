@@ -24,7 +24,7 @@ __all__ = [
     "value_graph_class",
 ]
 
-INSTALL_HINT = 'pip install "micrograd-lab[viz]"'
+INSTALL_HINT = "pip install graphviz graphviz-pure"  # the viz extra's packages, from the package index
 RENDERER_VARIABLE = "MICROGRAD_DOT"  # an explicit renderer executable, if set
 
 
