@@ -33,9 +33,7 @@ def _import_torch(where: str) -> Any:
     try:
         import torch
     except ImportError as error:
-        raise ImportError(
-            f"{where} needs PyTorch, an optional extra: pip install torch"
-        ) from error
+        raise ImportError(f"{where} needs PyTorch, an optional extra: pip install torch") from error
     return torch
 
 
