@@ -161,9 +161,12 @@ def test_png_renders_and_render_writes_files(pure_renderer: str, tmp_path: Path)
     written = graph.render(outfile=tmp_path / "seed.png")
     assert Path(written) == tmp_path / "seed.png"
     assert (tmp_path / "seed.png").read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.png"]  # no stray seed.gv beside it
     written = graph.render(tmp_path / "seed", format="svg", cleanup=True)
     assert Path(written) == tmp_path / "seed.svg"
     assert not (tmp_path / "seed").exists()  # cleanup removed the DOT source
+    graph.render(tmp_path / "kept", outfile=tmp_path / "kept.svg")  # a filename asked for is written
+    assert (tmp_path / "kept").read_text(encoding="utf-8") == graph.source
     assert svg_cells((tmp_path / "seed.svg").read_bytes())["L"][1] == "data -8.0000"
 
 

@@ -135,7 +135,8 @@ def value_graph_class() -> Any:
             """Save the DOT source and render it; return the picture's path.
 
             As in graphviz: ``render('seed', format='png')`` writes ``seed`` (DOT) and
-            ``seed.png``; ``render(outfile='seed.svg')`` takes the format from the suffix.
+            ``seed.png``; ``render(outfile='seed.svg')`` takes the format from the suffix
+            and writes only the picture (graphviz would leave a ``seed.gv`` beside it).
             """
             target = Path(outfile) if outfile is not None else None
             if target is not None:
@@ -143,16 +144,14 @@ def value_graph_class() -> Any:
                     format = target.suffix.lstrip(".") or self.format
                 if directory is None:
                     target = Path(self.directory, target)
-                if filename is None:
-                    filename = Path(outfile).with_suffix(".gv")  # type: ignore[arg-type]
             format = format or self.format
-            source_path = self.save(filename, directory=directory)
+            source_path = None if target is not None and filename is None else self.save(filename, directory=directory)
             if target is None:
                 target = Path(f"{source_path}.{format}")
             if raise_if_result_exists and target.exists():
                 raise FileExistsError(f"output file exists: {os.fspath(target)!r}")
             output = _run_renderer(
-                Path(source_path).read_bytes(),
+                self.source.encode(self.encoding),
                 engine or self.engine,
                 ":".join(part for part in (format, renderer, formatter) if part),
                 neato_no_op,
@@ -160,7 +159,7 @@ def value_graph_class() -> Any:
             )
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(output)
-            if cleanup:
+            if cleanup and source_path is not None:
                 os.remove(source_path)
             if view or quiet_view:
                 self._view(os.fspath(target), format=format, quiet=quiet_view)
