@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 import re
@@ -20,7 +21,7 @@ import micrograd
 from micrograd import MLP, Value, grad, no_grad, optim
 from micrograd.compiler import MAX_TRACES, TracingError
 from micrograd.losses import hinge_loss, l2_penalty, logsumexp, mse_loss, softplus
-from strategies import MICROGRAD, Program, output_function, programs
+from strategies import MICROGRAD, Program, output_function, programs, run
 
 BACKENDS = ("numpy", "python")
 
@@ -290,8 +291,15 @@ def test_a_new_batch_size_traces_again(backend: str) -> None:
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(
     "read",
-    [lambda x: x.item(), lambda x: float(f"{x:.3f}"), lambda x: x.detach().data],
-    ids=["item", "format", "detach"],
+    [
+        lambda x: x.item(),
+        lambda x: float(f"{x:.3f}"),
+        lambda x: x.detach().data,
+        lambda x: float(str(x).split("=")[1].split(",")[0]),
+        lambda x: float(repr(x).split("=")[1].split(",")[0]),
+        lambda x: float(f"{x}".split("=")[1].split(",")[0]),
+    ],
+    ids=["item", "format", "detach", "str", "repr", "f-string"],
 )
 def test_an_argument_read_through_the_engines_methods_is_part_of_the_key(
     backend: str, read: Callable[[Value], float]
@@ -303,6 +311,15 @@ def test_an_argument_read_through_the_engines_methods_is_part_of_the_key(
         assert f(x).data == (1.5 * x if x > 0 else 1.5 * x * -2.0)
         assert g(x).data == 1.5 * x * x
     assert f.traces == g.traces == 3  # the number read is part of the key: 2.0 again replays
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_length_of_an_arguments_text_is_read_again_for_each_number(backend: str) -> None:
+    f = micrograd.compile(lambda x: x * len(str(x)), backend=backend)
+    g = micrograd.compile(lambda x: x * len(repr(x)), backend=backend)
+    for x in (0.5, 3.25, 10.125, 3.25):
+        assert f(Value(x)).data == x * len(str(Value(x)))  # 3.25 gives 84.5, as the plain call
+        assert g(Value(x)).data == x * len(repr(Value(x)))
 
 
 class Unhashable:
@@ -814,3 +831,62 @@ def test_a_derivative_that_branches_on_the_data_is_refused_with_what_happened(
     assert f"{__file__}, line {f.__code__.co_firstlineno + 1}" in message  # the line that called grad()
     assert "take this derivative outside the compiled function" in message.lower()
     assert "rules.py" not in message
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("how", [copy.copy, copy.deepcopy], ids=["copy", "deepcopy"])
+def test_a_copy_of_a_compiled_function_traces_again_and_gives_the_same_results(
+    backend: str, how: Callable[[object], object]
+) -> None:
+    w = Value(0.5)
+    f = micrograd.compile(lambda x: (w * x).tanh(), backend=backend)
+    y = f(Value(2.0))
+    g = how(f)
+    assert isinstance(g, type(f)) and g.backend == backend and g.traces == 0 and g.fn is f.fn
+    z = g(Value(2.0))
+    assert z.data == y.data and g.traces == 1
+    z.backward()
+    assert close(w.grad, 2.0 * (1 - y.data**2))  # the copy captured the same w: a function copies as itself
+
+
+def _result_of(function: Callable[..., Value], leaves: Sequence[float]) -> tuple[str, object]:
+    try:
+        return "value", function(*[Value(x) for x in leaves]).data
+    except Exception as error:  # the type and the message are what must agree
+        return type(error).__name__, str(error)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    program=programs(max_ops=10),
+    kept=st.integers(0, 20),
+    points=st.lists(st.lists(st.floats(-3.0, 3.0), min_size=3, max_size=3), min_size=3, max_size=3),
+)
+def test_a_compiled_call_raises_where_the_plain_call_raises_even_in_steps_it_drops(
+    backend: str, program: Program, kept: int, points: list[list[float]]
+) -> None:
+    def f(*leaves: Value) -> Value:
+        nodes = run(program, leaves, MICROGRAD)
+        return nodes[min(kept, len(nodes) - 1)] * 1.0  # the others are computed and dropped
+
+    compiled = micrograd.compile(f, backend=backend)
+    for leaves in [list(program.point)] + [point[: program.n_leaves] for point in points]:
+        expected = _result_of(f, leaves)
+        actual = _result_of(compiled, leaves)
+        if expected[0] == "value" and actual[0] == "value":  # numpy's functions agree to rounding
+            assert close(actual[1], expected[1], 1.0) or (math.isnan(actual[1]) and math.isnan(expected[1]))  # type: ignore[arg-type]
+        else:
+            assert actual == expected
+
+
+def test_a_dropped_log_of_a_negative_number_raises_as_in_the_plain_call() -> None:
+    def f(x: Value) -> Value:
+        x.log()
+        return x * 2
+
+    for backend in BACKENDS:
+        compiled = micrograd.compile(f, backend=backend)
+        assert compiled(Value(2.0)).data == 4.0
+        with pytest.raises(ValueError, match=r"^log: operand must be positive, got -1\.0$"):
+            compiled(Value(-1.0))

@@ -210,6 +210,30 @@ def test_bad_bodies_routes_and_methods(server: PlaygroundServer) -> None:
     assert call(server, "GET", "/api/info")[0] == 200
 
 
+def test_the_page_is_es_modules_with_relative_links_only(server: PlaygroundServer) -> None:
+    """Every module is sent with a JavaScript type, and no link starts at the root (a sub-path site works)."""
+    port = server.server_address[1]
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    page = call(server, "GET", "/")[1]
+    modules = ["main.js"]
+    seen: set[str] = set()
+    while modules:
+        name = modules.pop()
+        seen.add(name)
+        connection.request("GET", f"/{name}", headers={"Host": f"127.0.0.1:{port}"})
+        response = connection.getresponse()
+        source = response.read().decode()
+        assert response.status == 200 and response.getheader("Content-Type", "").startswith("text/javascript")
+        imported = re.findall(r'^import .* from "(.*)";$', source, re.MULTILINE)
+        assert all(path.startswith("./") for path in imported), imported
+        modules += [path[2:] for path in imported if path[2:] not in seen]
+        assert "fetch(" not in source or name == "transport.js", f"{name} bypasses the transport"
+    connection.close()
+    assert {"main.js", "common.js", "lab.js", "training.js", "transport.js", "site.js"} <= seen
+    assert not re.search(r'(href|src)="/', page), "the page links from the root"
+    assert 'type="module"' in page
+
+
 def send_raw(server: PlaygroundServer, request: bytes) -> list[bytes]:
     """The status lines of every answer to ``request`` on one connection, read until the server closes it."""
     with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10) as connection:
@@ -252,7 +276,7 @@ def test_a_client_that_resets_its_connection_leaves_no_traceback(
     deadline = time.monotonic() + 10
     while threading.active_count() > threads and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert threading.active_count() == threads  # the connection's thread is gone
+    assert threading.active_count() <= threads  # the connection's thread is gone (others may end meanwhile)
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err and captured.err == ""
     assert call(server, "GET", "/api/info")[0] == 200

@@ -215,10 +215,11 @@ def test_play_trains_moons_and_every_view_of_the_network_is_live(page: Any, base
     page.wait_for_timeout(300)
     page.screenshot(path=str(images / "playground-training.png"))
     # click a training point that still has a loss (so its graph has gradients): its loss graph appears
-    key = page.evaluate("train.id")
+    key = page.evaluate("window.playgroundTrain.id")
     index = next((i for i in range(40) if point_loss(base_url, key, i) > 0), 0)
     point = page.evaluate(
-        """(index) => { const [x0, x1, y0, y1] = train.extent; const [x, y] = train.data.train.points[index];
+        """(index) => { const t = window.playgroundTrain;
+                   const [x0, x1, y0, y1] = t.extent; const [x, y] = t.data.train.points[index];
                    return [(x - x0) / (x1 - x0) * 320, (y1 - y) / (y1 - y0) * 320]; }""",
         index,
     )

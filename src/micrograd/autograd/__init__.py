@@ -25,7 +25,7 @@ from __future__ import annotations
 from micrograd.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from micrograd.autograd.gradient_check import GradcheckError, gradcheck, numerical_grad
 from micrograd.autograd.gradients import derivative, grad, local_gradients
-from micrograd.autograd.nodes import Binary, ConstantPower, Linear, Nary, Recorded, Unary
+from micrograd.autograd.nodes import Binary, ConstantPower, Linear, Nary, Recorded, Unary, recording_nodes
 from micrograd.autograd.operation import Operation
 from micrograd.autograd.reverse import GraphOrder, graph_order
 from micrograd.autograd.rules import (
@@ -92,6 +92,7 @@ __all__ = [
     "log",
     "no_grad",
     "numerical_grad",
+    "recording_nodes",
     "relu",
     "sigmoid",
     "tanh",

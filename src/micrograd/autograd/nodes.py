@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from micrograd.autograd import grad_mode
@@ -35,9 +37,9 @@ from micrograd.autograd.grad_mode import thread_mode
 from micrograd.autograd.operation import Operation, constant, expect, real_grad, unsupported, values, wrong_count
 from micrograd.autograd.value import Value, as_real, leaf, real
 
-__all__ = ["Binary", "ConstantPower", "Linear", "Nary", "Recorded", "Unary"]
+__all__ = ["Binary", "ConstantPower", "Linear", "Nary", "Recorded", "Unary", "recording_nodes"]
 
-_new = object.__new__
+_new: Any = object.__new__  # how every node is made: swapped for _noting_new while a thread notes them
 _data = operator.attrgetter("data")
 everyone_records = True  # kept equal to grad_mode.everyone_records: one global read per operation
 grad_mode.share_flag(globals())
@@ -60,6 +62,44 @@ def _node(operation: Operation, data: float, a: Any, b: Any = None) -> Value:
     else:
         out.operation = None
     return out
+
+
+_noting = threading.local()  # .nodes: the list this thread notes the nodes it makes in (recording_nodes)
+_threads_noting = 0
+_switch = threading.Lock()
+
+
+def _noting_new(cls: type[Value]) -> Value:
+    node = object.__new__(cls)
+    nodes = getattr(_noting, "nodes", None)
+    if nodes is not None:
+        nodes.append(node)
+    return node
+
+
+@contextmanager
+def recording_nodes() -> Iterator[list[Value]]:
+    """A list of every node this thread makes inside the block (operations' results, constants).
+
+    For ``micrograd.compile``, which must also check the forward of the nodes the traced
+    function made and dropped.  While no thread notes nodes, making one costs nothing more;
+    while one does, the others pay one thread-local read per node.
+    """
+    global _new, _threads_noting
+    nodes: list[Value] = []
+    saved = getattr(_noting, "nodes", None)
+    with _switch:
+        _threads_noting += 1
+        _new = _noting_new
+    _noting.nodes = nodes
+    try:
+        yield nodes
+    finally:
+        _noting.nodes = saved
+        with _switch:
+            _threads_noting -= 1
+            if not _threads_noting:
+                _new = object.__new__
 
 
 class Unary(Operation, makes_arity=1):

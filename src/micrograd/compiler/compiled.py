@@ -150,6 +150,12 @@ class CompiledFunction:
     def __repr__(self) -> str:
         return f"compile({getattr(self.fn, '__qualname__', self.fn)!r}, backend={self.backend!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Copies (``copy.copy``, ``copy.deepcopy``, pickle) are ``compile(fn, backend=...)`` again: the
+        same function (a function copies as itself), with an empty cache of traces, which hold the
+        replays and the Values the function captured by identity, so a copy traces on its first call."""
+        return (CompiledFunction, (self.fn, self.backend))
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if tracing_now():  # called while another compiled function traces: become part of its trace
             return self.fn(*args, **kwargs)
@@ -231,7 +237,12 @@ class _Prepared:
     def run(self, flat: list[Any]) -> Any:
         plan = self.plan
         leaves = flat if not self.value_slots else [_data(x) for x in flat]
-        table = self.replay.forward(leaves, list(map(_DATA, plan.captured)))
+        captured = list(map(_DATA, plan.captured))
+        try:
+            table = self.replay.forward(leaves, captured)
+        except Exception:
+            plan.raise_first_error(leaves, captured)  # the error a plain call meets first
+            raise
         outputs = self.replay.outputs(table)
         if not is_grad_enabled():
             return _nest(plan.template, [Value(x) for x in outputs])

@@ -22,13 +22,14 @@ engine adds ``g * x`` to a gradient node by node, a replay in another order.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from micrograd.autograd import LINEAR, Operation, Value, no_grad
 from micrograd.autograd.operation import real_grad, wrong_count
 
-__all__ = ["SUM", "Plan", "Step", "contributions"]
+__all__ = ["SUM", "Checks", "Plan", "Step", "contributions"]
 
 
 class _SignedSum:
@@ -79,6 +80,11 @@ class Plan:
     outputs: list[int]  # the table entry of each output
     template: Any  # the nesting of the outputs: an int (an output's position) or (type, [templates])
     static_slots: frozenset[int]  # argument slots whose .data the function read
+    # steps the function made and dropped whose forward can raise (and the dropped steps they read):
+    # computed after the others, for their errors only; an operand ~k is the k-th of them
+    checks: list[Step] = field(default_factory=list)
+    # the steps (a position in steps, or ~k for the k-th check) in the order the function made them
+    order: list[int] = field(default_factory=list)
 
     @property
     def leaves(self) -> int:
@@ -88,6 +94,30 @@ class Plan:
     @property
     def size(self) -> int:
         return self.leaves + len(self.steps)
+
+    def raise_first_error(self, arguments: Sequence[float], captured: Sequence[float]) -> None:
+        """Compute every step and check in the order the function made them, with the engine's forwards,
+        so the error raised is the one a plain call raises first.  For a replay that raised: replays
+        compute by level, and the checks last, so the first error they meet may be another."""
+        table = [0.0] * self.size
+        table[: self.slots] = arguments
+        for k, x in zip(self.captured_at, captured, strict=True):
+            table[k] = x
+        for k, x in zip(self.constants_at, self.constants, strict=True):
+            table[k] = x
+        checked = [0.0] * len(self.checks)
+        for position in self.order:
+            step = self.steps[position] if position >= 0 else self.checks[~position]
+            data = [table[j] if j >= 0 else checked[~j] for j in step.operands]
+            if step.rule is SUM:
+                value = sum(x * sign for x, sign in zip(data, step.constants, strict=True))
+            else:
+                assert isinstance(step.rule, Operation)
+                value = step.rule.evaluate(data, step.constants)
+            if position >= 0:
+                table[self.leaves + position] = value
+            else:
+                checked[~position] = value
 
     def levels(self) -> list[int]:
         """Each table entry's level: 0 for a leaf, else one more than its operands' highest.
@@ -113,3 +143,26 @@ class Plan:
                 top = max(map(get, operands), default=0)
             level[first + position] = 1 + top
         return level
+
+
+class Checks:
+    """The forward of ``plan.checks``, for its errors only: a plain call raises there, so a replay must.
+
+    ``new`` maps the plan's table entries to a replay's (which lays its table out its own
+    way); ``read_at`` are the replay's entries the checks read, in the order ``run`` takes them.
+    """
+
+    def __init__(self, checks: list[Step], new: Sequence[int]) -> None:
+        self.read_at = sorted({new[j] for step in checks for j in step.operands if j >= 0})
+        where = {entry: k for k, entry in enumerate(self.read_at)}
+        base = len(self.read_at)
+        self.steps = [
+            (step.rule, tuple(where[new[j]] if j >= 0 else base + ~j for j in step.operands), step.constants)
+            for step in checks
+        ]
+
+    def run(self, values: list[float]) -> None:
+        """Compute each check from ``values`` (the entries ``read_at``), raising the engine's error."""
+        for rule, operands, constants in self.steps:
+            assert isinstance(rule, Operation)
+            values.append(rule.evaluate([values[j] for j in operands], constants))

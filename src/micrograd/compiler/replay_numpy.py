@@ -42,7 +42,7 @@ from micrograd.autograd import (
     TANH,
     Operation,
 )
-from micrograd.compiler.plan import SUM, Plan, Step, contributions
+from micrograd.compiler.plan import SUM, Checks, Plan, Step, contributions
 
 __all__ = ["NumpyReplay"]
 
@@ -324,6 +324,7 @@ class NumpyReplay:
             renumber[[first + positions[p] for p in order]] = np.arange(out.start, out.stop)
             self.groups.append(group)
             start += len(positions)
+        self.checks = Checks(plan.checks, new) if plan.checks else None
         self.outputs_index = np.array([new[k] for k in plan.outputs], dtype=np.intp)
         self.size = plan.size
         self.template = np.zeros(plan.size)  # the table before a call: the constants in place
@@ -352,6 +353,8 @@ class NumpyReplay:
         with np.errstate(all="ignore"):
             for group in self.groups:
                 group.forward(v)
+        if self.checks is not None:
+            self.checks.run(v[self.checks.read_at].tolist())
         return v
 
     def outputs(self, table: Array) -> list[float]:

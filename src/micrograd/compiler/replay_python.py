@@ -33,7 +33,7 @@ from operator import add, mul, neg, sub, truediv
 from typing import Any
 
 from micrograd.autograd import ABS, ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, RELU, SIGMOID, SUB, TANH, Operation
-from micrograd.compiler.plan import SUM, Plan, contributions
+from micrograd.compiler.plan import SUM, Checks, Plan, contributions
 from micrograd.compiler.replay_layer import At, Layer, Table, add_to, at, layer_grid, read
 
 __all__ = ["PythonReplay"]
@@ -252,6 +252,7 @@ class PythonReplay:
             if one_by_one:
                 self.segments.append(self._steps(one_by_one, new, wanted))
         _mark_relu_inputs(self.segments)
+        self.checks = Checks(plan.checks, new) if plan.checks else None
         self.outputs_at = [new[k] for k in plan.outputs]
         self.captured_at = at(plan.captured_at)
         self.template = [0.0] * plan.size  # the table before a call: the constants in place
@@ -290,6 +291,8 @@ class PythonReplay:
                 v[k] = x
         for segment in self.segments:
             segment.forward(v)
+        if self.checks is not None:
+            self.checks.run([v[j] for j in self.checks.read_at])
         return v
 
     def outputs(self, table: Table) -> list[float]:

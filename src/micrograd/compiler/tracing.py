@@ -29,6 +29,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from itertools import chain, filterfalse
 from typing import Any
 
@@ -49,10 +50,12 @@ from micrograd.autograd import (
     SUB,
     TANH,
     Operation,
+    Recorded,
     Value,
     enable_grad,
     grad_mode,
     linear,
+    recording_nodes,
 )
 from micrograd.compiler.plan import SUM, Plan, Step
 
@@ -156,8 +159,8 @@ _VALUE_DATA: Any = vars(Value)["data"]  # the slot that holds a Value's number
 class _Argument(Value):
     """A leaf standing for an argument while tracing; notes reads of ``.data`` outside the engine.
 
-    ``item()``, ``format()`` and ``detach()`` are the engine's code, but they hand
-    the number to the function: they count as reads too.
+    ``item()``, ``format()``, ``detach()``, ``str()`` and ``repr()`` are the engine's
+    code, but they hand the number to the function: they count as reads too.
     """
 
     __slots__ = ("read", "slot")
@@ -175,6 +178,14 @@ class _Argument(Value):
     def detach(self) -> Value:
         self.read = True  # the detached copy is a constant of the trace: its number must key the cache
         return super().detach()
+
+    def __repr__(self) -> str:  # str() too: Value has no __str__ of its own
+        self.read = True
+        return super().__repr__()
+
+    def _repr_html_(self) -> str:
+        self.read = True
+        return super()._repr_html_()
 
 
 def _read_argument(self: _Argument) -> float:
@@ -211,15 +222,15 @@ def trace(fn: Callable[..., Any], flat: Sequence[float], call: Callable[[Sequenc
     previous = _tracing()
     _state.tracing = name
     try:
-        with enable_grad(), grad_mode.data_guard(_refuse):  # a trace records, even under no_grad
+        with enable_grad(), grad_mode.data_guard(_refuse), recording_nodes() as made:  # records, even under no_grad
             result = call(arguments)
     finally:
         _state.tracing = previous
     template, outputs = _flatten_outputs(result, name)
     del result
     static = frozenset(a.slot for a in arguments if a.read)
-    plan = _plan(outputs, arguments, template, static)
-    del outputs  # the traced graph goes now, so the leaves only it held can be told apart
+    plan = _plan(outputs, arguments, template, static, made)
+    del outputs, made  # the traced graph goes now, so the leaves only it held can be told apart
     return _separate_constants(plan)
 
 
@@ -287,7 +298,9 @@ def _uses(candidates: set[Value], operands_of: dict[Value, tuple[Value, ...]]) -
     return Counter(filter(candidates.__contains__, chain.from_iterable(operands_of.values())))
 
 
-def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, static: frozenset[int]) -> Plan:
+def _plan(
+    outputs: list[Value], arguments: Sequence[_Argument], template: Any, static: frozenset[int], made: list[Value]
+) -> Plan:
     nodes, operands_of = graph_and_operands(outputs)
     is_output = set(outputs)
     index: dict[Value, int] = {a: a.slot for a in arguments}
@@ -300,6 +313,11 @@ def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, s
                 captured.append(node)
         else:
             computed.append(node)
+    dropped = _dropped(made, operands_of)
+    for operand in chain.from_iterable(node.operands for node in dropped):  # leaves only they read
+        if operand.operation is None and operand not in index:
+            index[operand] = len(arguments) + len(captured)
+            captured.append(operand)
     # fold chains of + and -: a sum whose left operand is a sum nobody else uses
     sums = [node for node in computed if node.operation is ADD or node.operation is SUB]
     chained = {operands_of[node][0] for node in sums} & set(sums)
@@ -339,6 +357,7 @@ def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, s
             else:
                 _check_replayable(rule, node, constants)
         steps.append(_step((rule, tuple(map(position, operands_of[node])), constants)))
+    checks, checked = _checks(dropped, index)
     return Plan(
         slots=len(arguments),
         captured=captured,
@@ -349,6 +368,8 @@ def _plan(outputs: list[Value], arguments: Sequence[_Argument], template: Any, s
         outputs=[index[v] for v in outputs],
         template=template,
         static_slots=static,
+        checks=checks,
+        order=_order(made, [node for node in computed if node not in folded], checked),
     )
 
 
@@ -356,6 +377,62 @@ _step = functools.partial(tuple.__new__, Step)  # a Step from a tuple, made in C
 
 
 RULE_TABLE = frozenset({ABS, ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_CONST, RELU, SIGMOID, SUB, TANH})
+
+
+# operations whose forward on floats never raises: a dropped step of one needs no check
+_NEVER_RAISE = frozenset({ABS, ADD, LINEAR, MUL, NEG, RELU, SIGMOID, SUB, TANH})
+
+
+def _dropped(made: list[Value], operands_of: dict[Value, tuple[Value, ...]]) -> list[Value]:
+    """The steps the function made and dropped whose forward can raise, and the dropped steps they read,
+    in the order they were made (operands first).
+
+    A plain call computes them, and raises if one fails (``x.log()`` of a negative x, its result
+    unused), so the replay must compute them too, forward only (see ``Plan.checks``).
+    """
+    dropped = {
+        n for n in made if n.operation is not None and n not in operands_of and not isinstance(n.operation, Recorded)
+    }
+    if not dropped:
+        return []
+    wanted: set[Value] = set()
+    for node in reversed(made):  # results come after their operands: a wanted node's operands are wanted
+        if node in dropped and (node in wanted or node.operation not in _NEVER_RAISE):
+            wanted.add(node)
+            wanted.update(node.operands)
+    return [node for node in made if node in wanted and node in dropped]
+
+
+def _checks(dropped: list[Value], index: dict[Value, int]) -> tuple[list[Step], list[Value]]:
+    """``dropped`` as steps reading the table (``index``) or earlier checks (``~k``), and their nodes.
+
+    A check reading a node the plan does not number (one made before the call, or a folded
+    partial sum) is left out, and so are the checks reading it.
+    """
+    checks: list[Step] = []
+    at: dict[Value, int] = {}
+    nodes: list[Value] = []
+    for node in dropped:
+        rule = node.operation
+        assert rule is not None
+        operands = node.operands
+        if all(x in index or x in at for x in operands):
+            at[node] = ~len(checks)
+            refs = tuple(index[x] if x in index else at[x] for x in operands)
+            constants = (float(node.constants[0]),) if rule is POW_CONST else tuple(node.constants)
+            checks.append(_step((rule, refs, constants)))
+            nodes.append(node)
+    return checks, nodes
+
+
+def _order(made: list[Value], step_nodes: list[Value], check_nodes: list[Value]) -> list[int]:
+    """The steps (positions) and checks (``~k``) in the order the function made their nodes
+    (a node made before the call first)."""
+    rank = {node: k for k, node in enumerate(made)}
+    keyed = [(rank.get(node, -1), p) for p, node in enumerate(step_nodes)]
+    keyed += [(rank[node], ~k) for k, node in enumerate(check_nodes)]
+    keyed.sort()
+    return [p for _, p in keyed]
 
 
 def _check_replayable(rule: Operation, node: Value, constants: tuple[Any, ...]) -> None:
@@ -385,14 +462,10 @@ def _separate_constants(plan: Plan) -> Plan:
         (constant if sys.getrefcount(plan.captured[i]) <= alone else keep).append(i)
     if not constant:
         return plan
-    return Plan(
-        slots=plan.slots,
+    return replace(
+        plan,
         captured=[plan.captured[i] for i in keep],
         captured_at=[plan.captured_at[i] for i in keep],
         constants=[plan.captured[i].data for i in constant],
         constants_at=[plan.captured_at[i] for i in constant],
-        steps=plan.steps,
-        outputs=plan.outputs,
-        template=plan.template,
-        static_slots=plan.static_slots,
     )

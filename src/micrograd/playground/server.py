@@ -10,6 +10,7 @@ error: a bad request never stops the server.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import threading
@@ -26,14 +27,29 @@ __all__ = ["IDLE_SECONDS", "MAX_BODY", "PlaygroundServer", "main", "make_server"
 
 MAX_BODY = 64 * 1024  # bytes of a request body
 IDLE_SECONDS = 60.0  # a connection that sends or takes nothing for this long is closed, freeing its thread
-STATIC_TYPES = {
-    "index.html": "text/html; charset=utf-8",
-    "playground.css": "text/css; charset=utf-8",
-    "playground.js": "text/javascript; charset=utf-8",
+STATIC_SUFFIXES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",  # ES modules: browsers load them only with a JavaScript type
 }
 LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
 # the page may load only what this server sends: nothing from elsewhere, even by mistake
 CONTENT_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+
+
+@functools.cache
+def static_files() -> dict[str, str]:
+    """The page's files (name -> Content-Type): every file in ``static/`` with a known suffix.
+
+    Only these names are ever read, so no request path reaches the file system.
+    """
+    folder = resources.files("micrograd.playground").joinpath("static")
+    files = {}
+    for entry in folder.iterdir():
+        suffix = "." + entry.name.rpartition(".")[2]
+        if entry.is_file() and suffix in STATIC_SUFFIXES:
+            files[entry.name] = STATIC_SUFFIXES[suffix]
+    return files
 
 
 class PlaygroundServer(ThreadingHTTPServer):
@@ -149,11 +165,12 @@ class Handler(BaseHTTPRequestHandler):
         if method != "GET":
             self._send_json(405, {"error": f"{path} takes GET, not {method}"})
             return
-        if name not in STATIC_TYPES:
+        content_type = static_files().get(name)
+        if content_type is None:
             self._send_json(404, {"error": f"no such page: {path[:80]}"})
             return
         content = resources.files("micrograd.playground").joinpath("static").joinpath(name).read_bytes()
-        self._send(200, content, STATIC_TYPES[name])
+        self._send(200, content, content_type)
 
     def _send_json(self, status: int, document: Any) -> None:
         content = json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8")
