@@ -21,12 +21,12 @@ def by_name(boxes: list[Box]) -> dict[str, Box]:
 
 def test_a_neurons_parameters_are_labelled_and_layers_and_mlps_say_where_they_are() -> None:
     neuron = Neuron(3)
-    assert [p.label for p in neuron.parameters()] == ["w0", "w1", "w2", "b"]
+    assert [p.label for p in neuron.parameters()] == ["w1", "w2", "w3", "b"]
     layer = Layer(2, 2)
-    assert [p.label for p in layer.parameters()] == ["N0.w0", "N0.w1", "N0.b", "N1.w0", "N1.w1", "N1.b"]
+    assert [p.label for p in layer.parameters()] == ["N0.w1", "N0.w2", "N0.b", "N1.w1", "N1.w2", "N1.b"]
     model = MLP(2, [3, 1])
     labels = [p.label for p in model.parameters()]
-    assert labels[:3] == ["L0.N0.w0", "L0.N0.w1", "L0.N0.b"]
+    assert labels[:3] == ["L0.N0.w1", "L0.N0.w2", "L0.N0.b"]
     assert labels[-1] == "L1.N0.b"
     assert len(set(labels)) == len(labels) == model.num_parameters()
 
@@ -37,20 +37,20 @@ def test_a_single_neuron_is_expanded_as_in_the_lecture_with_exact_numbers() -> N
     view = view_graph(out)
     assert view.detail == "expanded"
     boxes = by_name(view.boxes)
-    assert set(boxes) == {"x1", "x2", "w0", "w1", "b", "x1*w0", "x2*w1", "x1*w0 + x2*w1", "n1", "out"}
+    assert set(boxes) == {"x1", "x2", "w1", "w2", "b", "x1*w1", "x2*w2", "x1*w1 + x2*w2", "n1", "out"}
     # each product and the sum: data from the operands, gradient the linear's own
     z = neuron.w[0] * x1 + neuron.w[1] * x2 + neuron.b  # the lecture's graph, built by hand
     o = z.tanh()
     o.backward()
-    assert boxes["x1*w0"].data == 2.0 * -3.0
-    assert boxes["x2*w1"].data == 0.0
-    assert boxes["x1*w0 + x2*w1"].data == -6.0
+    assert boxes["x1*w1"].data == 2.0 * -3.0
+    assert boxes["x2*w2"].data == 0.0
+    assert boxes["x1*w1 + x2*w2"].data == -6.0
     assert boxes["n1"].data == z.data and boxes["n1"].op == "+"
-    for name in ("x1*w0", "x2*w1", "x1*w0 + x2*w1", "n1"):
+    for name in ("x1*w1", "x2*w2", "x1*w1 + x2*w2", "n1"):
         assert boxes[name].grad == pytest.approx(z.grad, abs=1e-15) == pytest.approx(0.5, abs=1e-12)
-    assert [b.name for b in boxes["n1"].operands] == ["x1*w0 + x2*w1", "b"]
-    assert [b.name for b in boxes["x1*w0"].operands] == ["x1", "w0"]
-    assert boxes["x1*w0"].local_derivatives() == (-3.0, 2.0)
+    assert [b.name for b in boxes["n1"].operands] == ["x1*w1 + x2*w2", "b"]
+    assert [b.name for b in boxes["x1*w1"].operands] == ["x1", "w1"]
+    assert boxes["x1*w1"].local_derivatives() == (-3.0, 2.0)
     # the recorded graph, as it is: one linear box
     recorded = by_name(view_graph(out, "operations").boxes)
     assert recorded["n1"].op == "linear" and len(recorded) == 7

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from micrograd.nn import MLP
 from micrograd.nn.model_file import ModelFileError
 
-NAME = "layers.0.neurons.1.w.0"
+NAME = "layers.0.neurons.1.w.1"
 
 
 def _model(seed: int = 1) -> MLP:
@@ -193,7 +193,7 @@ def test_a_diverged_model_is_not_saved_by_the_demo_as_a_file_load_refuses(tmp_pa
 
 
 def _document(model: MLP) -> dict[str, Any]:
-    return {"format": "micrograd-state", "version": 1, "model": model.describe(), "parameters": model.state_dict()}
+    return {"format": "micrograd-state", "version": 2, "model": model.describe(), "parameters": model.state_dict()}
 
 
 DEEP = "[" * 100_000
@@ -228,7 +228,7 @@ def test_deeply_nested_json_is_a_model_file_error(tmp_path: Path, text: str) -> 
         ("1", "\"version\" must be an integer, got '1'"),
         (None, '"version" must be an integer, got null'),
         ([1], '"version" must be an integer, got a list'),
-        (2, "unsupported model file version 2 (this micrograd reads 1)"),
+        (3, "unsupported model file version 3 (this micrograd reads 1 to 2)"),
     ],
 )
 def test_a_version_is_an_integer(tmp_path: Path, version: object, message: str) -> None:
@@ -344,3 +344,32 @@ def test_a_pipe_is_written_to_not_replaced_and_never_read(tmp_path: Path) -> Non
     assert json.loads(received[0])["parameters"] == _model(1).state_dict()
     with pytest.raises(ModelFileError, match=rf"^{pipe}: not a regular file"):
         _model(2).load(pipe)  # refused at once: reading a pipe with no writer would wait forever
+
+
+# -- files from earlier versions -----------------------------------------------------------
+
+V1_FIXTURE = Path(__file__).parent / "fixtures" / "mlp_model_file_v1.json"
+
+
+def test_a_version_1_file_numbering_weights_from_0_loads_each_weight_where_it_was() -> None:
+    # saved before weights were numbered like the inputs: MLP(3, [4, 1], tanh, output tanh), random.Random(7)
+    saved = json.loads(V1_FIXTURE.read_text(encoding="utf-8"))
+    assert saved["version"] == 1 and "layers.0.neurons.0.w.0" in saved["parameters"]
+    model = MLP(3, [4, 1], activation="tanh", output_activation="tanh", rng=random.Random(1))
+    model.load(V1_FIXTURE)
+    assert model([0.5, -1.0, 2.0]).data == 0.4528929388977531  # what the saved model computed
+    for layer_index, layer in enumerate(model.layers):
+        for neuron_index, neuron in enumerate(layer.neurons):
+            where = f"layers.{layer_index}.neurons.{neuron_index}"
+            assert [w.data for w in neuron.w] == [saved["parameters"][f"{where}.w.{i}"] for i in range(len(neuron.w))]
+            assert neuron.b.data == saved["parameters"][f"{where}.b"]
+
+
+def test_weights_are_named_like_the_inputs_they_multiply_and_saved_as_version_2(tmp_path: Path) -> None:
+    model = _model()
+    names = [name for name, _ in model.layers[0].neurons[1].named_parameters()]
+    assert names == ["w.1", "w.2", "b"]
+    assert [p.label for p in model.layers[0].neurons[1].parameters()] == ["L0.N1.w1", "L0.N1.w2", "L0.N1.b"]
+    model.save(tmp_path / "m.json")
+    document = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    assert document["version"] == 2 and document["parameters"][NAME] == model.layers[0].neurons[1].w[0].data

@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 __all__ = ["FILE_FORMAT", "FILE_VERSION", "ModelFileError", "load", "save"]
 
 FILE_FORMAT = "micrograd-state"
-FILE_VERSION = 1
+FILE_VERSION = 2
+"""Version 2 numbers a neuron's weights from 1, like its inputs (``w.1`` goes with ``x1``);
+version 1 numbered them from 0, and still loads."""
 
 # what an OSError means for the path the user gave
 _REASONS = {
@@ -181,11 +183,15 @@ def load(module: Module, path: str | os.PathLike[str]) -> None:
     version = document.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise ModelFileError(f'{where}: corrupt model file: "version" must be an integer, got {_shown(version)}')
-    if version != FILE_VERSION:
-        raise ModelFileError(f"{where}: unsupported model file version {version} (this micrograd reads {FILE_VERSION})")
+    if version not in (1, FILE_VERSION):
+        raise ModelFileError(
+            f"{where}: unsupported model file version {version} (this micrograd reads 1 to {FILE_VERSION})"
+        )
     parameters = document.get("parameters")
     if not isinstance(parameters, dict):
         raise ModelFileError(f'{where}: corrupt model file: "parameters" must be an object')
+    if version == 1:
+        parameters = _numbered_as_now(module, parameters)
     try:
         module.load_state_dict(parameters)
     except (KeyError, TypeError, ValueError, RecursionError) as error:
@@ -194,6 +200,18 @@ def load(module: Module, path: str | os.PathLike[str]) -> None:
         if isinstance(saved, str):
             message += f"; the file holds {saved[:80] if saved[:80].isprintable() else repr(saved[:80])}"
         raise ModelFileError(f"{where}: does not fit this model: {message}") from None
+
+
+def _numbered_as_now(module: Module, parameters: dict[str, Any]) -> dict[str, Any]:
+    """A version 1 file's names, which numbered every list from 0, as this version names them."""
+    renamed = {}
+    for path, submodule in module.named_modules():
+        for attribute, start in type(submodule).first_index.items():
+            items = getattr(submodule, attribute, ())
+            for index in range(len(items) if isinstance(items, (list, tuple)) else 0):
+                old, new = (f"{path}.{attribute}.{i}" if path else f"{attribute}.{i}" for i in (index, index + start))
+                renamed[old] = new
+    return {renamed.get(name, name): value for name, value in parameters.items()}
 
 
 def _shown(value: Any) -> str:

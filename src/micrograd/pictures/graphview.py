@@ -9,7 +9,7 @@ The details:
 
 * ``"operations"``: the graph as recorded; a neuron's ``w·x + b`` is one ``linear`` box.
 * ``"expanded"``: as the lecture draws a neuron: every ``linear`` is spelled out into
-  its products ``x0*w0``, ``x1*w1``, ... and the sums that add them and the bias.
+  its products ``x1*w1``, ``x2*w2``, ... and the sums that add them and the bias.
   The numbers are exact: each product and partial sum has the linear's gradient.
 * ``"neurons"``: one box per neuron (its output's data and grad), fed by the
   neuron's inputs; its weights and bias, and inputs given as plain numbers, are
@@ -232,7 +232,7 @@ class _Builder:
         return self._add(box, node)
 
     def expand(self, node: Value) -> None:
-        """``linear(x, w, b)`` as the lecture draws it: ``x0*w0``, ``x1*w1``, their sums, then ``+ b``."""
+        """``linear(x, w, b)`` as the lecture draws it: ``x1*w1``, ``x2*w2``, their sums, then ``+ b``."""
         operands = node.operands
         n = len(operands) // 2
         grad = self._grad(node)
@@ -324,7 +324,7 @@ def _term(name: str) -> str:
 
 
 def _sum_name(box: Box) -> str:
-    """``x0*w0 + x1*w1`` for two products, ``x0*w0 + … + x3*w3`` for more."""
+    """``x1*w1 + x2*w2`` for two products, ``x1*w1 + … + x4*w4`` for more."""
     first, last = box.operands
     terms = 1
     head = first
