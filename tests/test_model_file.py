@@ -180,6 +180,68 @@ def test_save_keeps_hard_links(tmp_path: Path) -> None:
     assert _values(loaded) == _values(_model(2))
 
 
+def _hard_linked(tmp_path: Path) -> tuple[Path, bytes]:
+    path = tmp_path / "model.json"
+    MLP(2, [4, 1], rng=random.Random(1)).save(path)
+    os.link(path, tmp_path / "same.json")
+    return path, path.read_bytes()
+
+
+def _disk_full(*args: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("failing", ["posix_fallocate", "pwrite", "ftruncate", "fsync"])
+def test_saving_over_a_hard_linked_file_leaves_it_intact_whatever_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    path, before = _hard_linked(tmp_path)
+    bigger = MLP(2, [40, 1], rng=random.Random(2))
+    real_pwrite = os.pwrite
+
+    calls = {"n": 0}
+
+    def half_then_full(descriptor: int, data: bytes, offset: int) -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:  # the new document: half of it lands, then the disk is full
+            real_pwrite(descriptor, data[: len(data) // 2], offset)
+            _disk_full()
+        return real_pwrite(descriptor, data, offset)
+
+    def fails_once(*args: object) -> None:  # the rewrite fails; putting the old bytes back works
+        calls["n"] += 1
+        if calls["n"] == 1:
+            _disk_full()
+        return real(*args)
+
+    real = getattr(os, failing)
+    monkeypatch.setattr(os, failing, half_then_full if failing == "pwrite" else fails_once)
+    with pytest.raises(OSError, match="the disk is full"):
+        bigger.save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and (tmp_path / "same.json").read_bytes() == before
+    assert path.samefile(tmp_path / "same.json")
+
+
+def test_saving_over_a_hard_linked_file_on_a_full_tmpfs_leaves_it_intact(tmp_path: Path) -> None:
+    # the fuzzer's case, on a real 64 KiB file system when this machine lets us mount one (root)
+    import subprocess
+
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        path, before = _hard_linked(folder)
+        with pytest.raises(OSError, match="the disk is full"):
+            MLP(2, [400, 1], rng=random.Random(2)).save(path)
+        assert path.read_bytes() == before and (folder / "same.json").read_bytes() == before
+        assert sorted(p.name for p in folder.iterdir()) == ["model.json", "same.json"]
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
 def test_a_diverged_model_is_not_saved_by_the_demo_as_a_file_load_refuses(tmp_path: Path) -> None:
     # the gap the mutation run found: save writing NaN that load then refuses
     model = _model()

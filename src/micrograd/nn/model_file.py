@@ -7,14 +7,17 @@ integer), a one-line description of the model and ``parameters``, the module's
 
 Saving never leaves a half-written file: the document goes to a temporary file
 next to the target, is flushed to the disk (``fsync``), and then replaces the
-target in one step (``os.replace``), so a crash or a power loss leaves either the
-old file or the new one.  A symlink is written through (its target is replaced);
-the file keeps its permissions; a file with several hard links is rewritten in
-place, so all its names see the new weights (that rewrite, unlike the replace, is
-not atomic), and so is a device or a pipe (``/dev/null`` stays a device).  On any
-error and on ``KeyboardInterrupt`` the temporary file is removed; only a process
-killed outright (``SIGKILL``, a power loss) can leave a ``.NAME.*.tmp`` file
-behind, which may be deleted.
+target in one step (``os.replace``), so an error, a crash or a power loss leaves
+either the old file or the new one.  (A file with hard links is the exception
+below: an error still leaves the old file, a crash may not.)  A symlink is written through (its target is replaced);
+the file keeps its permissions.  A file with several hard links is rewritten in
+place, so all its names see the new weights: the space is reserved first and, on
+any error (a full disk too) or ``KeyboardInterrupt``, the old bytes are put back;
+that rewrite, unlike the replace, is not atomic, so only a crash or a power loss
+in the middle of it can leave a mix.  A device or a pipe is written to
+(``/dev/null`` stays a device).  On any error and on ``KeyboardInterrupt`` the
+temporary file is removed; only a process killed outright (``SIGKILL``, a power
+loss) can leave a ``.NAME.*.tmp`` file behind, which may be deleted.
 
 Loading is all or nothing: a file that cannot be used raises
 :class:`ModelFileError` naming the path and the reason, and leaves the model
@@ -90,9 +93,10 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
     if existing is not None and stat.S_ISDIR(existing.st_mode):
         raise IsADirectoryError(errno.EISDIR, "it is a folder", where)
     try:
-        if existing is not None and (existing.st_nlink > 1 or not stat.S_ISREG(existing.st_mode)):
-            # replacing would cut a file from its other names, or put a file in place of a device or a pipe
-            _write_in_place(target, text)
+        if existing is not None and not stat.S_ISREG(existing.st_mode):
+            _write_to_device(target, text)  # replacing would put a file in place of a device or a pipe
+        elif existing is not None and existing.st_nlink > 1:
+            _write_in_place(target, text)  # replacing would cut the file from its other names
         else:
             _replace(target, text, None if existing is None else stat.S_IMODE(existing.st_mode))
     except OSError as error:
@@ -120,12 +124,54 @@ def _replace(target: Path, text: str, mode: int | None) -> None:
 
 
 def _write_in_place(target: Path, text: str) -> None:
-    """Overwrite ``target`` itself, as ``open(target, "w")`` does (all its hard links see the change); not atomic."""
+    """Overwrite ``target`` itself, so that all its hard links see the new weights; on any error, as it was.
+
+    The space is reserved first (``posix_fallocate``), so a full disk fails before a
+    byte changes; an error after that (or ``KeyboardInterrupt``) puts the old bytes
+    back.  Unlike the replace, this is not atomic: a crash or power loss in the middle
+    can leave a mix of old and new.
+    """
+    data = text.encode("utf-8")
+    descriptor = os.open(target, os.O_RDWR)
+    try:
+        old = b"".join(iter(lambda: os.read(descriptor, 1 << 16), b""))
+        try:
+            if len(data) > len(old):
+                _reserve(descriptor, len(data))
+            _write_all(descriptor, data)
+            os.ftruncate(descriptor, len(data))
+            os.fsync(descriptor)
+        except BaseException:  # KeyboardInterrupt too
+            _write_all(descriptor, old)  # within the old file's own space: a full disk cannot stop it
+            os.ftruncate(descriptor, len(old))
+            os.fsync(descriptor)
+            raise
+    finally:
+        os.close(descriptor)
+
+
+def _reserve(descriptor: int, size: int) -> None:
+    """Make room for ``size`` bytes, or fail (ENOSPC) with the file's bytes unchanged."""
+    try:
+        os.posix_fallocate(descriptor, 0, size)
+    except OSError as error:
+        if error.errno in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            return  # a file system that cannot reserve: the write below will find out
+        raise
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """``data`` at the start of the file, however many calls ``pwrite`` takes."""
+    view = memoryview(data)
+    done = 0
+    while done < len(data):
+        done += os.pwrite(descriptor, view[done:], done)
+
+
+def _write_to_device(target: Path, text: str) -> None:
+    """Write to a device or a pipe, as ``open(target, "w")`` does (``/dev/null`` stays a device)."""
     with open(target, "w", encoding="utf-8") as file:
         file.write(text)
-        file.flush()
-        if stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            os.fsync(file.fileno())
 
 
 def _sync_folder(folder: Path) -> None:
