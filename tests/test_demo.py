@@ -188,6 +188,19 @@ def _run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     return status, captured.out, captured.err
 
 
+def test_an_out_folder_with_a_newline_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, stdout, stderr = _run_cli(["demo", "--steps", "1", "--out", "x\ny/z"], capsys)
+    assert status == 1 and stdout == ""
+    assert (
+        stderr
+        == "micrograd: error: --out 'x\\ny/z': a file name with a control character (a newline, say) is refused\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_cli_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "pictures"
     status, stdout, stderr = _run_cli(["demo", "--steps", "3", "--out", str(out)], capsys)

@@ -145,6 +145,16 @@ def test_the_data_reaches_the_disk_before_the_rename(tmp_path: Path, monkeypatch
     assert events[2].startswith("fsync folder")  # the rename itself is made durable
 
 
+def test_a_path_with_a_nul_byte_is_refused_in_one_clear_line(tmp_path: Path) -> None:
+    model = _model()
+    path = str(tmp_path / "a\0b.json")
+    with pytest.raises(ModelFileError, match=r"^cannot save '.*a\\x00b\.json': a path cannot contain a NUL byte$"):
+        model.save(path)
+    with pytest.raises(ModelFileError, match=r"^cannot load '.*a\\x00b\.json': a path cannot contain a NUL byte$"):
+        model.load(path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_writes_through_a_symlink(tmp_path: Path) -> None:
     real, link = tmp_path / "weights" / "real.json", tmp_path / "link.json"
     real.parent.mkdir()

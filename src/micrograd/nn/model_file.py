@@ -69,7 +69,7 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
     """Write ``module``'s parameters to the JSON file ``path``, atomically.
 
     Raises :class:`ModelFileError` if a parameter is nan or infinite (a file that
-    :func:`load` would refuse), and an ``OSError`` of the usual kind, naming ``path``
+    :func:`load` would refuse) or the path holds a NUL byte, and an ``OSError`` of the usual kind, naming ``path``
     and what is wrong with it, if the file cannot be written.
     """
     where = os.fspath(path)
@@ -83,6 +83,8 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
     if not where:
         raise FileNotFoundError(errno.ENOENT, "the path is empty", where)
+    if "\0" in where:
+        raise ModelFileError(f"cannot save {where!r}: a path cannot contain a NUL byte")
     target = Path(os.path.realpath(where))  # through symlinks: the link stays, its target gets the weights
     try:
         existing: os.stat_result | None = target.stat()
@@ -202,6 +204,8 @@ def load(module: Module, path: str | os.PathLike[str]) -> None:
     where = os.fspath(path)
     if not where:
         raise ModelFileError("cannot load a model file: the path is empty")
+    if "\0" in where:
+        raise ModelFileError(f"cannot load {where!r}: a path cannot contain a NUL byte")
     try:
         if not stat.S_ISREG(Path(where).stat().st_mode) and not Path(where).is_dir():
             raise ModelFileError(f"{where}: not a regular file (a device or a pipe could be read forever)")
