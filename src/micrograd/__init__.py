@@ -28,6 +28,7 @@ from micrograd.autograd import (
     sigmoid,
     tanh,
 )
+from micrograd.checker import check  # check a Value class a learner wrote (micrograd check)
 from micrograd.compiler import compile
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.pictures import draw_dot, draw_steps, explain, to_mermaid, to_text
@@ -45,6 +46,7 @@ __all__ = [
     "Operation",
     "Value",
     "__version__",
+    "check",
     "compile",
     "data",
     "derivative",

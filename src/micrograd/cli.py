@@ -1,4 +1,4 @@
-"""The ``micrograd`` command line: ``micrograd demo``, ``micrograd graph`` and ``micrograd playground``.
+"""The ``micrograd`` command line: ``micrograd demo``, ``graph``, ``playground`` and ``check``.
 
 Every failure a user can cause ends in a one-line message on stderr and exit
 status 2 (usage) or 1 (anything else), never a traceback.
@@ -274,12 +274,65 @@ def _run_playground(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot serve on {args.host}:{args.port}: {error.strerror or error}") from None
 
 
+def _add_check_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``micrograd check TARGET``: check a Value class a learner wrote (issue 20)."""
+    parser = commands.add_parser(
+        "check",
+        help="check the Value class you wrote yourself against this engine",
+        description=(
+            "Load your Value class (and your Neuron, Layer, MLP if the module has them) in a separate process, "
+            "run expressions through it and compare every number with this engine: one PASS or FAIL line per "
+            "check; for a failure the smallest expression, the expected and actual gradients, a hint and a "
+            "picture.  Exit status 0: all pass, 1: some fail, 2: the target could not be loaded."
+        ),
+        epilog="example: micrograd check my_micrograd.ipynb --out check-output",
+    )
+    parser.add_argument("target", metavar="TARGET", help="a .py file, a .ipynb notebook or an importable module name")
+    parser.add_argument("--class", dest="class_name", default="Value", metavar="NAME", help="the class (default Value)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON (docs/check.md)")
+    parser.add_argument(
+        "--out", default="check-output", metavar="DIR", help="folder for pictures of failures (default check-output)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, metavar="S", help="time limit for all checks, in seconds (default 60)"
+    )
+    parser.add_argument(
+        "--check-timeout", type=float, default=10.0, metavar="S", help="time limit for each check (default 10)"
+    )
+    parser.set_defaults(run=_run_check)
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from micrograd.checker import check
+
+    for option in ("timeout", "check_timeout"):
+        if not 0 < getattr(args, option) <= 86400:
+            raise CommandError(f"--{option.replace('_', '-')} {getattr(args, option)}: give seconds, from 0 to 86400")
+    if not args.class_name.isidentifier():
+        print(f"micrograd check: --class {args.class_name!r} is not a Python name", file=sys.stderr)
+        return 2
+    try:
+        limits = {"timeout": args.timeout, "check_timeout": args.check_timeout}
+        report = check(args.target, class_name=args.class_name, out=args.out, **limits)
+    except OSError as error:  # --out cannot be written, or no process could be started
+        where = f"write {error.filename}" if error.filename else f"check {args.target}"
+        raise CommandError(f"cannot {where}: {error.strerror or error}") from None
+    if args.json:
+        print(report.to_json())
+    elif not report.load_error:
+        print(report.to_text(), end="")
+    if report.load_error:
+        print(f"micrograd check: {report.load_error}", file=sys.stderr)
+    return report.exit_status
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="micrograd", description="See backpropagation at work.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_demo_parser(commands)
     _add_graph_parser(commands)
     _add_playground_parser(commands)
+    _add_check_parser(commands)
     return parser
 
 
