@@ -445,3 +445,47 @@ def test_weights_are_named_like_the_inputs_they_multiply_and_saved_as_version_2(
     model.save(tmp_path / "m.json")
     document = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
     assert document["version"] == 2 and document["parameters"][NAME] == model.layers[0].neurons[1].w[0].data
+
+
+# -- the checksum ----------------------------------------------------------------------------
+
+
+def test_every_changed_digit_is_refused_or_changes_nothing(tmp_path: Path) -> None:
+    # the fuzzer's bit flips that landed in digits loaded different weights without complaint
+    path = tmp_path / "model.json"
+    _model(1).save(path)
+    good = path.read_text(encoding="utf-8")
+    digits = [i for i, c in enumerate(good) if c.isdigit()]
+    start = good.index('"parameters"')
+    assert len([i for i in digits if i > start]) > 100
+    refused = 0
+    for i in digits:
+        path.write_text(good[:i] + str((int(good[i]) + 1) % 10) + good[i + 1 :], encoding="utf-8")
+        model = _model(2)
+        try:
+            model.load(path)
+        except ModelFileError:
+            refused += 1
+            assert _values(model) == _values(_model(2))  # refused: nothing changed
+        else:
+            assert _values(model) == _values(_model(1))  # a digit outside the numbers: the same weights
+    assert refused >= len([i for i in digits if i > start])
+
+
+def test_a_checksum_mismatch_says_how_to_load_anyway(tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    _model(1).save(path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["checksum"].startswith("sha256:") and len(document["checksum"]) == 7 + 64
+    document["parameters"][NAME] = 0.25  # edited by hand, on purpose
+    path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    model = _model(2)
+    with pytest.raises(ModelFileError, match=r"do not match the checksum.*verify=False.*\"checksum\" line") as refused:
+        model.load(path)
+    assert "\n" not in str(refused.value)
+    assert _values(model) == _values(_model(2))
+    model.load(path, verify=False)
+    assert _parameter(model, NAME).data == 0.25
+    del document["checksum"]  # as a file saved before checksums: loads as it is
+    path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    _model(3).load(path)

@@ -2,7 +2,8 @@
 
 :meth:`micrograd.nn.Module.save` and :meth:`~micrograd.nn.Module.load` call
 :func:`save` and :func:`load` here.  The file holds ``format``, ``version`` (an
-integer), a one-line description of the model and ``parameters``, the module's
+integer), a one-line description of the model, ``checksum`` (SHA-256 of the
+parameters, so that a changed digit is noticed) and ``parameters``, the module's
 :meth:`~micrograd.nn.Module.state_dict`.
 
 Saving never leaves a half-written file: the document goes to a temporary file
@@ -27,6 +28,7 @@ unchanged.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import math
 import os
@@ -38,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from micrograd.nn.module import Module
 
-__all__ = ["FILE_FORMAT", "FILE_VERSION", "ModelFileError", "load", "save"]
+__all__ = ["FILE_FORMAT", "FILE_VERSION", "ModelFileError", "checksum", "load", "save"]
 
 FILE_FORMAT = "micrograd-state"
 FILE_VERSION = 2
@@ -79,7 +81,13 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
             raise ModelFileError(
                 f"cannot save {where}: parameter {name} is {value} (a model file holds finite numbers)"
             )
-    document = {"format": FILE_FORMAT, "version": FILE_VERSION, "model": module.describe(), "parameters": state}
+    document = {
+        "format": FILE_FORMAT,
+        "version": FILE_VERSION,
+        "model": module.describe(),
+        "checksum": checksum(state),
+        "parameters": state,
+    }
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
     if not where:
         raise FileNotFoundError(errno.ENOENT, "the path is empty", where)
@@ -199,8 +207,13 @@ def _saving_error(error: OSError, where: str) -> OSError:
 # -- load ------------------------------------------------------------------------------------
 
 
-def load(module: Module, path: str | os.PathLike[str]) -> None:
-    """Set ``module``'s parameters from a file written by :func:`save`, all or nothing."""
+def load(module: Module, path: str | os.PathLike[str], *, verify: bool = True) -> None:
+    """Set ``module``'s parameters from a file written by :func:`save`, all or nothing.
+
+    A file whose parameters do not match its ``checksum`` (changed or damaged after
+    saving) is refused, unless ``verify=False``; a file without one (saved before
+    checksums) loads as it is.
+    """
     where = os.fspath(path)
     if not where:
         raise ModelFileError("cannot load a model file: the path is empty")
@@ -240,16 +253,30 @@ def load(module: Module, path: str | os.PathLike[str]) -> None:
     parameters = document.get("parameters")
     if not isinstance(parameters, dict):
         raise ModelFileError(f'{where}: corrupt model file: "parameters" must be an object')
-    if version == 1:
-        parameters = _numbered_as_now(module, parameters)
+    before = [p.data for p in module.parameters()]
     try:
-        module.load_state_dict(parameters)
+        module.load_state_dict(_numbered_as_now(module, parameters) if version == 1 else parameters)
     except (KeyError, TypeError, ValueError, RecursionError) as error:
         message = str(error.args[0] if error.args else error).removeprefix("load_state_dict: ")
         saved = document.get("model")
         if isinstance(saved, str):
             message += f"; the file holds {saved[:80] if saved[:80].isprintable() else repr(saved[:80])}"
         raise ModelFileError(f"{where}: does not fit this model: {message}") from None
+    saved_checksum = document.get("checksum")
+    if verify and saved_checksum is not None and saved_checksum != checksum(parameters):
+        for parameter, value in zip(module.parameters(), before, strict=True):
+            parameter.data = value  # all or nothing: the model is as it was
+        raise ModelFileError(
+            f"{where}: the parameters do not match the checksum saved with them (the file was changed or damaged"
+            f' after saving); to load it anyway, as after editing weights by hand, call load({where!r},'
+            f' verify=False) or delete the file\'s "checksum" line'
+        )
+
+
+def checksum(parameters: dict[str, Any]) -> str:
+    """SHA-256 of the parameters, names and numbers as JSON writes them: any changed digit changes it."""
+    canonical = json.dumps(parameters, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _numbered_as_now(module: Module, parameters: dict[str, Any]) -> dict[str, Any]:

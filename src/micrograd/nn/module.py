@@ -142,13 +142,15 @@ class Module:
         """Write the parameters to a JSON file (never pickle), atomically (see :mod:`micrograd.nn.model_file`)."""
         model_file.save(self, path)
 
-    def load(self, path: str | os.PathLike[str]) -> None:
+    def load(self, path: str | os.PathLike[str], *, verify: bool = True) -> None:
         """Read parameters written by :meth:`save`.
 
         A missing, corrupt, truncated or foreign file raises :class:`ModelFileError`
-        (a ``ValueError``) with the reason, and leaves the model unchanged.
+        (a ``ValueError``) with the reason, and leaves the model unchanged; so does a
+        file whose parameters do not match its checksum, unless ``verify=False``
+        (for weights edited by hand on purpose).
         """
-        model_file.load(self, path)
+        model_file.load(self, path, verify=verify)
 
     # -- display -----------------------------------------------------------------------
 
