@@ -268,7 +268,7 @@ def load(module: Module, path: str | os.PathLike[str], *, verify: bool = True) -
             parameter.data = value  # all or nothing: the model is as it was
         raise ModelFileError(
             f"{where}: the parameters do not match the checksum saved with them (the file was changed or damaged"
-            f' after saving); to load it anyway, as after editing weights by hand, call load({where!r},'
+            f" after saving); to load it anyway, as after editing weights by hand, call load({where!r},"
             f' verify=False) or delete the file\'s "checksum" line'
         )
 
