@@ -167,6 +167,18 @@ def test_captions_are_never_cut_off(config: DemoConfig) -> None:
         assert drawn.x1 <= figure.get_figwidth() + 0.01 and drawn.y1 <= figure.get_figheight() + 0.01
 
 
+@pytest.mark.parametrize(
+    "config",
+    [DemoConfig(steps=60), DemoConfig(dataset="blobs", classes=3, samples=60, steps=40, optimizer="adam")],
+    ids=["two classes", "three classes"],
+)
+def test_the_decision_boundary_colours_each_class_like_its_points(config: DemoConfig) -> None:
+    from boundary_colours import share_coloured_alike
+
+    result = train(config)
+    assert share_coloured_alike(decision_boundary_figure(result, resolution=60)) >= min(result.accuracy, 0.9)
+
+
 def test_decision_boundary_is_evaluated_under_no_grad(tmp_path: Path) -> None:
     result = train(DemoConfig(steps=1))
     modes = []
