@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from micrograd.cli import MAX_SET, main
 
-SEED_ARGS = ["--set", "a=2", "--set", "b=-3", "--set", "c=10", "--set", "f=-2"]
+EXAMPLE_ARGS = ["--set", "a=2", "--set", "b=-3", "--set", "c=10", "--set", "f=-2"]
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -41,7 +41,7 @@ def test_graph_prints_the_tree_and_the_explanation_and_writes_the_picture(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "example.svg"
-    assert main(["graph", "(a*b + c)*f", *SEED_ARGS, "--out", str(out)]) == 0
+    assert main(["graph", "(a*b + c)*f", *EXAMPLE_ARGS, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "out [*]  data -8.0000  grad 1.0000" in printed
     assert "  dout/da = dout/dn1 · ∂n1/∂a = (-2) · (-3) = 6" in printed
@@ -60,7 +60,7 @@ def test_graph_prints_the_tree_and_the_explanation_and_writes_the_picture(
 
 def test_steps_write_one_picture_per_backprop_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "example.svg"
-    assert main(["graph", "e = a*b; d = e + c; L = d*f", *SEED_ARGS, "--steps", "--out", str(out)]) == 0
+    assert main(["graph", "e = a*b; d = e + c; L = d*f", *EXAMPLE_ARGS, "--steps", "--out", str(out)]) == 0
     steps = [tmp_path / f"example_step{n}.svg" for n in range(4)]
     assert sorted(tmp_path.iterdir()) == steps
     assert set(grads_in(steps[0]).values()) == {"grad 0.0000"}
@@ -94,7 +94,7 @@ def test_the_extension_picks_the_format(tmp_path: Path, name: str, check: object
 
 
 def test_markdown_and_limits(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["graph", "(a*b + c)*f", *SEED_ARGS, "--markdown", "--depth", "1"]) == 0
+    assert main(["graph", "(a*b + c)*f", *EXAMPLE_ARGS, "--markdown", "--depth", "1"]) == 0
     printed = capsys.readouterr().out
     assert "\\frac{d\\mathit{out}}{da}" in printed
     assert "… 2 more operands" in printed  # the tree stops one operation below the result
@@ -116,7 +116,11 @@ def test_markdown_and_limits(capsys: pytest.CaptureFixture[str]) -> None:
         (["[i for i in x]", "--set", "x=1"], "comprehensions not allowed"),
         (["__import__('os').system('echo hi')"], "not allowed"),
         (["print(1)"], "calls of 'print' are not allowed"),
-        (["a + y", "--set", "a=1"], "'y' has no value"),
+        (["a + y", "--set", "a=1"], "'y' has no value (give one with --set y=NUMBER)"),
+        (
+            ["a+b+c+d+e", "--set", "b=1"],
+            "'a', 'c', 'd', 'e' have no value (give them with --set a=NUMBER --set c=NUMBER --set d=NUMBER ...)",
+        ),
         (["x" * 1001, "--set", "x=1"], "too long"),
         (["log(x)", "--set", "x=-1"], "log: operand must be positive"),
         (["x", "--set", "x"], "expected NAME=VALUE"),

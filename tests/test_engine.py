@@ -350,7 +350,7 @@ def test_grad_leaves_every_grad_untouched_even_with_create_graph() -> None:
 # -- backward semantics ------------------------------------------------------------------------
 
 
-def test_seed_example() -> None:
+def test_the_example() -> None:
     a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
     e = a * b
     d = e + c

@@ -11,16 +11,16 @@ from hypothesis import given, settings
 
 from micrograd import Value, explain
 from micrograd.pictures.graph_text import format_number, node_names
-from seed_example import seed_values
 from strategies import MICROGRAD, Program, programs, run
+from the_example import example_values
 
 
-def seed() -> Value:
-    return seed_values()["L"]
+def example() -> Value:
+    return example_values()["L"]
 
 
-def test_seed_example_derives_every_gradient_with_its_local_derivatives() -> None:
-    assert explain(seed()).splitlines() == [
+def test_the_example_derives_every_gradient_with_its_local_derivatives() -> None:
+    assert explain(example()).splitlines() == [
         "Backpropagation from L = -8, from the output back to the inputs.",
         "dL/dL = 1",
         "Step 1: L = d * f = (4) * (-2) = -8",
@@ -113,7 +113,7 @@ def test_every_printed_line_multiplies_out_at_its_printed_precision(program: Pro
 
 
 def test_explain_leaves_grad_alone() -> None:
-    L = seed()
+    L = example()
     explain(L)
     assert L.grad == 0.0
     assert all(v.grad == 0.0 for v in L._prev)
@@ -181,7 +181,7 @@ def test_unlabeled_values_get_names_and_functions_read_as_calls() -> None:
 
 
 def test_markdown_with_math() -> None:
-    markdown = explain(seed(), format="markdown")
+    markdown = explain(example(), format="markdown")
     assert "**Step 1**: $L = d \\cdot f = (4) \\cdot (-2) = -8$" in markdown
     assert (
         "```math\n\\frac{dL}{da} = \\frac{dL}{de} \\cdot \\frac{\\partial e}{\\partial a} = (-2) \\cdot (-3) = 6\n```"

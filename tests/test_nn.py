@@ -410,3 +410,24 @@ def test_a_layer_under_no_grad_keeps_its_biases() -> None:
     with no_grad():
         assert [v.data for v in layer(x)] == pytest.approx(expected, abs=1e-15) == recorded  # type: ignore[union-attr]
         assert [v.data for v in model(x)] == pytest.approx(whole, abs=1e-15)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_forward_rows_is_the_layer_under_no_grad_at_each_row(activation: str) -> None:
+    layer = Layer(3, 4, activation=activation, rng=random.Random(2))
+    rows = [[0.5, -1.0, 2.0], [0.0, 0.0, 0.0], [-3.0, 1e3, 0.25]]
+    computed = layer.forward_rows(rows)
+    assert computed is not None
+    with no_grad():
+        expected = [[y.data for y in layer(row)] for row in rows]  # type: ignore[union-attr]
+    assert computed == expected  # the same float arithmetic: the same bits
+    assert layer.forward_rows([]) == []
+    with pytest.raises(ValueError, match="linear: 2 inputs but 3 weights"):
+        layer.forward_rows([[1.0, 2.0]])
+
+    class Own(Neuron):
+        def __call__(self, x: object) -> Value:
+            return super().__call__(x) * 2  # type: ignore[arg-type]
+
+    layer.neurons[1].__class__ = Own
+    assert layer.forward_rows(rows) is None  # a neuron with its own way: the caller must ask the layer

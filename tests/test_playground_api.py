@@ -63,7 +63,7 @@ def by_name(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
 # -- the expression lab --------------------------------------------------------------------
 
 
-def test_the_seed_example_is_the_default_with_its_gradients(server: PlaygroundServer) -> None:
+def test_the_example_is_the_default_with_its_gradients(server: PlaygroundServer) -> None:
     status, result = call(server, "POST", "/api/expression", {})
     assert status == 200
     assert result["expression"] == "e = a*b; d = e + c; L = d*f"

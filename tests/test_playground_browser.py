@@ -95,7 +95,7 @@ def point_loss(base_url: str, key: str, index: int) -> float:
         return float(json.load(response)["loss"])
 
 
-def seed(a: float = 2.0) -> dict[str, Value]:
+def the_example(a: float = 2.0) -> dict[str, Value]:
     values = {"a": Value(a), "b": Value(-3.0), "c": Value(10.0), "f": Value(-2.0)}
     values["e"] = values["a"] * values["b"]
     values["d"] = values["e"] + values["c"]
@@ -106,7 +106,7 @@ def seed(a: float = 2.0) -> dict[str, Value]:
 
 def test_the_example_gradients_appear_on_load(page: Any, base_url: str, images: Path) -> None:
     page.goto(base_url)
-    expected = seed()
+    expected = the_example()
     for name in "abcf":
         wait_for_cell(page, name, (f"data {expected[name].data:.4f}", f"grad {expected[name].grad:.4f}"))
     assert graph_cells(page)["a"][1] == "grad 6.0000"
@@ -122,14 +122,14 @@ def test_a_slider_changes_data_and_grad(page: Any, base_url: str) -> None:
     slider = page.get_by_role("slider", name="a slider")
     slider.focus()
     page.keyboard.press("ArrowRight")  # one step of 0.1
-    moved = seed(2.1)
+    moved = the_example(2.1)
     wait_for_cell(page, "a", ("data 2.1000", f"grad {moved['a'].grad:.4f}"))
     wait_for_cell(page, "b", ("data -3.0000", f"grad {moved['b'].grad:.4f}"))
     wait_for_cell(page, "L", (f"data {moved['L'].data:.4f}", "grad 1.0000"))
     assert page.get_by_label("a", exact=True).input_value() == "2.1"
     assert "vars=a%3A2.1" in page.url  # the setting is in the address
     page.get_by_label("c", exact=True).fill("4")
-    moved_c = seed(2.1)
+    moved_c = the_example(2.1)
     wait_for_cell(page, "d", (f"data {moved_c['e'].data + 4:.4f}", f"grad {moved_c['d'].grad:.4f}"))
 
 

@@ -29,7 +29,7 @@ from micrograd.pictures.visualize import (
     save_steps,
     value_html,
 )
-from seed_example import seed_values
+from the_example import example_values
 
 ROOT = Path(__file__).resolve().parent.parent
 SVG = "{http://www.w3.org/2000/svg}"
@@ -51,7 +51,7 @@ def pure_renderer(monkeypatch: pytest.MonkeyPatch) -> str:
     return path
 
 
-seed = seed_values
+example = example_values
 
 
 def records(source: str) -> dict[str, tuple[str, str, str]]:
@@ -77,7 +77,7 @@ def svg_cells(svg: bytes | str) -> dict[str, tuple[str, ...]]:
 
 
 def test_dot_source_has_a_record_per_value_and_a_node_per_operation() -> None:
-    v = seed()
+    v = example()
     v["L"].backward()
     source = draw_dot(v["L"]).source
     assert "rankdir=LR" in source
@@ -103,12 +103,12 @@ def test_dot_source_has_a_record_per_value_and_a_node_per_operation() -> None:
 
 
 def test_dot_ids_are_stable_and_options_are_applied() -> None:
-    assert draw_dot(seed()["L"]).source == draw_dot(seed()["L"]).source  # no id() in the output
-    graph = draw_dot(seed()["L"], format="png", rankdir="TB")
+    assert draw_dot(example()["L"]).source == draw_dot(example()["L"]).source  # no id() in the output
+    graph = draw_dot(example()["L"], format="png", rankdir="TB")
     assert graph.format == "png"
     assert "rankdir=TB" in graph.source
     with pytest.raises(ValueError, match="rankdir"):
-        draw_dot(seed()["L"], rankdir="sideways")
+        draw_dot(example()["L"], rankdir="sideways")
 
 
 def test_unlabeled_values_are_named_as_explain_names_them_and_special_characters_are_escaped() -> None:
@@ -144,7 +144,7 @@ def test_max_nodes_and_depth_limit_the_picture_and_say_what_is_hidden() -> None:
 
 
 def test_svg_renders_with_graphviz_pure(pure_renderer: str) -> None:
-    v = seed()
+    v = example()
     v["L"].backward()
     svg = draw_dot(v["L"]).pipe(format="svg", encoding="utf-8")
     assert "graphviz-pure" in svg  # the renderer we asked for did the work
@@ -155,23 +155,23 @@ def test_svg_renders_with_graphviz_pure(pure_renderer: str) -> None:
 
 
 def test_png_renders_and_render_writes_files(pure_renderer: str, tmp_path: Path) -> None:
-    graph = draw_dot(seed()["L"])
+    graph = draw_dot(example()["L"])
     png = graph.pipe(format="png")
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
-    written = graph.render(outfile=tmp_path / "seed.png")
-    assert Path(written) == tmp_path / "seed.png"
-    assert (tmp_path / "seed.png").read_bytes().startswith(b"\x89PNG")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed.png"]  # no stray seed.gv beside it
-    written = graph.render(tmp_path / "seed", format="svg", cleanup=True)
-    assert Path(written) == tmp_path / "seed.svg"
-    assert not (tmp_path / "seed").exists()  # cleanup removed the DOT source
+    written = graph.render(outfile=tmp_path / "example.png")
+    assert Path(written) == tmp_path / "example.png"
+    assert (tmp_path / "example.png").read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["example.png"]  # no stray example.gv beside it
+    written = graph.render(tmp_path / "example", format="svg", cleanup=True)
+    assert Path(written) == tmp_path / "example.svg"
+    assert not (tmp_path / "example").exists()  # cleanup removed the DOT source
     graph.render(tmp_path / "kept", outfile=tmp_path / "kept.svg")  # a filename asked for is written
     assert (tmp_path / "kept").read_text(encoding="utf-8") == graph.source
-    assert svg_cells((tmp_path / "seed.svg").read_bytes())["L"][1] == "data -8.0000"
+    assert svg_cells((tmp_path / "example.svg").read_bytes())["L"][1] == "data -8.0000"
 
 
 def test_jupyter_display_uses_the_renderer(pure_renderer: str) -> None:
-    graph = draw_dot(seed()["L"])
+    graph = draw_dot(example()["L"])
     bundle = graph._repr_mimebundle_()
     assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
     assert svg_cells(graph._repr_svg_())["L"][1] == "data -8.0000"
@@ -179,7 +179,7 @@ def test_jupyter_display_uses_the_renderer(pure_renderer: str) -> None:
 
 def test_a_renderer_failure_is_graphviz_error(pure_renderer: str) -> None:
     with pytest.raises(subprocess.CalledProcessError):
-        draw_dot(seed()["L"]).pipe(format="no-such-format")
+        draw_dot(example()["L"]).pipe(format="no-such-format")
 
 
 def test_renderer_discovery_finds_graphviz_pure_next_to_python(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -190,7 +190,7 @@ def test_renderer_discovery_finds_graphviz_pure_next_to_python(monkeypatch: pyte
     (scripts / "graphviz-pure").symlink_to(graphviz_pure())
     monkeypatch.setattr(sys, "executable", str(scripts / "python"))
     assert find_renderer() == str(scripts / "graphviz-pure")
-    assert draw_dot(seed()["L"]).pipe(format="svg").startswith(b"<?xml")
+    assert draw_dot(example()["L"]).pipe(format="svg").startswith(b"<?xml")
 
 
 def test_no_renderer_gives_an_error_naming_the_install_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -198,7 +198,7 @@ def test_no_renderer_gives_an_error_naming_the_install_command(monkeypatch: pyte
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     assert find_renderer() is None
-    graph = draw_dot(seed()["L"])
+    graph = draw_dot(example()["L"])
     assert "data -8.0000" in graph.source  # building the DOT source needs no renderer
     with pytest.raises(RendererNotFound, match=re.escape(INSTALL_HINT)):
         graph.pipe(format="svg")
@@ -218,7 +218,7 @@ def test_a_system_dot_on_path_comes_first(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 
 def test_draw_steps_shows_the_gradients_filling_in() -> None:
-    v = seed()
+    v = example()
     grads_per_picture = [
         {label: grad for label, _, grad in records(picture.source).values()} for picture in draw_steps(v["L"])
     ]
@@ -232,7 +232,7 @@ def test_draw_steps_shows_the_gradients_filling_in() -> None:
     assert v["a"].grad == 6.0  # the generator ran backward to the end
 
 
-def test_make_images_writes_the_four_seed_pictures(pure_renderer: str, tmp_path: Path) -> None:
+def test_make_images_writes_the_four_example_pictures(pure_renderer: str, tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "docs" / "make_images.py"), str(tmp_path)],
         capture_output=True,
@@ -284,7 +284,7 @@ def test_committed_images_match_what_make_images_draws(pure_renderer: str, tmp_p
 
 
 def test_text_rendering_is_a_tree_with_label_op_data_and_grad() -> None:
-    v = seed()
+    v = example()
     v["L"].backward()
     assert to_text(v["L"]) == (
         "L [*]  data -8.0000  grad 1.0000\n"
@@ -317,7 +317,7 @@ def test_text_rendering_writes_a_shared_value_once_and_names_unlabeled_ones() ->
 
 
 def test_mermaid_flowchart() -> None:
-    v = seed()
+    v = example()
     v["L"].backward()
     chart = to_mermaid(v["L"])
     lines = chart.splitlines()
@@ -331,7 +331,7 @@ def test_mermaid_flowchart() -> None:
 
 
 def test_save_picture_picks_the_format_from_the_extension(pure_renderer: str, tmp_path: Path) -> None:
-    L = seed()["L"]
+    L = example()["L"]
     assert save_picture(L, tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")
     assert save_picture(L, tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
     assert save_picture(L, tmp_path / "g.dot").read_text() == draw_dot(L).source
@@ -344,7 +344,7 @@ def test_save_picture_picks_the_format_from_the_extension(pure_renderer: str, tm
 def test_a_renderer_that_does_not_exist_is_a_renderer_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MICROGRAD_DOT", "/nonexistent/dot")
     with pytest.raises(RendererNotFound, match="cannot run the renderer /nonexistent/dot"):
-        draw_dot(seed()["L"]).pipe(format="svg")
+        draw_dot(example()["L"]).pipe(format="svg")
 
 
 def test_huge_numbers_stay_short_in_pictures_and_text() -> None:
@@ -380,17 +380,17 @@ def test_draw_steps_only_fills_gradients_in_even_after_an_earlier_backward() -> 
 
 
 def test_draw_steps_says_what_each_step_does() -> None:
-    sources = [picture.source for picture in draw_steps(seed()["L"])]
+    sources = [picture.source for picture in draw_steps(example()["L"])]
     assert "before backward: no gradient yet" in sources[0]
     assert "step 1: L passed its gradient to its operands" in sources[1]
     assert "step 3: e passed its gradient to its operands" in sources[3]
     assert not any(NOT_COMPUTED in source for source in sources)
     with pytest.raises(TypeError, match="unexpected option 'colour'"):
-        next(draw_steps(seed()["L"], colour="red"))
+        next(draw_steps(example()["L"], colour="red"))
 
 
 def test_a_picture_before_backward_says_gradients_are_not_computed_and_only_then() -> None:
-    v = seed()
+    v = example()
     assert NOT_COMPUTED == "gradients not computed yet: call backward()"
     assert NOT_COMPUTED in draw_dot(v["L"]).source
     v["L"].backward()
@@ -401,13 +401,13 @@ def test_a_picture_before_backward_says_gradients_are_not_computed_and_only_then
 
 
 def test_the_graph_objects_plain_repr_says_what_it_is() -> None:
-    text = repr(draw_dot(seed()["L"]))
+    text = repr(draw_dot(example()["L"]))
     assert text.startswith("<draw_dot picture of L: 7 of 7 values drawn")
-    assert repr(draw_dot(seed()["L"], max_nodes=3)).startswith("<draw_dot picture of L: 3 of 7 values drawn")
+    assert repr(draw_dot(example()["L"], max_nodes=3)).startswith("<draw_dot picture of L: 3 of 7 values drawn")
 
 
 def test_value_html_is_compact_and_escaped() -> None:
-    v = seed()
+    v = example()
     v["L"].backward()
     assert value_html(v["L"]) == (
         '<code class="micrograd-value"><b>L</b> · data -8.0000 · grad 1.0000 · made by * of d, f</code>'
@@ -439,7 +439,7 @@ def test_text_of_a_very_deep_chain_grows_linearly() -> None:
 
 
 def test_a_value_displays_richly_in_jupyter_and_its_plain_repr_is_unchanged() -> None:
-    v = seed()
+    v = example()
     v["L"].backward()
     assert v["L"]._repr_html_() == value_html(v["L"])
     assert "<b>L</b> · data -8.0000 · grad 1.0000" in v["L"]._repr_html_()
@@ -450,7 +450,7 @@ def test_a_value_displays_richly_in_jupyter_and_its_plain_repr_is_unchanged() ->
 def test_what_a_notebook_shows_for_a_value_and_a_picture(pure_renderer: str) -> None:
     from IPython.core.formatters import DisplayFormatter
 
-    v = seed()
+    v = example()
     v["L"].backward()
     formatter = DisplayFormatter()
     shown, _ = formatter.format(v["L"])
@@ -509,7 +509,7 @@ def test_text_fits_its_boxes_in_chromium_with_only_dejavu(browser: Any, pure_ren
     neuron_out.backward()
     huge = Value(3.0, label="a_long_label_for_a_value") * 1e300
     huge.backward()
-    pictures = [draw_dot(seed()["L"]), draw_dot(neuron_out), draw_dot(loss), draw_dot(huge)]
+    pictures = [draw_dot(example()["L"]), draw_dot(neuron_out), draw_dot(loss), draw_dot(huge)]
     chromium = browser.browser_type.launch(executable_path=chromium_path(), env=dejavu_only_fonts(tmp_path))
     try:
         page = chromium.new_page()
@@ -533,7 +533,7 @@ def test_text_laid_out_for_times_runs_over_in_chromium_with_only_dejavu(
     # why the font is Courier: the old layout (Times metrics) does not fit where Times is missing
     from conftest import chromium_path
 
-    source = draw_dot(seed()["L"]).source.replace("fontname=Courier", "fontname=Times")
+    source = draw_dot(example()["L"]).source.replace("fontname=Courier", "fontname=Times")
     svg = subprocess.run([pure_renderer, "-Tsvg"], input=source.encode(), capture_output=True, check=True).stdout
     chromium = browser.browser_type.launch(executable_path=chromium_path(), env=dejavu_only_fonts(tmp_path))
     try:

@@ -168,20 +168,21 @@ def _add_graph_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     parser.set_defaults(run=_run_graph)
 
 
-def _run_graph(args: argparse.Namespace) -> int:
-    """Parse, backpropagate, print the graph and its explanation, write the pictures."""
-    import math
-    import subprocess
-    from pathlib import Path
+def _set_hint(names: tuple[str, ...], shown: int = 3) -> str:
+    """How to give the missing variables values on the command line: ``give one with --set y=NUMBER``."""
+    if len(names) == 1:
+        return f"give one with --set {names[0]}=NUMBER"
+    options = " ".join(f"--set {name}=NUMBER" for name in names[:shown])
+    return f"give them with {options}" + (" ..." if len(names) > shown else "")
 
-    from micrograd.expression import ExpressionError, parse_expression, variable_name
-    from micrograd.pictures.explainer import explain
-    from micrograd.pictures.graph_text import node_names
-    from micrograd.pictures.visualize import RendererNotFound, save_picture, save_steps, to_text
+
+def _read_variables(assignments: list[str]) -> dict[str, float]:
+    """The values of ``--set NAME=VALUE`` options, by the name as the parser reads it."""
+    from micrograd.expression import ExpressionError, variable_name
 
     variables: dict[str, float] = {}
     given: dict[str, str] = {}  # the name as Python reads it -> as typed
-    for assignment in args.variables:
+    for assignment in assignments:
         typed, equals, number = assignment.partition("=")
         typed = typed.strip()
         if not equals or not typed:
@@ -202,6 +203,21 @@ def _run_graph(args: argparse.Namespace) -> int:
             variables[name] = float(number)
         except ValueError:
             raise CommandError(f"--set {shown(typed)}: {number.strip()!r} is not a number") from None
+    return variables
+
+
+def _run_graph(args: argparse.Namespace) -> int:
+    """Parse, backpropagate, print the graph and its explanation, write the pictures."""
+    import math
+    import subprocess
+    from pathlib import Path
+
+    from micrograd.expression import ExpressionError, MissingValuesError, parse_expression
+    from micrograd.pictures.explainer import explain
+    from micrograd.pictures.graph_text import node_names
+    from micrograd.pictures.visualize import RendererNotFound, save_picture, save_steps, to_text
+
+    variables = _read_variables(args.variables)
     if args.steps and not args.out:
         raise CommandError("--steps needs --out PATH (the pictures are written to PATH_step0, PATH_step1, ...)")
     for option in ("max_nodes", "depth"):
@@ -214,6 +230,8 @@ def _run_graph(args: argparse.Namespace) -> int:
 
     try:
         root = parse_expression(args.expression, variables)
+    except MissingValuesError as error:
+        raise CommandError(f"{error} ({_set_hint(error.names)})") from None
     except ExpressionError as error:
         raise CommandError(str(error)) from None
     if not math.isfinite(root.data):  # inf - inf and the like: float arithmetic, but no answer to show

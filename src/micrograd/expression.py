@@ -9,8 +9,8 @@ unary ``-`` and ``+``, parentheses, and calls of ``exp``, ``log``, ``tanh``,
 subscripts, other calls, lambdas, comprehensions, ...) is refused with an
 :class:`ExpressionError` that names it.
 
-Several statements separated by ``;`` name intermediate values, as the seed's
-walkthrough does: ``"e = a*b; d = e + c; L = d*f"`` labels ``e``, ``d`` and ``L``.
+Several statements separated by ``;`` name intermediate values, as the example's
+walkthrough does (docs/backprop.md): ``"e = a*b; d = e + c; L = d*f"`` labels ``e``, ``d`` and ``L``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,20 @@ import math
 import operator
 import unicodedata
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from micrograd.autograd import Value, no_grad
 
-__all__ = ["FUNCTIONS", "MAX_DEPTH", "MAX_LENGTH", "ExpressionError", "parse_expression", "variable_name"]
+__all__ = [
+    "FUNCTIONS",
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "ExpressionError",
+    "MissingValuesError",
+    "parse_expression",
+    "variable_name",
+]
 
 MAX_LENGTH = 1000  # characters of input
 MAX_DEPTH = 200  # nesting of operations and parentheses (a sum of n terms nests n deep)
@@ -86,6 +94,22 @@ Operand = Value | float  # a constant stays a float until it meets a Value
 
 class ExpressionError(ValueError):
     """The expression cannot be used; the message says why, in one line."""
+
+
+class MissingValuesError(ExpressionError):
+    """Variables the expression reads but no value was given for; ``names`` lists them in order of appearance.
+
+    The message states the fact only ("'y' has no value"): each front end says
+    how to give a value its own way (the CLI with ``--set``, the playground in its lab).
+    """
+
+    SHOWN = 10  # names spelled out in the message; the rest are counted
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names: tuple[str, ...] = tuple(names)
+        shown = ", ".join(repr(name) for name in self.names[: self.SHOWN])
+        more = f" and {len(self.names) - self.SHOWN} more" if len(self.names) > self.SHOWN else ""
+        super().__init__(f"{shown}{more} {'has' if len(self.names) == 1 else 'have'} no value")
 
 
 def parse_expression(source: str, variables: Mapping[str, float] | None = None) -> Value:
@@ -243,13 +267,7 @@ class _Evaluator:
         if node.id in FUNCTIONS:
             raise ExpressionError(f"{node.id} is a function: call it, as in {node.id}(x)")
         if node.id not in self.names:
-            missing = self.missing_names() or [node.id]
-            if len(missing) == 1:
-                raise ExpressionError(f"{missing[0]!r} has no value (give one with --set {missing[0]}=NUMBER)")
-            shown = ", ".join(repr(name) for name in missing[:10])
-            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-            hint = " ".join(f"--set {name}=NUMBER" for name in missing[:3]) + (" ..." if len(missing) > 3 else "")
-            raise ExpressionError(f"{shown}{more} have no value (give them with {hint})")
+            raise MissingValuesError(self.missing_names() or [node.id])
         return self.names[node.id]
 
     def missing_names(self) -> list[str]:

@@ -8,7 +8,8 @@ newcomer reads it top to bottom in this order:
 3. ``grad_mode``: ``no_grad`` and ``enable_grad``, per thread;
 4. ``operation``: what every operation is (``Operation``);
 5. ``nodes``: one class per node layout (``Unary``, ``Binary``,
-   ``ConstantPower``, ``Nary``, ``Linear``, ``Recorded``);
+   ``ConstantPower``, ``Nary``, ``Linear``; ``Recorded``, for nodes made
+   micrograd style, in ``recorded``);
 6. ``rules``: the rule table, one row per operation, forward and local
    derivative side by side;
 7. ``gradients``: ``grad``, ``derivative``, ``local_gradients``;

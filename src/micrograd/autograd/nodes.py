@@ -25,7 +25,6 @@ with Values (``vjp_at``, what ``grad(create_graph=True)`` runs), its recomputati
 
 from __future__ import annotations
 
-import functools
 import operator
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -35,6 +34,7 @@ from typing import Any
 from micrograd.autograd import grad_mode
 from micrograd.autograd.grad_mode import thread_mode
 from micrograd.autograd.operation import Operation, constant, expect, real_grad, unsupported, values, wrong_count
+from micrograd.autograd.recorded import Recorded
 from micrograd.autograd.value import Value, as_real, leaf, real
 
 __all__ = ["Binary", "ConstantPower", "Linear", "Nary", "Recorded", "Unary", "recording_nodes"]
@@ -359,47 +359,3 @@ class Linear(Nary):
                 node.operation = None
             out.append(node)
         return out
-
-
-class Recorded(Operation):
-    """A node made micrograd style, ``Value(data, _children, _op)``: operands in ``_a``, a symbol,
-    and no rule: its step is the ``_backward`` closure the user assigned, kept in ``_b``
-    (none: no gradient flows)."""
-
-    __slots__ = ()
-    arity = None
-
-    def step(self, node: Value) -> None:
-        backward = getattr(node, "_b", None)
-        if backward is not None:
-            backward()
-
-    def assigned_step(self, node: Value) -> Callable[[], None] | None:
-        return getattr(node, "_b", None)  # type: ignore[no-any-return]
-
-    def assign_step(self, node: Value, closure: Callable[[], None]) -> None:
-        node._b = closure
-
-    def vjp_at(self, g: Any, data: Sequence[Any], out: Any, constants: tuple[Any, ...] = ()) -> Sequence[Any]:
-        raise TypeError(
-            f"the operation {self.name!r} was made micrograd style, with Value(data, _children, _op) and "
-            "_backward: grad() and explain() need its local derivative; define it with micrograd.Operation"
-        )
-
-    def evaluate(self, data: Sequence[float], constants: tuple[Any, ...] = ()) -> float:
-        raise TypeError(
-            f"the operation {self.name!r} was recorded with Value(data, _children, _op) and cannot be recomputed"
-        )
-
-    @staticmethod
-    @functools.cache
-    def named(symbol: str) -> Recorded:
-        """The operation of micrograd-style nodes with this symbol (one per symbol)."""
-        return Recorded(symbol, _unavailable, None)
-
-
-def _unavailable(*args: Any) -> float:
-    raise TypeError("this operation was recorded with Value(data, _children, _op) and cannot be recomputed")
-
-
-Value._recorded = Recorded.named  # Value(data, _children, _op) makes its node with this

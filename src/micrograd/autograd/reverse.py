@@ -105,17 +105,14 @@ def reverse_topological(root: Value) -> list[Value]:
 
     A depth-first search from ``root``, reversed, without the leaves (they have
     nothing to pass on).  It visits operands last to first, so that, reversed, a
-    node's operands come first to last: for ``(a*b) + (c*d)``, ``+`` then ``a*b``
-    then ``c*d``, as one reads it.  In a graph built left to right that also walks
-    memory forward: measured 5 to 10% faster than the other way on a wide graph,
-    and 3% on a training step.  A ``None`` on the stack marks that the node beneath
-    it has all its operands ordered.
+    node's operands come first to last (``+``, then ``a*b``, then ``c*d`` for
+    ``(a*b) + (c*d)``): in a graph built left to right that walks memory forward,
+    which is faster (bench/README.md).  A ``None`` on the stack marks that the node
+    beneath it has all its operands ordered.
 
-    The operands are read where every node keeps them, by the arity of its operation
-    (``micrograd.autograd.operation.OPERAND_LAYOUT``, which no shape can change): ``_a`` for
-    one, ``_a`` and ``_b`` for two, a tuple in ``_a`` for any number.  This loop is
-    the cost of every ``backward()``, and a call per node to ask for the operands
-    would be a quarter of it.
+    Inline on purpose: this loop is the cost of every ``backward()``.  It reads the
+    operands where every node keeps them (``OPERAND_LAYOUT``: ``_a``; ``_a`` and
+    ``_b``; a tuple in ``_a``) rather than calling a function per node.
     """
     post: list[Value] = []
     finish = post.append

@@ -40,16 +40,20 @@ class Value:
     # Fields a value does not need stay unset (a leaf has no _a, _b; a one-operand
     # result no _b; an unlabelled value no _label): fewer stores, and fewer
     # references for the garbage collector to visit, which is much of a graph's cost.
-    # Six fields make an object of 80 bytes; a seventh made it 96, and a wide graph
-    # 8% slower to build and backpropagate.
+    # Keep it at six fields: a seventh makes every Value a size class larger, and
+    # graphs slower to build and backpropagate (bench/README.md).
     __slots__ = ("_a", "_b", "_label", "data", "grad", "operation")
 
-    data: float
-    grad: float
+    data: float  # the number this value holds
+    grad: float  # d(output)/d(this value), filled in by backward()
     operation: Operation | None  # the operation that made this value; None for a leaf
-    _a: Any  # the operands, laid out by the operation's shape
-    _b: Any  # the second operand, a constant, or a _backward a user assigned (see _backward)
-    _label: str
+    # The operands, where OPERAND_LAYOUT (micrograd.autograd.operation) says, by the arity of
+    # `operation`: one operand in _a; two in _a and _b; any number as a tuple in _a.  Short,
+    # fixed names because the hot loops (reverse_topological, each shape's step) read them
+    # directly; read them through `operands` anywhere else.
+    _a: Any  # the first operand, or the tuple of all operands (unset on a leaf)
+    _b: Any  # the second operand; or ConstantPower's exponent; or a _backward a user assigned (unset otherwise)
+    _label: str  # the name pictures show (unset: no name)
     # the operation of a node made micrograd style, by its symbol (set by micrograd.autograd.operation)
     _recorded: ClassVar[Callable[[str], Operation]]
 
@@ -95,7 +99,7 @@ class Value:
         return "" if operation is None else operation.symbol(self)
 
     _op = op  # micrograd's name
-    _operator = op  # the seed's name
+    _operator = op  # the name in this package's first versions
 
     @property
     def constants(self) -> tuple[Any, ...]:
@@ -121,7 +125,7 @@ class Value:
 
     @property
     def gradient(self) -> float:
-        """The seed's name for ``grad``."""
+        """``grad`` by the name of this package's first versions."""
         return self.grad
 
     @gradient.setter

@@ -5,7 +5,8 @@ table of numbers, its leaves first: the arguments, the leaves the function captu
 and its constants.
 
 While tracing, the data of the arguments is real, but what the function does with
-it must not depend on it, and tracing watches for that three ways:
+it must not depend on it, and tracing watches for that three ways (the first two
+in :mod:`micrograd.compiler.guard`):
 
 * comparing a Value or testing its truth is an error (:class:`TracingError`)
   naming the user's line: the trace switches on its thread's *data guard*
@@ -26,14 +27,12 @@ from __future__ import annotations
 
 import functools
 import sys
-import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from itertools import chain, filterfalse
 from typing import Any
 
-from micrograd import autograd
 from micrograd.autograd import (
     ABS,
     ADD,
@@ -53,159 +52,12 @@ from micrograd.autograd import (
     Recorded,
     Value,
     enable_grad,
-    grad_mode,
-    linear,
     recording_nodes,
 )
+from micrograd.compiler.guard import Argument, TracingError, argument, tracing_now, watching
 from micrograd.compiler.plan import SUM, Plan, Step
 
 __all__ = ["TracingError", "graph_and_operands", "trace", "tracing_now"]
-
-
-class TracingError(TypeError):
-    """Python code inside a compiled function looked at the data of a Value."""
-
-
-# -- what tracing watches: comparisons, truth tests and reads of argument data ----------
-
-_state = threading.local()  # .tracing: the name of the function being traced in this thread
-
-
-def _tracing() -> str | None:
-    return getattr(_state, "tracing", None)
-
-
-def tracing_now() -> bool:
-    """Whether this thread is tracing a compiled function."""
-    return getattr(_state, "tracing", None) is not None
-
-
-def _frame(depth: int) -> Any:
-    """The caller ``depth`` frames up, or None where Python has no ``sys._getframe`` (not CPython)."""
-    getframe = getattr(sys, "_getframe", None)
-    return None if getframe is None else getframe(depth + 1)
-
-
-def _caller_module(depth: int) -> str:
-    frame = _frame(depth + 1)
-    return "" if frame is None else str(frame.f_globals.get("__name__", ""))
-
-
-def _engine_modules() -> frozenset[str]:
-    """The modules of the engine, whose own reads of ``.data`` are part of an operation."""
-    names = {
-        autograd.__name__,
-        Value.__module__,
-        Operation.__module__,
-        autograd.graph_order.__module__,
-        linear.__module__,
-    }
-    names.update(getattr(Value, method).__module__ for method in ("__add__", "__mul__", "relu", "__lt__"))
-    return frozenset(names)
-
-
-_ENGINE_MODULES = _engine_modules()
-_GUARD_MODULES = frozenset({__name__, grad_mode.__name__, Value.__module__})  # between the user and _refuse
-
-
-def _module(frame: Any) -> str:
-    return str(frame.f_globals.get("__name__", ""))
-
-
-def _line(frame: Any) -> str:
-    return "line unknown" if frame is None else f"{frame.f_code.co_filename}, line {frame.f_lineno}"
-
-
-def _looker() -> Any:
-    """The frame that looked at the data: the first outside the guard's modules (None without frames)."""
-    frame = _frame(2)
-    while frame is not None and _module(frame) in _GUARD_MODULES:
-        frame = frame.f_back
-    return frame
-
-
-def _refuse(what: str) -> None:
-    """This thread's data guard while it traces: Python control flow on the data is an error."""
-    frame = _looker()
-    if frame is not None and _module(frame) in _ENGINE_MODULES:
-        raise TracingError(_engine_looked(what, frame))
-    raise TracingError(
-        f"compile: {what} of a Value while tracing {_tracing()}() ({_line(frame)}): the replay cannot follow "
-        "Python control flow that depends on the data. Keep this code outside the compiled function "
-        "(compute on the results it returns)."
-    )
-
-
-def _engine_looked(what: str, frame: Any) -> str:
-    """The message when the engine's own code compared a Value: a local derivative that branches on its
-    operand (relu's, abs's), recorded by ``grad(..., create_graph=True)`` inside the compiled function."""
-    vjps = {getattr(rule.vjp, "__code__", None): rule.name for rule in RULE_TABLE}
-    operation = None
-    while frame is not None and _module(frame).startswith("micrograd."):
-        operation = operation or vjps.get(frame.f_code)
-        frame = frame.f_back  # on to the caller of grad(): the user's line
-    called = "" if frame is None else f", called at {_line(frame)}"
-    derivative = "an operation's derivative" if operation is None else f"the derivative of {operation}"
-    return (
-        f"compile: {derivative} makes {what} of its operand's data (grad(..., create_graph=True) inside "
-        f"{_tracing()}(){called}): the replay cannot follow that branch. Take this derivative outside the "
-        "compiled function."
-    )
-
-
-_VALUE_DATA: Any = vars(Value)["data"]  # the slot that holds a Value's number
-
-
-class _Argument(Value):
-    """A leaf standing for an argument while tracing; notes reads of ``.data`` outside the engine.
-
-    ``item()``, ``format()``, ``detach()``, ``str()`` and ``repr()`` are the engine's
-    code, but they hand the number to the function: they count as reads too.
-    """
-
-    __slots__ = ("read", "slot")
-    read: bool
-    slot: int
-
-    def item(self) -> float:
-        self.read = True
-        return super().item()
-
-    def __format__(self, spec: str) -> str:
-        self.read = True
-        return super().__format__(spec)
-
-    def detach(self) -> Value:
-        self.read = True  # the detached copy is a constant of the trace: its number must key the cache
-        return super().detach()
-
-    def __repr__(self) -> str:  # str() too: Value has no __str__ of its own
-        self.read = True
-        return super().__repr__()
-
-    def _repr_html_(self) -> str:
-        self.read = True
-        return super()._repr_html_()
-
-
-def _read_argument(self: _Argument) -> float:
-    if _caller_module(1) not in _ENGINE_MODULES:
-        self.read = True
-    return _VALUE_DATA.__get__(self)  # type: ignore[no-any-return]
-
-
-def _write_argument(self: _Argument, value: float) -> None:
-    _VALUE_DATA.__set__(self, value)
-
-
-_Argument.data = property(_read_argument, _write_argument)  # type: ignore[assignment, misc]
-
-
-def _argument(data: float, slot: int) -> _Argument:
-    leaf = _Argument(data)
-    leaf.slot = slot
-    leaf.read = False
-    return leaf
 
 
 # -- tracing ------------------------------------------------------------------------
@@ -218,14 +70,9 @@ def trace(fn: Callable[..., Any], flat: Sequence[float], call: Callable[[Sequenc
     slot and calls ``fn`` with them in place of the arguments.
     """
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
-    arguments = [_argument(x, i) for i, x in enumerate(flat)]
-    previous = _tracing()
-    _state.tracing = name
-    try:
-        with enable_grad(), grad_mode.data_guard(_refuse), recording_nodes() as made:  # records, even under no_grad
-            result = call(arguments)
-    finally:
-        _state.tracing = previous
+    arguments = [argument(x, i) for i, x in enumerate(flat)]
+    with watching(name), enable_grad(), recording_nodes() as made:  # a trace records, even under no_grad
+        result = call(arguments)
     template, outputs = _flatten_outputs(result, name)
     del result
     static = frozenset(a.slot for a in arguments if a.read)
@@ -298,8 +145,27 @@ def _uses(candidates: set[Value], operands_of: dict[Value, tuple[Value, ...]]) -
     return Counter(filter(candidates.__contains__, chain.from_iterable(operands_of.values())))
 
 
+def _fold_sums(computed: list[Value], operands_of: dict[Value, Any], is_output: set[Value]) -> tuple[Any, set[Value]]:
+    """Chains of + and - folded (a sum nobody else uses joins the next): terms and signs by sum, the sums folded."""
+    sums = [node for node in computed if node.operation is ADD or node.operation is SUB]
+    chained = {operands_of[node][0] for node in sums} & set(sums)
+    consumers = _uses(chained - is_output, operands_of)
+    terms: dict[Value, tuple[list[Value], list[float]]] = {}
+    for node in sums:
+        left, right = operands_of[node]
+        sign = 1.0 if node.operation is ADD else -1.0
+        if left in terms and consumers.get(left, 0) == 1:
+            values, signs = terms.pop(left)
+        else:
+            values, signs = [left], [1.0]
+        values.append(right)
+        signs.append(sign)
+        terms[node] = (values, signs)
+    return terms, set(sums).difference(terms)
+
+
 def _plan(
-    outputs: list[Value], arguments: Sequence[_Argument], template: Any, static: frozenset[int], made: list[Value]
+    outputs: list[Value], arguments: Sequence[Argument], template: Any, static: frozenset[int], made: list[Value]
 ) -> Plan:
     nodes, operands_of = graph_and_operands(outputs)
     is_output = set(outputs)
@@ -318,22 +184,7 @@ def _plan(
         if operand.operation is None and operand not in index:
             index[operand] = len(arguments) + len(captured)
             captured.append(operand)
-    # fold chains of + and -: a sum whose left operand is a sum nobody else uses
-    sums = [node for node in computed if node.operation is ADD or node.operation is SUB]
-    chained = {operands_of[node][0] for node in sums} & set(sums)
-    consumers = _uses(chained - is_output, operands_of)
-    terms: dict[Value, tuple[list[Value], list[float]]] = {}
-    for node in sums:
-        left, right = operands_of[node]
-        sign = 1.0 if node.operation is ADD else -1.0
-        if left in terms and consumers.get(left, 0) == 1:
-            values, signs = terms.pop(left)
-        else:
-            values, signs = [left], [1.0]
-        values.append(right)
-        signs.append(sign)
-        terms[node] = (values, signs)
-    folded = set(sums).difference(terms)
+    terms, folded = _fold_sums(computed, operands_of, is_output)
     steps: list[Step] = []
     first = len(arguments) + len(captured)
     position = index.__getitem__

@@ -5,21 +5,19 @@ The default is micrograd's demo notebook: 100 "moons" points, ``MLP(2, [16, 16,
 with the learning rate falling linearly from 1.0 to 0.1 over 100 full-batch steps.
 It reaches 100% training accuracy.
 
-This module is the command: :func:`run` trains, reports progress and writes the
-files.  The parts live in their own modules and are re-exported here:
+This package only re-exports its parts:
 :mod:`micrograd.demo.config` (the options and their checks),
-:mod:`micrograd.demo.training` (:func:`train` and its :class:`DemoResult`) and
+:mod:`micrograd.demo.training` (:func:`train` and its :class:`DemoResult`),
 :mod:`micrograd.demo.pictures` (:func:`plot_decision_boundary`,
-:func:`plot_training_curves`, :func:`draw_neuron`).
+:func:`plot_training_curves`, :func:`draw_neuron`) and
+:mod:`micrograd.demo.command` (:func:`run`: train, report progress, write the files).
 """
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
+from micrograd.demo.command import OUTPUT_FILES as OUTPUT_FILES
+from micrograd.demo.command import run as run
+from micrograd.demo.command import speedup_report as speedup_report
 from micrograd.demo.config import DEFAULT_LR as DEFAULT_LR
 from micrograd.demo.config import LIMITS as LIMITS
 from micrograd.demo.config import LOSSES, OPTIMIZERS, SCHEDULES, DemoConfig, DemoError
@@ -29,8 +27,8 @@ from micrograd.demo.config import MAX_PARAMETERS as MAX_PARAMETERS
 from micrograd.demo.config import MAX_WIDTH as MAX_WIDTH
 from micrograd.demo.pictures import CAPTION_CHARACTERS as CAPTION_CHARACTERS
 from micrograd.demo.pictures import COLORS as COLORS
+from micrograd.demo.pictures import INSTALL_HINT as INSTALL_HINT
 from micrograd.demo.pictures import (
-    INSTALL_HINT,
     decision_boundary_figure,
     draw_neuron,
     plot_decision_boundary,
@@ -39,9 +37,10 @@ from micrograd.demo.pictures import (
 )
 from micrograd.demo.pictures import neuron_graph as neuron_graph
 from micrograd.demo.training import DIVERGED as DIVERGED
-from micrograd.demo.training import DemoResult, accuracy, eager_step_seconds, format_loss, make_dataset, predict, train
-from micrograd.nn.model_file import ModelFileError
-from micrograd.pictures.visualize import RendererNotFound
+from micrograd.demo.training import DemoResult, accuracy, predict, train
+from micrograd.demo.training import eager_step_seconds as eager_step_seconds
+from micrograd.demo.training import format_loss as format_loss
+from micrograd.demo.training import make_dataset as make_dataset
 
 __all__ = [
     "LOSSES",
@@ -59,112 +58,3 @@ __all__ = [
     "train",
     "training_curves_figure",
 ]
-
-OUTPUT_FILES = {
-    "boundary": "decision_boundary.png",
-    "curves": "training_curves.png",
-    "neuron": "neuron.svg",
-    "model": "model.json",
-}
-
-
-class _PlainProgress:
-    """Progress as a line every tenth of the run, when tqdm is not installed."""
-
-    def __init__(self, steps: int, echo: Callable[[str], None]) -> None:
-        self.steps = steps
-        self.every = max(1, steps // 10)
-        self.echo = echo
-
-    def __call__(self, step: int, loss: float, accuracy: float) -> None:
-        if step % self.every == 0 or step == self.steps:
-            self.echo(
-                f"step {step:>{len(str(self.steps))}}/{self.steps}  "
-                f"loss {format_loss(loss)}  batch accuracy {accuracy:.0%}"
-            )
-
-
-def run(config: DemoConfig, out: str | Path, echo: Callable[[str], None] = print, progress: bool = True) -> DemoResult:
-    """Train, print what happens, and write the pictures and the model to the folder ``out``.
-
-    A missing optional dependency skips only its picture, with a one-line message;
-    problems the user can fix raise :class:`DemoError`.
-    """
-    config = config.resolved()
-    make_dataset(config)  # a bad dataset option is reported before anything starts
-    folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise DemoError(f"--out {folder}: exists and is not a folder")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DemoError(f"cannot create the folder {folder}: {error.strerror or error}") from None
-    echo(f"training {config.describe()}")
-    if progress:
-        echo("(each step shows its batch's loss and accuracy, measured before the step updates the weights)")
-    on_step: Callable[[int, float, float], None] | None = None
-    bar: Any = None
-    if progress:
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            echo(f"(no progress bar: tqdm is not installed; {INSTALL_HINT})")
-            on_step = _PlainProgress(config.steps, echo)
-        else:
-            bar = tqdm(total=config.steps, desc="training", unit="step", leave=True, mininterval=0.1)
-
-            def on_step(step: int, loss: float, accuracy: float) -> None:
-                bar.set_postfix_str(f"loss {format_loss(loss)}, batch accuracy {accuracy:.0%}", refresh=False)
-                bar.update(1)
-
-    try:
-        result = train(config, on_step)
-    finally:
-        if bar is not None:
-            bar.close()
-    right = round(result.accuracy * len(result.y))
-    echo(
-        f"training accuracy {result.accuracy:.1%} ({right}/{len(result.y)} points, after training); "
-        f"last step's loss {format_loss(result.loss_history[-1])}; {result.seconds:.1f} s"
-    )
-    if config.compile:
-        echo(speedup_report(result))
-    written = []
-    steps: list[tuple[str, Callable[[DemoResult, Path], Path]]] = [
-        ("boundary", plot_decision_boundary),
-        ("curves", plot_training_curves),
-        ("model", _save_model),
-        ("neuron", draw_neuron),  # last: needs graphviz and a renderer
-    ]
-    for key, write in steps:
-        path = folder / OUTPUT_FILES[key]
-        try:
-            written.append(write(result, path))
-        except ImportError as error:
-            echo(f"skipped {path.name}: {error.name or 'a package'} is not installed; {INSTALL_HINT}")
-        except OSError as error:
-            raise DemoError(f"cannot write {path}: {error.strerror or error}") from None
-        except ModelFileError as error:  # a weight that is not finite
-            raise DemoError(str(error)) from None
-        except (RendererNotFound, subprocess.CalledProcessError) as error:  # no renderer, or it failed
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            echo(f"skipped {path.name}: {reason}")
-    for path in written:
-        echo(f"wrote {path}")
-    return result
-
-
-def speedup_report(result: DemoResult) -> str:
-    """One line: the compiled step against the same step without compile."""
-    times = sorted(result.step_seconds[1:] or result.step_seconds)  # the first step traces
-    compiled = times[len(times) // 2]
-    eager = eager_step_seconds(result)
-    return (
-        f"compiled: the first step traced in {result.step_seconds[0] * 1e3:.0f} ms; a step (forward and backward) "
-        f"took {compiled * 1e3:.2f} ms against {eager * 1e3:.1f} ms without compile: {eager / compiled:.0f}x faster"
-    )
-
-
-def _save_model(result: DemoResult, path: Path) -> Path:
-    result.model.save(path)
-    return path

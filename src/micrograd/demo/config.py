@@ -11,6 +11,7 @@ import itertools
 from dataclasses import dataclass, replace
 
 from micrograd import data
+from micrograd.choices import DEFAULT_LR, LOSSES, OPTIMIZERS, SCHEDULES, default_loss, default_lr, loss_problem
 from micrograd.nn import ACTIVATIONS, INITS
 
 __all__ = [
@@ -26,11 +27,6 @@ __all__ = [
     "DemoConfig",
     "DemoError",
 ]
-
-LOSSES = ("hinge", "mse", "bce", "cross-entropy")
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
-SCHEDULES = ("linear", "cosine", "constant")
-DEFAULT_LR = {"sgd": 1.0, "momentum": 0.1, "adam": 0.05, "adamw": 0.05}
 
 # the allowed range of every number the demo takes (sizes bound the time a run takes)
 MAX_LR = 10_000.0
@@ -111,12 +107,11 @@ class DemoConfig:
         classes = 3 if self.dataset == "yin_yang" else self.classes if self.dataset in ("spirals", "blobs") else 2
         if classes < 2:
             raise DemoError(f"a classification needs at least 2 classes, got {classes}")
-        loss = self.loss or ("hinge" if classes == 2 else "cross-entropy")
-        if loss != "cross-entropy" and classes > 2:
-            raise DemoError(f"the {loss} loss is for two classes; {self.dataset} has {classes}: use cross-entropy")
-        lr = self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
-        if self.lr is None and loss == "mse" and self.optimizer == "sgd":
-            lr = 0.1  # squared errors have steeper gradients: 1.0 diverges
+        loss = self.loss or default_loss(classes)
+        problem = loss_problem(loss, self.dataset, classes)
+        if problem:
+            raise DemoError(problem)
+        lr = self.lr if self.lr is not None else default_lr(self.optimizer, loss)
         resolved = replace(self, classes=classes, loss=loss, lr=lr)
         sizes = [2, *self.hidden, resolved.outputs]
         parameters = sum((fan_in + 1) * fan_out for fan_in, fan_out in itertools.pairwise(sizes))

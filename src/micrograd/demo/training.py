@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from micrograd import data, losses, optim
+from micrograd import choices, data, losses, optim
 from micrograd.autograd import Value, no_grad
 from micrograd.demo.config import DemoConfig, DemoError
 from micrograd.nn import MLP
@@ -73,17 +73,6 @@ def make_dataset(config: DemoConfig) -> tuple[list[list[float]], list[int]]:
         raise DemoError(str(error)) from None
 
 
-def _data_loss(config: DemoConfig, outputs: list[Any], labels: Sequence[int]) -> Value:
-    """The data loss of a batch."""
-    if config.loss == "cross-entropy":
-        return losses.cross_entropy(outputs, labels)
-    if config.loss == "hinge":
-        return losses.hinge_loss(outputs, [2 * label - 1 for label in labels])
-    if config.loss == "mse":
-        return losses.mse_loss(outputs, [2 * label - 1 for label in labels])
-    return losses.binary_cross_entropy_with_logits(outputs, labels)
-
-
 def _hits(config: DemoConfig, outputs: list[Any], labels: Sequence[int]) -> int:
     """How many examples of a batch are classified right."""
     if config.loss == "cross-entropy":
@@ -96,7 +85,7 @@ def _step_loss(
 ) -> tuple[Value, list[Any]]:
     """The loss of a batch (with the L2 penalty) and the model's outputs."""
     outputs = [model(x) for x in Xb]
-    data_loss = _data_loss(config, outputs, yb)
+    data_loss = choices.data_loss(str(config.loss), outputs, yb)
     return (data_loss + losses.l2_penalty(parameters, config.alpha) if config.alpha else data_loss), outputs
 
 
@@ -115,7 +104,7 @@ def _compiled_step(config: DemoConfig, model: MLP, parameters: list[Value]) -> C
 
     def step(Xb: Sequence[Any], yb: Sequence[int]) -> tuple[Value, list[Any]]:
         outputs = forward(Xb)
-        data_loss = _data_loss(config, outputs, yb)
+        data_loss = choices.data_loss(str(config.loss), outputs, yb)
         return (data_loss + losses.l2_penalty(parameters, config.alpha) if config.alpha else data_loss), outputs
 
     return step
@@ -144,23 +133,8 @@ def _argmax(row: Sequence[Value]) -> int:
 
 def _make_optimizer(config: DemoConfig, parameters: list[Value]) -> tuple[optim.Optimizer, optim.LRScheduler]:
     lr = float(config.lr or 0.0)
-    optimizer: optim.Optimizer
-    if config.optimizer == "sgd":
-        optimizer = optim.SGD(parameters, lr=lr)
-    elif config.optimizer == "momentum":
-        optimizer = optim.SGD(parameters, lr=lr, momentum=0.9, nesterov=True)
-    elif config.optimizer == "adam":
-        optimizer = optim.Adam(parameters, lr=lr)
-    else:
-        optimizer = optim.AdamW(parameters, lr=lr)
-    schedule: optim.LRScheduler
-    if config.schedule == "linear":  # micrograd's demo: lr = 1.0 - 0.9 * k / steps
-        schedule = optim.LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total_iters=config.steps)
-    elif config.schedule == "cosine":
-        schedule = optim.CosineAnnealingLR(optimizer, T_max=config.steps, eta_min=0.1 * lr)
-    else:
-        schedule = optim.ConstantLR(optimizer)
-    return optimizer, schedule
+    optimizer = choices.make_optimizer(config.optimizer, parameters, lr)
+    return optimizer, choices.make_schedule(config.schedule, optimizer, config.steps, lr)
 
 
 def train(

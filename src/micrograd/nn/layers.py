@@ -207,6 +207,21 @@ class Layer(Module):
             out.append(n._activate_float(sum(map(mul, weights, inputs)) + n.b.data))
         return out
 
+    def forward_rows(self, rows: Sequence[Sequence[float]]) -> list[list[float]] | None:
+        """The layer on plain floats at many input rows: for each row, what ``__call__`` gives under ``no_grad``.
+
+        The weights are read once for all rows (the playground's heat maps evaluate
+        a layer at thousands of points).  None if a neuron computes its own way.
+        """
+        if not self._plain_neurons():
+            return None
+        table = [([v.data for v in n.w], n.b.data, n._activate_float) for n in self.neurons]
+        nin = len(table[0][0])
+        wrong = {len(row) for row in rows} - {nin}
+        if wrong:
+            raise ValueError(f"linear: {min(wrong)} inputs but {nin} weights")
+        return [[activate(sum(map(mul, w, row)) + b) for w, b, activate in table] for row in rows]
+
     def __repr__(self) -> str:
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
 
@@ -302,8 +317,8 @@ def _prefix_labels(parameters: Sequence[Sequence[Value]], letter: str) -> None:
 
     Given the parameters of the modules just made, not the modules: ``parameters()``
     reads an instance's ``vars()``, after which CPython 3.11 looks its attributes up
-    more slowly (``n.w`` 25 ns instead of 10).  Training calls ``parameters()`` anyway;
-    a model that is only evaluated need not pay it.
+    more slowly (bench/README.md).  Training calls ``parameters()`` anyway; a model
+    that is only evaluated need not pay it.
     """
     for index, group in enumerate(parameters):
         for p in group:

@@ -10,28 +10,32 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+from micrograd.autograd import ADD, LINEAR, MUL, Operation, Recorded
 from micrograd.pictures.formula import Formula, Part
 from micrograd.pictures.graph_text import format_number
 from micrograd.pictures.graphview import Box
 
 __all__ = ["forward_formula", "local_formula"]
 
-_FUNCTIONS: dict[str, Callable[[float], float]] = {
-    "exp": math.exp,
-    "log": math.log,
-    "tanh": math.tanh,
-    "sigmoid": lambda x: 1 / (1 + math.exp(-x)),
-    "ReLU": lambda x: max(x, 0.0),
-    "abs": abs,
-    "neg": lambda x: -x,
-}
-_BINARY: dict[str, Callable[[float, float], float]] = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b,
-    "**": lambda a, b: a**b,
-}
+_INFIX = ("+", "-", "*", "/", "**")  # written between their two operands
+
+# the operations of the boxes that have no Value of their own: the parts of an expanded linear
+_PARTS: dict[str, Operation] = {"*": MUL, "+": ADD}
+
+
+def _recompute(box: Box) -> Callable[[Sequence[float]], float] | None:
+    """``box``'s operation on other operand values: the rule table's checked forward (None if it has none)."""
+    node = box.value
+    if node is None or (box.kind == "value" and box.op != node.op):  # a part of an expanded linear
+        part = _PARTS.get(box.op) if len(box.operands) == 2 else None
+        return None if part is None else lambda v: part.evaluate(v)
+    operation = node.operation
+    if operation is None or isinstance(operation, Recorded):
+        return None  # a leaf, or an operation recorded micrograd style, which has no forward to call
+    constants = operation.constants(node)
+    if box.kind == "neuron" and box.activation:  # the box is activation(linear(...)), both inside it
+        return lambda v: operation.evaluate([LINEAR.evaluate(v)], constants)
+    return lambda v: operation.evaluate(v, constants)
 
 
 def forward_formula(box: Box) -> Formula:
@@ -39,35 +43,28 @@ def forward_formula(box: Box) -> Formula:
     names = [x.name for x in box.operands]
     values = [x.data for x in box.operands]
     op = box.op
+    recompute = _recompute(box)
     if box.kind == "neuron" or op == "linear":
         n = len(values) // 2
         parts: list[Part] = []
         for i in range(n):
             parts += [" + " if i else "", (n + i, "paren"), " · ", (i, "paren")]
         parts += [" + ", (2 * n, "paren")]
-        activation: Callable[[float], float] = _FUNCTIONS.get(box.activation, float)
         if box.activation:
             parts = [f"{box.activation}(", *parts, ")"]
-
-        def neuron(v: Sequence[float]) -> float:
-            return activation(sum(v[n + i] * v[i] for i in range(n)) + v[2 * n])
-
-        return Formula(parts, names, values, neuron, box.data)
-    if len(values) == 2 and op in _BINARY:
-        function = _BINARY[op]
-        return Formula([(0, "paren"), f" {op} ", (1, "paren")], names, values, lambda v: function(*v), box.data)
+        return Formula(parts, names, values, recompute, box.data)
+    if len(values) == 2 and op in _INFIX:
+        return Formula([(0, "paren"), f" {op} ", (1, "paren")], names, values, recompute, box.data)
     if len(values) == 1 and op.startswith("**"):
-        k = float(op[2:])
-        return Formula([(0, "neg"), op], names, values, lambda v: v[0] ** k, box.data)
+        return Formula([(0, "neg"), op], names, values, recompute, box.data)
     if len(values) == 1 and op == "neg":
-        return Formula(["-", (0, "paren")], names, values, lambda v: -v[0], box.data)
-    if len(values) == 1 and op in _FUNCTIONS:
-        function1 = _FUNCTIONS[op]
-        return Formula([f"{op}(", (0, "bare"), ")"], names, values, lambda v: function1(v[0]), box.data)
+        return Formula(["-", (0, "paren")], names, values, recompute, box.data)
+    if len(values) == 1:
+        return Formula([f"{op}(", (0, "bare"), ")"], names, values, recompute, box.data)
     parts = [f"{op}("]
     for i in range(len(values)):
         parts += [", " if i else "", (i, "bare")]
-    return Formula([*parts, ")"], names, values, None, box.data)
+    return Formula([*parts, ")"], names, values, recompute, box.data)
 
 
 def _activation_derivative(activation: str, out: Box, x: Box) -> tuple[list[Part], list[Box], Callable[..., float]]:
@@ -81,27 +78,33 @@ def _activation_derivative(activation: str, out: Box, x: Box) -> tuple[list[Part
     return ["1 if ", (0, "neg"), " > 0 else 0"], [x], lambda v: 1.0 if v > 0 else 0.0
 
 
+def _neuron_local_formula(box: Box, index: int, local: float) -> Formula | None:
+    """d neuron / d operand ``index``: the activation's derivative times the input or weight it multiplies."""
+    operands = box.operands
+    n = len(operands) // 2
+    factor = operands[n + index] if index < n else operands[index - n] if index < 2 * n else None
+    if not box.activation:
+        return Formula([(0, "bare")], [factor.name], [factor.data], lambda v: v[0], local) if factor else None
+    parts, inputs, derivative = _activation_derivative(box.activation, box, box)
+    if box.activation == "ReLU":  # its derivative depends on the neuron's sum, which is inside the box
+        return None
+    count = len(inputs)
+    names = [x.name for x in inputs]
+    values = [x.data for x in inputs]
+    if factor is None:
+        return Formula(parts, names, values, lambda v: derivative(*v[:count]), local)
+    parts = ["(", *parts, ") · ", (count, "neg")]
+    return Formula(
+        parts, [*names, factor.name], [*values, factor.data], lambda v: derivative(*v[:count]) * v[count], local
+    )
+
+
 def local_formula(box: Box, index: int, local: float) -> Formula | None:
     """The local derivative d box / d operand ``index`` as a formula, or None if it has none to show."""
     op = box.op
     operands = box.operands
     if box.kind == "neuron":
-        n = len(operands) // 2
-        factor = operands[n + index] if index < n else operands[index - n] if index < 2 * n else None
-        if not box.activation:
-            return Formula([(0, "bare")], [factor.name], [factor.data], lambda v: v[0], local) if factor else None
-        parts, inputs, derivative = _activation_derivative(box.activation, box, box)
-        if box.activation == "ReLU":  # its derivative depends on the neuron's sum, which is inside the box
-            return None
-        count = len(inputs)
-        names = [x.name for x in inputs]
-        values = [x.data for x in inputs]
-        if factor is None:
-            return Formula(parts, names, values, lambda v: derivative(*v[:count]), local)
-        parts = ["(", *parts, ") · ", (count, "neg")]
-        return Formula(
-            parts, [*names, factor.name], [*values, factor.data], lambda v: derivative(*v[:count]) * v[count], local
-        )
+        return _neuron_local_formula(box, index, local)
     names = [x.name for x in operands]
     values = [x.data for x in operands]
     if op == "linear":

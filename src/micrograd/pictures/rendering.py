@@ -89,87 +89,91 @@ def value_graph_class() -> Any:
         """A ``graphviz.Digraph`` of Values that renders without a system Graphviz."""
 
         summary = "<draw_dot picture>"  # what it shows, set by draw_dot
+        pipe = _pipe
+        render = _render
 
         def __repr__(self) -> str:
             return self.summary
-
-        def pipe(
-            self,
-            format: str | None = None,
-            renderer: str | None = None,
-            formatter: str | None = None,
-            neato_no_op: bool | int | None = None,
-            quiet: bool = False,
-            *,
-            engine: str | None = None,
-            encoding: str | None = None,
-        ) -> bytes | str:
-            """The picture as bytes (or text, given ``encoding``), e.g. ``pipe(format='png')``."""
-            output = _run_renderer(
-                self.source.encode(self.encoding),
-                engine or self.engine,
-                ":".join(part for part in (format or self.format, renderer, formatter) if part),
-                neato_no_op,
-                quiet,
-            )
-            return output.decode(encoding) if encoding is not None else output
-
-        def render(
-            self,
-            filename: str | os.PathLike[str] | None = None,
-            directory: str | os.PathLike[str] | None = None,
-            view: bool = False,
-            cleanup: bool = False,
-            format: str | None = None,
-            renderer: str | None = None,
-            formatter: str | None = None,
-            neato_no_op: bool | int | None = None,
-            quiet: bool = False,
-            quiet_view: bool = False,
-            *,
-            outfile: str | os.PathLike[str] | None = None,
-            engine: str | None = None,
-            raise_if_result_exists: bool = False,
-            overwrite_source: bool = False,
-        ) -> str:
-            """Save the DOT source and render it; return the picture's path.
-
-            As in graphviz: ``render('seed', format='png')`` writes ``seed`` (DOT) and
-            ``seed.png``; ``render(outfile='seed.svg')`` takes the format from the suffix
-            and writes only the picture (graphviz would leave a ``seed.gv`` beside it).
-            """
-            target = Path(outfile) if outfile is not None else None
-            if target is not None:
-                if format is None:
-                    format = target.suffix.lstrip(".") or self.format
-                if directory is None:
-                    target = Path(self.directory, target)
-            format = format or self.format
-            source_path = None if target is not None and filename is None else self.save(filename, directory=directory)
-            if target is None:
-                target = Path(f"{source_path}.{format}")
-            if raise_if_result_exists and target.exists():
-                raise FileExistsError(f"output file exists: {os.fspath(target)!r}")
-            output = _run_renderer(
-                self.source.encode(self.encoding),
-                engine or self.engine,
-                ":".join(part for part in (format, renderer, formatter) if part),
-                neato_no_op,
-                quiet,
-            )
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(output)
-            if cleanup and source_path is not None:
-                os.remove(source_path)
-            if view or quiet_view:
-                self._view(os.fspath(target), format=format, quiet=quiet_view)
-            return os.fspath(target)
 
         def _repr_svg_(self) -> str:
             """The picture as SVG, for notebooks that do not ask for a mimebundle."""
             return str(self.pipe(format="svg", encoding="utf-8"))
 
     return ValueGraph
+
+
+def _pipe(
+    self: Any,
+    format: str | None = None,
+    renderer: str | None = None,
+    formatter: str | None = None,
+    neato_no_op: bool | int | None = None,
+    quiet: bool = False,
+    *,
+    engine: str | None = None,
+    encoding: str | None = None,
+) -> bytes | str:
+    """The picture as bytes (or text, given ``encoding``), e.g. ``pipe(format='png')``."""
+    output = _run_renderer(
+        self.source.encode(self.encoding),
+        engine or self.engine,
+        ":".join(part for part in (format or self.format, renderer, formatter) if part),
+        neato_no_op,
+        quiet,
+    )
+    return output.decode(encoding) if encoding is not None else output
+
+
+def _render(
+    self: Any,
+    filename: str | os.PathLike[str] | None = None,
+    directory: str | os.PathLike[str] | None = None,
+    view: bool = False,
+    cleanup: bool = False,
+    format: str | None = None,
+    renderer: str | None = None,
+    formatter: str | None = None,
+    neato_no_op: bool | int | None = None,
+    quiet: bool = False,
+    quiet_view: bool = False,
+    *,
+    outfile: str | os.PathLike[str] | None = None,
+    engine: str | None = None,
+    raise_if_result_exists: bool = False,
+    overwrite_source: bool = False,
+) -> str:
+    """Save the DOT source and render it; return the picture's path.
+
+    As in graphviz: ``render('example', format='png')`` writes ``example`` (DOT) and
+    ``example.png``; ``render(outfile='example.svg')`` takes the format from the suffix
+    and writes only the picture (graphviz would leave an ``example.gv`` beside it).
+    """
+    target = Path(outfile) if outfile is not None else None
+    if target is not None:
+        if format is None:
+            format = target.suffix.lstrip(".") or self.format
+        if directory is None:
+            target = Path(self.directory, target)
+    format = format or self.format
+    source_path = None if target is not None and filename is None else self.save(filename, directory=directory)
+    if target is None:
+        target = Path(f"{source_path}.{format}")
+    if raise_if_result_exists and target.exists():
+        raise FileExistsError(f"output file exists: {os.fspath(target)!r}")
+    output = _run_renderer(
+        self.source.encode(self.encoding),
+        engine or self.engine,
+        ":".join(part for part in (format, renderer, formatter) if part),
+        neato_no_op,
+        quiet,
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(output)
+    if cleanup and source_path is not None:
+        os.remove(source_path)
+    if view or quiet_view:
+        self._view(os.fspath(target), format=format, quiet=quiet_view)
+    return os.fspath(target)
 
 
 def _run_renderer(source: bytes, engine: str, output_format: str, neato_no_op: bool | int | None, quiet: bool) -> bytes:

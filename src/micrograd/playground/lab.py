@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from micrograd.autograd import Value, graph_order
-from micrograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse_expression
+from micrograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, MissingValuesError, parse_expression
 from micrograd.pictures.explainer import explain
 from micrograd.pictures.graph_text import node_names, topological_order
 from micrograd.playground.errors import RequestError, number_field
@@ -77,8 +77,10 @@ def _variables(source: str, given: Any) -> dict[str, float]:
 def _parse(source: str, variables: dict[str, float]) -> Value:
     try:
         root = parse_expression(source, variables)
+    except MissingValuesError as error:
+        raise RequestError(f"{error}: give each variable a number in the list of variables") from None
     except ExpressionError as error:
-        raise RequestError(str(error).split(" (give one with --set")[0]) from None
+        raise RequestError(str(error)) from None
     for node in topological_order(root):  # JSON has no inf or nan, and 1/(a*1e300*1e300) is finite
         if not math.isfinite(node.data):
             which = "the expression's value" if node is root else "a step of the expression"
@@ -101,24 +103,11 @@ def _number(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
-    """Parse, backpropagate ``steps`` steps, explain and draw; see docs/playground.md."""
-    source = request.get("expression", DEFAULT_EXPRESSION)
-    if not isinstance(source, str):
-        raise RequestError("expression must be text")
-    if len(source) > MAX_LENGTH:
-        raise RequestError(f"the expression is too long ({len(source)} characters; the limit is {MAX_LENGTH})")
-    given = request.get("variables")
-    if given is None and "expression" not in request:
-        given = DEFAULT_VARIABLES  # the seed's walkthrough
-    variables = _variables(source, given)
-    root = _parse(source, variables)
-    for node, name in node_names(root).items():
-        node.label = name  # the picture, the explanation and the JSON call every value the same
-    nodes, consumers = graph_order(root)  # consumers: how many times each value is an operand
-    ids = {node: f"v{number}" for number, node in enumerate(nodes, start=1)}  # draw_dot's ids
+def _backpropagate(root: Value, nodes: list[Value], limit: int | None) -> tuple[list[Value], int, dict[Value, float]]:
+    """Backpropagate ``limit`` steps (all if None): the whole order, the steps done and every final gradient.
 
-    limit = None if request.get("steps") is None else number_field(request, "steps", 0, 0, 10**9, integer=True)
+    The gradients left on the nodes are those after the steps done.
+    """
     order: list[Value] = []
     stepper = root.backward_steps()
     if limit is None or limit > 0:
@@ -132,6 +121,28 @@ def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
     final = {node: node.grad for node in nodes}
     for node, grad in shown.items():
         node.grad = grad
+    return order, done, final
+
+
+def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Parse, backpropagate ``steps`` steps, explain and draw; see docs/playground.md."""
+    source = request.get("expression", DEFAULT_EXPRESSION)
+    if not isinstance(source, str):
+        raise RequestError("expression must be text")
+    if len(source) > MAX_LENGTH:
+        raise RequestError(f"the expression is too long ({len(source)} characters; the limit is {MAX_LENGTH})")
+    given = request.get("variables")
+    if given is None and "expression" not in request:
+        given = DEFAULT_VARIABLES  # the example's walkthrough
+    variables = _variables(source, given)
+    root = _parse(source, variables)
+    for node, name in node_names(root).items():
+        node.label = name  # the picture, the explanation and the JSON call every value the same
+    nodes, consumers = graph_order(root)  # consumers: how many times each value is an operand
+    ids = {node: f"v{number}" for number, node in enumerate(nodes, start=1)}  # draw_dot's ids
+
+    limit = None if request.get("steps") is None else number_field(request, "steps", 0, 0, 10**9, integer=True)
+    order, done, final = _backpropagate(root, nodes, limit)
     passed: dict[Value, int] = {}
     for node in order[:done]:
         for operand in node._prev:

@@ -14,7 +14,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from micrograd.nn import ACTIVATIONS, MLP
+from micrograd.autograd import Value, no_grad
+from micrograd.nn import MLP
 
 try:  # numpy is optional: the plain-float path below computes the same numbers
     import numpy
@@ -49,10 +50,17 @@ def layer_outputs(model: MLP, points: Sequence[Sequence[float]]) -> list[list[li
     outputs = []
     rows = [list(map(float, p)) for p in points]
     for layer in model.layers:
-        weights = [([w.data for w in n.w], n.b.data, ACTIVATIONS[n.activation][1]) for n in layer.neurons]
-        rows = [[activate(sum(map(float.__mul__, w, row)) + b) for w, b, activate in weights] for row in rows]
+        computed = layer.forward_rows(rows)  # nn's own float forward: the rule table's activations
+        if computed is None:  # a neuron that computes its own way: ask the layer, without a graph
+            with no_grad():
+                computed = [[v.data for v in _as_list(layer(row))] for row in rows]
+        rows = computed
         outputs.append([list(column) for column in zip(*rows, strict=True)])
     return outputs
+
+
+def _as_list(out: Value | list[Value]) -> list[Value]:
+    return out if isinstance(out, list) else [out]
 
 
 def _numpy_outputs(model: MLP, points: Sequence[Sequence[float]]) -> list[Any]:

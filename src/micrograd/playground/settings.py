@@ -7,13 +7,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from micrograd import data
+from micrograd.choices import LOSSES, OPTIMIZERS, loss_problem
 from micrograd.nn import ACTIVATIONS
 from micrograd.playground.errors import RequestError, number_field
 
 __all__ = ["LIMITS", "LOSSES", "OPTIMIZERS", "Settings", "read_settings"]
 
-LOSSES = ("hinge", "mse", "bce", "cross-entropy")
-OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 MULTI_CLASS = ("spirals", "blobs")  # the datasets with a choice of classes
 
 LIMITS = {
@@ -112,9 +111,7 @@ def read_settings(request: Mapping[str, Any]) -> Settings:
         l2=number("l2"),
         batch_size=number_field(request, "batch_size", default.batch_size, 1, points, integer=True),
     )
-    if settings.num_classes > 2 and settings.loss != "cross-entropy":
-        raise RequestError(
-            f"the {settings.loss} loss is for two classes; {settings.dataset} has {settings.num_classes}: "
-            "use cross-entropy"
-        )
+    problem = loss_problem(settings.loss, settings.dataset, settings.num_classes)
+    if problem:
+        raise RequestError(problem)
     return settings

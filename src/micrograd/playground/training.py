@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from micrograd import data, losses, optim
+from micrograd import choices, data, losses
 from micrograd.autograd import Value
 from micrograd.compiler import compile as compile_function
 from micrograd.nn import MLP
@@ -32,31 +32,6 @@ BOUNDARY_SIZE = 40  # the decision boundary: 40 x 40 cells
 NEURON_SIZE = 20  # each hidden neuron's map: 20 x 20 cells
 MAX_HISTORY = 2000  # curve points kept; older ones are thinned out
 STEP_SECONDS = 2.0  # one request trains at most this long (a big model on many points is slow)
-
-
-def _targets(settings: Settings, labels: Sequence[int]) -> list[Any]:
-    """The targets the loss wants: -1/+1 for hinge and mse, 0/1 for bce, classes for cross-entropy."""
-    if settings.loss in ("hinge", "mse"):
-        return [2 * label - 1 for label in labels]
-    return list(labels)
-
-
-LOSS_FUNCTIONS: dict[str, Callable[..., Value]] = {
-    "hinge": losses.hinge_loss,
-    "mse": losses.mse_loss,
-    "bce": losses.binary_cross_entropy_with_logits,
-    "cross-entropy": losses.cross_entropy,
-}
-
-
-def _optimizer(settings: Settings, parameters: list[Value]) -> optim.Optimizer:
-    if settings.optimizer == "sgd":
-        return optim.SGD(parameters, lr=settings.lr)
-    if settings.optimizer == "momentum":
-        return optim.SGD(parameters, lr=settings.lr, momentum=0.9, nesterov=True)
-    if settings.optimizer == "adam":
-        return optim.Adam(parameters, lr=settings.lr)
-    return optim.AdamW(parameters, lr=settings.lr)
 
 
 def _short(x: float) -> float | None:
@@ -98,10 +73,10 @@ class Session:
         self.forward: Callable[[list[list[float]]], list[Any]] = (
             compile_function(self._outputs) if self.compiled else self._outputs
         )
-        self.optimizer = _optimizer(settings, self.parameters)
-        self.loss_function = LOSS_FUNCTIONS[settings.loss]
-        self.targets_train = _targets(settings, self.y_train)
-        self.targets_test = _targets(settings, self.y_test)
+        self.optimizer = choices.make_optimizer(settings.optimizer, self.parameters, settings.lr)
+        self.loss_function = choices.LOSS_FUNCTIONS[settings.loss]
+        self.targets_train = choices.targets(settings.loss, self.y_train)
+        self.targets_test = choices.targets(settings.loss, self.y_test)
         self.step_count = 0
         self.diverged: str | None = None
         xs = [p[0] for p in X]

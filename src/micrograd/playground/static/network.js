@@ -55,9 +55,39 @@ function buildNetwork(box, layers) {
   const layout = networkLayout(layers, rect);
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   box.append(svg);
+  const segments = drawEdges(svg, layout);
+  const pick = edgePicker(box, segments);
+  box.addEventListener("mousemove", pick);
+  box.addEventListener("click", pick);
+  layout.forEach((column, l) => {
+    column.forEach((place, n) => box.append(unitElement(layers, layout.length, l, n, place)));
+    if (l > 0 && l < layout.length - 1) box.append(layerHead(l, column, layers));
+  });
+}
+
+function drawEdges(svg, layout) {
+  // one line per weight, from each unit of a column to each of the next; returns their segments
   const segments = [];
-  const pick = (event) => {
-    // the edge nearest the pointer (within 6 pixels): thin lines are hard to hit exactly
+  for (let l = 1; l < layout.length; l++) {
+    layout[l].forEach((to, n) => {
+      layout[l - 1].forEach((from, i) => {
+        const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
+        line.setAttribute("x1", String(from.x + from.size));
+        line.setAttribute("y1", String(from.y + from.size / 2));
+        line.setAttribute("x2", String(to.x));
+        line.setAttribute("y2", String(to.y + to.size / 2));
+        line.setAttribute("opacity", "0.7");
+        svg.append(line);
+        segments.push({ x1: from.x + from.size, y1: from.y + from.size / 2, x2: to.x, y2: to.y + to.size / 2, layer: l - 1, n, i, line });
+      });
+    });
+  }
+  return segments;
+}
+
+function edgePicker(box, segments) {
+  // the edge nearest the pointer (within 6 pixels): thin lines are hard to hit exactly
+  return (event) => {
     const rect = box.getBoundingClientRect();
     const x = event.clientX - rect.left;
     const y = event.clientY - rect.top;
@@ -74,58 +104,44 @@ function buildNetwork(box, layers) {
     best.s.line.classList.add("chosen");
     showWeight(best.s.layer, best.s.n, best.s.i);
   };
-  box.addEventListener("mousemove", pick);
-  box.addEventListener("click", pick);
-  for (let l = 1; l < layout.length; l++) {
-    layout[l].forEach((to, n) => {
-      layout[l - 1].forEach((from, i) => {
-        const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
-        line.setAttribute("x1", String(from.x + from.size));
-        line.setAttribute("y1", String(from.y + from.size / 2));
-        line.setAttribute("x2", String(to.x));
-        line.setAttribute("y2", String(to.y + to.size / 2));
-        line.setAttribute("opacity", "0.7");
-        svg.append(line);
-        segments.push({ x1: from.x + from.size, y1: from.y + from.size / 2, x2: to.x, y2: to.y + to.size / 2, layer: l - 1, n, i, line });
-      });
-    });
+}
+
+function unitElement(layers, columns, l, n, place) {
+  // an input or output box with its name, or a hidden neuron's heat map
+  let element;
+  if (l === 0 || l === columns - 1) {
+    element = document.createElement("div");
+    element.className = "unit";
+    element.textContent = l === 0 ? `x${n + 1}` : layers[l] === 1 ? "score" : `score ${n}`;
+    element.style.lineHeight = `${place.size}px`;
+    element.style.background = "#eef";
+  } else {
+    element = document.createElement("canvas");
+    element.className = "neuron";
+    element.width = element.height = 20;
+    element.setAttribute("aria-label", `neuron ${n + 1} of hidden layer ${l}`);
   }
-  layout.forEach((column, l) => {
-    column.forEach((place, n) => {
-      let element;
-      if (l === 0 || l === layout.length - 1) {
-        element = document.createElement("div");
-        element.className = "unit";
-        element.textContent = l === 0 ? `x${n + 1}` : layers[l] === 1 ? "score" : `score ${n}`;
-        element.style.lineHeight = `${place.size}px`;
-        element.style.background = "#eef";
-      } else {
-        element = document.createElement("canvas");
-        element.className = "neuron";
-        element.width = element.height = 20;
-        element.setAttribute("aria-label", `neuron ${n + 1} of hidden layer ${l}`);
-      }
-      Object.assign(element.style, { left: `${place.x}px`, top: `${place.y}px`, width: `${place.size}px`, height: `${place.size}px` });
-      box.append(element);
-    });
-    if (l > 0 && l < layout.length - 1) {
-      const head = document.createElement("div");
-      head.className = "layer-head";
-      head.style.left = `${column[0].x - 10}px`;
-      const add = document.createElement("button");
-      add.textContent = "+";
-      add.setAttribute("aria-label", `Add a neuron to layer ${l}`);
-      add.addEventListener("click", () => resizeLayer(l - 1, 1));
-      const remove = document.createElement("button");
-      remove.textContent = "−";
-      remove.setAttribute("aria-label", `Remove a neuron from layer ${l}`);
-      remove.addEventListener("click", () => resizeLayer(l - 1, -1));
-      const count = document.createElement("span");
-      count.textContent = String(layers[l]);
-      head.append(remove, count, add);
-      box.append(head);
-    }
-  });
+  Object.assign(element.style, { left: `${place.x}px`, top: `${place.y}px`, width: `${place.size}px`, height: `${place.size}px` });
+  return element;
+}
+
+function layerHead(l, column, layers) {
+  // above a hidden layer: − (count) +
+  const head = document.createElement("div");
+  head.className = "layer-head";
+  head.style.left = `${column[0].x - 10}px`;
+  const add = document.createElement("button");
+  add.textContent = "+";
+  add.setAttribute("aria-label", `Add a neuron to layer ${l}`);
+  add.addEventListener("click", () => resizeLayer(l - 1, 1));
+  const remove = document.createElement("button");
+  remove.textContent = "−";
+  remove.setAttribute("aria-label", `Remove a neuron from layer ${l}`);
+  remove.addEventListener("click", () => resizeLayer(l - 1, -1));
+  const count = document.createElement("span");
+  count.textContent = String(layers[l]);
+  head.append(remove, count, add);
+  return head;
 }
 
 function resizeLayer(index, change) {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from micrograd import Value
 
 
-def seed_values() -> dict[str, Value]:
+def example_values() -> dict[str, Value]:
     """a, b, c, d, e, f and L by name (nothing backpropagated yet)."""
     a = Value(2.0, label="a")
     b = Value(-3.0, label="b")
