@@ -214,3 +214,47 @@ def test_every_install_line_works_as_written() -> None:
     assert not wrong, "\n".join(wrong)
     assert _wrong('"micrograd-lab[viz]"', extras, packages) and _wrong('".[vis]"', extras, packages)
     assert _wrong('".[viz]"', extras, packages) is None and _wrong("torch==2.13.0", extras, packages) is None
+
+
+# -- the glossary: each term explained once, its first use in every page linked there --------
+
+GLOSSARY = ROOT / "docs" / "glossary.md"
+TERMS = {  # the glossary's anchor -> how the pages write the term
+    "operand": r"\boperands?\b",
+    "leaf": r"\bleaf\b|(?<=of )leaves\b|(?<=in )leaves\b|\bleaves(?= \*add\*)",
+    "local-derivative": r"\blocal derivatives?\b",
+    "graph_order": r"\bgraph_order\b",
+    "detail-levels": r"\bdetail=|\bdetail levels?\b",
+    "reduction": r"\breduction\b",
+    "max-margin-loss-hinge-loss": r"\bmax-margin\b",
+    "adam": r"(?-i:\bAdam\b)",
+    "no_grad": r"\bno_grad\b",
+}
+CODE_AND_HEADINGS = re.compile(r"^ *```.*?^ *```[^\n]*$|^#[^\n]*$", re.MULTILINE | re.DOTALL)
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, spaces to dashes, punctuation but - and _ dropped."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_glossary_explains_every_term() -> None:
+    anchors = {_anchor(h) for h in re.findall(r"^#{2,3} (.+)$", GLOSSARY.read_text(encoding="utf-8"), re.MULTILINE)}
+    assert set(TERMS) <= anchors
+
+
+@pytest.mark.parametrize("path", [p for p in DOCUMENTS if p != GLOSSARY], ids=lambda p: p.name)
+def test_the_first_use_of_each_term_links_to_the_glossary(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    prose = CODE_AND_HEADINGS.sub(lambda m: " " * len(m.group(0)), text)  # positions kept
+    target = "docs/glossary.md" if path.name == "README.md" else "glossary.md"
+    links = [m.span() for m in re.finditer(r"\[[^\]\n]*\]\(" + re.escape(target) + r"#([\w-]+)\)", text)]
+    unlinked = []
+    for anchor, pattern in TERMS.items():
+        first = re.search(pattern, prose, re.IGNORECASE)
+        if first is None:
+            continue
+        link = next((span for span in links if span[0] <= first.start() < span[1]), None)
+        if link is None or f"#{anchor})" not in text[link[0] : link[1]]:
+            unlinked.append(f"{anchor} (line {text.count(chr(10), 0, first.start()) + 1})")
+    assert not unlinked, f"{path.name}: link the first use of each term to {target}: {', '.join(unlinked)}"
