@@ -64,15 +64,18 @@ def test_a_network_loss_collapses_to_one_box_per_neuron() -> None:
     assert operations.values > AUTO_LIMIT and view.detail == "neurons"
     neurons = [box for box in view.drawn if box.kind == "neuron"]
     assert len(neurons) == 4 * 9  # every neuron, once per example
-    assert {box.name for box in neurons} == {f"L{i}.N{j}" for i, size in enumerate((4, 4, 1)) for j in range(size)}
+    # one copy per example: ex1.L0.N0 ... ex4.L2.N0
+    expected = {f"L{i}.N{j}" for i, size in enumerate((4, 4, 1)) for j in range(size)}
+    assert {box.name for box in neurons} == {f"ex{k}.{name}" for k in range(1, 5) for name in expected}
     # weights, biases and the numbers typed in are inside the boxes: about 50 boxes instead of 174
     assert len(view.drawn) < 60 < 150 < len(operations.boxes)
     assert not any(box.value in model.parameters() for box in view.drawn)
     # a neuron box holds its output's data and grad, and is fed by the neurons before it
     for box in neurons:
         assert box.value is not None and (box.data, box.grad) == (box.value.data, box.value.grad)
-        assert box.op == ("w*x+b" if box.name == "L2.N0" else "tanh(w*x+b)")  # the output layer is linear
-        expected_inputs = 0 if box.name.startswith("L0.") else 4
+        name = box.name.split(".", 1)[1]
+        assert box.op == ("w*x+b" if name == "L2.N0" else "tanh(w*x+b)")  # the output layer is linear
+        expected_inputs = 0 if name.startswith("L0.") else 4
         assert len(box.drawn_operands) == expected_inputs
         assert all(operand.kind == "neuron" for operand in box.drawn_operands)
     # a neuron's local derivatives: tanh' times the linear's, exact
@@ -90,7 +93,7 @@ def test_the_collapsed_network_picture_is_readable() -> None:
     loss.backward()
     source = draw_dot(loss).source
     assert source.count("shape=record") < 60
-    assert 'label="{ L0.N0 | data' in source and "style=rounded" in source
+    assert 'label="{ ex1.L0.N0 | data' in source and "style=rounded" in source
     recorded = draw_dot(loss, detail="operations").source
     assert recorded.count("shape=record") > 150
 
@@ -207,3 +210,21 @@ def test_select_keeps_the_boxes_nearest_the_root_and_counts_what_it_leaves_out()
         view.select(depth=-1)
     out.backward()
     assert view_graph(out, "operations").gradients_computed
+
+
+def test_a_loss_over_several_examples_names_each_examples_neurons_and_target() -> None:
+    # the lecture's loss: four copies of the network, one per example, each minus its target
+    model = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", rng=random.Random(1337))
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+    ypred = [model(x) for x in xs]
+    loss = sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))
+    view = view_graph(loss, "neurons")
+    boxes = by_name(view.drawn)
+    for k, (prediction, target) in enumerate(zip(ypred, ys, strict=True), start=1):
+        assert boxes[f"ex{k}.L2.N0"].data == prediction.data
+        assert boxes[f"ex{k}.target"].data == target
+        assert {f"ex{k}.L0.N{i}" for i in range(4)} <= set(boxes)
+    assert not [name for name in boxes if name.startswith("L")]  # no two boxes share a name
+    single = view_graph(model(xs[0]), "neurons")
+    assert "L0.N0" in by_name(single.drawn)  # one example: names as before

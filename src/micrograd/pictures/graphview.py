@@ -25,7 +25,7 @@ a label already uses are skipped); an unlabelled root is ``out``.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -204,6 +204,8 @@ def view_graph(root: Value, detail: str = "auto", *, grads: Mapping[Value, float
                 builder.plain(node)
     boxes = builder.order
     view_root = builder.boxes[root]
+    if detail == "neurons":
+        _name_examples(boxes)
     _name(boxes, view_root)
     return GraphView(view_root, boxes, detail, len(order))
 
@@ -295,6 +297,29 @@ def _neuron_name(out: Value, linear_value: Value) -> str:
     if bias.endswith(".b") and len(bias) > 2:
         return bias[:-2]
     return ""
+
+
+def _name_examples(boxes: list[Box]) -> None:
+    """A network run on several examples has a copy of each neuron per example: ``ex1.L0.N0``, ``ex2.L0.N0``...
+
+    Copies are numbered in the order the graph reaches them (a loss summed over the
+    examples reaches the first example first); a number a copy's output meets, as in
+    ``yout - ygt``, is that example's ``target``.
+    """
+    neurons = [box for box in boxes if box.kind == "neuron" and box.name]
+    copies = Counter(box.name for box in neurons)
+    seen: Counter[str] = Counter()
+    example: dict[Box, int] = {}
+    for box in neurons:
+        if copies[box.name] > 1:
+            seen[box.name] += 1
+            example[box] = seen[box.name]
+            box.name = f"ex{example[box]}.{box.name}"
+    for box in boxes:
+        found = [example[operand] for operand in box.operands if operand in example]
+        for operand in box.operands if found and box.kind == "value" else ():
+            if not operand.name and not operand.operands and not operand.hidden and operand not in example:
+                operand.name = f"ex{found[0]}.target"
 
 
 def _name(boxes: list[Box], root: Box) -> None:
