@@ -61,7 +61,6 @@ def _pow_base(g: Array, a: Array, k: Array) -> Array:
 
 
 def _pow_exponent(g: Array, a: Array, b: Array, out: Array) -> Array:
-    # as the engine: g * 0 where a == 0 and b >= 0 (a nan from above stays nan), nan for a negative base
     return np.where(a > 0, g * out * np.log(np.where(a > 0, a, 1.0)), g * np.where((a == 0) & (b >= 0), 0.0, np.nan))
 
 

@@ -219,28 +219,7 @@ def load(module: Module, path: str | os.PathLike[str], *, verify: bool = True) -
         raise ModelFileError("cannot load a model file: the path is empty")
     if "\0" in where:
         raise ModelFileError(f"cannot load {where!r}: a path cannot contain a NUL byte")
-    try:
-        if not stat.S_ISREG(Path(where).stat().st_mode) and not Path(where).is_dir():
-            raise ModelFileError(f"{where}: not a regular file (a device or a pipe could be read forever)")
-        text = Path(where).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ModelFileError(f"{where}: no such file") from None
-    except UnicodeDecodeError:
-        raise ModelFileError(f"{where}: not a micrograd model file (not UTF-8 text)") from None
-    except OSError as error:
-        reason = _REASONS.get(error.errno or 0, error.strerror or str(error))
-        raise ModelFileError(f"{where}: cannot read: {reason}") from None
-    try:
-        document = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as error:
-        raise ModelFileError(
-            f"{where}: not a micrograd model file, or truncated: invalid JSON at line {error.lineno}"
-            f" column {error.colno}: {error.msg}"
-        ) from None
-    except (RecursionError, MemoryError):  # "[[[[..." or {"a": [[[[...]]]]}: a model file nests two levels
-        raise ModelFileError(f"{where}: corrupt model file: nested too deeply") from None
-    except ValueError as error:
-        raise ModelFileError(f"{where}: corrupt model file: {str(error)[:200]}") from None
+    document = _read_document(where)
     if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
         raise ModelFileError(f'{where}: not a micrograd model file (no "format": "{FILE_FORMAT}")')
     version = document.get("version")
@@ -277,6 +256,33 @@ def checksum(parameters: dict[str, Any]) -> str:
     """SHA-256 of the parameters, names and numbers as JSON writes them: any changed digit changes it."""
     canonical = json.dumps(parameters, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _read_document(where: str) -> Any:
+    """The JSON document in the file ``where``, or a :class:`ModelFileError` saying why there is none."""
+    try:
+        if not stat.S_ISREG(Path(where).stat().st_mode) and not Path(where).is_dir():
+            raise ModelFileError(f"{where}: not a regular file (a device or a pipe could be read forever)")
+        text = Path(where).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ModelFileError(f"{where}: no such file") from None
+    except UnicodeDecodeError:
+        raise ModelFileError(f"{where}: not a micrograd model file (not UTF-8 text)") from None
+    except OSError as error:
+        reason = _REASONS.get(error.errno or 0, error.strerror or str(error))
+        raise ModelFileError(f"{where}: cannot read: {reason}") from None
+    try:
+        document = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise ModelFileError(
+            f"{where}: not a micrograd model file, or truncated: invalid JSON at line {error.lineno}"
+            f" column {error.colno}: {error.msg}"
+        ) from None
+    except (RecursionError, MemoryError):  # "[[[[..." or {"a": [[[[...]]]]}: a model file nests two levels
+        raise ModelFileError(f"{where}: corrupt model file: nested too deeply") from None
+    except ValueError as error:
+        raise ModelFileError(f"{where}: corrupt model file: {str(error)[:200]}") from None
+    return document
 
 
 def _numbered_as_now(module: Module, parameters: dict[str, Any]) -> dict[str, Any]:
