@@ -110,3 +110,11 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests on the static site (Pyodide) get 5 minutes: Python starts in the browser first."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("base_url") == "pyodide":
+            item.add_marker(pytest.mark.timeout(300))

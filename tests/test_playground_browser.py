@@ -1,20 +1,20 @@
 """The playground page in a real browser: Chromium driven by Playwright, controls found by role and label.
 
 Every test records the requests the page makes and checks that none leaves the
-local server.  The screenshots in docs/images/playground-*.png are taken here: every run
-takes them, and ``MICROGRAD_UPDATE_SCREENSHOTS=1 pytest tests/test_playground_browser.py``
-writes them into docs/images (other runs write them to a temporary folder, so running the
-tests leaves the checkout as it was).
+local host.  The tests marked ``@both_transports`` run twice: on the local server's
+page and on the static site of ``micrograd playground --export`` (Pyodide in the
+browser; tests/playground_pages.py), with the same bodies.  The screenshots in
+docs/images/playground-*.png are taken here: every run takes them, and
+``MICROGRAD_UPDATE_SCREENSHOTS=1 pytest tests/test_playground_browser.py`` writes them
+into docs/images (other runs write them to a temporary folder, so running the tests
+leaves the checkout as it was).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from micrograd import Value
-from micrograd.playground.server import PlaygroundServer, make_server
+from playground_pages import PYODIDE_START_SECONDS, both_transports, playground_site
 
 DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 
@@ -36,18 +36,37 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    server: PlaygroundServer = make_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+def base_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The page's address: the local server's, or (``@both_transports``) the exported static site's too."""
+    transport = getattr(request, "param", "http")
+    with playground_site(transport, tmp_path_factory.mktemp(f"site-{transport}")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser_context(browser: Any, base_url: str) -> Iterator[Any]:
+    """One browser profile per site: the pages of a module share its cache, as a student's tabs do."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    yield context
+    context.close()
+
+
+def started(page: Any) -> None:
+    """Wait until the page says where it runs (Pyodide takes seconds to start; its progress lines end in '…')."""
+    page.locator("#where").wait_for()
+    deadline = time.monotonic() + PYODIDE_START_SECONDS
+    while (page.locator("#where").text_content() or "…").endswith("…"):
+        assert time.monotonic() < deadline, f"the page did not start: {page.locator('#where').text_content()}"
+        page.wait_for_timeout(100)
 
 
 @pytest.fixture
-def page(browser: Any, base_url: str) -> Iterator[Any]:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+def page(browser_context: Any, base_url: str) -> Iterator[Any]:
+    """A new tab; its ``goto`` and ``reload`` return once the page has connected to Python."""
+    page = browser_context.new_page()
+    goto, reload = page.goto, page.reload
+    page.goto = lambda *args, **options: (goto(*args, **options), started(page))[0]
+    page.reload = lambda *args, **options: (reload(*args, **options), started(page))[0]
     requests: list[str] = []
     problems: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
@@ -57,7 +76,7 @@ def page(browser: Any, base_url: str) -> Iterator[Any]:
     page.close()
     assert requests, "the page made no request at all"
     outside = [url for url in requests if not (url.startswith(base_url) or url.startswith("data:"))]
-    assert outside == [], f"requests left the local server: {outside}"
+    assert outside == [], f"requests left the local host: {outside}"
     assert problems == []
 
 
@@ -87,12 +106,18 @@ def wait_until(page: Any, expression: str) -> None:
         page.wait_for_timeout(50)
 
 
-def point_loss(base_url: str, key: str, index: int) -> float:
-    """The loss of training point ``index``, asked of the API directly."""
-    body = json.dumps({"set": "train", "index": index, "max_nodes": 1}).encode()
-    request = urllib.request.Request(f"{base_url}api/sessions/{key}/point", data=body, method="POST")
-    with urllib.request.urlopen(request) as response:
-        return float(json.load(response)["loss"])
+def point_loss(page: Any, key: str, index: int) -> float:
+    """The loss of training point ``index``, asked of the API through the page's own transport."""
+    return float(
+        page.evaluate(
+            """async ([key, index]) => {
+                const { page } = await import(new URL("common.js", document.baseURI).href);
+                const body = { set: "train", index, max_nodes: 1 };
+                return (await page.transport.request("POST", `/api/sessions/${key}/point`, body)).document.loss;
+            }""",
+            [key, index],
+        )
+    )
 
 
 def the_example(a: float = 2.0) -> dict[str, Value]:
@@ -104,6 +129,7 @@ def the_example(a: float = 2.0) -> dict[str, Value]:
     return values
 
 
+@both_transports
 def test_the_example_gradients_appear_on_load(page: Any, base_url: str, images: Path) -> None:
     page.goto(base_url)
     expected = the_example()
@@ -116,6 +142,7 @@ def test_the_example_gradients_appear_on_load(page: Any, base_url: str, images: 
     page.screenshot(path=str(images / "playground-lab.png"))
 
 
+@both_transports
 def test_a_slider_changes_data_and_grad(page: Any, base_url: str) -> None:
     page.goto(base_url)
     wait_for_cell(page, "a", ("data 2.0000", "grad 6.0000"))
@@ -133,6 +160,7 @@ def test_a_slider_changes_data_and_grad(page: Any, base_url: str) -> None:
     wait_for_cell(page, "d", (f"data {moved_c['e'].data + 4:.4f}", f"grad {moved_c['d'].grad:.4f}"))
 
 
+@both_transports
 def test_step_and_back_walk_backprop_with_the_chain_rule(page: Any, base_url: str, images: Path) -> None:
     page.goto(base_url)
     wait_for_cell(page, "a", ("data 2.0000", "grad 6.0000"))
@@ -170,6 +198,7 @@ def test_nudge_shows_the_difference_next_to_grad_times_h(page: Any, base_url: st
     assert "L(b + h) − L(b) = -0.004" in text and "grad × h = -4 × 0.001 = -0.004" in text
 
 
+@both_transports
 def test_a_bad_expression_shows_one_line_and_the_page_goes_on(page: Any, base_url: str) -> None:
     page.goto(base_url)
     wait_for_cell(page, "a", ("data 2.0000", "grad 6.0000"))
@@ -186,6 +215,7 @@ def test_a_bad_expression_shows_one_line_and_the_page_goes_on(page: Any, base_ur
     assert page.get_by_label("z", exact=True).input_value() == "1"
 
 
+@both_transports
 def test_play_trains_moons_and_every_view_of_the_network_is_live(page: Any, base_url: str, images: Path) -> None:
     page.goto(base_url)
     page.get_by_role("tab", name="Training").click()
@@ -216,7 +246,7 @@ def test_play_trains_moons_and_every_view_of_the_network_is_live(page: Any, base
     page.screenshot(path=str(images / "playground-training.png"))
     # click a training point that still has a loss (so its graph has gradients): its loss graph appears
     key = page.evaluate("window.playgroundTrain.id")
-    index = next((i for i in range(40) if point_loss(base_url, key, i) > 0), 0)
+    index = next((i for i in range(40) if point_loss(page, key, i) > 0), 0)
     point = page.evaluate(
         """(index) => { const t = window.playgroundTrain;
                    const [x0, x1, y0, y1] = t.extent; const [x, y] = t.data.train.points[index];
@@ -230,6 +260,7 @@ def test_play_trains_moons_and_every_view_of_the_network_is_live(page: Any, base
     page.locator("#point-panel").screenshot(path=str(images / "playground-point.png"))
 
 
+@both_transports
 def test_settings_live_in_the_address(page: Any, base_url: str) -> None:
     page.goto(base_url + "?view=training&dataset=circles&hidden=4,3&lr=0.03")
     wait_until(page, "document.querySelector('[role=status]').textContent.startsWith('step 0 ')")

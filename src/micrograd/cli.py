@@ -278,10 +278,21 @@ def _add_playground_parser(commands: argparse._SubParsersAction[argparse.Argumen
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    static = parser.add_argument_group("a static site instead of a server (docs/teaching.md)")
+    static.add_argument("--export", metavar="DIR", help="write the page as a static site that runs in the browser")
+    static.add_argument(
+        "--pyodide", metavar="URL_OR_PATH", help="a Pyodide to copy in (node_modules/pyodide), or its URL"
+    )
+    static.add_argument("--viz", metavar="URL_OR_PATH", help="an @viz-js/viz to copy in, or the URL of its viz.js")
     parser.set_defaults(run=_run_playground)
 
 
 def _run_playground(args: argparse.Namespace) -> int:
+    if args.export is not None:
+        return _export_playground(args)
+    for option in ("pyodide", "viz"):
+        if getattr(args, option) is not None:
+            raise CommandError(f"--{option} goes with --export DIR (it says where the static site loads it from)")
     from micrograd.playground.server import main as serve
 
     if not 0 <= args.port <= 65535:
@@ -290,6 +301,20 @@ def _run_playground(args: argparse.Namespace) -> int:
         return serve(args.host, args.port, open_browser=not args.no_browser)
     except OSError as error:
         raise CommandError(f"cannot serve on {args.host}:{args.port}: {error.strerror or error}") from None
+
+
+def _export_playground(args: argparse.Namespace) -> int:
+    """``micrograd playground --export DIR``: write the static site and say how to serve it."""
+    from micrograd.playground.export import ExportError, export_site
+
+    try:
+        exported = export_site(args.export, pyodide=args.pyodide, viz=args.viz)
+    except ExportError as error:
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"cannot write {error.filename or args.export}: {error.strerror or error}") from None
+    print(exported.summary())
+    return 0
 
 
 def _add_check_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from micrograd.autograd import Value
 from micrograd.autograd.display import value_html
+from micrograd.pictures.dot_text import DotText
 from micrograd.pictures.graph_text import format_cell, topological_order
 from micrograd.pictures.graphview import Box, GraphView, more_label, view_graph
 from micrograd.pictures.rendering import INSTALL_HINT, RendererNotFound, find_renderer, value_graph_class
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INSTALL_HINT",
     "RendererNotFound",
+    "dot_source",
     "draw_dot",
     "draw_steps",
     "find_renderer",
@@ -96,12 +98,32 @@ def draw_dot(
     return _dot(view, format, rankdir, max_nodes, depth, "" if view.gradients_computed else NOT_COMPUTED)
 
 
+def dot_source(
+    root: Value, rankdir: str = "LR", *, detail: str = "auto", max_nodes: int | None = None, depth: int | None = None
+) -> str:
+    """The DOT text of :func:`draw_dot`'s picture, written without the ``graphviz`` package.
+
+    For places where that package and a renderer cannot be installed (Pyodide, in
+    the static playground): the text is rendered elsewhere, by a WebAssembly Graphviz.
+    """
+    _check_rankdir(rankdir)
+    view = view_graph(root, detail)
+    caption = "" if view.gradients_computed else NOT_COMPUTED
+    return str(_dot(view, "svg", rankdir, max_nodes, depth, caption, graph_class=DotText).source)
+
+
 def _dot(
-    view: GraphView, format: str, rankdir: str, max_nodes: int | None, depth: int | None, caption: str
+    view: GraphView,
+    format: str,
+    rankdir: str,
+    max_nodes: int | None,
+    depth: int | None,
+    caption: str,
+    graph_class: Any = None,
 ) -> graphviz.Digraph:
     selection = view.select(max_nodes, depth)
     ids = selection.ids()
-    graph = value_graph_class()(
+    graph = (graph_class or value_graph_class())(
         format=format,
         graph_attr={"rankdir": rankdir, "fontname": FONT},
         node_attr={"fontname": FONT},

@@ -115,7 +115,7 @@ def _point(session: Any, which: str, index: int, max_nodes: int, depth: int | No
         for p in session.parameters:
             p.grad = 0.0  # the picture shows this point's gradients, not the last step's
         loss.backward()
-        svg, svg_error = lab.picture(loss, max_nodes=max_nodes, depth=depth)
+        drawn = lab.picture(loss, max_nodes=max_nodes, depth=depth)
     finally:
         for p, grad in zip(session.parameters, saved, strict=True):
             p.grad = grad
@@ -125,8 +125,7 @@ def _point(session: Any, which: str, index: int, max_nodes: int, depth: int | No
         "point": point,
         "label": label,
         "loss": loss.data,
-        "svg": svg,
-        "svg_error": svg_error,
+        **drawn,  # svg, svg_error and dot
     }
 
 

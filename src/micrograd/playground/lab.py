@@ -172,7 +172,7 @@ def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "explanation": _explanation(root),
     }
-    result["svg"], result["svg_error"] = picture(root, max_nodes=MAX_DRAWN)
+    result.update(picture(root, max_nodes=MAX_DRAWN))
     nudge = request.get("nudge")
     if nudge is not None:
         result["nudge"] = _nudge(source, variables, nudge, final[_leaf(nodes, nudge)])
@@ -216,16 +216,24 @@ def _nudge(source: str, variables: dict[str, float], nudge: Mapping[str, Any], g
     }
 
 
-def picture(root: Value, **options: Any) -> tuple[str | None, str | None]:
-    """``draw_dot``'s SVG of ``root`` and None, or None and why it cannot be drawn."""
-    try:
-        from micrograd.pictures.visualize import draw_dot
+def picture(root: Value, **options: Any) -> dict[str, str | None]:
+    """``draw_dot``'s picture of ``root``: ``svg`` (or None and ``svg_error`` saying why) and its ``dot`` text.
 
+    The DOT text needs no renderer: where none can run (Pyodide, in the static
+    playground) the page's worker renders it to the same SVG with a WebAssembly Graphviz.
+    """
+    from micrograd.pictures.visualize import dot_source, draw_dot
+
+    drawn: dict[str, str | None] = {"svg": None, "svg_error": None, "dot": dot_source(root, **options)}
+    try:
         svg = draw_dot(root, **options).pipe(format="svg", encoding="utf-8", quiet=True)
     except ImportError as error:
-        return None, str(error)
+        drawn["svg_error"] = str(error)
+        return drawn
     except Exception as error:  # a missing or failing renderer must not cost the numbers
         reason = str(error).strip().splitlines()
-        return None, f"the picture could not be drawn: {reason[0] if reason else type(error).__name__}"
+        drawn["svg_error"] = f"the picture could not be drawn: {reason[0] if reason else type(error).__name__}"
+        return drawn
     start = svg.find("<svg")
-    return (svg[start:] if start >= 0 else svg), None
+    drawn["svg"] = svg[start:] if start >= 0 else svg
+    return drawn

@@ -23,7 +23,7 @@ from micrograd.compiler import compile as compile_function
 from micrograd.nn import MLP
 from micrograd.pictures.graph_text import node_names
 from micrograd.playground.errors import RequestError
-from micrograd.playground.maps import HAVE_NUMPY, Extent, boundary_map, layer_outputs_fast, neuron_maps
+from micrograd.playground.maps import Extent, boundary_map, layer_outputs_fast, neuron_maps
 from micrograd.playground.settings import Settings
 
 __all__ = ["BOUNDARY_SIZE", "MAX_HISTORY", "NEURON_SIZE", "STEP_SECONDS", "Session", "SessionStore"]
@@ -42,8 +42,8 @@ def _short(x: float) -> float | None:
 class Session:
     """One training run: data split in train and test, an MLP, an optimizer and the curves."""
 
-    def __init__(self, settings: Settings, compiled: bool = HAVE_NUMPY) -> None:
-        self.compiled = compiled  # the batch's forward pass replayed by micrograd.compile (numpy)
+    def __init__(self, settings: Settings, compiled: bool = True) -> None:
+        self.compiled = compiled  # the batch's forward pass replayed by micrograd.compile (numpy, else plain Python)
         self.id = secrets.token_urlsafe(12)
         self.lock = threading.Lock()
         self.last_used = time.monotonic()
