@@ -414,12 +414,24 @@ def test_settings_beyond_the_limits_are_refused(server: PlaygroundServer, settin
 def test_compiled_training_computes_what_the_engine_computes(settings: dict[str, Any]) -> None:
     compiled = Session(read_settings(settings), compiled=True)
     plain = Session(read_settings(settings), compiled=False)
-    compiled.step(15)
-    plain.step(15)
+    compiled.step(15, seconds=math.inf)  # no time limit: a busy machine must not cut the plain run short
+    plain.step(15, seconds=math.inf)
     assert compiled.step_count == plain.step_count == 15
     for a, b in zip(compiled.parameters, plain.parameters, strict=True):
         assert math.isclose(a.data, b.data, rel_tol=1e-9, abs_tol=1e-12)
         assert math.isclose(a.grad, b.grad, rel_tol=1e-9, abs_tol=1e-12)
+    assert compiled.history[-1]["train_accuracy"] == plain.history[-1]["train_accuracy"]
+
+
+@pytest.mark.parametrize("loss", ["hinge", "mse", "bce"])
+def test_compiled_training_compiles_the_whole_step_once_for_every_batch(loss: str) -> None:
+    settings = read_settings({"loss": loss, "optimizer": "momentum", "l2": 1e-3, "batch_size": 8})
+    compiled, plain = Session(settings, compiled=True), Session(settings, compiled=False)
+    compiled.step(12, seconds=math.inf)
+    plain.step(12, seconds=math.inf)
+    assert compiled.compiled_step is not None and compiled.compiled_step.traces == 1  # new batches replay
+    for a, b in zip(compiled.parameters, plain.parameters, strict=True):  # p.data read raw: synced each step
+        assert math.isclose(a.data, b.data, rel_tol=1e-9, abs_tol=1e-12)
     assert compiled.history[-1]["train_accuracy"] == plain.history[-1]["train_accuracy"]
 
 

@@ -29,7 +29,7 @@ from micrograd.autograd import (
     tanh,
 )
 from micrograd.checker import check  # check a Value class a learner wrote (micrograd check)
-from micrograd.compiler import compile
+from micrograd.compiler import compile, compile_step
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.pictures import draw_dot, draw_steps, explain, to_mermaid, to_text
 
@@ -48,6 +48,7 @@ __all__ = [
     "__version__",
     "check",
     "compile",
+    "compile_step",
     "data",
     "derivative",
     "draw_dot",

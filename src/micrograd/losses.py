@@ -21,7 +21,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from micrograd.autograd import Operation, Value, exp, linear, sigmoid
+from micrograd.autograd import Operation, Value, exp, grad_mode, linear, sigmoid
 
 __all__ = [
     "binary_cross_entropy_with_logits",
@@ -82,6 +82,18 @@ def _pairs(outputs: Any, targets: Any, where: str) -> list[tuple[Any, Any]]:
     return list(zip(outputs, targets, strict=True))
 
 
+def _operand(target: Any, where: str) -> tuple[Any, float | None]:
+    """A target as an operand of the loss (its number) and that number to check.
+
+    While a compiled function traces (a data guard is on), a Value target is data that changes
+    from call to call (``micrograd.compile_step``'s labels): it is not read, so not checked.
+    """
+    if isinstance(target, Value) and grad_mode.thread_mode.guard is not None:
+        return target, None
+    number = _number(target, where)
+    return number, number
+
+
 def _number(target: Any, where: str) -> float:
     if isinstance(target, Value):
         return target.data
@@ -101,8 +113,8 @@ def hinge_loss(scores: Value | Sequence[Value], targets: Target | Sequence[Targe
     """
     losses = []
     for score, target in _pairs(scores, targets, "hinge_loss"):
-        y = _number(target, "hinge_loss")
-        if y not in (-1.0, 1.0):
+        y, number = _operand(target, "hinge_loss")
+        if number is not None and number not in (-1.0, 1.0):
             raise ValueError(f"hinge_loss: targets must be -1 or +1, got {target!r} (for 0/1 labels use 2*y - 1)")
         losses.append((1 + -y * score).relu())
     return _reduce(losses, reduction, "hinge_loss")
@@ -119,7 +131,7 @@ def mse_loss(
     >>> mse_loss([Value(1.0), Value(3.0)], [0.0, 1.0]).data
     2.5
     """
-    losses = [(p - _number(t, "mse_loss")) ** 2 for p, t in _pairs(predictions, targets, "mse_loss")]
+    losses = [(p - _operand(t, "mse_loss")[0]) ** 2 for p, t in _pairs(predictions, targets, "mse_loss")]
     return _reduce(losses, reduction, "mse_loss")
 
 
@@ -137,8 +149,8 @@ def binary_cross_entropy_with_logits(
     """
     losses = []
     for z, target in _pairs(logits, targets, "binary_cross_entropy_with_logits"):
-        y = _number(target, "binary_cross_entropy_with_logits")
-        if not 0.0 <= y <= 1.0:
+        y, number = _operand(target, "binary_cross_entropy_with_logits")
+        if number is not None and not 0.0 <= number <= 1.0:
             raise ValueError(f"binary_cross_entropy_with_logits: targets must be in [0, 1], got {target!r}")
         losses.append(softplus(z) - y * z)
     return _reduce(losses, reduction, "binary_cross_entropy_with_logits")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 from micrograd.autograd import Value
 
@@ -63,6 +64,27 @@ class Optimizer:
         """Update every parameter once from its current gradient."""
         raise NotImplementedError
 
+    def update_rule(self) -> dict[str, Any] | None:
+        """The rule ``step()`` follows and its settings, for code that runs it elsewhere (a compiled
+        training step runs it on arrays); None when ``step()`` is not one this module defines."""
+        return None
+
+    def state_dict(self) -> dict[str, Any]:
+        """What the optimizer carries from step to step (momentum, Adam's averages), as plain data."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take up the carried state ``state`` (as :meth:`state_dict` gives it)."""
+        if state:
+            raise ValueError(f"{type(self).__name__}: carries no state, got {sorted(state)}")
+
+    def _state_list(self, state: dict[str, Any], name: str) -> list[float]:
+        values = [float(x) for x in state[name]]
+        if len(values) != len(self.params):
+            count = len(self.params)
+            raise ValueError(f"{type(self).__name__}: {name} has {len(values)} entries for {count} parameters")
+        return values
+
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v}" for k, v in vars(self).items() if k != "params" and not k.startswith("_"))
         return f"{type(self).__name__}({len(self.params)} parameters, {settings})"
@@ -107,6 +129,23 @@ class SGD(Optimizer):
             velocity[i] = b
             p.data -= lr * (g + momentum * b if self.nesterov else b)
         self._velocity = velocity
+
+    def update_rule(self) -> dict[str, Any] | None:
+        if type(self).step is not SGD.step:
+            return None
+        return {
+            "rule": "sgd",
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "weight_decay": self.weight_decay,
+            "nesterov": self.nesterov,
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"velocity": None if self._velocity is None else list(self._velocity)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._velocity = None if state["velocity"] is None else self._state_list(state, "velocity")
 
 
 class Adam(Optimizer):
@@ -159,6 +198,25 @@ class Adam(Optimizer):
             m[i] = beta1 * m[i] + (1 - beta1) * g
             v[i] = beta2 * v[i] + (1 - beta2) * g * g
             p.data -= step_size * m[i] / (math.sqrt(v[i]) / correction2 + eps)
+
+    def update_rule(self) -> dict[str, Any] | None:
+        if type(self).step is not Adam.step:
+            return None
+        return {
+            "rule": "adam",
+            "lr": self.lr,
+            "betas": self.betas,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "decoupled": self._decoupled,
+        }
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"steps": self._steps, "m": list(self._m), "v": list(self._v)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        m, v = self._state_list(state, "m"), self._state_list(state, "v")
+        self._steps, self._m, self._v = int(state["steps"]), m, v
 
 
 class AdamW(Adam):

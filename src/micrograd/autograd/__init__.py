@@ -23,6 +23,7 @@ derivative is itself a graph that can be differentiated again.
 
 from __future__ import annotations
 
+from micrograd.autograd import deferred
 from micrograd.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from micrograd.autograd.gradient_check import GradcheckError, gradcheck, numerical_grad
 from micrograd.autograd.gradients import derivative, grad, local_gradients
@@ -38,6 +39,7 @@ from micrograd.autograd.rules import (
     LOG,
     MUL,
     NEG,
+    OPERATIONS,
     POW,
     POW_CONST,
     RELU,
@@ -63,6 +65,7 @@ __all__ = [
     "LOG",
     "MUL",
     "NEG",
+    "OPERATIONS",
     "POW",
     "POW_CONST",
     "RELU",
@@ -80,6 +83,7 @@ __all__ = [
     "Unary",
     "Value",
     "as_real",
+    "deferred",
     "derivative",
     "enable_grad",
     "exp",

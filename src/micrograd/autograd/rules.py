@@ -16,7 +16,7 @@ from itertools import chain
 from typing import Any
 
 from micrograd.autograd.nodes import Binary, ConstantPower, Linear, Unary
-from micrograd.autograd.operation import values
+from micrograd.autograd.operation import Operation, values
 from micrograd.autograd.value import Scalar, Value, data_of
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "LOG",
     "MUL",
     "NEG",
+    "OPERATIONS",
     "POW",
     "POW_CONST",
     "RELU",
@@ -168,6 +169,26 @@ TANH = Unary("tanh", math.tanh, lambda g, x, out: g * (1 - out * out), check=Fal
 SIGMOID = Unary("sigmoid", _sigmoid, lambda g, x, out: g * out * (1 - out), check=False).attach("sigmoid")
 RELU = Unary("ReLU", _relu, lambda g, x, out: 0.0 if x <= 0 else g, check=False).attach("relu")  # a mask, as PyTorch's
 LINEAR = Linear("linear", _linear_forward, _linear_vjp, check=False)
+
+# Every built-in operation, once: what exists.  Each compile replay keys its fast rows by these
+# objects and computes any other operation (one you define) through the engine; a test holds
+# every replay to a row or an explicit engine fallback for each of them.
+OPERATIONS: tuple[Operation, ...] = (
+    ADD,
+    SUB,
+    MUL,
+    DIV,
+    POW,
+    POW_CONST,
+    NEG,
+    ABS,
+    EXP,
+    LOG,
+    TANH,
+    SIGMOID,
+    RELU,
+    LINEAR,
+)
 
 # The operations as functions: on Values they record a node, on numbers they compute.
 exp = EXP

@@ -9,6 +9,7 @@ then one replay: ``replay_python`` with ``replay_layer`` (plain Python) or
 from __future__ import annotations
 
 from micrograd.compiler.compiled import BACKENDS, MAX_TRACES, CompiledFunction, compile
+from micrograd.compiler.step import CompiledStep, compile_step
 from micrograd.compiler.tracing import TracingError
 
-__all__ = ["BACKENDS", "MAX_TRACES", "CompiledFunction", "TracingError", "compile"]
+__all__ = ["BACKENDS", "MAX_TRACES", "CompiledFunction", "CompiledStep", "TracingError", "compile", "compile_step"]

@@ -30,7 +30,15 @@ from micrograd.autograd import POW_CONST, Nary, Operation, Value, grad, is_grad_
 from micrograd.compiler.plan import SUM, Plan
 from micrograd.compiler.tracing import TracingError, trace, tracing_now
 
-__all__ = ["BACKENDS", "CompiledFunction", "TracingError", "compile"]
+__all__ = [
+    "BACKENDS",
+    "CompiledFunction",
+    "TracingError",
+    "choose_backend",
+    "compile",
+    "flatten_arguments",
+    "substitute_arguments",
+]
 
 BACKENDS = ("numpy", "python")
 MAX_TRACES = 32  # traces kept per compiled function; the oldest goes first
@@ -47,10 +55,10 @@ def compile(fn: Callable[..., Any] | None = None, *, backend: str | None = None)
         return functools.partial(compile, backend=backend)
     if not callable(fn):
         raise TypeError(f"compile: expected a function, got {type(fn).__name__}")
-    return CompiledFunction(fn, _choose_backend(backend))
+    return CompiledFunction(fn, choose_backend(backend))
 
 
-def _choose_backend(backend: str | None) -> str:
+def choose_backend(backend: str | None) -> str:
     try:
         import numpy  # noqa: F401 - only whether it imports
     except ImportError:
@@ -69,7 +77,7 @@ def _choose_backend(backend: str | None) -> str:
 # -- arguments: data and structure ------------------------------------------------------
 
 
-def _flatten(obj: Any, key: list[Hashable], flat: list[Any], keep: list[Any]) -> None:
+def flatten_arguments(obj: Any, key: list[Hashable], flat: list[Any], keep: list[Any]) -> None:
     """Append ``obj``'s structure to ``key`` and its data (floats and Values) to ``flat``.
 
     ``keep`` collects unhashable arguments, which the key names by ``id``.
@@ -91,14 +99,14 @@ def _flatten(obj: Any, key: list[Hashable], flat: list[Any], keep: list[Any]) ->
         else:
             key.append((kind, len(obj)))
             for item in obj:
-                _flatten(item, key, flat, keep)
+                flatten_arguments(item, key, flat, keep)
     elif kind is dict:
         key.append((dict, tuple(obj)))
         for item in obj.values():
-            _flatten(item, key, flat, keep)
+            flatten_arguments(item, key, flat, keep)
     elif hasattr(obj, "dtype") and hasattr(obj, "tolist") and getattr(obj, "ndim", 0) > 0:  # a numpy array
         key.append(("array", obj.shape))
-        _flatten(obj.tolist(), key, flat, keep)
+        flatten_arguments(obj.tolist(), key, flat, keep)
     elif isinstance(obj, float):  # a float subclass, such as numpy.float64
         key.append(float)
         flat.append(float(obj))
@@ -112,7 +120,7 @@ def _flatten(obj: Any, key: list[Hashable], flat: list[Any], keep: list[Any]) ->
             key.append((kind, obj))
 
 
-def _substitute(obj: Any, leaves: Any) -> Any:
+def substitute_arguments(obj: Any, leaves: Any) -> Any:
     """``obj`` with each float and Value replaced by the next of ``leaves`` (same walk as _flatten)."""
     kind = type(obj)
     if kind is float or isinstance(obj, Value):
@@ -120,12 +128,12 @@ def _substitute(obj: Any, leaves: Any) -> Any:
     if kind is list or kind is tuple:
         if set(map(type, obj)) == {int}:
             return obj
-        items = [_substitute(item, leaves) for item in obj]
+        items = [substitute_arguments(item, leaves) for item in obj]
         return items if kind is list else tuple(items)
     if kind is dict:
-        return {name: _substitute(item, leaves) for name, item in obj.items()}
+        return {name: substitute_arguments(item, leaves) for name, item in obj.items()}
     if hasattr(obj, "dtype") and hasattr(obj, "tolist") and getattr(obj, "ndim", 0) > 0:
-        return _substitute(obj.tolist(), leaves)
+        return substitute_arguments(obj.tolist(), leaves)
     if isinstance(obj, float):
         return next(leaves)
     return obj
@@ -163,9 +171,9 @@ class CompiledFunction:
         key: list[Hashable] = [len(args)]
         flat: list[Any] = []
         keep: list[Any] = []
-        _flatten(list(args), key, flat, keep)
+        flatten_arguments(list(args), key, flat, keep)
         if kwargs:
-            _flatten(kwargs, key, flat, keep)
+            flatten_arguments(kwargs, key, flat, keep)
         structure = tuple(key)
         static, prepared = self._cache.get(structure, ((), {}))
         replay = prepared.get(tuple(_data(flat[i]) for i in static))
@@ -179,7 +187,7 @@ class CompiledFunction:
 
         def call(arguments: Sequence[Value]) -> Any:
             leaves = iter(arguments)
-            return self.fn(*_substitute(list(args), leaves), **_substitute(dict(kwargs), leaves))
+            return self.fn(*substitute_arguments(list(args), leaves), **substitute_arguments(dict(kwargs), leaves))
 
         plan = trace(self.fn, numbers, call)
         self.traces += 1

@@ -22,14 +22,15 @@ engine adds ``g * x`` to a gradient node by node, a replay in another order.)
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from micrograd.autograd import LINEAR, Operation, Value, no_grad
 from micrograd.autograd.operation import real_grad, wrong_count
 
-__all__ = ["SUM", "Checks", "Plan", "Step", "contributions"]
+__all__ = ["SUM", "Checks", "Plan", "Step", "contributions", "separate_constants"]
 
 
 class _SignedSum:
@@ -166,3 +167,28 @@ class Checks:
         for rule, operands, constants in self.steps:
             assert isinstance(rule, Operation)
             values.append(rule.evaluate([values[j] for j in operands], constants))
+
+
+def separate_constants(plan: Plan) -> Plan:
+    """Move captured leaves that only the plan holds to the constants.
+
+    Once the traced graph is gone, a leaf referenced from nowhere but the plan was
+    made by the function for itself: nobody can change it or read its gradient.
+    """
+    if not hasattr(sys, "getrefcount"):
+        return plan
+    probe = [Value(0.0)]
+    alone = sys.getrefcount(probe[0])  # a leaf held by one list, counted the same way
+    keep: list[int] = []
+    constant: list[int] = []
+    for i in range(len(plan.captured)):
+        (constant if sys.getrefcount(plan.captured[i]) <= alone else keep).append(i)
+    if not constant:
+        return plan
+    return replace(
+        plan,
+        captured=[plan.captured[i] for i in keep],
+        captured_at=[plan.captured_at[i] for i in keep],
+        constants=[plan.captured[i].data for i in constant],
+        constants_at=[plan.captured_at[i] for i in constant],
+    )

@@ -19,81 +19,25 @@ number) or gives the engine's value.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import chain
 from typing import Any
 
 import numpy as np
 
 from micrograd.autograd import (
-    ABS,
-    ADD,
-    DIV,
-    EXP,
     LINEAR,
-    LOG,
-    MUL,
-    NEG,
     POW,
     POW_CONST,
-    RELU,
-    SIGMOID,
-    SUB,
-    TANH,
     Operation,
 )
+from micrograd.compiler.numpy_rows import CHECKED_BACKWARD, CHECKED_FORWARD, ENGINE_FALLBACK, RULES
 from micrograd.compiler.plan import SUM, Checks, Plan, Step, contributions
 
 __all__ = ["NumpyReplay"]
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 Index = slice | np.ndarray[Any, np.dtype[np.intp]]
-
-
-def _sigmoid(x: Array) -> Array:
-    positive = 1.0 / (1.0 + np.exp(-x))
-    z = np.exp(x)
-    return np.where(x >= 0, positive, z / (1.0 + z))  # the engine's two branches, never overflowing
-
-
-def _pow_base(g: Array, a: Array, k: Array) -> Array:
-    return np.where(k == 0, 0.0, g * k * a ** (k - 1))
-
-
-def _pow_exponent(g: Array, a: Array, b: Array, out: Array) -> Array:
-    return np.where(a > 0, g * out * np.log(np.where(a > 0, a, 1.0)), g * np.where((a == 0) & (b >= 0), 0.0, np.nan))
-
-
-def _sign(x: Array) -> Array:
-    return np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0))  # not np.sign: 0 at nan, as the engine's abs
-
-
-# one row per operation: forward(operands, constants) and backward(g, operands, out, constants)
-Forward = Callable[[list[Array], Array], Array]
-Backward = Callable[[Array, list[Array], Array, Array], list[Array]]
-RULES: dict[Any, tuple[Forward, Backward]] = {
-    ADD: (lambda x, k: x[0] + x[1], lambda g, x, out, k: [g, g]),
-    SUB: (lambda x, k: x[0] - x[1], lambda g, x, out, k: [g, -g]),
-    MUL: (lambda x, k: x[0] * x[1], lambda g, x, out, k: [g * x[1], g * x[0]]),
-    DIV: (lambda x, k: x[0] / x[1], lambda g, x, out, k: [g / x[1], -g * out / x[1]]),
-    NEG: (lambda x, k: -x[0], lambda g, x, out, k: [-g]),
-    ABS: (lambda x, k: np.abs(x[0]), lambda g, x, out, k: [g * _sign(x[0])]),
-    EXP: (lambda x, k: np.exp(x[0]), lambda g, x, out, k: [g * out]),
-    LOG: (lambda x, k: np.log(x[0]), lambda g, x, out, k: [g / x[0]]),
-    TANH: (lambda x, k: np.tanh(x[0]), lambda g, x, out, k: [g * (1 - out * out)]),
-    SIGMOID: (lambda x, k: _sigmoid(x[0]), lambda g, x, out, k: [g * out * (1 - out)]),
-    RELU: (  # as the engine's: a nan operand passes (its value and g), else a mask
-        lambda x, k: np.where(x[0] <= 0, 0.0, x[0]),
-        lambda g, x, out, k: [np.where(x[0] <= 0, 0.0, g)],
-    ),
-    POW_CONST: (lambda x, k: x[0] ** k, lambda g, x, out, k: [_pow_base(g, x[0], k)]),
-    POW: (
-        lambda x, k: x[0] ** x[1],
-        lambda g, x, out, k: [_pow_base(g, x[0], x[1]), _pow_exponent(g, x[0], x[1], out)],
-    ),
-}
-CHECKED_FORWARD = {DIV, EXP, LOG, POW, POW_CONST}  # operations whose result can be an error
-CHECKED_BACKWARD = {POW, POW_CONST}  # operations whose derivative can be an error
 
 
 def _index(indices: Sequence[int] | np.ndarray[Any, Any]) -> Index:
@@ -341,7 +285,7 @@ class NumpyReplay:
             return _Linear(matrix, out, 0), list(range(len(steps)))
         order = sorted(range(len(steps)), key=lambda j: steps[j].operands)
         ordered = [steps[j] for j in order]
-        if rule in RULES:
+        if rule in RULES and rule not in ENGINE_FALLBACK:
             return _Elementwise(rule, ordered, out, needs), order
         return _Engine(rule, ordered, out), order
 
@@ -350,12 +294,22 @@ class NumpyReplay:
         v = self.template.copy()
         v[: len(arguments)] = arguments
         v[self.captured_at] = captured
+        self.forward_table(v)
+        return v
+
+    def forward_table(self, v: Array) -> None:
+        """Compute every step into the table ``v``, whose leaves are in place (``template`` for the constants)."""
         with np.errstate(all="ignore"):
             for group in self.groups:
                 group.forward(v)
         if self.checks is not None:
             self.checks.run(v[self.checks.read_at].tolist())
-        return v
+
+    def backward_table(self, v: Array, gr: Array) -> None:
+        """Add to ``gr`` the gradients of the table's entries, from the seeds already in ``gr``."""
+        with np.errstate(all="ignore"):
+            for group in reversed(self.groups):
+                group.backward(v, gr)
 
     def outputs(self, table: Array) -> list[float]:
         return table[self.outputs_index].tolist()  # type: ignore[no-any-return]
@@ -364,9 +318,7 @@ class NumpyReplay:
         """The gradient of ``sum(seed * output)`` with respect to every leaf."""
         gr = np.zeros(self.size)
         np.add.at(gr, self.outputs_index, np.asarray(seeds, dtype=float))
-        with np.errstate(all="ignore"):
-            for group in reversed(self.groups):
-                group.backward(table, gr)
+        self.backward_table(table, gr)
         return gr[: self.plan.leaves].tolist()  # type: ignore[no-any-return]
 
 

@@ -32,11 +32,27 @@ from collections.abc import Callable, Sequence
 from operator import add, mul, neg, sub, truediv
 from typing import Any
 
-from micrograd.autograd import ABS, ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, RELU, SIGMOID, SUB, TANH, Operation
+from micrograd.autograd import (
+    ABS,
+    ADD,
+    DIV,
+    EXP,
+    LINEAR,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    POW_CONST,
+    RELU,
+    SIGMOID,
+    SUB,
+    TANH,
+    Operation,
+)
 from micrograd.compiler.plan import SUM, Checks, Plan, contributions
 from micrograd.compiler.replay_layer import At, Layer, Table, add_to, at, layer_grid, read
 
-__all__ = ["PythonReplay"]
+__all__ = ["COLUMNS", "ENGINE_FALLBACK", "RULES", "PythonReplay"]
 
 Forward = Callable[[Table, tuple[int, ...], Any], float]
 Backward = Callable[[Table, Table, tuple[int, ...], int, Any], None]
@@ -156,6 +172,12 @@ COLUMNS: dict[Any, tuple[Callable[..., L], Callable[..., Any]]] = {
         lambda g, x, out: [0.0 if y <= 0 else h for h, y in zip(g, x, strict=True)],
     ),
 }
+
+
+# How each built-in operation (autograd.OPERATIONS) is replayed besides the rows above: linear
+# steps one at a time (RULES) or as a layer (replay_layer); ** is computed by the engine, step by
+# step (Operation.evaluate and its vjp), as every operation you define is.
+ENGINE_FALLBACK = frozenset({POW, POW_CONST})
 
 
 class _Map:

@@ -26,36 +26,24 @@ in :mod:`micrograd.compiler.guard`):
 from __future__ import annotations
 
 import functools
-import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from itertools import chain, filterfalse
 from typing import Any
 
 from micrograd.autograd import (
-    ABS,
     ADD,
-    DIV,
-    EXP,
-    LINEAR,
-    LOG,
-    MUL,
-    NEG,
-    POW,
+    OPERATIONS,
     POW_CONST,
-    RELU,
-    SIGMOID,
     SUB,
-    TANH,
     Operation,
-    Recorded,
     Value,
     enable_grad,
     recording_nodes,
 )
+from micrograd.compiler.dropped import check_steps, dropped_steps, made_order
 from micrograd.compiler.guard import Argument, TracingError, argument, tracing_now, watching
-from micrograd.compiler.plan import SUM, Plan, Step
+from micrograd.compiler.plan import SUM, Plan, Step, separate_constants
 
 __all__ = ["TracingError", "graph_and_operands", "trace", "tracing_now"]
 
@@ -78,7 +66,7 @@ def trace(fn: Callable[..., Any], flat: Sequence[float], call: Callable[[Sequenc
     static = frozenset(a.slot for a in arguments if a.read)
     plan = _plan(outputs, arguments, template, static, made)
     del outputs, made  # the traced graph goes now, so the leaves only it held can be told apart
-    return _separate_constants(plan)
+    return separate_constants(plan)
 
 
 def _flatten_outputs(result: Any, name: str) -> tuple[Any, list[Value]]:
@@ -179,7 +167,7 @@ def _plan(
                 captured.append(node)
         else:
             computed.append(node)
-    dropped = _dropped(made, operands_of)
+    dropped = dropped_steps(made, operands_of)
     for operand in chain.from_iterable(node.operands for node in dropped):  # leaves only they read
         if operand.operation is None and operand not in index:
             index[operand] = len(arguments) + len(captured)
@@ -208,7 +196,7 @@ def _plan(
             else:
                 _check_replayable(rule, node, constants)
         steps.append(_step((rule, tuple(map(position, operands_of[node])), constants)))
-    checks, checked = _checks(dropped, index)
+    checks, checked = check_steps(dropped, index)
     return Plan(
         slots=len(arguments),
         captured=captured,
@@ -220,70 +208,14 @@ def _plan(
         template=template,
         static_slots=static,
         checks=checks,
-        order=_order(made, [node for node in computed if node not in folded], checked),
+        order=made_order(made, [node for node in computed if node not in folded], checked),
     )
 
 
 _step = functools.partial(tuple.__new__, Step)  # a Step from a tuple, made in C (a NamedTuple's own __new__ is Python)
 
 
-RULE_TABLE = frozenset({ABS, ADD, DIV, EXP, LINEAR, LOG, MUL, NEG, POW, POW_CONST, RELU, SIGMOID, SUB, TANH})
-
-
-# operations whose forward on floats never raises: a dropped step of one needs no check
-_NEVER_RAISE = frozenset({ABS, ADD, LINEAR, MUL, NEG, RELU, SIGMOID, SUB, TANH})
-
-
-def _dropped(made: list[Value], operands_of: dict[Value, tuple[Value, ...]]) -> list[Value]:
-    """The steps the function made and dropped whose forward can raise, and the dropped steps they read,
-    in the order they were made (operands first).
-
-    A plain call computes them, and raises if one fails (``x.log()`` of a negative x, its result
-    unused), so the replay must compute them too, forward only (see ``Plan.checks``).
-    """
-    dropped = {
-        n for n in made if n.operation is not None and n not in operands_of and not isinstance(n.operation, Recorded)
-    }
-    if not dropped:
-        return []
-    wanted: set[Value] = set()
-    for node in reversed(made):  # results come after their operands: a wanted node's operands are wanted
-        if node in dropped and (node in wanted or node.operation not in _NEVER_RAISE):
-            wanted.add(node)
-            wanted.update(node.operands)
-    return [node for node in made if node in wanted and node in dropped]
-
-
-def _checks(dropped: list[Value], index: dict[Value, int]) -> tuple[list[Step], list[Value]]:
-    """``dropped`` as steps reading the table (``index``) or earlier checks (``~k``), and their nodes.
-
-    A check reading a node the plan does not number (one made before the call, or a folded
-    partial sum) is left out, and so are the checks reading it.
-    """
-    checks: list[Step] = []
-    at: dict[Value, int] = {}
-    nodes: list[Value] = []
-    for node in dropped:
-        rule = node.operation
-        assert rule is not None
-        operands = node.operands
-        if all(x in index or x in at for x in operands):
-            at[node] = ~len(checks)
-            refs = tuple(index[x] if x in index else at[x] for x in operands)
-            constants = (float(node.constants[0]),) if rule is POW_CONST else tuple(node.constants)
-            checks.append(_step((rule, refs, constants)))
-            nodes.append(node)
-    return checks, nodes
-
-
-def _order(made: list[Value], step_nodes: list[Value], check_nodes: list[Value]) -> list[int]:
-    """The steps (positions) and checks (``~k``) in the order the function made their nodes
-    (a node made before the call first)."""
-    rank = {node: k for k, node in enumerate(made)}
-    keyed = [(rank.get(node, -1), p) for p, node in enumerate(step_nodes)]
-    keyed += [(rank[node], ~k) for k, node in enumerate(check_nodes)]
-    keyed.sort()
-    return [p for _, p in keyed]
+RULE_TABLE = frozenset(OPERATIONS)  # the built-in operations; any other is replayed by its evaluate
 
 
 def _check_replayable(rule: Operation, node: Value, constants: tuple[Any, ...]) -> None:
@@ -295,28 +227,3 @@ def _check_replayable(rule: Operation, node: Value, constants: tuple[Any, ...]) 
             f"compile: the operation {rule.name!r} cannot be computed again ({error}); "
             "define it with micrograd.Operation(name, forward, vjp) to use it in a compiled function"
         ) from None
-
-
-def _separate_constants(plan: Plan) -> Plan:
-    """Move captured leaves that only the plan holds to the constants.
-
-    Once the traced graph is gone, a leaf referenced from nowhere but the plan was
-    made by the function for itself: nobody can change it or read its gradient.
-    """
-    if not hasattr(sys, "getrefcount"):
-        return plan
-    probe = [Value(0.0)]
-    alone = sys.getrefcount(probe[0])  # a leaf held by one list, counted the same way
-    keep: list[int] = []
-    constant: list[int] = []
-    for i in range(len(plan.captured)):
-        (constant if sys.getrefcount(plan.captured[i]) <= alone else keep).append(i)
-    if not constant:
-        return plan
-    return replace(
-        plan,
-        captured=[plan.captured[i] for i in keep],
-        captured_at=[plan.captured_at[i] for i in keep],
-        constants=[plan.captured[i].data for i in constant],
-        constants_at=[plan.captured_at[i] for i in constant],
-    )

@@ -74,10 +74,14 @@ def make_dataset(config: DemoConfig) -> tuple[list[list[float]], list[int]]:
 
 
 def _hits(config: DemoConfig, outputs: list[Any], labels: Sequence[int]) -> int:
-    """How many examples of a batch are classified right."""
+    """How many examples of a batch are classified right (outputs as Values, or as numbers)."""
     if config.loss == "cross-entropy":
         return sum(_argmax(row) == label for row, label in zip(outputs, labels, strict=True))
-    return sum((score.data > 0) == (label == 1) for score, label in zip(outputs, labels, strict=True))
+    return sum((_number(score) > 0) == (label == 1) for score, label in zip(outputs, labels, strict=True))
+
+
+def _number(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x  # type: ignore[no-any-return]
 
 
 def _step_loss(
@@ -89,25 +93,20 @@ def _step_loss(
     return (data_loss + losses.l2_penalty(parameters, config.alpha) if config.alpha else data_loss), outputs
 
 
-def _compiled_step(config: DemoConfig, model: MLP, parameters: list[Value]) -> Callable[..., tuple[Value, list[Any]]]:
-    """``_step_loss`` traced once and replayed (see docs/compile.md).
+def _compiled_step(
+    config: DemoConfig, model: MLP, parameters: list[Value], optimizer: optim.Optimizer
+) -> Callable[..., tuple[float, list[Any]]]:
+    """The whole training step compiled (``micrograd.compile_step``, see docs/compile.md): it returns
+    the loss and the model's outputs as numbers, and has already updated the weights.
 
-    On the full batch the whole loss is compiled (the labels never change).  With
-    batches the labels change at every step, and a loss reads its labels as numbers,
-    so only the model is compiled and the loss of its outputs is computed as usual.
+    The labels go in as floats, data of the trace, so a new batch replays the same trace; the
+    class indices of cross-entropy are structure instead (a new trace per pattern of labels).
     """
-    from micrograd.compiler import compile
+    from micrograd.compiler import compile_step
 
-    if config.batch_size is None:
-        return compile(lambda Xb, yb: _step_loss(config, model, parameters, Xb, yb))  # type: ignore[no-any-return]
-    forward = compile(lambda Xb: [model(x) for x in Xb])
-
-    def step(Xb: Sequence[Any], yb: Sequence[int]) -> tuple[Value, list[Any]]:
-        outputs = forward(Xb)
-        data_loss = choices.data_loss(str(config.loss), outputs, yb)
-        return (data_loss + losses.l2_penalty(parameters, config.alpha) if config.alpha else data_loss), outputs
-
-    return step
+    floats = config.loss != "cross-entropy"
+    step = compile_step(lambda Xb, yb: _step_loss(config, model, parameters, Xb, yb), optimizer)
+    return lambda Xb, yb: step(Xb, [float(label) for label in yb] if floats else yb)  # type: ignore[no-any-return]
 
 
 def eager_step_seconds(result: DemoResult, repeats: int = 3) -> float:
@@ -127,8 +126,8 @@ def eager_step_seconds(result: DemoResult, repeats: int = 3) -> float:
     return best
 
 
-def _argmax(row: Sequence[Value]) -> int:
-    return max(range(len(row)), key=lambda k: row[k].data)
+def _argmax(row: Sequence[Any]) -> int:
+    return max(range(len(row)), key=lambda k: _number(row[k]))
 
 
 def _make_optimizer(config: DemoConfig, parameters: list[Value]) -> tuple[optim.Optimizer, optim.LRScheduler]:
@@ -152,7 +151,7 @@ def train(
     result = DemoResult(config, model, X, y)
     batch_size = config.batch_size if config.batch_size is not None and config.batch_size < len(X) else None
     first_loss = math.nan
-    step_fn = _compiled_step(config, model, parameters) if config.compile else None
+    step_fn = _compiled_step(config, model, parameters, optimizer) if config.compile else None
     for step in range(config.steps):
         if batch_size is None:
             Xb, yb = X, y
@@ -164,27 +163,30 @@ def train(
             began = time.perf_counter()
             if step_fn is None:
                 total, outputs = _step_loss(config, model, parameters, Xb, yb)
-            else:
-                total, outputs = step_fn(Xb, yb)
+                loss = total.data
+            else:  # the compiled step also runs backward and the update
+                loss, outputs = step_fn(Xb, yb)
             if step == 0:
-                first_loss = total.data
-            if not math.isfinite(total.data):
-                raise DemoError(f"{diverged}; the loss is {total.data}")
-            if total.data > DIVERGED * max(first_loss, 1.0):  # risen by orders of magnitude: it will not come back
-                rose = f"the loss rose from {format_loss(first_loss)} to {format_loss(total.data)}"
+                first_loss = loss
+            if not math.isfinite(loss):
+                raise DemoError(f"{diverged}; the loss is {loss}")
+            if loss > DIVERGED * max(first_loss, 1.0):  # risen by orders of magnitude: it will not come back
+                rose = f"the loss rose from {format_loss(first_loss)} to {format_loss(loss)}"
                 raise DemoError(f"{diverged}; {rose}")
-            optimizer.zero_grad()
-            total.backward()
+            if step_fn is None:
+                optimizer.zero_grad()
+                total.backward()
             result.step_seconds.append(time.perf_counter() - began)
         except (OverflowError, ZeroDivisionError) as error:  # numbers too large for a float
             raise DemoError(f"{diverged}; {error}") from None
         hits = _hits(config, outputs, yb)
-        optimizer.step()
+        if step_fn is None:
+            optimizer.step()
         schedule.step()
-        result.loss_history.append(total.data)
+        result.loss_history.append(loss)
         result.accuracy_history.append(hits / len(yb))
         if on_step is not None:
-            on_step(step + 1, total.data, hits / len(yb))
+            on_step(step + 1, loss, hits / len(yb))
     result.accuracy = accuracy(model, X, y, config)
     result.seconds = time.perf_counter() - started
     return result

@@ -20,6 +20,7 @@ from operator import attrgetter, mul
 from typing import Any, ClassVar
 
 from micrograd.autograd import Value, as_real, is_grad_enabled, linear, linear_layer, relu, sigmoid, tanh
+from micrograd.autograd.deferred import pending, settle
 from micrograd.nn import torch_interop  # torch itself is imported on use
 from micrograd.nn.model_file import ModelFileError
 from micrograd.nn.module import Module
@@ -140,6 +141,8 @@ class Neuron(Module):
         self.activation = "relu" if value else "linear"
 
     def __call__(self, x: Inputs) -> Value:
+        if pending:  # a compiled training step holds newer weights: they go to the Values first
+            settle()
         inputs = (x,) if isinstance(x, (Value, float, int)) else x
         out = linear(inputs, self.w, self.b)
         activate = self._activate
@@ -166,6 +169,8 @@ class Layer(Module):
         _prefix_labels([(*n.w, n.b) for n in self.neurons], "N")
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
+        if pending:  # a compiled training step holds newer weights: they go to the Values first
+            settle()
         # the inputs become one tuple, shared by every neuron; a single Value is one input
         inputs = (x,) if isinstance(x, (Value, float, int)) else tuple(x)
         neurons = self.neurons
@@ -264,6 +269,8 @@ class MLP(Module):
         _prefix_labels([[p for n in layer.neurons for p in (*n.w, n.b)] for layer in self.layers], "L")
 
     def __call__(self, x: Inputs) -> Value | list[Value]:
+        if pending:  # a compiled training step holds newer weights: they go to the Values first
+            settle()
         if not isinstance(x, (Value, float, int, list, tuple)):
             x = tuple(x)  # an iterator is read once: the float path may give up and hand x to the layers
         if not is_grad_enabled():

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from micrograd.autograd import Value
+from micrograd.autograd.deferred import pending, settle
 from micrograd.nn import model_file
 
 __all__ = ["Module"]
@@ -52,6 +53,8 @@ class Module:
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
         """``(name, parameter)`` pairs, in the order of :meth:`parameters`."""
+        if pending:  # a compiled training step holds newer weights: they go to the Values first
+            settle()
         for name, member in self._members():
             if isinstance(member, Value):
                 if member.is_leaf:
@@ -73,6 +76,8 @@ class Module:
         every training step asks for them (``zero_grad``, the optimizer), so this is
         a loop of its own rather than naming each one and dropping the names.
         """
+        if pending:  # a compiled training step holds newer weights: they go to the Values first
+            settle()
         found: list[Value] = []
         for name, attribute in vars(self).items():
             if name.startswith("_"):

@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+from micrograd.autograd.deferred import settle
 from micrograd.nn.module import Module
 
 __all__ = ["from_torch", "to_torch"]
@@ -60,6 +61,7 @@ def to_torch(module: Module) -> Any:
     its parameters are new tensors (``requires_grad=True``), not shared with ``module``.
     """
     torch = _import_torch("to_torch")
+    settle()  # a compiled training step's newer weights go to the Values first
     stages = []
     for index, neurons in enumerate(_layers_of(module)):
         activations = sorted({n.activation for n in neurons})

@@ -20,6 +20,7 @@ from typing import Any
 from micrograd import choices, data, losses
 from micrograd.autograd import Value
 from micrograd.compiler import compile as compile_function
+from micrograd.compiler import compile_step
 from micrograd.nn import MLP
 from micrograd.pictures.graph_text import node_names
 from micrograd.playground.errors import RequestError
@@ -69,7 +70,9 @@ class Session:
         self.rng = random.Random(settings.seed)
         self.model = MLP(2, [*settings.hidden, settings.outputs], activation=settings.activation, rng=self.rng)
         self.parameters = self.model.parameters()
-        # the same outputs and gradients either way; compiled, a step is several times faster
+        # the same weights either way (to rounding); compiled, a step is many times faster: the whole
+        # step (compile_step) for losses of -1/+1 or 0/1 targets, given as floats, data of the trace;
+        # for cross-entropy, whose class indices would trace anew for each batch, the forward pass only
         self.forward: Callable[[list[list[float]]], list[Any]] = (
             compile_function(self._outputs) if self.compiled else self._outputs
         )
@@ -77,6 +80,8 @@ class Session:
         self.loss_function = choices.LOSS_FUNCTIONS[settings.loss]
         self.targets_train = choices.targets(settings.loss, self.y_train)
         self.targets_test = choices.targets(settings.loss, self.y_test)
+        whole_step = self.compiled and settings.loss != "cross-entropy"
+        self.compiled_step = compile_step(self._batch_loss, self.optimizer) if whole_step else None
         self.step_count = 0
         self.diverged: str | None = None
         xs = [p[0] for p in X]
@@ -137,14 +142,22 @@ class Session:
         """One optimisation step on a random batch of the training points; returns its loss."""
         batch_size = min(self.settings.batch_size, len(self.X_train))
         chosen = self.rng.sample(range(len(self.X_train)), batch_size)
-        outputs = self.forward([self.X_train[i] for i in chosen])
-        loss = self._loss(outputs, [self.targets_train[i] for i in chosen])
-        if self.settings.l2:
-            loss = loss + losses.l2_penalty(self.parameters, self.settings.l2)
+        rows, targets = [self.X_train[i] for i in chosen], [self.targets_train[i] for i in chosen]
+        if self.compiled_step is not None:
+            with self.compiled_step:  # synced on leaving: the page reads p.data and p.grad next
+                return float(self.compiled_step(rows, [float(t) for t in targets]))
+        loss = self._batch_loss(rows, targets, self.forward(rows))
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
         return loss.data
+
+    def _batch_loss(self, rows: list[list[float]], targets: Sequence[Any], outputs: Any = None) -> Value:
+        """The loss of a batch, with the L2 penalty (what a step minimises)."""
+        loss = self._loss(self._outputs(rows) if outputs is None else outputs, targets)
+        if self.settings.l2:
+            loss = loss + losses.l2_penalty(self.parameters, self.settings.l2)
+        return loss
 
     def step(self, count: int, seconds: float = STEP_SECONDS) -> None:
         """``count`` training steps (none once training has diverged), stopping early after ``seconds``."""

@@ -1,0 +1,152 @@
+"""One traced loss of a compiled training step, run on arrays: the table and gradients kept between calls.
+
+``NumpyStep`` lays the plan out once (``NumpyReplay``) and keeps its table and its
+gradient buffer: a call writes the batch and the parameters into the table, runs the
+groups forward and backward, and gathers the parameters' gradients, with no list in
+between.  ``PythonStep`` does the same with ``PythonReplay`` on lists of floats.
+Parameters are found in the plan's captured leaves by identity (``where``: id ->
+position in the optimizer's list); a captured leaf that is not a parameter (a
+number the loss reads from a Value of yours) is read at every call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from micrograd.compiler.plan import Plan
+
+__all__ = ["NumpyStep", "PythonStep"]
+
+
+def _split(plan: Plan, where: dict[int, int]) -> tuple[list[int], list[int], list[Any], list[int]]:
+    """The captured leaves as (table entries, parameter indices) of parameters and (Values, entries) of others."""
+    param_at, param_index, others, others_at = [], [], [], []
+    for leaf, at in zip(plan.captured, plan.captured_at, strict=True):
+        index = where.get(id(leaf))
+        if index is None:
+            others.append(leaf)
+            others_at.append(at)
+        else:
+            param_at.append(at)
+            param_index.append(index)
+    return param_at, param_index, others, others_at
+
+
+class NumpyStep:
+    """The loss's plan on numpy: forward and backward into arrays kept between calls."""
+
+    def __init__(self, plan: Plan, where: dict[int, int]) -> None:
+        import numpy as np
+
+        from micrograd.compiler.replay_numpy import NumpyReplay
+
+        self.plan = plan
+        param_at, param_index, self.others, others_at = _split(plan, where)
+        self.replay = NumpyReplay(plan, set(param_at))
+        self.table = self.replay.template.copy()  # the constants stay in place from call to call
+        self.gradients = np.zeros(plan.size)
+        self.out = int(self.replay.outputs_index[0])  # the loss; outputs_index: every result
+        self.slots = plan.slots
+        self.others_at = np.array(others_at, dtype=np.intp)
+        self.param_at = _slice_or(np.array(param_at, dtype=np.intp))
+        self.param_index = _slice_or(np.array(param_index, dtype=np.intp))
+        self.every_param = len(set(param_index)) == len(where)  # else the unused parameters' gradients are 0
+        self.limits = _blas_limits(plan)
+
+    def run(self, numbers: Sequence[float], p: Any, g: Any) -> list[float]:
+        """The results (the loss first) at ``numbers`` (the batch) and parameters ``p``; the loss's
+        gradients with respect to the parameters into ``g``."""
+        v, gr = self.table, self.gradients
+        v[: self.slots] = numbers
+        v[self.param_at] = p[self.param_index]
+        if self.others:
+            v[self.others_at] = [leaf.data for leaf in self.others]
+        with self.limits():
+            try:
+                self.replay.forward_table(v)
+            except Exception:
+                self._raise_first_error(numbers, p)
+                raise
+            gr.fill(0.0)
+            gr[self.out] = 1.0
+            self.replay.backward_table(v, gr)
+        if not self.every_param:
+            g.fill(0.0)
+        g[self.param_index] = gr[self.param_at]
+        return v[self.replay.outputs_index].tolist()  # type: ignore[no-any-return]
+
+    def _raise_first_error(self, numbers: Sequence[float], p: Any) -> None:
+        where = dict(zip(self.plan.captured_at, range(len(self.plan.captured)), strict=True))
+        captured = [leaf.data for leaf in self.plan.captured]
+        for at, index in zip(_entries(self.param_at), _entries(self.param_index), strict=True):
+            captured[where[at]] = float(p[index])
+        self.plan.raise_first_error(list(numbers), captured)
+
+
+class PythonStep:
+    """The loss's plan on lists of floats (``PythonReplay``)."""
+
+    def __init__(self, plan: Plan, where: dict[int, int]) -> None:
+        from micrograd.compiler.replay_python import PythonReplay
+
+        self.plan = plan
+        self.param_at, self.param_index, self.others, self.others_at = _split(plan, where)
+        self.replay = PythonReplay(plan, set(self.param_at))
+        self.out = self.replay.outputs_at[0]
+        self.captured_index = {at: k for k, at in enumerate(plan.captured_at)}
+        self.every_param = len(set(self.param_index)) == len(where)
+
+    def run(self, numbers: Sequence[float], p: list[float], g: list[float]) -> list[float]:
+        captured = [0.0] * len(self.plan.captured)
+        position = self.captured_index
+        for at, index in zip(self.param_at, self.param_index, strict=True):
+            captured[position[at]] = p[index]
+        for at, leaf in zip(self.others_at, self.others, strict=True):
+            captured[position[at]] = leaf.data
+        try:
+            table = self.replay.forward(numbers, captured)
+        except Exception:
+            self.plan.raise_first_error(list(numbers), captured)
+            raise
+        gradients = self.replay.backward(table, [1.0] + [0.0] * (len(self.plan.outputs) - 1))
+        if not self.every_param:
+            g[:] = [0.0] * len(g)
+        for at, index in zip(self.param_at, self.param_index, strict=True):
+            g[index] = gradients[at]
+        return self.replay.outputs(table)
+
+
+def _slice_or(indices: Any) -> Any:
+    """A slice for consecutive indices (a copy-free view in numpy), else the index array."""
+    if len(indices) and (len(indices) == 1 or bool((indices[1:] - indices[:-1] == 1).all())):
+        return slice(int(indices[0]), int(indices[-1]) + 1)
+    return indices
+
+
+def _entries(index: Any) -> list[int]:
+    return list(range(index.start, index.stop)) if isinstance(index, slice) else index.tolist()  # type: ignore[no-any-return]
+
+
+class _NoLimit:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _blas_limits(plan: Plan) -> Any:
+    """A context keeping BLAS on one thread (threadpoolctl), for plans big enough for BLAS to use threads.
+
+    Small matrix products never leave the calling thread, and asking threadpoolctl costs
+    some microseconds per call, so a small plan runs without it.
+    """
+    if plan.size < 20_000:
+        return _NoLimit
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return _NoLimit
+    controller = ThreadpoolController()
+    return lambda: controller.limit(limits=1, user_api="blas")

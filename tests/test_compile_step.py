@@ -1,0 +1,228 @@
+"""micrograd.compile_step: a compiled training step moves the weights as the eager loop does."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import micrograd
+from micrograd import MLP, Value, optim
+from micrograd.losses import hinge_loss, l2_penalty, mse_loss
+
+BACKENDS = ("numpy", "python")
+OPTIMIZERS: dict[str, Callable[[list[Value]], optim.Optimizer]] = {
+    "SGD": lambda ps: optim.SGD(ps, lr=0.1),
+    "SGD weight decay": lambda ps: optim.SGD(ps, lr=0.1, weight_decay=0.01),
+    "SGD momentum": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, weight_decay=1e-3),
+    "SGD Nesterov": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.8, nesterov=True),
+    "Adam": lambda ps: optim.Adam(ps, lr=0.02),
+    "Adam L2": lambda ps: optim.Adam(ps, lr=0.02, weight_decay=0.01),
+    "AdamW": lambda ps: optim.AdamW(ps, lr=0.02, weight_decay=0.05),
+}
+
+
+def data(points: int = 24, seed: int = 3) -> tuple[list[list[float]], list[float]]:
+    rng = random.Random(seed)
+    X = [[rng.uniform(-2, 2), rng.uniform(-2, 2)] for _ in range(points)]
+    return X, [1.0 if x[0] * x[1] > 0 else -1.0 for x in X]
+
+
+def model() -> MLP:
+    return MLP(2, [8, 8, 1], rng=random.Random(7))
+
+
+def assert_same_weights(a: list[Value], b: list[Value], tolerance: float = 1e-12) -> None:
+    """Equal to ``tolerance`` relative (numpy's matrix products and sums round their own way)."""
+    assert len(a) == len(b)
+    for k, (x, y) in enumerate(zip(a, b, strict=True)):
+        assert math.isclose(x.data, y.data, rel_tol=tolerance, abs_tol=tolerance), f"parameter {k}: {x.data} {y.data}"
+
+
+def hinge_with_l2(net: MLP) -> Callable[..., Value]:
+    def loss_fn(X: list[list[float]], y: list[float]) -> Value:
+        return hinge_loss([net(x) for x in X], y) + l2_penalty(net.parameters(), 1e-3)
+
+    return loss_fn
+
+
+def train_both(
+    make_optimizer: Callable[[list[Value]], optim.Optimizer],
+    backend: str,
+    batches: list[tuple[Any, Any]],
+    **clip: float,
+) -> tuple[MLP, MLP, list[float], list[float], Any]:
+    """The eager loop and the compiled step side by side, from the same weights; their losses."""
+    eager, compiled = model(), model()
+    eager_optimizer, compiled_optimizer = make_optimizer(eager.parameters()), make_optimizer(compiled.parameters())
+    eager_loss, compiled_loss = hinge_with_l2(eager), hinge_with_l2(compiled)
+    step = micrograd.compile_step(compiled_loss, compiled_optimizer, backend=backend, **clip)
+    eager_losses, compiled_losses = [], []
+    for X, y in batches:
+        eager_optimizer.zero_grad()
+        loss = eager_loss(X, y)
+        loss.backward()
+        if "clip_grad_norm" in clip:
+            optim.clip_grad_norm_(eager.parameters(), clip["clip_grad_norm"])
+        if "clip_grad_value" in clip:
+            optim.clip_grad_value_(eager.parameters(), clip["clip_grad_value"])
+        eager_optimizer.step()
+        eager_losses.append(loss.data)
+        compiled_losses.append(step(X, y))
+    return eager, compiled, eager_losses, compiled_losses, step
+
+
+def minibatches(steps: int = 8, size: int = 8) -> list[tuple[Any, Any]]:
+    X, y = data()
+    return [(X[k * size % 24 : k * size % 24 + size], y[k * size % 24 : k * size % 24 + size]) for k in range(steps)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+@pytest.mark.parametrize("batching", ["minibatches", "all points"])
+def test_the_weights_equal_the_eager_loops_for_every_optimizer(backend: str, name: str, batching: str) -> None:
+    batches = minibatches() if batching == "minibatches" else [data()] * 6
+    eager, compiled, eager_losses, compiled_losses, step = train_both(OPTIMIZERS[name], backend, batches)
+    assert step.traces == 1
+    assert_same_weights(eager.parameters(), compiled.parameters())
+    for a, b in zip(eager_losses, compiled_losses, strict=True):
+        assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("clip", [{"clip_grad_norm": 0.05}, {"clip_grad_value": 0.01}])
+def test_gradient_clipping_inside_the_step_is_the_eager_clipping(backend: str, clip: dict[str, float]) -> None:
+    eager, compiled, _, _, _ = train_both(OPTIMIZERS["SGD momentum"], backend, minibatches(), **clip)
+    assert_same_weights(eager.parameters(), compiled.parameters())
+    assert_same_weights([Value(p.grad) for p in eager.parameters()], [Value(p.grad) for p in compiled.parameters()])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        lambda o: optim.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=5),
+        lambda o: optim.CosineAnnealingLR(o, T_max=6),
+    ],
+    ids=["LinearLR", "CosineAnnealingLR"],
+)
+def test_a_learning_rate_schedule_stepped_after_each_call_is_followed(backend: str, schedule: Any) -> None:
+    eager, compiled = model(), model()
+    eager_optimizer = optim.Adam(eager.parameters(), lr=0.05)
+    compiled_optimizer = optim.Adam(compiled.parameters(), lr=0.05)
+    eager_schedule, compiled_schedule = schedule(eager_optimizer), schedule(compiled_optimizer)
+    step = micrograd.compile_step(hinge_with_l2(compiled), compiled_optimizer, backend=backend)
+    eager_loss = hinge_with_l2(eager)
+    for X, y in minibatches():
+        eager_optimizer.zero_grad()
+        eager_loss(X, y).backward()
+        eager_optimizer.step()
+        eager_schedule.step()
+        step(X, y)
+        compiled_schedule.step()
+    assert compiled_optimizer.lr == eager_optimizer.lr != 0.05
+    assert_same_weights(eager.parameters(), compiled.parameters())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_every_documented_way_to_read_the_model_sees_the_current_weights(backend: str, tmp_path: Any) -> None:
+    eager, compiled, _, _, step = train_both(OPTIMIZERS["Adam"], backend, minibatches())
+    point = [0.3, -0.7]
+    assert math.isclose(compiled(point).data, eager(point).data, rel_tol=1e-12)  # calling it
+    readers: list[Callable[[], Any]] = [
+        lambda: [p.data for p in compiled.parameters()],
+        lambda: [p.data for _, p in compiled.named_parameters()],
+        lambda: list(compiled.state_dict().values()),
+        lambda: [x for t in compiled.to_torch().parameters() for x in t.detach().flatten().tolist()],
+    ]
+    for read in readers:
+        step(*minibatches()[1])
+        before = [p.data for p in step.params]  # raw reads: stale until something syncs
+        seen = sorted(read())  # to_torch's tensors hold them in another order
+        assert seen == sorted(p.data for p in step.params) and seen != sorted(before)
+    step(*minibatches()[2])
+    compiled.save(tmp_path / "model.json")
+    loaded = model()
+    loaded.load(tmp_path / "model.json")
+    assert [p.data for p in loaded.parameters()] == [p.data for p in step.params]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_raw_read_needs_sync_and_with_syncs_on_exit(backend: str) -> None:
+    net = model()
+    optimizer = optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    step = micrograd.compile_step(hinge_with_l2(net), optimizer, backend=backend)
+    first = net.parameters()[0]
+    before = first.data
+    step(*data())
+    assert first.data == before  # the arrays hold the new weights; the Value has the old ones
+    step.sync()
+    assert first.data != before and first.grad != 0.0
+    assert optimizer.state_dict()["velocity"] is not None  # the momentum went back to the optimizer too
+    with step:
+        step(*data())
+        inside = first.data
+    assert first.data != inside  # synced on leaving the block
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_weights_set_between_steps_are_the_ones_the_next_step_starts_from(backend: str) -> None:
+    eager, compiled = model(), model()
+    eager_optimizer, compiled_optimizer = (
+        optim.SGD(eager.parameters(), lr=0.1),
+        optim.SGD(compiled.parameters(), lr=0.1),
+    )
+    step = micrograd.compile_step(hinge_with_l2(compiled), compiled_optimizer, backend=backend)
+    step(*data())
+    state = model().state_dict()  # fresh weights, loaded over the trained ones
+    compiled.load_state_dict(state)
+    eager.load_state_dict(state)
+    eager_optimizer.zero_grad()
+    hinge_with_l2(eager)(*data()).backward()
+    eager_optimizer.step()
+    step(*data())
+    assert_same_weights(eager.parameters(), compiled.parameters())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_optimizer_of_your_own_runs_its_step_on_the_compiled_gradients(backend: str) -> None:
+    class HalfSGD(optim.SGD):
+        def step(self) -> None:
+            for p in self.params:
+                p.data -= 0.5 * self.lr * p.grad
+
+    eager, compiled, _, _, _ = train_both(lambda ps: HalfSGD(ps, lr=0.2), backend, minibatches(4))
+    assert_same_weights(eager.parameters(), compiled.parameters())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_step_works_with_mse_and_a_new_batch_size_traces_again(backend: str) -> None:
+    net = model()
+    optimizer = optim.SGD(net.parameters(), lr=0.05)
+
+    def loss_fn(X: list[list[float]], y: list[float]) -> Value:
+        return mse_loss([net(x) for x in X], y)
+
+    step = micrograd.compile_step(loss_fn, optimizer, backend=backend)
+    X, y = data()
+    losses = [step(X, y) for _ in range(20)]
+    assert losses[-1] < losses[0] and step.traces == 1
+    step(X[:5], y[:5])
+    assert step.traces == 2
+
+
+def test_bad_arguments_are_refused_clearly() -> None:
+    net = model()
+    optimizer = optim.SGD(net.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="compile_step: expected a loss function, got int"):
+        micrograd.compile_step(3, optimizer)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"compile_step: expected an optimizer from micrograd\.optim, got list"):
+        micrograd.compile_step(hinge_with_l2(net), [1.0])
+    with pytest.raises(ValueError, match="clip_grad_norm must be a number >= 0, got -1"):
+        micrograd.compile_step(hinge_with_l2(net), optimizer, clip_grad_norm=-1)
+    step = micrograd.compile_step(lambda X: [net(x) for x in X], optimizer)
+    with pytest.raises(TypeError, match=r"must return the loss, a Value, or a tuple"):
+        step([[1.0, 2.0], [0.5, 0.5]])
