@@ -189,7 +189,7 @@ def torch_step(width: int, points: int, steps: int, f32: bool = False) -> dict[s
             for p in parameters:
                 p -= learning_rate * p.grad
         times.append(time.perf_counter() - began)
-    return {"seconds": statistics.median(times), "loss": float(total)}
+    return {"seconds": statistics.median(times), "loss": float(total.detach())}
 
 
 def _initial_weights(width: int) -> list[tuple[list[list[float]], list[float]]]:

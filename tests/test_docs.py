@@ -93,14 +93,32 @@ def test_every_python_block_is_collected() -> None:
     assert _blocks(ROOT / "README.md", "python"), "no ```python block found in README.md"
 
 
-MODULES = sorted(path.stem for path in (ROOT / "src" / "micrograd").glob("*.py") if not path.stem.startswith("__"))
+def _module_names() -> list[str]:
+    """Every module of the package, subpackages included (a package by its ``__init__``)."""
+    package = ROOT / "src" / "micrograd"
+    names = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        if parts[-1] == "__main__":
+            continue
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+MODULES = _module_names()
+
+
+def test_docstring_examples_are_collected_from_the_subpackages_too() -> None:
+    assert {"micrograd", "micrograd.autograd.operation", "micrograd.compiler.compiled", "micrograd.nn.layers"} <= set(
+        MODULES
+    )
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples_run(name: str) -> None:
-    module = importlib.import_module(f"micrograd.{name}")
+    module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0, f"micrograd.{name}: a docstring example printed something else"
+    assert result.failed == 0, f"{name}: a docstring example printed something else"
 
 
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")

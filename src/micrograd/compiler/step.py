@@ -35,6 +35,8 @@ from micrograd.compiler.tracing import trace, tracing_now
 
 __all__ = ["CompiledStep", "compile_step"]
 
+_FLOAT = {float}
+
 
 def compile_step(
     loss_fn: Callable[..., Any],
@@ -112,7 +114,7 @@ class CompiledStep:
         flatten_arguments(list(args), key, flat, keep)
         if kwargs:
             flatten_arguments(kwargs, key, flat, keep)
-        numbers = [x.data if isinstance(x, Value) else x for x in flat]
+        numbers = flat if set(map(type, flat)) <= _FLOAT else [x.data if isinstance(x, Value) else x for x in flat]
         structure = tuple(key)
         static, prepared = self._cache.get(structure, ((), {}))
         replay = prepared.get(tuple(numbers[i] for i in static))
