@@ -131,6 +131,9 @@ def test_markdown_and_limits(capsys: pytest.CaptureFixture[str]) -> None:
         (["x", "--set", "x=1", "--out", "picture"], "add an extension"),
         (["x", "--set", "x=1", "--out", "g.nosuchformat"], "cannot render"),
         (["x", "--set", "x=1", "--max-nodes", "0"], "--max-nodes 0"),
+        (["a + 1", "--set", "a\nb=2"], "--set a\\nb: 'a\\nb' is not a valid variable name"),
+        (["x", "--set", "x=1", "--out", "x\ny.svg"], "--out 'x\\ny.svg': a file name with a control character"),
+        (["x", "--set", "x=1", "--out", "x\ny"], "--out 'x\\ny': "),
     ],
 )
 def test_refusals_are_one_line_and_exit_non_zero(

@@ -167,6 +167,18 @@ def test_captions_are_never_cut_off(config: DemoConfig) -> None:
         assert drawn.x1 <= figure.get_figwidth() + 0.01 and drawn.y1 <= figure.get_figheight() + 0.01
 
 
+@pytest.mark.parametrize(
+    "config",
+    [DemoConfig(steps=60), DemoConfig(dataset="blobs", classes=3, samples=60, steps=40, optimizer="adam")],
+    ids=["two classes", "three classes"],
+)
+def test_the_decision_boundary_colours_each_class_like_its_points(config: DemoConfig) -> None:
+    from boundary_colours import share_coloured_alike
+
+    result = train(config)
+    assert share_coloured_alike(decision_boundary_figure(result, resolution=60)) >= min(result.accuracy, 0.9)
+
+
 def test_decision_boundary_is_evaluated_under_no_grad(tmp_path: Path) -> None:
     result = train(DemoConfig(steps=1))
     modes = []
@@ -186,6 +198,19 @@ def _run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     status = main(argv)
     captured = capsys.readouterr()
     return status, captured.out, captured.err
+
+
+def test_an_out_folder_with_a_newline_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, stdout, stderr = _run_cli(["demo", "--steps", "1", "--out", "x\ny/z"], capsys)
+    assert status == 1 and stdout == ""
+    assert (
+        stderr
+        == "micrograd: error: --out 'x\\ny/z': a file name with a control character (a newline, say) is refused\n"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -267,7 +292,7 @@ def test_without_optional_packages_the_demo_still_trains_and_says_what_to_instal
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    hint = 'pip install "micrograd-lab[demo]"'
+    hint = "pip install matplotlib graphviz graphviz-pure tqdm"
     assert f"skipped decision_boundary.png: matplotlib is not installed; {hint}" in result.stdout
     assert f"skipped training_curves.png: matplotlib is not installed; {hint}" in result.stdout
     assert "skipped neuron.svg:" in result.stdout and "graphviz" in result.stdout

@@ -187,3 +187,94 @@ def test_outputs_compare_exactly_up_to_trailing_spaces_tabs_and_ellipsis() -> No
     assert matches("took ... s\n", "took 0.25 s\n")
     assert not matches("1.0\n", "1.00\n")
     assert not matches("ValueError: log\n", "TypeError: log\n")
+
+
+# Install lines: micrograd-lab is not on the package index, so each one installs from
+# a checkout (".[extra]", as the README's commands) or names packages that are.
+PIP_INSTALL = re.compile(r"""pip install((?:\s+(?:-[-\w]+|"[^"\s]*"|'[^'\s]*'|[\w.\[\],=<>-]+))*)""")
+# packages on the index the docs name without the project depending on them (bench/compile_run.py's jax)
+ELSEWHERE = {"jax", "jaxlib"}
+PLACES = [*DOCUMENTS, *sorted((ROOT / "examples").glob("*.ipynb")), *sorted((ROOT / "src").rglob("*.py"))]
+
+
+def _project() -> tuple[set[str], set[str]]:
+    """The extras the project defines, and the names of the packages they (and it) depend on."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = [*project["dependencies"], *(r for rs in project["optional-dependencies"].values() for r in rs)]
+    names = {re.split(r"[\[<>=!~ ;]", r, maxsplit=1)[0].lower() for r in requirements}
+    return set(project["optional-dependencies"]), names - {project["name"]}
+
+
+def _wrong(argument: str, extras: set[str], packages: set[str]) -> str | None:
+    argument = argument.strip("\"'")
+    if argument.startswith("-"):
+        return None
+    checkout = re.fullmatch(r"\.(?:\[([\w,-]+)\])?", argument)
+    if checkout:
+        unknown = set((checkout.group(1) or "").split(",")) - extras - {""}
+        return f"{argument}: no such extra {sorted(unknown)}" if unknown else None
+    name = re.split(r"[\[<>=!~]", argument, maxsplit=1)[0].lower()
+    if name == "micrograd-lab":
+        return f'{argument}: micrograd-lab is not on the package index; install from a checkout, pip install ".[extra]"'
+    return None if name in packages | ELSEWHERE else f"{argument}: not a package this project depends on"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="tomllib")
+def test_every_install_line_works_as_written() -> None:
+    extras, packages = _project()
+    wrong = [
+        f"{path.relative_to(ROOT)}: pip install{arguments}: {problem}"
+        for path in PLACES
+        for arguments in PIP_INSTALL.findall(path.read_text(encoding="utf-8").replace('\\"', '"'))
+        for problem in [_wrong(a, extras, packages) for a in arguments.split()]
+        if problem
+    ]
+    assert not wrong, "\n".join(wrong)
+    assert _wrong('"micrograd-lab[viz]"', extras, packages) and _wrong('".[vis]"', extras, packages)
+    assert _wrong('".[viz]"', extras, packages) is None and _wrong("torch==2.13.0", extras, packages) is None
+
+
+# -- the glossary: each term explained once, its first use in every page linked there --------
+
+GLOSSARY = ROOT / "docs" / "glossary.md"
+TERMS = {  # the glossary's anchor -> how the pages write the term
+    "operand": r"\boperands?\b",
+    "leaf": r"\bleaf\b|(?<=of )leaves\b|(?<=in )leaves\b|\bleaves(?= \*add\*)",
+    "local-derivative": r"\blocal derivatives?\b",
+    "graph_order": r"\bgraph_order\b",
+    "detail-levels": r"\bdetail=|\bdetail levels?\b",
+    "reduction": r"\breduction\b",
+    "max-margin-loss-hinge-loss": r"\bmax-margin\b",
+    "adam": r"(?-i:\bAdam\b)",
+    "no_grad": r"\bno_grad\b",
+}
+CODE_AND_HEADINGS = re.compile(r"^ *```.*?^ *```[^\n]*$|^#[^\n]*$", re.MULTILINE | re.DOTALL)
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, spaces to dashes, punctuation but - and _ dropped."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_glossary_explains_every_term() -> None:
+    anchors = {_anchor(h) for h in re.findall(r"^#{2,3} (.+)$", GLOSSARY.read_text(encoding="utf-8"), re.MULTILINE)}
+    assert set(TERMS) <= anchors
+
+
+@pytest.mark.parametrize("path", [p for p in DOCUMENTS if p != GLOSSARY], ids=lambda p: p.name)
+def test_the_first_use_of_each_term_links_to_the_glossary(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    prose = CODE_AND_HEADINGS.sub(lambda m: " " * len(m.group(0)), text)  # positions kept
+    target = "docs/glossary.md" if path.name == "README.md" else "glossary.md"
+    links = [m.span() for m in re.finditer(r"\[[^\]\n]*\]\(" + re.escape(target) + r"#([\w-]+)\)", text)]
+    unlinked = []
+    for anchor, pattern in TERMS.items():
+        first = re.search(pattern, prose, re.IGNORECASE)
+        if first is None:
+            continue
+        link = next((span for span in links if span[0] <= first.start() < span[1]), None)
+        if link is None or f"#{anchor})" not in text[link[0] : link[1]]:
+            unlinked.append(f"{anchor} (line {text.count(chr(10), 0, first.start()) + 1})")
+    assert not unlinked, f"{path.name}: link the first use of each term to {target}: {', '.join(unlinked)}"

@@ -21,12 +21,12 @@ def by_name(boxes: list[Box]) -> dict[str, Box]:
 
 def test_a_neurons_parameters_are_labelled_and_layers_and_mlps_say_where_they_are() -> None:
     neuron = Neuron(3)
-    assert [p.label for p in neuron.parameters()] == ["w0", "w1", "w2", "b"]
+    assert [p.label for p in neuron.parameters()] == ["w1", "w2", "w3", "b"]
     layer = Layer(2, 2)
-    assert [p.label for p in layer.parameters()] == ["N0.w0", "N0.w1", "N0.b", "N1.w0", "N1.w1", "N1.b"]
+    assert [p.label for p in layer.parameters()] == ["N0.w1", "N0.w2", "N0.b", "N1.w1", "N1.w2", "N1.b"]
     model = MLP(2, [3, 1])
     labels = [p.label for p in model.parameters()]
-    assert labels[:3] == ["L0.N0.w0", "L0.N0.w1", "L0.N0.b"]
+    assert labels[:3] == ["L0.N0.w1", "L0.N0.w2", "L0.N0.b"]
     assert labels[-1] == "L1.N0.b"
     assert len(set(labels)) == len(labels) == model.num_parameters()
 
@@ -37,20 +37,20 @@ def test_a_single_neuron_is_expanded_as_in_the_lecture_with_exact_numbers() -> N
     view = view_graph(out)
     assert view.detail == "expanded"
     boxes = by_name(view.boxes)
-    assert set(boxes) == {"x1", "x2", "w0", "w1", "b", "x1*w0", "x2*w1", "x1*w0 + x2*w1", "n1", "out"}
+    assert set(boxes) == {"x1", "x2", "w1", "w2", "b", "x1*w1", "x2*w2", "x1*w1 + x2*w2", "n1", "out"}
     # each product and the sum: data from the operands, gradient the linear's own
     z = neuron.w[0] * x1 + neuron.w[1] * x2 + neuron.b  # the lecture's graph, built by hand
     o = z.tanh()
     o.backward()
-    assert boxes["x1*w0"].data == 2.0 * -3.0
-    assert boxes["x2*w1"].data == 0.0
-    assert boxes["x1*w0 + x2*w1"].data == -6.0
+    assert boxes["x1*w1"].data == 2.0 * -3.0
+    assert boxes["x2*w2"].data == 0.0
+    assert boxes["x1*w1 + x2*w2"].data == -6.0
     assert boxes["n1"].data == z.data and boxes["n1"].op == "+"
-    for name in ("x1*w0", "x2*w1", "x1*w0 + x2*w1", "n1"):
+    for name in ("x1*w1", "x2*w2", "x1*w1 + x2*w2", "n1"):
         assert boxes[name].grad == pytest.approx(z.grad, abs=1e-15) == pytest.approx(0.5, abs=1e-12)
-    assert [b.name for b in boxes["n1"].operands] == ["x1*w0 + x2*w1", "b"]
-    assert [b.name for b in boxes["x1*w0"].operands] == ["x1", "w0"]
-    assert boxes["x1*w0"].local_derivatives() == (-3.0, 2.0)
+    assert [b.name for b in boxes["n1"].operands] == ["x1*w1 + x2*w2", "b"]
+    assert [b.name for b in boxes["x1*w1"].operands] == ["x1", "w1"]
+    assert boxes["x1*w1"].local_derivatives() == (-3.0, 2.0)
     # the recorded graph, as it is: one linear box
     recorded = by_name(view_graph(out, "operations").boxes)
     assert recorded["n1"].op == "linear" and len(recorded) == 7
@@ -64,15 +64,18 @@ def test_a_network_loss_collapses_to_one_box_per_neuron() -> None:
     assert operations.values > AUTO_LIMIT and view.detail == "neurons"
     neurons = [box for box in view.drawn if box.kind == "neuron"]
     assert len(neurons) == 4 * 9  # every neuron, once per example
-    assert {box.name for box in neurons} == {f"L{i}.N{j}" for i, size in enumerate((4, 4, 1)) for j in range(size)}
+    # one copy per example: ex1.L0.N0 ... ex4.L2.N0
+    expected = {f"L{i}.N{j}" for i, size in enumerate((4, 4, 1)) for j in range(size)}
+    assert {box.name for box in neurons} == {f"ex{k}.{name}" for k in range(1, 5) for name in expected}
     # weights, biases and the numbers typed in are inside the boxes: about 50 boxes instead of 174
     assert len(view.drawn) < 60 < 150 < len(operations.boxes)
     assert not any(box.value in model.parameters() for box in view.drawn)
     # a neuron box holds its output's data and grad, and is fed by the neurons before it
     for box in neurons:
         assert box.value is not None and (box.data, box.grad) == (box.value.data, box.value.grad)
-        assert box.op == ("w*x+b" if box.name == "L2.N0" else "tanh(w*x+b)")  # the output layer is linear
-        expected_inputs = 0 if box.name.startswith("L0.") else 4
+        name = box.name.split(".", 1)[1]
+        assert box.op == ("w*x+b" if name == "L2.N0" else "tanh(w*x+b)")  # the output layer is linear
+        expected_inputs = 0 if name.startswith("L0.") else 4
         assert len(box.drawn_operands) == expected_inputs
         assert all(operand.kind == "neuron" for operand in box.drawn_operands)
     # a neuron's local derivatives: tanh' times the linear's, exact
@@ -90,7 +93,7 @@ def test_the_collapsed_network_picture_is_readable() -> None:
     loss.backward()
     source = draw_dot(loss).source
     assert source.count("shape=record") < 60
-    assert 'label="{ L0.N0 | data' in source and "style=rounded" in source
+    assert 'label="{ ex1.L0.N0 | data' in source and "style=rounded" in source
     recorded = draw_dot(loss, detail="operations").source
     assert recorded.count("shape=record") > 150
 
@@ -207,3 +210,21 @@ def test_select_keeps_the_boxes_nearest_the_root_and_counts_what_it_leaves_out()
         view.select(depth=-1)
     out.backward()
     assert view_graph(out, "operations").gradients_computed
+
+
+def test_a_loss_over_several_examples_names_each_examples_neurons_and_target() -> None:
+    # the lecture's loss: four copies of the network, one per example, each minus its target
+    model = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", rng=random.Random(1337))
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+    ypred = [model(x) for x in xs]
+    loss = sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))
+    view = view_graph(loss, "neurons")
+    boxes = by_name(view.drawn)
+    for k, (prediction, target) in enumerate(zip(ypred, ys, strict=True), start=1):
+        assert boxes[f"ex{k}.L2.N0"].data == prediction.data
+        assert boxes[f"ex{k}.target"].data == target
+        assert {f"ex{k}.L0.N{i}" for i in range(4)} <= set(boxes)
+    assert not [name for name in boxes if name.startswith("L")]  # no two boxes share a name
+    single = view_graph(model(xs[0]), "neurons")
+    assert "L0.N0" in by_name(single.drawn)  # one example: names as before

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from micrograd.nn import MLP
 from micrograd.nn.model_file import ModelFileError
 
-NAME = "layers.0.neurons.1.w.0"
+NAME = "layers.0.neurons.1.w.1"
 
 
 def _model(seed: int = 1) -> MLP:
@@ -145,6 +145,16 @@ def test_the_data_reaches_the_disk_before_the_rename(tmp_path: Path, monkeypatch
     assert events[2].startswith("fsync folder")  # the rename itself is made durable
 
 
+def test_a_path_with_a_nul_byte_is_refused_in_one_clear_line(tmp_path: Path) -> None:
+    model = _model()
+    path = str(tmp_path / "a\0b.json")
+    with pytest.raises(ModelFileError, match=r"^cannot save '.*a\\x00b\.json': a path cannot contain a NUL byte$"):
+        model.save(path)
+    with pytest.raises(ModelFileError, match=r"^cannot load '.*a\\x00b\.json': a path cannot contain a NUL byte$"):
+        model.load(path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_save_writes_through_a_symlink(tmp_path: Path) -> None:
     real, link = tmp_path / "weights" / "real.json", tmp_path / "link.json"
     real.parent.mkdir()
@@ -180,6 +190,68 @@ def test_save_keeps_hard_links(tmp_path: Path) -> None:
     assert _values(loaded) == _values(_model(2))
 
 
+def _hard_linked(tmp_path: Path) -> tuple[Path, bytes]:
+    path = tmp_path / "model.json"
+    MLP(2, [4, 1], rng=random.Random(1)).save(path)
+    os.link(path, tmp_path / "same.json")
+    return path, path.read_bytes()
+
+
+def _disk_full(*args: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.parametrize("failing", ["posix_fallocate", "pwrite", "ftruncate", "fsync"])
+def test_saving_over_a_hard_linked_file_leaves_it_intact_whatever_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    path, before = _hard_linked(tmp_path)
+    bigger = MLP(2, [40, 1], rng=random.Random(2))
+    real_pwrite = os.pwrite
+
+    calls = {"n": 0}
+
+    def half_then_full(descriptor: int, data: bytes, offset: int) -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:  # the new document: half of it lands, then the disk is full
+            real_pwrite(descriptor, data[: len(data) // 2], offset)
+            _disk_full()
+        return real_pwrite(descriptor, data, offset)
+
+    def fails_once(*args: object) -> None:  # the rewrite fails; putting the old bytes back works
+        calls["n"] += 1
+        if calls["n"] == 1:
+            _disk_full()
+        return real(*args)
+
+    real = getattr(os, failing)
+    monkeypatch.setattr(os, failing, half_then_full if failing == "pwrite" else fails_once)
+    with pytest.raises(OSError, match="the disk is full"):
+        bigger.save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and (tmp_path / "same.json").read_bytes() == before
+    assert path.samefile(tmp_path / "same.json")
+
+
+def test_saving_over_a_hard_linked_file_on_a_full_tmpfs_leaves_it_intact(tmp_path: Path) -> None:
+    # the fuzzer's case, on a real 64 KiB file system when this machine lets us mount one (root)
+    import subprocess
+
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        path, before = _hard_linked(folder)
+        with pytest.raises(OSError, match="the disk is full"):
+            MLP(2, [400, 1], rng=random.Random(2)).save(path)
+        assert path.read_bytes() == before and (folder / "same.json").read_bytes() == before
+        assert sorted(p.name for p in folder.iterdir()) == ["model.json", "same.json"]
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
 def test_a_diverged_model_is_not_saved_by_the_demo_as_a_file_load_refuses(tmp_path: Path) -> None:
     # the gap the mutation run found: save writing NaN that load then refuses
     model = _model()
@@ -193,7 +265,7 @@ def test_a_diverged_model_is_not_saved_by_the_demo_as_a_file_load_refuses(tmp_pa
 
 
 def _document(model: MLP) -> dict[str, Any]:
-    return {"format": "micrograd-state", "version": 1, "model": model.describe(), "parameters": model.state_dict()}
+    return {"format": "micrograd-state", "version": 2, "model": model.describe(), "parameters": model.state_dict()}
 
 
 DEEP = "[" * 100_000
@@ -228,7 +300,7 @@ def test_deeply_nested_json_is_a_model_file_error(tmp_path: Path, text: str) -> 
         ("1", "\"version\" must be an integer, got '1'"),
         (None, '"version" must be an integer, got null'),
         ([1], '"version" must be an integer, got a list'),
-        (2, "unsupported model file version 2 (this micrograd reads 1)"),
+        (3, "unsupported model file version 3 (this micrograd reads 1 to 2)"),
     ],
 )
 def test_a_version_is_an_integer(tmp_path: Path, version: object, message: str) -> None:
@@ -344,3 +416,76 @@ def test_a_pipe_is_written_to_not_replaced_and_never_read(tmp_path: Path) -> Non
     assert json.loads(received[0])["parameters"] == _model(1).state_dict()
     with pytest.raises(ModelFileError, match=rf"^{pipe}: not a regular file"):
         _model(2).load(pipe)  # refused at once: reading a pipe with no writer would wait forever
+
+
+# -- files from earlier versions -----------------------------------------------------------
+
+V1_FIXTURE = Path(__file__).parent / "fixtures" / "mlp_model_file_v1.json"
+
+
+def test_a_version_1_file_numbering_weights_from_0_loads_each_weight_where_it_was() -> None:
+    # saved before weights were numbered like the inputs: MLP(3, [4, 1], tanh, output tanh), random.Random(7)
+    saved = json.loads(V1_FIXTURE.read_text(encoding="utf-8"))
+    assert saved["version"] == 1 and "layers.0.neurons.0.w.0" in saved["parameters"]
+    model = MLP(3, [4, 1], activation="tanh", output_activation="tanh", rng=random.Random(1))
+    model.load(V1_FIXTURE)
+    assert model([0.5, -1.0, 2.0]).data == 0.4528929388977531  # what the saved model computed
+    for layer_index, layer in enumerate(model.layers):
+        for neuron_index, neuron in enumerate(layer.neurons):
+            where = f"layers.{layer_index}.neurons.{neuron_index}"
+            assert [w.data for w in neuron.w] == [saved["parameters"][f"{where}.w.{i}"] for i in range(len(neuron.w))]
+            assert neuron.b.data == saved["parameters"][f"{where}.b"]
+
+
+def test_weights_are_named_like_the_inputs_they_multiply_and_saved_as_version_2(tmp_path: Path) -> None:
+    model = _model()
+    names = [name for name, _ in model.layers[0].neurons[1].named_parameters()]
+    assert names == ["w.1", "w.2", "b"]
+    assert [p.label for p in model.layers[0].neurons[1].parameters()] == ["L0.N1.w1", "L0.N1.w2", "L0.N1.b"]
+    model.save(tmp_path / "m.json")
+    document = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    assert document["version"] == 2 and document["parameters"][NAME] == model.layers[0].neurons[1].w[0].data
+
+
+# -- the checksum ----------------------------------------------------------------------------
+
+
+def test_every_changed_digit_is_refused_or_changes_nothing(tmp_path: Path) -> None:
+    # the fuzzer's bit flips that landed in digits loaded different weights without complaint
+    path = tmp_path / "model.json"
+    _model(1).save(path)
+    good = path.read_text(encoding="utf-8")
+    digits = [i for i, c in enumerate(good) if c.isdigit()]
+    start = good.index('"parameters"')
+    assert len([i for i in digits if i > start]) > 100
+    refused = 0
+    for i in digits:
+        path.write_text(good[:i] + str((int(good[i]) + 1) % 10) + good[i + 1 :], encoding="utf-8")
+        model = _model(2)
+        try:
+            model.load(path)
+        except ModelFileError:
+            refused += 1
+            assert _values(model) == _values(_model(2))  # refused: nothing changed
+        else:
+            assert _values(model) == _values(_model(1))  # a digit outside the numbers: the same weights
+    assert refused >= len([i for i in digits if i > start])
+
+
+def test_a_checksum_mismatch_says_how_to_load_anyway(tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    _model(1).save(path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["checksum"].startswith("sha256:") and len(document["checksum"]) == 7 + 64
+    document["parameters"][NAME] = 0.25  # edited by hand, on purpose
+    path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    model = _model(2)
+    with pytest.raises(ModelFileError, match=r"do not match the checksum.*verify=False.*\"checksum\" line") as refused:
+        model.load(path)
+    assert "\n" not in str(refused.value)
+    assert _values(model) == _values(_model(2))
+    model.load(path, verify=False)
+    assert _parameter(model, NAME).data == 0.25
+    del document["checksum"]  # as a file saved before checksums: loads as it is
+    path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+    _model(3).load(path)

@@ -32,7 +32,7 @@ def test_a_custom_module_finds_its_parameters_and_submodules() -> None:
     module = Affine()
     names = [name for name, _ in module.named_parameters()]
     assert names[0] == "scale"
-    assert names[1] == "body.layers.0.neurons.0.w.0"
+    assert names[1] == "body.layers.0.neurons.0.w.1"
     assert names[-2:] == ["extra.0", "extra.1"]
     assert len(names) == 1 + 7 + 2
     assert [name for name, _ in module.named_modules()][:3] == ["", "body", "body.layers.0"]

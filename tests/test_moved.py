@@ -57,6 +57,8 @@ def test_a_model_pickled_by_micrograd_0_2_0_loads_and_computes_the_same() -> Non
     assert isinstance(model, micrograd.MLP)
     assert model([0.5, -1.0]).data == pytest.approx(-0.16785395881655138, abs=0, rel=1e-15)
     assert repr(loaded["value"]) == "Value(data=1.5, grad=0.0, label='a')"
+    # its weights were labelled from w0; they are numbered like the inputs now, as a new model's
+    assert [p.label for p in model.layers[0].neurons[0].parameters()] == ["L0.N0.w1", "L0.N0.w2", "L0.N0.b"]
     out = model([0.5, -1.0])
     out.backward()
     assert all(p.grad == p.grad for p in model.parameters())

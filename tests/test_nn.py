@@ -73,10 +73,10 @@ def test_parameters_in_karpathys_order_with_dotted_names() -> None:
     model = MLP(2, [2, 1])
     names = [name for name, _ in model.named_parameters()]
     assert names[:4] == [
-        "layers.0.neurons.0.w.0",
         "layers.0.neurons.0.w.1",
+        "layers.0.neurons.0.w.2",
         "layers.0.neurons.0.b",
-        "layers.0.neurons.1.w.0",
+        "layers.0.neurons.1.w.1",
     ]
     assert names[-1] == "layers.1.neurons.0.b"
     expected = [p for layer in model.layers for n in layer.neurons for p in [*n.w, n.b]]
@@ -180,7 +180,7 @@ def test_file_round_trip_is_exact_json(tmp_path: Path) -> None:
     path = tmp_path / "model.json"
     source.save(path)
     document = json.loads(path.read_text())
-    assert document["format"] == "micrograd-state" and document["version"] == 1
+    assert document["format"] == "micrograd-state" and document["version"] == 2
     assert document["parameters"] == source.state_dict()
     target.load(path)
     assert [p.data for p in target.parameters()] == [p.data for p in source.parameters()]
@@ -201,7 +201,7 @@ def _good_file(tmp_path: Path) -> Path:
         (lambda good: b"\x80\x04\x95 pickle bytes", "not UTF-8"),  # a pickle, say
         (lambda good: b'{"weights": [1, 2, 3]}', "not a micrograd model file"),  # someone else's JSON
         (lambda good: b"[1, 2]", "not a micrograd model file"),
-        (lambda good: good.replace(b'"version": 1', b'"version": 7'), "unsupported model file version 7"),
+        (lambda good: good.replace(b'"version": 2', b'"version": 7'), "unsupported model file version 7"),
         (lambda good: good.replace(b'"parameters": {', b'"parameters": [{', 1), "invalid JSON"),
         (lambda good: good.replace(b"layers.0.neurons.0.b", b"layers.0.neurons.0.bias"), "does not fit this model"),
         (lambda good: good.replace(b'"layers.1.neurons.2.b": ', b'"layers.1.neurons.2.b": NaN, "x": '), "NaN"),
@@ -252,7 +252,7 @@ def test_a_model_file_with_a_number_too_large_for_a_float_is_refused(tmp_path: P
     before = model.state_dict()
     text = path.read_text(encoding="utf-8").replace(repr(model.layers[0].neurons[0].w[0].data), "1" + "0" * 400, 1)
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ModelFileError, match=r"layers\.0\.neurons\.0\.w\.0 must be finite"):
+    with pytest.raises(ModelFileError, match=r"layers\.0\.neurons\.0\.w\.1 must be finite"):
         model.load(path)
     assert model.state_dict() == before
 

@@ -103,3 +103,21 @@ def test_the_moons_are_learned_and_the_boundary_drawn(executed: list[Any]) -> No
     assert result is not None
     assert int(result.group(2)) >= 95
     assert len(_data(_cell(executed, "plt.contourf("), "image/png")) == 1
+
+
+def test_the_decision_boundary_colours_each_class_like_its_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    # red (label 1) points sat on light blue: the regions' colours were the other way round
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from boundary_colours import share_coloured_alike
+
+    monkeypatch.setattr(plt, "show", lambda: None)
+    cells = [cell for cell in nbformat.read(NOTEBOOK, as_version=4).cells if cell.cell_type == "code"]
+    namespace: dict[str, Any] = {}
+    for text in ("from micrograd import MLP", "import random", "import matplotlib.pyplot", "moons(", "contourf"):
+        exec(_cell(cells, text).source, namespace)
+    assert share_coloured_alike(plt.gcf()) >= 0.9  # the network gets at least 90% of the moons right
+    plt.close("all")

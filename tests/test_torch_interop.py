@@ -191,7 +191,7 @@ def test_other_refusals() -> None:
 
 def test_without_torch_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "torch", None)  # what `import torch` sees when torch is not installed
-    with pytest.raises(ImportError, match=r'to_torch needs PyTorch.*pip install "micrograd-lab\[torch\]"'):
+    with pytest.raises(ImportError, match=r"to_torch needs PyTorch.*pip install torch"):
         MLP(2, [1]).to_torch()
     with pytest.raises(ImportError, match="from_torch needs PyTorch"):
         MLP.from_torch(object())

@@ -161,9 +161,12 @@ def test_png_renders_and_render_writes_files(pure_renderer: str, tmp_path: Path)
     written = graph.render(outfile=tmp_path / "example.png")
     assert Path(written) == tmp_path / "example.png"
     assert (tmp_path / "example.png").read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["example.png"]  # no stray example.gv beside it
     written = graph.render(tmp_path / "example", format="svg", cleanup=True)
     assert Path(written) == tmp_path / "example.svg"
     assert not (tmp_path / "example").exists()  # cleanup removed the DOT source
+    graph.render(tmp_path / "kept", outfile=tmp_path / "kept.svg")  # a filename asked for is written
+    assert (tmp_path / "kept").read_text(encoding="utf-8") == graph.source
     assert svg_cells((tmp_path / "example.svg").read_bytes())["L"][1] == "data -8.0000"
 
 
@@ -199,7 +202,7 @@ def test_no_renderer_gives_an_error_naming_the_install_command(monkeypatch: pyte
     assert "data -8.0000" in graph.source  # building the DOT source needs no renderer
     with pytest.raises(RendererNotFound, match=re.escape(INSTALL_HINT)):
         graph.pipe(format="svg")
-    assert INSTALL_HINT == 'pip install "micrograd-lab[viz]"'
+    assert INSTALL_HINT == "pip install graphviz graphviz-pure"
 
 
 def test_a_system_dot_on_path_comes_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

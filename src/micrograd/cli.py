@@ -386,9 +386,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _count_set_options(argv) > MAX_SET:
             raise CommandError(f"too many --set options ({_count_set_options(argv):,}; the limit is {MAX_SET:,})")
         args = build_parser().parse_args(argv)
+        if any(ord(c) < 32 or c in "\x7f\u2028\u2029" for c in getattr(args, "out", None) or ""):
+            raise CommandError(f"--out {args.out!r}: a file name with a control character (a newline, say) is refused")
         return int(args.run(args))
-    except CommandError as error:
-        print(f"micrograd: error: {error}", file=sys.stderr)
+    except CommandError as err:  # one line, whatever it quotes: a line break in it is shown as \n
+        print("micrograd: error:", "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(err)), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("micrograd: interrupted", file=sys.stderr)

@@ -93,12 +93,13 @@ def _relu(x: float) -> float:
 
 def _pow_vjp(g: Any, a: Any, b: Any, out: Any) -> tuple[Any, Any]:
     """d(a**b)/da = b * a**(b-1);  d(a**b)/db = a**b * log(a), as PyTorch at the edges:
-    0 where a == 0 and b >= 0 (0**b does not change with b), nan for a negative base."""
+    g * 0 where a == 0 and b >= 0 (0**b does not change with b), nan for a negative base."""
     base = data_of(a, "**")
     if base < 0:
         gb = g * math.nan  # a**b is real only at integer b: no derivative in b, as in PyTorch
     elif base == 0:
-        gb = 0.0 if data_of(b, "**") >= 0 else g * math.nan
+        # 0**b does not change with b >= 0: times 0, so that a nan or inf from above stays nan, as in PyTorch
+        gb = g * 0.0 if data_of(b, "**") >= 0 else g * math.nan
     else:
         gb = g * out * log(a)
     return _base_derivative(g, a, b), gb

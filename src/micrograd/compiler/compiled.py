@@ -70,7 +70,7 @@ def choose_backend(backend: str | None) -> str:
     if backend not in BACKENDS:
         raise ValueError(f"compile: backend must be one of {', '.join(BACKENDS)} or None, got {backend!r}")
     if backend == "numpy" and not available:
-        raise ImportError('compile: backend="numpy" needs numpy: pip install "micrograd-lab[compile]"', name="numpy")
+        raise ImportError('compile: backend="numpy" needs numpy: pip install numpy', name="numpy")
     return backend
 
 

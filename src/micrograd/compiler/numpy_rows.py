@@ -45,7 +45,7 @@ def _pow_base(g: Array, a: Array, k: Array) -> Array:
 
 
 def _pow_exponent(g: Array, a: Array, b: Array, out: Array) -> Array:
-    return np.where(a > 0, g * out * np.log(np.where(a > 0, a, 1.0)), np.where((a == 0) & (b >= 0), 0.0, np.nan))
+    return np.where(a > 0, g * out * np.log(np.where(a > 0, a, 1.0)), g * np.where((a == 0) & (b >= 0), 0.0, np.nan))
 
 
 def _sign(x: Array) -> Array:

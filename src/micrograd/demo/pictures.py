@@ -26,7 +26,7 @@ __all__ = [
     "training_curves_figure",
 ]
 
-INSTALL_HINT = 'pip install "micrograd-lab[demo]"'
+INSTALL_HINT = "pip install matplotlib graphviz graphviz-pure tqdm"  # the demo extra's packages
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter, mul
-from typing import Any
+from typing import Any, ClassVar
 
 from micrograd.autograd import Value, as_real, is_grad_enabled, linear, linear_layer, relu, sigmoid, tanh
 from micrograd.autograd.deferred import pending, settle
@@ -82,6 +82,8 @@ class Neuron(Module):
     layer, used by xavier); pass ``rng`` (a ``random.Random``) to draw from it instead.
     """
 
+    first_index: ClassVar[Mapping[str, int]] = {"w": 1}  # named_parameters: w.1 goes with input x1
+
     def __init__(
         self,
         nin: int,
@@ -97,8 +99,9 @@ class Neuron(Module):
         self.activation = ("relu" if nonlin else "linear") if activation is None else activation
         bound = _init_bound(init, nin, fan_out)
         draw = rng.uniform if rng is not None else random.uniform
-        self.w = [Value(draw(-bound, bound), label=f"w{i}") for i in range(nin)]
-        self.b = Value(0, label="b")  # labels name them in pictures; Layer and MLP prefix them
+        # labels name them in pictures, numbered like the inputs x1, x2; Layer and MLP prefix them
+        self.w = [Value(draw(-bound, bound), label=f"w{i}") for i in range(1, nin + 1)]
+        self.b = Value(0, label="b")
 
     @property
     def activation(self) -> str:
@@ -122,6 +125,11 @@ class Neuron(Module):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.activation = state["_activation"]
+        weights = state.get("w", [])
+        if weights and weights[0].label.endswith("w0"):  # pickled before weights were numbered from 1
+            for number, weight in enumerate(weights):
+                if weight.label.endswith(f"w{number}"):
+                    weight.label = f"{weight.label[: -len(str(number))]}{number + 1}"
 
     @property
     def nonlin(self) -> bool:
@@ -312,7 +320,7 @@ class MLP(Module):
 
 
 def _prefix_labels(parameters: Sequence[Sequence[Value]], letter: str) -> None:
-    """Label the parameters of each submodule with its place: ``w0`` of neuron 2 becomes ``N2.w0``.
+    """Label the parameters of each submodule with its place: ``w1`` of neuron 2 becomes ``N2.w1``.
 
     Given the parameters of the modules just made, not the modules: ``parameters()``
     reads an instance's ``vars()``, after which CPython 3.11 looks its attributes up

@@ -11,7 +11,7 @@ import math
 import os
 import reprlib
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from micrograd.autograd import Value
 from micrograd.autograd.deferred import pending, settle
@@ -28,8 +28,13 @@ class Module:
     Only *leaf* Values are parameters: a computed result a module keeps (such as
     ``self.last = y``) is never trained.  A submodule's own ``parameters()``, if it
     overrides it, is what its parent counts.  Parameter names are dotted paths such
-    as ``layers.0.neurons.3.w.1``.
+    as ``layers.0.neurons.3.w.1``.  A list's items are numbered from 0, unless
+    :attr:`first_index` says otherwise: a neuron numbers its weights from 1, like
+    its inputs ``x1, x2``, so ``w.1`` is the weight of ``x1``.
     """
+
+    first_index: ClassVar[Mapping[str, int]] = {}
+    """Where the numbering of a list attribute's items starts in parameter names (0 if not here)."""
 
     def __call__(self, x: Any) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -42,7 +47,7 @@ class Module:
             if isinstance(attribute, (Value, Module)):
                 yield name, attribute
             elif isinstance(attribute, (list, tuple)):
-                for index, item in enumerate(attribute):
+                for index, item in enumerate(attribute, start=self.first_index.get(name, 0)):
                     if isinstance(item, (Value, Module)):
                         yield f"{name}.{index}", item
 
@@ -142,13 +147,15 @@ class Module:
         """Write the parameters to a JSON file (never pickle), atomically (see :mod:`micrograd.nn.model_file`)."""
         model_file.save(self, path)
 
-    def load(self, path: str | os.PathLike[str]) -> None:
+    def load(self, path: str | os.PathLike[str], *, verify: bool = True) -> None:
         """Read parameters written by :meth:`save`.
 
         A missing, corrupt, truncated or foreign file raises :class:`ModelFileError`
-        (a ``ValueError``) with the reason, and leaves the model unchanged.
+        (a ``ValueError``) with the reason, and leaves the model unchanged; so does a
+        file whose parameters do not match its checksum, unless ``verify=False``
+        (for weights edited by hand on purpose).
         """
-        model_file.load(self, path)
+        model_file.load(self, path, verify=verify)
 
     # -- display -----------------------------------------------------------------------
 

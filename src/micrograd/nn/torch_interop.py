@@ -9,8 +9,8 @@ loss, the same gradients.  :func:`from_torch` brings such a ``Sequential`` back 
 A layer of micrograd neurons is one ``Linear``: neuron ``j``'s weights are row ``j``
 of its ``weight`` (shape ``out x in``) and its bias is ``bias[j]``.  A neuron's
 activation becomes the module after the ``Linear`` (``ReLU``, ``Tanh``, ``Sigmoid``;
-nothing for linear).  torch is an optional extra (``pip install
-"micrograd-lab[torch]"``); it is imported only when these functions run.
+nothing for linear).  torch is optional (``pip install torch``,
+or the ``torch`` extra); it is imported only when these functions run.
 """
 
 from __future__ import annotations
@@ -34,9 +34,7 @@ def _import_torch(where: str) -> Any:
     try:
         import torch
     except ImportError as error:
-        raise ImportError(
-            f'{where} needs PyTorch, an optional extra: pip install "micrograd-lab[torch]" (or pip install torch)'
-        ) from error
+        raise ImportError(f"{where} needs PyTorch, an optional extra: pip install torch") from error
     return torch
 
 

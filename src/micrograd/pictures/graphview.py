@@ -9,7 +9,7 @@ The details:
 
 * ``"operations"``: the graph as recorded; a neuron's ``w·x + b`` is one ``linear`` box.
 * ``"expanded"``: as the lecture draws a neuron: every ``linear`` is spelled out into
-  its products ``x0*w0``, ``x1*w1``, ... and the sums that add them and the bias.
+  its products ``x1*w1``, ``x2*w2``, ... and the sums that add them and the bias.
   The numbers are exact: each product and partial sum has the linear's gradient.
 * ``"neurons"``: one box per neuron (its output's data and grad), fed by the
   neuron's inputs; its weights and bias, and inputs given as plain numbers, are
@@ -25,7 +25,7 @@ a label already uses are skipped); an unlabelled root is ``out``.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -204,6 +204,8 @@ def view_graph(root: Value, detail: str = "auto", *, grads: Mapping[Value, float
                 builder.plain(node)
     boxes = builder.order
     view_root = builder.boxes[root]
+    if detail == "neurons":
+        _name_examples(boxes)
     _name(boxes, view_root)
     return GraphView(view_root, boxes, detail, len(order))
 
@@ -232,7 +234,7 @@ class _Builder:
         return self._add(box, node)
 
     def expand(self, node: Value) -> None:
-        """``linear(x, w, b)`` as the lecture draws it: ``x0*w0``, ``x1*w1``, their sums, then ``+ b``."""
+        """``linear(x, w, b)`` as the lecture draws it: ``x1*w1``, ``x2*w2``, their sums, then ``+ b``."""
         operands = node.operands
         n = len(operands) // 2
         grad = self._grad(node)
@@ -297,6 +299,29 @@ def _neuron_name(out: Value, linear_value: Value) -> str:
     return ""
 
 
+def _name_examples(boxes: list[Box]) -> None:
+    """A network run on several examples has a copy of each neuron per example: ``ex1.L0.N0``, ``ex2.L0.N0``...
+
+    Copies are numbered in the order the graph reaches them (a loss summed over the
+    examples reaches the first example first); a number a copy's output meets, as in
+    ``yout - ygt``, is that example's ``target``.
+    """
+    neurons = [box for box in boxes if box.kind == "neuron" and box.name]
+    copies = Counter(box.name for box in neurons)
+    seen: Counter[str] = Counter()
+    example: dict[Box, int] = {}
+    for box in neurons:
+        if copies[box.name] > 1:
+            seen[box.name] += 1
+            example[box] = seen[box.name]
+            box.name = f"ex{example[box]}.{box.name}"
+    for box in boxes:
+        found = [example[operand] for operand in box.operands if operand in example]
+        for operand in box.operands if found and box.kind == "value" else ():
+            if not operand.name and not operand.operands and not operand.hidden and operand not in example:
+                operand.name = f"ex{found[0]}.target"
+
+
 def _name(boxes: list[Box], root: Box) -> None:
     """Give every box a name: its label, a product's or sum's own, or ``n1``, ``n2``, ... (root: ``out``)."""
     used = {box.name for box in boxes if box.name}
@@ -324,7 +349,7 @@ def _term(name: str) -> str:
 
 
 def _sum_name(box: Box) -> str:
-    """``x0*w0 + x1*w1`` for two products, ``x0*w0 + … + x3*w3`` for more."""
+    """``x1*w1 + x2*w2`` for two products, ``x1*w1 + … + x4*w4`` for more."""
     first, last = box.operands
     terms = 1
     head = first

@@ -24,7 +24,7 @@ __all__ = [
     "value_graph_class",
 ]
 
-INSTALL_HINT = 'pip install "micrograd-lab[viz]"'
+INSTALL_HINT = "pip install graphviz graphviz-pure"  # the viz extra's packages, from the package index
 RENDERER_VARIABLE = "MICROGRAD_DOT"  # an explicit renderer executable, if set
 
 
@@ -145,7 +145,8 @@ def _render(
     """Save the DOT source and render it; return the picture's path.
 
     As in graphviz: ``render('example', format='png')`` writes ``example`` (DOT) and
-    ``example.png``; ``render(outfile='example.svg')`` takes the format from the suffix.
+    ``example.png``; ``render(outfile='example.svg')`` takes the format from the suffix
+    and writes only the picture (graphviz would leave an ``example.gv`` beside it).
     """
     target = Path(outfile) if outfile is not None else None
     if target is not None:
@@ -153,16 +154,14 @@ def _render(
             format = target.suffix.lstrip(".") or self.format
         if directory is None:
             target = Path(self.directory, target)
-        if filename is None:
-            filename = Path(outfile).with_suffix(".gv")  # type: ignore[arg-type]
     format = format or self.format
-    source_path = self.save(filename, directory=directory)
+    source_path = None if target is not None and filename is None else self.save(filename, directory=directory)
     if target is None:
         target = Path(f"{source_path}.{format}")
     if raise_if_result_exists and target.exists():
         raise FileExistsError(f"output file exists: {os.fspath(target)!r}")
     output = _run_renderer(
-        Path(source_path).read_bytes(),
+        self.source.encode(self.encoding),
         engine or self.engine,
         ":".join(part for part in (format, renderer, formatter) if part),
         neato_no_op,
@@ -170,7 +169,7 @@ def _render(
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(output)
-    if cleanup:
+    if cleanup and source_path is not None:
         os.remove(source_path)
     if view or quiet_view:
         self._view(os.fspath(target), format=format, quiet=quiet_view)

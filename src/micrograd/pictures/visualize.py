@@ -3,7 +3,7 @@
 ``draw_dot`` builds the Graphviz picture that micrograd's notebooks draw: one record
 ``{ label | data | grad }`` per Value and one small node per operation, between its
 operands and its result.  It needs the ``viz`` extra (``pip install
-"micrograd-lab[viz]"``), which brings the ``graphviz`` Python package and
+".[viz]"`` in a checkout), which brings the ``graphviz`` Python package and
 ``graphviz-pure``, a dot-compatible renderer, so pictures render even where no
 system Graphviz is installed.  ``to_mermaid`` and ``to_text`` need nothing at all.
 
