@@ -259,8 +259,7 @@ def _add_playground_parser(commands: argparse._SubParsersAction[argparse.Argumen
     parser = commands.add_parser(
         "playground",
         help="open the live playground page (expression lab and training) in the browser",
-        description="Start a local server for the playground page, print its address and open it in the browser. "
-        "Ctrl-C stops it.",
+        description="Serve the playground page, print its address and open it in the browser; Ctrl-C stops it.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
@@ -283,9 +282,8 @@ def _run_playground(args: argparse.Namespace) -> int:
             raise CommandError(f"--{option} goes with --export DIR (it says where the static site loads it from)")
     from micrograd.playground.server import main as serve
 
-    if not 0 <= args.port <= 65535 or not 1 <= args.sessions <= 1000:
-        given = f"--port {args.port}" if not 0 <= args.port <= 65535 else f"--sessions {args.sessions}"
-        raise CommandError(f"{given}: a port is a number from 0 to 65535, --sessions from 1 to 1000")
+    if not (0 <= args.port <= 65535 and 1 <= args.sessions <= 1000):
+        raise CommandError(f"--port {args.port} --sessions {args.sessions}: a port is 0 to 65535, sessions 1 to 1000")
     try:
         return serve(args.host, args.port, open_browser=not args.no_browser, sessions=args.sessions)
     except OSError as error:
