@@ -895,6 +895,25 @@ def test_a_dropped_log_of_a_negative_number_raises_as_in_the_plain_call() -> Non
             compiled(Value(-1.0))
 
 
+def test_a_dropped_step_reading_a_partial_sum_folded_into_the_output_raises_as_in_the_plain_call() -> None:
+    # s = x*x + 1 is folded into the output's sum (x*x + 1 - 2), so the table has no place for it;
+    # the dropped division reads it, and must still raise at x = 1 where its divisor is 0
+    def f(x: Value) -> Value:
+        s = x * x + 1.0
+        out = s - 2.0
+        (x + s) / out  # dropped
+        return out * 1.0
+
+    for backend in BACKENDS:
+        compiled = micrograd.compile(f, backend=backend)
+        assert compiled(Value(0.0)).data == -1.0
+        with pytest.raises(ZeroDivisionError, match=r"^division: cannot divide 3\.0 by zero$"):
+            f(Value(1.0))
+        with pytest.raises(ZeroDivisionError, match=r"^division: cannot divide 3\.0 by zero$"):
+            compiled(Value(1.0))
+        assert compiled(Value(2.0)).data == 3.0
+
+
 def test_every_built_in_operation_has_a_row_in_every_replay_or_an_explicit_engine_fallback() -> None:
     from micrograd.autograd import OPERATIONS
     from micrograd.compiler import numpy_rows, replay_python

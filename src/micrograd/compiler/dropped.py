@@ -43,26 +43,39 @@ def dropped_steps(made: list[Value], operands_of: dict[Value, tuple[Value, ...]]
     return [node for node in made if node in wanted and node in dropped]
 
 
-def check_steps(dropped: list[Value], index: dict[Value, int]) -> tuple[list[Step], list[Value]]:
+def check_steps(dropped: list[Value], index: dict[Value, int], folded: set[Value]) -> tuple[list[Step], list[Value]]:
     """``dropped`` as steps reading the table (``index``) or earlier checks (``~k``), and their nodes.
 
-    A check reading a node the plan does not number (one made before the call, or a folded
-    partial sum) is left out, and so are the checks reading it.
+    A partial sum folded into a longer one (``folded``) has no place in the table: a check
+    that reads it computes it first, as a check of its own.  A check reading a node made
+    before the call that the plan does not number is left out, and so are the checks reading it.
     """
     checks: list[Step] = []
     at: dict[Value, int] = {}
     nodes: list[Value] = []
-    for node in dropped:
-        rule = node.operation
-        assert rule is not None
-        operands = node.operands
-        if all(x in index or x in at for x in operands):
-            at[node] = ~len(checks)
-            refs = tuple(index[x] if x in index else at[x] for x in operands)
-            constants = (float(node.constants[0]),) if rule is POW_CONST else tuple(node.constants)
-            checks.append(_step((rule, refs, constants)))
-            nodes.append(node)
+    for wanted in dropped:
+        stack = [wanted]  # a node, then the folded sums it reads: no recursion on the depth of a chain of sums
+        while stack:
+            node = stack[-1]
+            missing = [x for x in node.operands if x not in index and x not in at]
+            if not missing:
+                stack.pop()
+                if node not in at:
+                    at[node] = ~len(checks)
+                    checks.append(_check(node, [index[x] if x in index else at[x] for x in node.operands]))
+                    nodes.append(node)
+            elif all(x in folded for x in missing):
+                stack.extend(missing)
+            else:
+                break  # reads a value from before the call: this check, and the sums it asked for, are left out
     return checks, nodes
+
+
+def _check(node: Value, refs: list[int]) -> Step:
+    rule = node.operation
+    assert rule is not None
+    constants = (float(node.constants[0]),) if rule is POW_CONST else tuple(node.constants)
+    return _step((rule, tuple(refs), constants))
 
 
 def made_order(made: list[Value], step_nodes: list[Value], check_nodes: list[Value]) -> list[int]:

@@ -196,7 +196,7 @@ def _plan(
             else:
                 _check_replayable(rule, node, constants)
         steps.append(_step((rule, tuple(map(position, operands_of[node])), constants)))
-    checks, checked = check_steps(dropped, index)
+    checks, checked = check_steps(dropped, index, folded)
     return Plan(
         slots=len(arguments),
         captured=captured,
