@@ -148,8 +148,9 @@ def test_l1_penalty_is_alpha_sum_of_magnitudes_with_gradient_alpha_sign_p() -> N
     penalty = l1_penalty(params, 1e-2)
     penalty.backward()
     reference = torch.tensor(values, dtype=torch.float64, requires_grad=True)
-    (1e-2 * reference.abs().sum()).backward()
-    assert penalty.data == pytest.approx(float(1e-2 * reference.abs().sum()), rel=1e-15)
+    expected = 1e-2 * reference.abs().sum()
+    expected.backward()
+    assert penalty.data == pytest.approx(expected.item(), rel=1e-15)
     assert [p.grad for p in params] == pytest.approx(reference.grad.tolist(), rel=1e-15)
 
 
