@@ -37,6 +37,7 @@ __all__ = [
     "choose_backend",
     "compile",
     "flatten_arguments",
+    "flatten_call",
     "substitute_arguments",
 ]
 
@@ -75,6 +76,21 @@ def choose_backend(backend: str | None) -> str:
 
 
 # -- arguments: data and structure ------------------------------------------------------
+
+
+def flatten_call(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], tuple[Hashable, ...], list[Any], list[Any]]:
+    """A call's keyword arguments in one order, its structure (the cache key), its data and what
+    the key names by ``id`` (see :func:`flatten_arguments`)."""
+    kwargs = dict(sorted(kwargs.items()))  # keyword arguments in one order, whatever the call's
+    key: list[Hashable] = [len(args)]
+    flat: list[Any] = []
+    keep: list[Any] = []
+    flatten_arguments(list(args), key, flat, keep)
+    if kwargs:
+        flatten_arguments(kwargs, key, flat, keep)
+    return kwargs, tuple(key), flat, keep
 
 
 def flatten_arguments(obj: Any, key: list[Hashable], flat: list[Any], keep: list[Any]) -> None:
@@ -167,14 +183,7 @@ class CompiledFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if tracing_now():  # called while another compiled function traces: become part of its trace
             return self.fn(*args, **kwargs)
-        kwargs = dict(sorted(kwargs.items()))  # keyword arguments in one order, whatever the call's
-        key: list[Hashable] = [len(args)]
-        flat: list[Any] = []
-        keep: list[Any] = []
-        flatten_arguments(list(args), key, flat, keep)
-        if kwargs:
-            flatten_arguments(kwargs, key, flat, keep)
-        structure = tuple(key)
+        kwargs, structure, flat, keep = flatten_call(args, kwargs)
         static, prepared = self._cache.get(structure, ((), {}))
         replay = prepared.get(tuple(_data(flat[i]) for i in static))
         if replay is None:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from micrograd.autograd import Value, deferred
-from micrograd.compiler.compiled import MAX_TRACES, choose_backend, flatten_arguments, substitute_arguments
+from micrograd.compiler.compiled import MAX_TRACES, choose_backend, flatten_call, substitute_arguments
 from micrograd.compiler.step_arrays import NumpyStep, PythonStep
 from micrograd.compiler.step_update import clip_numpy, clip_python, update_numpy, update_python
 from micrograd.compiler.tracing import trace, tracing_now
@@ -107,15 +107,8 @@ class CompiledStep:
             deferred.settle()  # another fast path's weights first (this step's too, read again below)
         if not self._holding:
             self._load()
-        kwargs = dict(sorted(kwargs.items()))
-        key: list[Hashable] = [len(args)]
-        flat: list[Any] = []
-        keep: list[Any] = []
-        flatten_arguments(list(args), key, flat, keep)
-        if kwargs:
-            flatten_arguments(kwargs, key, flat, keep)
+        kwargs, structure, flat, keep = flatten_call(args, kwargs)
         numbers = flat if set(map(type, flat)) <= _FLOAT else [x.data if isinstance(x, Value) else x for x in flat]
-        structure = tuple(key)
         static, prepared = self._cache.get(structure, ((), {}))
         replay = prepared.get(tuple(numbers[i] for i in static))
         if replay is None:
