@@ -186,29 +186,30 @@ class _Layer(_Group):
 
 
 class _Sum(_Group):
-    """Folded chains of + and -: each sum starts from its first term (whose sign is +) and adds
-    the others left to right, as the engine does (``np.add.at`` adds in order; starting from
-    zeros instead would turn ``-0.0 + -0.0`` into ``+0.0``)."""
+    """Folded chains of + and -: each sum is one segment of its terms, times their signs, added up
+    with ``np.add.reduceat``, which starts a segment from its first term (whose sign is +), as the
+    engine does.  So a sum of ``-0.0`` terms stays ``-0.0`` (a zero's sign does not depend on the order
+    of the additions, only on whether every term is ``-0.0``; starting from ``+0.0``, as ``np.bincount``
+    does, would lose it).  A long sum may add in another order than the engine's, left to right: its
+    last bits may differ (numpy's pairwise summation), which the tests allow for."""
 
     def __init__(self, steps: list[Step], out: slice) -> None:
         self.out = out
-        self.count = len(steps)
-        terms = [j for s in steps for j in s.operands]
-        self.bins = np.repeat(np.arange(len(steps)), [len(s.operands) for s in steps])
+        lengths = [len(s.operands) for s in steps]
+        self.bins = np.repeat(np.arange(len(steps)), lengths)
         self.signs = np.array([sign for s in steps for sign in s.constants], dtype=float)
-        self.scatter = _Scatter(np.array(terms))
-        self.first = _index([s.operands[0] for s in steps])
-        self.rest = _index([j for s in steps for j in s.operands[1:]])
-        self.rest_bins = np.repeat(np.arange(len(steps)), [len(s.operands) - 1 for s in steps])
-        self.rest_signs = np.array([sign for s in steps for sign in s.constants[1:]], dtype=float)
+        self.negative = not bool((self.signs > 0).all())
+        self.terms = _index([j for s in steps for j in s.operands])
+        self.scatter = _Scatter(np.array([j for s in steps for j in s.operands]))
+        self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.intp)
 
     def forward(self, v: Array) -> None:
-        total = v[self.first].copy()
-        np.add.at(total, self.rest_bins, v[self.rest] * self.rest_signs)
-        v[self.out] = total
+        terms = v[self.terms] * self.signs if self.negative else v[self.terms]
+        v[self.out] = np.add.reduceat(terms, self.starts)
 
     def backward(self, v: Array, gr: Array) -> None:
-        self.scatter.add(gr, gr[self.out][self.bins] * self.signs)
+        g = gr[self.out][self.bins]
+        self.scatter.add(gr, g * self.signs if self.negative else g)
 
 
 class _Engine(_Group):
@@ -317,7 +318,7 @@ class NumpyReplay:
     def backward(self, table: Array, seeds: Sequence[float]) -> list[float]:
         """The gradient of ``sum(seed * output)`` with respect to every leaf."""
         gr = np.zeros(self.size)
-        np.add.at(gr, self.outputs_index, np.asarray(seeds, dtype=float))
+        _Scatter(self.outputs_index).add(gr, np.asarray(seeds, dtype=float))  # an output may come twice
         self.backward_table(table, gr)
         return gr[: self.plan.leaves].tolist()  # type: ignore[no-any-return]
 
