@@ -924,7 +924,10 @@ def test_every_built_in_operation_has_a_row_in_every_replay_or_an_explicit_engin
     assert all(isinstance(rule, micrograd.Operation) for rule in built_in)  # keyed by the object, not a symbol
     backends = {
         "numpy": (set(numpy_rows.RULES) | numpy_rows.GROUPS, numpy_rows.ENGINE_FALLBACK),
-        "python": (set(replay_python.COLUMNS) | (set(replay_python.RULES) - {SUM}), replay_python.ENGINE_FALLBACK),
+        "python": (
+            set(replay_python.COLUMNS) | (set(replay_python.RULES) - {SUM}) | replay_python.GROUPS,
+            replay_python.ENGINE_FALLBACK,
+        ),
     }
     for name, (rows, fallback) in backends.items():
         assert rows | fallback == built_in, name

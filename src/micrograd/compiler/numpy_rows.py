@@ -14,22 +14,26 @@ import numpy as np
 from micrograd.autograd import (
     ABS,
     ADD,
+    DENSE,
     DIV,
     EXP,
     LINEAR,
     LOG,
     MUL,
     NEG,
+    PART,
     POW,
     POW_CONST,
     RELU,
     SIGMOID,
     SUB,
     TANH,
+    WEIGHTS,
     Operation,
 )
+from micrograd.autograd.blocks import LayerWeights
 
-__all__ = ["CHECKED_BACKWARD", "CHECKED_FORWARD", "ENGINE_FALLBACK", "GROUPS", "RULES"]
+__all__ = ["CHECKED_BACKWARD", "CHECKED_FORWARD", "ENGINE_FALLBACK", "GROUPS", "RULES", "layer_sums"]
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -79,7 +83,14 @@ RULES: dict[Any, tuple[Forward, Backward]] = {
 # How each built-in operation (autograd.OPERATIONS) is replayed: a row above, a group of its own
 # (linear: row-wise dot products or a matrix product), or computed by the engine step by step,
 # as every operation you define is.  None falls back to the engine here.
-GROUPS = frozenset({LINEAR})
+GROUPS = frozenset({LINEAR, DENSE, PART, WEIGHTS})  # a block and its parts: a matrix product (replay_numpy._Blocks)
 ENGINE_FALLBACK: frozenset[Operation] = frozenset()
 CHECKED_FORWARD = {DIV, EXP, LOG, POW, POW_CONST}  # operations whose result can be an error
 CHECKED_BACKWARD = {POW, POW_CONST}  # operations whose derivative can be an error
+
+
+def layer_sums(xs: Any, layer: LayerWeights, biases: Any) -> list[float]:
+    """A block's ``w . x + b`` while tracing (``autograd.recording_blocks``): one matrix-vector product."""
+    if layer.matrix is None:
+        layer.matrix = np.array(layer.rows, dtype=float).reshape(layer.units, layer.width)
+    return (layer.matrix @ np.asarray(xs, dtype=float) + np.asarray(biases, dtype=float)).tolist()  # type: ignore[no-any-return]
