@@ -18,6 +18,7 @@ number) or gives the engine's value.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from itertools import chain
@@ -37,6 +38,8 @@ from micrograd.compiler.numpy_rows import CHECKED_BACKWARD, CHECKED_FORWARD, ENG
 from micrograd.compiler.plan import SUM, Checks, Plan, Step, contributions
 
 __all__ = ["NumpyReplay"]
+
+_step = functools.partial(tuple.__new__, Step)  # a Step made in C (a NamedTuple's own __new__ is Python)
 
 
 class _Elementwise(Group):
@@ -192,7 +195,8 @@ class NumpyReplay:
                 group, order = _linear_group(old, matrix, width, out, needs)
                 needs[out] = needs[matrix[order]].any(axis=1)
             else:
-                renamed = [Step(s.rule, tuple(map(new.__getitem__, s.operands)), s.constants) for s in steps]
+                rename = new.__getitem__
+                renamed = [_step((s.rule, tuple(map(rename, s.operands)), s.constants)) for s in steps]
                 group, order = self._group(rule, renamed, out, needs)
                 needs[out] = _any_operand(needs, [renamed[p].operands for p in order])
             for j, p in enumerate(order):
