@@ -12,10 +12,12 @@ The details:
   its products ``x1*w1``, ``x2*w2``, ... and the sums that add them and the bias.
   The numbers are exact: each product and partial sum has the linear's gradient.
 * ``"neurons"``: one box per neuron (its output's data and grad), fed by the
-  neuron's inputs; its weights and bias, and inputs given as plain numbers, are
-  inside the box.  A neuron is ``activation(linear(...))`` (tanh, ReLU or sigmoid,
-  used by nothing else), or a ``linear`` alone.  Its name comes from its bias's
-  label (``L1.N2.b`` names neuron ``L1.N2``, as :class:`~micrograd.nn.MLP` labels them).
+  neuron's inputs; its weights and bias are inside the box.  A neuron is
+  ``activation(linear(...))`` (tanh, ReLU or sigmoid, used by nothing else), or a
+  ``linear`` alone.  Its name comes from its bias's label (``L1.N2.b`` names neuron
+  ``L1.N2``, as :class:`~micrograd.nn.MLP` labels them); the first layer's inputs
+  are ``x1``, ``x2``, ...  A chain of ``+`` whose partial sums nothing else uses, as
+  ``sum()`` over the examples makes, is one box adding all the terms.
 * ``"auto"`` (the default): expanded for a single neuron, neurons for a graph too big
   to read (more than :data:`AUTO_LIMIT` values), the operations otherwise.
 
@@ -29,7 +31,7 @@ from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from micrograd.autograd import LINEAR, RELU, SIGMOID, TANH, Value, local_gradients
+from micrograd.autograd import ADD, LINEAR, RELU, SIGMOID, TANH, Value, local_gradients
 from micrograd.pictures.graph_text import topological_order
 
 __all__ = ["AUTO_LIMIT", "DETAILS", "Box", "GraphView", "Selection", "more_label", "view_graph"]
@@ -46,7 +48,8 @@ class Box:
     ``operands`` are all the values it was computed from, in order (for a neuron:
     its inputs, then its weights, then its bias); ``hidden`` ones are drawn inside
     the box rather than as boxes of their own.  ``kind`` is ``"value"``,
-    ``"product"`` or ``"sum"`` (parts of an expanded linear) or ``"neuron"``.
+    ``"product"`` or ``"sum"`` (parts of an expanded linear), ``"neuron"``, or
+    ``"total"`` (a chain of ``+`` shown as one sum of all its terms).
     """
 
     name: str
@@ -71,6 +74,8 @@ class Box:
             return (w.data, x.data)
         if self.kind == "sum" or (self.kind == "value" and self.op == "+" and _is_linear(self.value)):
             return (1.0, 1.0)
+        if self.kind == "total":
+            return (1.0,) * len(self.operands)
         assert self.value is not None
         if self.kind == "neuron":
             if self.activation:
@@ -183,7 +188,7 @@ def view_graph(root: Value, detail: str = "auto", *, grads: Mapping[Value, float
     order = topological_order(root)
     linears = [node for node in order if _is_linear(node) and node.operands]
     users: dict[Value, list[Value]] = {}
-    for node in order if linears else ():  # only neurons need to know who uses a value
+    for node in order if linears or detail == "neurons" else ():  # only "neurons" needs who uses a value
         for operand in node.operands:
             users.setdefault(operand, []).append(node)
     if detail == "auto":
@@ -274,10 +279,14 @@ class _Builder:
                 )
                 inside[operand] = inside.get(operand, True) and folds
         linear_values = {linear_value for linear_value, _ in found.values()}
+        absorbed = _partial_sums(order, users, root)
         for node in order:
-            if node in linear_values and node not in found:
-                continue  # shown by its neuron's box
-            if node in found:
+            if (node in linear_values and node not in found) or node in absorbed:
+                continue  # shown by its neuron's box, or by the sum it is part of
+            if node.operands and node.operands[0] in absorbed:
+                terms = tuple(self.boxes[term] for term in _sum_terms(node, absorbed))
+                self._add(Box(node.label, node.data, self._grad(node), "+", terms, node, "total", False, ""), node)
+            elif node in found:
                 linear_value, top = found[node]
                 parts = tuple(self.boxes[operand] for operand in linear_value.operands)
                 activation = top.op if top is not None else ""
@@ -287,6 +296,34 @@ class _Builder:
             else:
                 box = self.plain(node)
                 box.hidden = inside.get(node, False) and all(user in linear_values for user in users.get(node, ()))
+
+
+def _partial_sums(order: list[Value], users: dict[Value, list[Value]], root: Value) -> set[Value]:
+    """The unlabelled sums ``a + b`` used only as the left operand of another ``+``: ``sum()``'s partial sums."""
+    found = set()
+    for node in order:
+        consumers = users.get(node, ())
+        if (
+            node.operation is ADD
+            and node is not root
+            and not node.label
+            and len(consumers) == 1
+            and consumers[0].operation is ADD
+            and consumers[0].operands[0] is node
+            and consumers[0].operands[1] is not node
+        ):
+            found.add(node)
+    return found
+
+
+def _sum_terms(node: Value, absorbed: set[Value]) -> tuple[Value, ...]:
+    """The terms of ``((a + b) + c) + d`` whose partial sums are ``absorbed``: ``a, b, c, d``."""
+    later = []
+    head = node
+    while head.operands[0] in absorbed:
+        later.append(head.operands[1])
+        head = head.operands[0]
+    return (*head.operands, *reversed(later))
 
 
 def _neuron_name(out: Value, linear_value: Value) -> str:
@@ -304,7 +341,8 @@ def _name_examples(boxes: list[Box]) -> None:
 
     Copies are numbered in the order the graph reaches them (a loss summed over the
     examples reaches the first example first); a number a copy's output meets, as in
-    ``yout - ygt``, is that example's ``target``.
+    ``yout - ygt``, is that example's ``target``, and the numbers a first-layer
+    neuron reads are its inputs ``ex1.x1``, ``ex1.x2``, ... (``x1``, ... for one example).
     """
     neurons = [box for box in boxes if box.kind == "neuron" and box.name]
     copies = Counter(box.name for box in neurons)
@@ -320,6 +358,18 @@ def _name_examples(boxes: list[Box]) -> None:
         for operand in box.operands if found and box.kind == "value" else ():
             if not operand.name and not operand.operands and not operand.hidden and operand not in example:
                 operand.name = f"ex{found[0]}.target"
+    _name_inputs(neurons, example, {box.name for box in boxes if box.name})
+
+
+def _name_inputs(neurons: list[Box], example: dict[Box, int], used: set[str]) -> None:
+    """Name the unlabelled leaves a neuron reads as inputs ``x1``, ``x2``, ..., numbered like its weights."""
+    for box in neurons:
+        prefix = f"ex{example[box]}." if box in example else ""
+        for position, operand in enumerate(box.operands[: len(box.operands) // 2], start=1):
+            name = f"{prefix}x{position}"
+            if not operand.name and not operand.operands and not operand.hidden and name not in used:
+                operand.name = name
+                used.add(name)
 
 
 def _name(boxes: list[Box], root: Box) -> None:
