@@ -27,63 +27,20 @@ a label already uses are skipped); an unlabelled root is ``out``.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from micrograd.autograd import ADD, LINEAR, RELU, SIGMOID, TANH, Value, local_gradients
+from micrograd.autograd import ADD, RELU, SIGMOID, TANH, Value
+from micrograd.pictures.box import Box, is_linear
 from micrograd.pictures.graph_text import topological_order
+from micrograd.pictures.naming import name_boxes, name_examples
 
 __all__ = ["AUTO_LIMIT", "DETAILS", "Box", "GraphView", "Selection", "more_label", "view_graph"]
 
 DETAILS = ("auto", "operations", "expanded", "neurons")
 AUTO_LIMIT = 60  # "auto" shows neurons for graphs of more values than this
 ACTIVATIONS = (TANH, RELU, SIGMOID)  # the operations a neuron may end in
-
-
-@dataclass(eq=False, slots=True)
-class Box:
-    """One value of a view: a Value of the graph, or a product or sum of an expanded linear.
-
-    ``operands`` are all the values it was computed from, in order (for a neuron:
-    its inputs, then its weights, then its bias); ``hidden`` ones are drawn inside
-    the box rather than as boxes of their own.  ``kind`` is ``"value"``,
-    ``"product"`` or ``"sum"`` (parts of an expanded linear), ``"neuron"``, or
-    ``"total"`` (a chain of ``+`` shown as one sum of all its terms).
-    """
-
-    name: str
-    data: float
-    grad: float
-    op: str  # the operation that made it, '' for a leaf
-    operands: tuple[Box, ...]
-    value: Value | None  # the Value shown; None for a product or partial sum
-    kind: str
-    hidden: bool
-    activation: str  # a neuron's activation ('' for a linear neuron)
-
-    @property
-    def drawn_operands(self) -> tuple[Box, ...]:
-        """The operands a picture connects to this box (the hidden ones are inside it)."""
-        return tuple(operand for operand in self.operands if not operand.hidden)
-
-    def local_derivatives(self) -> tuple[float, ...]:
-        """d self / d operand for each operand, in order: the local step of the chain rule."""
-        if self.kind == "product":
-            x, w = self.operands
-            return (w.data, x.data)
-        if self.kind == "sum" or (self.kind == "value" and self.op == "+" and _is_linear(self.value)):
-            return (1.0, 1.0)
-        if self.kind == "total":
-            return (1.0,) * len(self.operands)
-        assert self.value is not None
-        if self.kind == "neuron":
-            if self.activation:
-                (linear_value,) = self.value.operands
-                outer = local_gradients(self.value)[0]
-                return tuple(outer * d for d in local_gradients(linear_value))
-            return local_gradients(self.value)
-        return local_gradients(self.value)
 
 
 class GraphView:
@@ -166,10 +123,6 @@ def more_label(count: int) -> str:
     return f"… {count} more operand{'s' if count > 1 else ''}"
 
 
-def _is_linear(value: Value | None) -> bool:
-    return value is not None and value.operation is LINEAR
-
-
 def check_detail(detail: str) -> None:
     """Raise ValueError unless ``detail`` is one of :data:`DETAILS`."""
     if detail not in DETAILS:
@@ -186,7 +139,7 @@ def view_graph(root: Value, detail: str = "auto", *, grads: Mapping[Value, float
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
     order = topological_order(root)
-    linears = [node for node in order if _is_linear(node) and node.operands]
+    linears = [node for node in order if is_linear(node) and node.operands]
     users: dict[Value, list[Value]] = {}
     for node in order if linears or detail == "neurons" else ():  # only "neurons" needs who uses a value
         for operand in node.operands:
@@ -203,15 +156,15 @@ def view_graph(root: Value, detail: str = "auto", *, grads: Mapping[Value, float
         builder.neurons(order, users, root)
     else:
         for node in order:
-            if detail == "expanded" and _is_linear(node) and len(node.operands) >= 3:
+            if detail == "expanded" and is_linear(node) and len(node.operands) >= 3:
                 builder.expand(node)
             else:
                 builder.plain(node)
     boxes = builder.order
     view_root = builder.boxes[root]
     if detail == "neurons":
-        _name_examples(boxes)
-    _name(boxes, view_root)
+        name_examples(boxes)
+    name_boxes(boxes, view_root)
     return GraphView(view_root, boxes, detail, len(order))
 
 
@@ -261,7 +214,7 @@ class _Builder:
         """Mark each neuron: the boxes of its linear and activation become one box."""
         found: dict[Value, tuple[Value, Value | None]] = {}
         for node in order:
-            if not _is_linear(node) or not node.operands:
+            if not is_linear(node) or not node.operands:
                 continue
             consumers = users.get(node, [])
             top: Value | None = None
@@ -334,78 +287,3 @@ def _neuron_name(out: Value, linear_value: Value) -> str:
     if bias.endswith(".b") and len(bias) > 2:
         return bias[:-2]
     return ""
-
-
-def _name_examples(boxes: list[Box]) -> None:
-    """A network run on several examples has a copy of each neuron per example: ``ex1.L0.N0``, ``ex2.L0.N0``...
-
-    Copies are numbered in the order the graph reaches them (a loss summed over the
-    examples reaches the first example first); a number a copy's output meets, as in
-    ``yout - ygt``, is that example's ``target``, and the numbers a first-layer
-    neuron reads are its inputs ``ex1.x1``, ``ex1.x2``, ... (``x1``, ... for one example).
-    """
-    neurons = [box for box in boxes if box.kind == "neuron" and box.name]
-    copies = Counter(box.name for box in neurons)
-    seen: Counter[str] = Counter()
-    example: dict[Box, int] = {}
-    for box in neurons:
-        if copies[box.name] > 1:
-            seen[box.name] += 1
-            example[box] = seen[box.name]
-            box.name = f"ex{example[box]}.{box.name}"
-    for box in boxes:
-        found = [example[operand] for operand in box.operands if operand in example]
-        for operand in box.operands if found and box.kind == "value" else ():
-            if not operand.name and not operand.operands and not operand.hidden and operand not in example:
-                operand.name = f"ex{found[0]}.target"
-    _name_inputs(neurons, example, {box.name for box in boxes if box.name})
-
-
-def _name_inputs(neurons: list[Box], example: dict[Box, int], used: set[str]) -> None:
-    """Name the unlabelled leaves a neuron reads as inputs ``x1``, ``x2``, ..., numbered like its weights."""
-    for box in neurons:
-        prefix = f"ex{example[box]}." if box in example else ""
-        for position, operand in enumerate(box.operands[: len(box.operands) // 2], start=1):
-            name = f"{prefix}x{position}"
-            if not operand.name and not operand.operands and not operand.hidden and name not in used:
-                operand.name = name
-                used.add(name)
-
-
-def _name(boxes: list[Box], root: Box) -> None:
-    """Give every box a name: its label, a product's or sum's own, or ``n1``, ``n2``, ... (root: ``out``)."""
-    used = {box.name for box in boxes if box.name}
-    counter = 0
-    # the boxes a picture shows are numbered first, so that hidden ones do not shift their names
-    for box in sorted(boxes, key=lambda b: b.hidden):
-        if box.name:
-            continue
-        if box.kind == "product":
-            x, w = box.operands
-            box.name = f"{_term(x.name)}*{_term(w.name)}"
-        elif box.kind == "sum":
-            box.name = _sum_name(box)
-        elif box is root and "out" not in used:
-            box.name = "out"
-        else:
-            counter += 1
-            while f"n{counter}" in used:
-                counter += 1
-            box.name = f"n{counter}"
-
-
-def _term(name: str) -> str:
-    return f"({name})" if " " in name else name
-
-
-def _sum_name(box: Box) -> str:
-    """``x1*w1 + x2*w2`` for two products, ``x1*w1 + … + x4*w4`` for more."""
-    first, last = box.operands
-    terms = 1
-    head = first
-    while head.kind == "sum":
-        head = head.operands[0]
-        terms += 1
-    if terms == 1:
-        return f"{first.name} + {last.name}"
-    return f"{head.name} + … + {last.name}"
