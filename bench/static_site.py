@@ -14,7 +14,8 @@ fresh browser profile and measures:
 - warm load: the same in a new tab of the same browser (the browser's cache), and
   again after the browser restarted on the same profile (its disk cache);
 - where a load's time goes: Pyodide's start, the package installed, the package
-  imported (the worker's marks), and the first answers;
+  imported (the worker's marks), and the first answers; how many requests reached
+  the server and how many it answered 304 (not modified: the browser's copy is used);
 - Play on the default moons network: training steps/s and page updates/s as the
   page counts them, and how long a click waits meanwhile.
 
@@ -37,7 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from playground_rate import click_delays
 from playwright.sync_api import sync_playwright
@@ -60,7 +61,12 @@ USABLE = """() => [...document.querySelectorAll('#graph g.node')].some((g) =>
 
 
 class QuietFiles(SimpleHTTPRequestHandler):
-    """``python -m http.server``'s handler, without a line per request."""
+    """``python -m http.server``'s handler, without a line per request; it counts what it answered."""
+
+    answered: ClassVar[list[int]] = []  # the status of each answer
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.answered.append(int(code) if str(code).isdigit() else 0)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -92,11 +98,13 @@ def load(context: Any, url: str) -> tuple[Any, dict[str, float]]:
     """Open ``url`` in a new tab; seconds to a usable lab, and where they went."""
     page = context.new_page()
     page.set_viewport_size({"width": 1400, "height": 1000})
+    QuietFiles.answered.clear()
     started = time.monotonic()
     page.goto(url, wait_until="commit")
     usable = wait_for(page, USABLE) - started
+    answered = list(QuietFiles.answered)
     marks = page.evaluate("() => ({origin: performance.timeOrigin, startup: window.playgroundStats.startup})")
-    phases = {"usable": usable}
+    phases = {"usable": usable, "requests": len(answered), "answered 304": answered.count(304)}
     for name, at in (marks["startup"] or {}).items():  # the worker's marks, from the tab's navigation
         phases[name] = (at - marks["origin"]) / 1000
     return page, phases
