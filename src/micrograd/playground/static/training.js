@@ -1,60 +1,11 @@
-// The training view: a session on the server, its settings and the points' graphs (Play/Pause/Step: playing.js).
+// The training view: a session on the server, live settings and new models (Play/Pause/Step: playing.js).
 
-import { $, api, number, page, saveURL, setSvg, stats, train } from "./common.js";
-import { drawBoundary, drawCurves, toCanvas } from "./drawing.js";
+import { $, api, number, page, saveURL, stats, train } from "./common.js";
+import { currentSettings, fillControls, SETTING_FIELDS, settingsFromURL, settingsToURL, setupControls } from "./controls.js";
+import { drawBoundary, drawCurves } from "./drawing.js";
 import { chosenWeight, drawNetwork, setupNetwork } from "./network.js";
 import { pause, setupPlaying } from "./playing.js";
-import { makeZoomable, zoomButtons } from "./zoom.js";
-
-const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
-const L2S = [0, 0.00001, 0.0001, 0.001, 0.01, 0.1, 1];
-
-const SETTING_FIELDS = ["dataset", "classes", "noise", "points", "train_ratio", "batch_size", "activation", "loss", "optimizer", "lr", "l2", "l1"];
-
-function settingsFromURL() {
-  const settings = { ...page.info.defaults };
-  for (const name of [...SETTING_FIELDS, "seed", "weights_seed"]) {
-    if (!page.url.has(name)) continue;
-    const text = page.url.get(name);
-    settings[name] = typeof page.info.defaults[name] === "number" ? Number(text) : text;
-  }
-  if (page.url.has("hidden")) settings.hidden = page.url.get("hidden") === "" ? [] : page.url.get("hidden").split(",").map(Number);
-  return settings;
-}
-
-function currentSettings() {
-  const settings = { ...train.settings };
-  for (const name of SETTING_FIELDS) {
-    const element = $(name);
-    settings[name] = typeof page.info.defaults[name] === "number" ? Number(element.value) : element.value;
-  }
-  return settings;
-}
-
-function settingsToURL(settings) {
-  for (const name of [...SETTING_FIELDS, "seed", "weights_seed"]) {
-    if (settings[name] === page.info.defaults[name]) page.url.delete(name); else page.url.set(name, String(settings[name]));
-  }
-  if (settings.hidden.join() === page.info.defaults.hidden.join()) page.url.delete("hidden"); else page.url.set("hidden", settings.hidden.join(","));
-  saveURL();
-}
-
-function fillControls(settings) {
-  for (const name of SETTING_FIELDS) {
-    const element = $(name);
-    if (element.tagName === "SELECT" && ![...element.options].some((o) => o.value === String(settings[name]))) {
-      element.append(new Option(String(settings[name]), String(settings[name])));
-    }
-    element.value = String(settings[name]);
-  }
-  $("batch_size").max = String(settings.points);
-  showSliders();
-  const multi = ["spirals", "blobs"].includes(settings.dataset);
-  $("classes").disabled = !multi;
-  $("noise").disabled = settings.dataset === "yin_yang";
-  $("remove-layer").disabled = settings.hidden.length === 0;
-  $("add-layer").disabled = settings.hidden.length >= page.info.limits.layers[1];
-}
+import { setupPoints, showPoint } from "./points.js";
 
 async function startSession(settings) {
   try {
@@ -175,65 +126,6 @@ function showState(state, fresh) {
   if (train.point && (fresh || !train.playing || performance.now() - train.pointAt > 1000)) showPoint(train.point);
 }
 
-// -- drawing --------------------------------------------------------------------------------
-async function showPoint(point) {
-  if (train.pointBusy) return;
-  train.pointBusy = true;
-  train.pointAt = performance.now();
-  try {
-    const result = await api("POST", `/api/sessions/${train.id}/point`, { set: point.set, index: point.index, max_nodes: train.pointMax });
-    const [x, y] = result.point;
-    $("point-title").textContent =
-      `The loss of ${point.set} point ${point.index} (${number(x, 2)}, ${number(y, 2)}), class ${result.label}: ${number(result.loss)}`;
-    const opening = $("point-panel").hidden;
-    $("point-expand").hidden = train.pointMax >= 100 || !/more operand|showing \d+ of/.test(result.svg || "");
-    $("point-panel").hidden = false;
-    if (!result.svg || !setSvg($("point-graph"), result.svg)) $("point-graph").textContent = result.svg_error || "";
-    else train.pointZoom.refresh();
-    if (opening) $("point-panel").scrollIntoView({ block: "nearest" });
-  } catch (error) {
-    $("train-error").textContent = error.message;
-  } finally {
-    train.pointBusy = false;
-  }
-}
-
-function pickPoint(event) {
-  if (!train.data) return;
-  const canvas = $("boundary");
-  const rect = canvas.getBoundingClientRect();
-  const cx = ((event.clientX - rect.left) / rect.width) * canvas.width;
-  const cy = ((event.clientY - rect.top) / rect.height) * canvas.height;
-  let best = null;
-  for (const set of $("show-test").checked ? ["train", "test"] : ["train"]) {
-    train.data[set].points.forEach(([x, y], index) => {
-      const [px, py] = toCanvas(x, y, canvas);
-      const distance = Math.hypot(px - cx, py - cy);
-      if (distance < 8 && (!best || distance < best.distance)) best = { set, index, distance };
-    });
-  }
-  if (!best) return;
-  train.point = { set: best.set, index: best.index };
-  if (train.state) drawBoundary(train.state);
-  showPoint(train.point);
-}
-
-function pointKeys(event) {
-  // with the boundary focused: arrows go from point to point (train, then test), Enter shows its graph
-  if (!train.data || !["ArrowRight", "ArrowDown", "ArrowLeft", "ArrowUp", "Enter"].includes(event.key)) return;
-  event.preventDefault();
-  const all = ($("show-test").checked ? ["train", "test"] : ["train"])
-    .flatMap((set) => train.data[set].points.map((_, index) => ({ set, index })));
-  let at = train.point ? all.findIndex((p) => p.set === train.point.set && p.index === train.point.index) : -1;
-  if (event.key !== "Enter") at = (at + (["ArrowRight", "ArrowDown"].includes(event.key) ? 1 : all.length - 1)) % all.length;
-  if (at < 0) at = 0;
-  train.point = all[at];
-  const [x, y] = train.data[train.point.set].points[train.point.index];
-  $("point-choice").textContent = `${train.point.set} point ${train.point.index} at (${number(x, 2)}, ${number(y, 2)})`;
-  if (train.state) drawBoundary(train.state);
-  if (event.key === "Enter") showPoint(train.point);
-}
-
 function setupWeightEditor() {
   $("weight-editor").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -250,10 +142,6 @@ function setupWeightEditor() {
   });
 }
 
-function showSliders() {
-  for (const name of ["noise", "train_ratio"]) $(`${name}-value`).textContent = String(Number($(name).value));
-}
-
 export function setupTraining() {
   setupNetwork();
   setupWeightEditor();
@@ -265,30 +153,15 @@ export function setupTraining() {
       if (train.state?.boundary) drawBoundary(train.state);
     });
   }
-  for (const name of ["noise", "train_ratio"]) $(name).addEventListener("input", showSliders);
+  setupControls();
+  setupPoints();
   $("retry").addEventListener("click", () => startSession(train.settings || settingsFromURL()));
-  train.pointZoom = makeZoomable($("point-graph"), "The point's loss graph");
-  zoomButtons($("point-zoom"), train.pointZoom, "the point's graph");
-  const options = (id, values, text = String) => $(id).replaceChildren(...values.map((v) => new Option(text(v), String(v))));
-  options("dataset", page.info.datasets);
-  options("activation", page.info.activations);
-  options("loss", page.info.losses);
-  options("optimizer", page.info.optimizers);
-  options("lr", LRS);
-  options("l2", L2S);
-  options("l1", L2S);
   for (const name of SETTING_FIELDS) $(name).addEventListener("change", () => changeSettings({}));
   setupPlaying({ showState, startSession, since });
   $("reset").addEventListener("click", () => changeSettings({}, { newWeights: true }));
   $("regenerate").addEventListener("click", () => changeSettings({ seed: Math.floor(Math.random() * 1e9) }));
   $("add-layer").addEventListener("click", () => changeSettings({ hidden: [...train.settings.hidden, 4] }));
   $("remove-layer").addEventListener("click", () => changeSettings({ hidden: train.settings.hidden.slice(0, -1) }));
-  $("boundary").addEventListener("click", pickPoint);
-  $("boundary").addEventListener("keydown", pointKeys);
-  $("point-expand").addEventListener("click", () => {
-    train.pointMax = 100; // the most a point's graph draws
-    if (train.point) showPoint(train.point);
-  });
   $("network").addEventListener("resize-layers", (event) => changeSettings({ hidden: event.detail.hidden }));
   window.addEventListener("pagehide", () => {
     // the tab closes or reloads: free its session on the server now rather than when it expires
