@@ -12,19 +12,35 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import repeat
+from operator import add, mul
 from typing import Any
 
 from micrograd.autograd import Value, no_grad
-from micrograd.nn import MLP
+from micrograd.nn import ACTIVATIONS, MLP, Neuron
 
 try:  # numpy is optional: the plain-float path below computes the same numbers
     import numpy
 except ImportError:  # pragma: no cover - numpy is part of the test extras
     numpy = None  # type: ignore[assignment]
 
-__all__ = ["HAVE_NUMPY", "Extent", "boundary_map", "grid_points", "layer_outputs", "neuron_maps"]
+__all__ = [
+    "BOUNDARY_SIZE",
+    "HAVE_NUMPY",
+    "NEURON_SIZE",
+    "PREVIEW_SIZE",
+    "Extent",
+    "boundary_map",
+    "grid_points",
+    "heat_maps",
+    "layer_outputs",
+    "neuron_maps",
+]
 
 HAVE_NUMPY = numpy is not None
+BOUNDARY_SIZE = 40  # the decision boundary: 40 x 40 cells
+NEURON_SIZE = 20  # each hidden neuron's map: 20 x 20 cells
+PREVIEW_SIZE = 20  # both, in a preview
 Extent = tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
 
 _NUMPY_ACTIVATIONS: dict[str, Any] = {
@@ -47,6 +63,8 @@ def layer_outputs(model: MLP, points: Sequence[Sequence[float]]) -> list[list[li
     """For each layer, for each of its neurons, its output at every point (``[layer][neuron][point]``)."""
     if numpy is not None:
         return [[list(row) for row in layer] for layer in _numpy_outputs(model, points)]
+    if points and all(type(n) is Neuron for layer in model.layers for n in layer.neurons):
+        return _column_outputs(model, points)
     outputs = []
     rows = [list(map(float, p)) for p in points]
     for layer in model.layers:
@@ -56,6 +74,30 @@ def layer_outputs(model: MLP, points: Sequence[Sequence[float]]) -> list[list[li
                 computed = [[v.data for v in _as_list(layer(row))] for row in rows]
         rows = computed
         outputs.append([list(column) for column in zip(*rows, strict=True)])
+    return outputs
+
+
+def _column_outputs(model: MLP, points: Sequence[Sequence[float]]) -> list[list[list[float]]]:
+    """``layer_outputs`` in plain Python, a whole column of points per operation.
+
+    Each neuron's sum is built input by input over every point at once with ``map``,
+    whose loops run in C: what numpy's arrays do, without numpy.  The terms are added
+    in the neuron's order, then the bias, then its activation (nn's own float function).
+    """
+    columns = [list(map(float, column)) for column in zip(*points, strict=True)]
+    outputs = []
+    for layer in model.layers:
+        computed = []
+        for neuron in layer.neurons:
+            if len(neuron.w) != len(columns):
+                raise ValueError(f"linear: {len(columns)} inputs but {len(neuron.w)} weights")
+            total = [0.0] * len(points)
+            for weight, column in zip(neuron.w, columns, strict=True):
+                total = list(map(add, total, map(mul, column, repeat(weight.data))))
+            activate = ACTIVATIONS[neuron.activation][1]
+            computed.append(list(map(activate, map(add, total, repeat(neuron.b.data)))))
+        outputs.append(computed)
+        columns = computed
     return outputs
 
 
@@ -100,7 +142,31 @@ def boundary_map(model: MLP, extent: Extent, size: int) -> dict[str, Any]:
     One output: class 1 where the score is positive, confidence ``|tanh(score)|``.
     Several outputs: the largest wins, confidence is its softmax probability.
     """
-    scores = layer_outputs_fast(model, grid_points(extent, size))[-1]
+    return _boundary(layer_outputs_fast(model, grid_points(extent, size))[-1], size)
+
+
+def heat_maps(model: MLP, extent: Extent, preview: bool = False) -> dict[str, Any]:
+    """The page's maps: ``{"boundary": ..., "neurons": ...}``.
+
+    In full, the boundary has :data:`BOUNDARY_SIZE` cells a side and each neuron
+    :data:`NEURON_SIZE`.  A preview, which a page asks for while training runs where
+    maps are dear (plain Python in the browser), has :data:`PREVIEW_SIZE` cells a side
+    for both, from one pass over one grid: about a sixth of the work.
+    """
+    if not preview:
+        return {
+            "boundary": boundary_map(model, extent, BOUNDARY_SIZE),
+            "neurons": neuron_maps(model, extent, NEURON_SIZE),
+        }
+    outputs = layer_outputs_fast(model, grid_points(extent, PREVIEW_SIZE))
+    return {
+        "boundary": _boundary(outputs[-1], PREVIEW_SIZE),
+        "neurons": [[_quantize(neuron) for neuron in layer] for layer in outputs[:-1]],
+    }
+
+
+def _boundary(scores: Any, size: int) -> dict[str, Any]:
+    """``boundary_map`` from the output layer's scores at the grid's points."""
     if numpy is not None:
         s = numpy.asarray(scores, dtype=float)
         if s.shape[0] == 1:
