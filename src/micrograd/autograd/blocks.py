@@ -49,7 +49,7 @@ __all__ = [
 
 # .cache: this thread's LayerWeights by key while it records blocks, else unset; .sums: how it computes them
 _state = threading.local()
-Sums = Callable[[Sequence[float], "LayerWeights", Sequence[float]], list[float]]
+Sums = Callable[[Sequence[float], "LayerWeights", Sequence[float]], "list[float] | None"]
 _operation = attrgetter("operation")
 _part_index = attrgetter("_b")
 _block_of = attrgetter("_a")
@@ -61,7 +61,8 @@ def recording_blocks(sums: Sums | None = None) -> Iterator[None]:
 
     ``sums(xs, layer, biases)``, if given, computes a block's ``w . x + b`` in place of :func:`forward`
     (compile's tracing passes numpy's, much faster on wide layers: a trace's numbers are its own, the
-    replays compute every call's results; it may keep what it needs in ``layer.matrix``).
+    replays compute every call's results; it may keep what it needs in ``layer.matrix``, and return
+    None to leave a layer to :func:`forward`).
     """
     saved = getattr(_state, "cache", None), getattr(_state, "sums", None)
     _state.cache, _state.sums = {}, sums
@@ -263,8 +264,9 @@ def forward(xs: Sequence[float], layer: LayerWeights, biases: Sequence[float]) -
     """Each unit's ``w . x + b``: ``linear``'s arithmetic (``sum(map(mul, ...)) + b``), the engine's bits,
     or the ``sums`` this thread's ``recording_blocks`` was given."""
     sums: Sums | None = getattr(_state, "sums", None)
-    if sums is not None:
-        return sums(xs, layer, biases)
+    computed = None if sums is None else sums(xs, layer, biases)
+    if computed is not None:
+        return computed
     return [sum(map(mul, xs, row)) + b for row, b in zip(layer.rows, biases, strict=True)]
 
 

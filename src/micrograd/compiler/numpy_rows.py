@@ -89,8 +89,11 @@ CHECKED_FORWARD = {DIV, EXP, LOG, POW, POW_CONST}  # operations whose result can
 CHECKED_BACKWARD = {POW, POW_CONST}  # operations whose derivative can be an error
 
 
-def layer_sums(xs: Any, layer: LayerWeights, biases: Any) -> list[float]:
-    """A block's ``w . x + b`` while tracing (``autograd.recording_blocks``): one matrix-vector product."""
+def layer_sums(xs: Any, layer: LayerWeights, biases: Any) -> list[float] | None:
+    """A block's ``w . x + b`` while tracing (``autograd.recording_blocks``): one matrix-vector product,
+    for a layer of more than a thousand weights (a smaller one is faster in Python: None)."""
+    if layer.units * layer.width <= 1024:
+        return None
     if layer.matrix is None:
         layer.matrix = np.array(layer.rows, dtype=float).reshape(layer.units, layer.width)
     return (layer.matrix @ np.asarray(xs, dtype=float) + np.asarray(biases, dtype=float)).tolist()  # type: ignore[no-any-return]
