@@ -116,12 +116,15 @@ def play(page: Any, seconds: float) -> tuple[float, float, list[float]]:
     page.get_by_role("status").filter(has_text="step 0 ").wait_for(timeout=60_000)
     page.get_by_role("button", name="Play").click()
     time.sleep(1.0)  # the first answers include warming up
-    counts = "({n: window.playgroundStats.playUpdates, s: window.playgroundStats.steps, t: performance.now()})"
+    counts = """({n: window.playgroundStats.playUpdates, s: window.playgroundStats.steps, t: performance.now(),
+                  spent: {...window.playgroundStats.spent}})"""
     before = page.evaluate(counts)
     delays = click_delays(page, seconds)
     after = page.evaluate(counts)
     page.get_by_role("button", name="Pause").click()
     elapsed = (after["t"] - before["t"]) / 1000
+    spent = {name: (after["spent"][name] - before["spent"].get(name, 0.0)) / elapsed for name in after["spent"]}
+    print(f"    share of the time Python spent on: {', '.join(f'{k} {v:.0%}' for k, v in spent.items())}", flush=True)
     return (after["s"] - before["s"]) / elapsed, (after["n"] - before["n"]) / elapsed, delays
 
 
