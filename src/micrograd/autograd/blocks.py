@@ -39,6 +39,7 @@ __all__ = [
     "Part",
     "Weights",
     "block_cache",
+    "floats",
     "forward",
     "no_result",
     "parts",
@@ -49,7 +50,8 @@ __all__ = [
 
 # .cache: this thread's LayerWeights by key while it records blocks, else unset; .sums: how it computes them
 _state = threading.local()
-Sums = Callable[[Sequence[float], "LayerWeights", Sequence[float]], "list[float] | None"]
+# (xs, layer, activation) -> (sums, outputs), sequences of floats, or None
+Sums = Callable[[Sequence[float], "LayerWeights", "Operation | None"], "tuple[Any, Any] | None"]
 _operation = attrgetter("operation")
 _part_index = attrgetter("_b")
 _block_of = attrgetter("_a")
@@ -59,10 +61,11 @@ _block_of = attrgetter("_a")
 def recording_blocks(sums: Sums | None = None) -> Iterator[None]:
     """While inside, a layer in this thread makes block nodes (see the module's docstring).
 
-    ``sums(xs, layer, biases)``, if given, computes a block's ``w . x + b`` in place of :func:`forward`
-    (compile's tracing passes numpy's, much faster on wide layers: a trace's numbers are its own, the
-    replays compute every call's results; it may keep what it needs in ``layer.matrix``, and return
-    None to leave a layer to :func:`forward`).
+    ``sums(xs, layer, activation)``, if given, computes a block's sums ``w . x + b`` and outputs in
+    place of :func:`forward` (compile's tracing passes numpy's, much faster on wide layers: a trace's
+    numbers are its own, the replays compute every call's results; it may keep what it needs in
+    ``layer.matrix``, give sequences of its own with ``tolist()``, and return None to leave a layer
+    to :func:`forward`).
     """
     saved = getattr(_state, "cache", None), getattr(_state, "sums", None)
     _state.cache, _state.sums = {}, sums
@@ -82,10 +85,10 @@ class LayerWeights:
 
     ``suffix`` is the weights row by row and then the biases: the operands of ``node``, the one
     node for them all that each block has as its last operand (its operation is ``weights``).
-    ``rows`` are the weights' numbers when the trace began, for the blocks' forwards.
+    ``rows`` and ``bias_data`` are the numbers at the layer's first block, for the blocks' forwards.
     """
 
-    __slots__ = ("biases", "matrix", "node", "rows", "suffix", "units", "weights", "width")
+    __slots__ = ("bias_data", "biases", "matrix", "node", "rows", "suffix", "units", "weights", "width")
 
     def __init__(self, weights: Sequence[Sequence[Value]], biases: Sequence[Value], operation: Operation) -> None:
         self.weights = [list(row) for row in weights]
@@ -94,6 +97,7 @@ class LayerWeights:
         self.width = len(self.weights[0]) if self.weights else 0
         self.suffix: tuple[Value, ...] = (*(w for row in self.weights for w in row), *self.biases)
         self.rows = [[w.data for w in row] for row in self.weights]
+        self.bias_data = [b.data for b in self.biases]
         self.matrix: Any = None  # for the sums of recording_blocks, if it wants to keep something
         node = self.node = Value.__new__(Value)
         node.data = 0.0
@@ -111,8 +115,8 @@ class BlockInfo:
         self,
         layer: LayerWeights,
         activation: Operation | None,
-        sums: list[float],
-        outputs: list[float],
+        sums: Sequence[float],
+        outputs: Sequence[float],
         source: Value | None,
         part: Operation,
     ) -> None:
@@ -178,12 +182,13 @@ class Dense(Operation):
         if not isinstance(g, Cotangent):
             return [0.0] * (len(inputs) + 1)
         if isinstance(value(node), Value):  # grad(..., create_graph=True): sums and outputs as Values
-            xs = parts(inputs[0], info.part) if whole else [value(x) for x in inputs]
-            grads = self.vjp(g, [*xs, *info.layer.suffix], n, info.activation, None, None)
+            values = parts(inputs[0], info.part) if whole else [value(x) for x in inputs]
+            grads = self.vjp(g, [*values, *info.layer.suffix], n, info.activation, None, None)
         else:
-            xs = info.source._b.outputs if whole else [x.data for x in inputs]  # type: ignore[union-attr]
+            source = info.source
+            xs = floats(source._b.outputs) if whole and source is not None else [x.data for x in inputs]
             weights = [w.data for w in info.layer.suffix]
-            grads = self.vjp(g, [*xs, *weights], n, info.activation, info.sums, info.outputs)
+            grads = self.vjp(g, [*xs, *weights], n, info.activation, floats(info.sums), floats(info.outputs))
         to_inputs = [Cotangent(enumerate(grads[:n]))] if whole else grads[:n]
         return [*to_inputs, Cotangent(enumerate(grads[n:]))]
 
@@ -260,20 +265,27 @@ def source_block(inputs: Sequence[Value], part: Operation) -> Value | None:
     return block  # type: ignore[no-any-return]
 
 
-def forward(xs: Sequence[float], layer: LayerWeights, biases: Sequence[float]) -> list[float]:
-    """Each unit's ``w . x + b``: ``linear``'s arithmetic (``sum(map(mul, ...)) + b``), the engine's bits,
-    or the ``sums`` this thread's ``recording_blocks`` was given."""
+def forward(xs: Sequence[float], layer: LayerWeights, activation: Operation | None) -> tuple[Any, Any]:
+    """Each unit's sum ``w . x + b`` and output: ``linear``'s arithmetic (``sum(map(mul, ...)) + b``) and
+    the activation's forward, the engine's bits; or the ``sums`` this thread's ``recording_blocks`` was given."""
     sums: Sums | None = getattr(_state, "sums", None)
-    computed = None if sums is None else sums(xs, layer, biases)
+    computed = None if sums is None else sums(xs, layer, activation)
     if computed is not None:
         return computed
-    return [sum(map(mul, xs, row)) + b for row, b in zip(layer.rows, biases, strict=True)]
+    xs = floats(xs)
+    zs = [sum(map(mul, xs, row)) + b for row, b in zip(layer.rows, layer.bias_data, strict=True)]
+    return zs, zs if activation is None else list(map(activation.forward, zs))
+
+
+def floats(numbers: Sequence[float]) -> list[float]:
+    """A block's numbers as a list of floats (a ``recording_blocks`` sums may keep them its own way)."""
+    return numbers if type(numbers) is list else numbers.tolist()  # type: ignore[attr-defined, no-any-return]
 
 
 def parts(block: Value, part: Operation) -> list[Value]:
     """One part node per output of ``block`` (new ones at each call)."""
     made = []
-    for k, y in enumerate(block._b.outputs):
+    for k, y in enumerate(floats(block._b.outputs)):
         node = Value.__new__(Value)
         node.data = y
         node.grad = 0.0
@@ -310,8 +322,7 @@ def record(
     layer = _layer(cache, weights, biases, len(xs), weights_kind)
     if layer is None:
         return None
-    sums = forward(xs, layer, [b.data for b in layer.biases])
-    outputs = sums if activation is None else list(map(activation.forward, sums))
+    sums, outputs = forward(xs, layer, activation)
     block = new_node()
     block.data = 0.0
     block.grad = 0.0

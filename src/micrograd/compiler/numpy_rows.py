@@ -89,11 +89,17 @@ CHECKED_FORWARD = {DIV, EXP, LOG, POW, POW_CONST}  # operations whose result can
 CHECKED_BACKWARD = {POW, POW_CONST}  # operations whose derivative can be an error
 
 
-def layer_sums(xs: Any, layer: LayerWeights, biases: Any) -> list[float] | None:
-    """A block's ``w . x + b`` while tracing (``autograd.recording_blocks``): one matrix-vector product,
-    for a layer of more than a thousand weights (a smaller one is faster in Python: None)."""
-    if layer.units * layer.width <= 1024:
+def layer_sums(xs: Any, layer: LayerWeights, activation: Operation | None) -> tuple[Array, Array] | None:
+    """A block's sums and outputs while tracing (``autograd.recording_blocks``): one matrix-vector product
+    and the activation's row, kept as arrays; a small layer (few units, few weights) is left to Python."""
+    if layer.units * (layer.width + 4) < 512:
         return None
     if layer.matrix is None:
-        layer.matrix = np.array(layer.rows, dtype=float).reshape(layer.units, layer.width)
-    return (layer.matrix @ np.asarray(xs, dtype=float) + np.asarray(biases, dtype=float)).tolist()  # type: ignore[no-any-return]
+        matrix = np.array(layer.rows, dtype=float).reshape(layer.units, layer.width)
+        layer.matrix = (matrix, np.array(layer.bias_data, dtype=float))
+    matrix, biases = layer.matrix
+    sums = matrix @ np.asarray(xs, dtype=float) + biases
+    return sums, sums if activation is None else RULES[activation][0]([sums], _NO_CONSTANTS)
+
+
+_NO_CONSTANTS = np.zeros(0)
