@@ -16,6 +16,8 @@ fresh browser profile and measures:
 - where a load's time goes: Pyodide's start, the package installed, the package
   imported (the worker's marks), and the first answers; how many requests reached
   the server and how many it answered 304 (not modified: the browser's copy is used);
+- memory: the browser's processes' proportional set size, less that of the same
+  browser showing an empty page, once the lab is usable and after training;
 - Play on the default moons network: seconds from Play to 95% train accuracy, then
   training steps/s and page updates/s as the page counts them, how long a click waits
   meanwhile, and what share of the time Python spent training, on the curves, on
@@ -85,6 +87,34 @@ def serve(root: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def browser_memory(profile: Path) -> float:
+    """MB of memory (proportional set size) of the browser using ``profile`` and all its child processes."""
+    parents: dict[int, int] = {}
+    roots = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        if f"--user-data-dir={profile}".encode() in command:
+            roots.append(int(entry.name))
+    family = set(roots)
+    while grown := {pid for pid, parent in parents.items() if parent in family} - family:
+        family |= grown
+    total = 0
+    for pid in family:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+    return total / 1024
 
 
 def wait_for(page: Any, expression: str, limit: float = 180.0, every: float = 0.02) -> float:
@@ -173,7 +203,11 @@ def main() -> None:
                     viewport={"width": 1400, "height": 1000},
                 )
                 context = launch()
+                blank = context.pages[0] if context.pages else context.new_page()
+                blank.goto("about:blank")
+                empty = browser_memory(profile)
                 page, cold = load(context, url)
+                note("memory added by the page, MB", browser_memory(profile) - empty)
                 page.close()
                 page, warm = load(context, url)
                 bare = context.new_page()
@@ -182,6 +216,7 @@ def main() -> None:
                 note("Pyodide alone (warm)", bare.evaluate("window.pyodideSeconds"))
                 bare.close()
                 steps, updates, clicks, to_95 = play(page, args.seconds)
+                note("memory added while training, MB", browser_memory(profile) - empty)
                 delays.extend(clicks)
                 page.close()
                 context.close()
