@@ -192,3 +192,32 @@ def test_layers_used_in_unusual_ways_give_the_eager_numbers(backend: str, name: 
         assert close(got, eager, 1e-10)
         assert all(close(a, b, 1e-10) for a, b in zip(got_grads, eager_grads, strict=True))
     assert compiled.traces == 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_zeros_and_non_finite_numbers_go_through_a_block_as_through_the_scalar_nodes(
+    backend: str, activation: str
+) -> None:
+    model = MLP(2, [3, 2], activation=activation, rng=random.Random(4))
+    model.layers[0].neurons[0].w[0].data = 0.0  # a sum that is exactly zero at x = (1, 0) ...
+    model.layers[0].neurons[0].b.data = 0.0
+    model.layers[0].neurons[1].w[1].data = math.inf  # ... and one that is infinite or nan
+
+    def f(x: Sequence[Value]) -> Value:
+        return sum(model(x), Value(0.0))
+
+    compiled = micrograd.compile(f, backend=backend)
+    parameters = model.parameters()
+    for point in ([1.0, 0.0], [0.5, 2.0], [math.nan, 1.0], [-0.0, -1.0]):
+        x = [Value(v) for v in point]
+        results = []
+        for fn in (f, compiled):
+            for p in [*parameters, *x]:
+                p.grad = 0.0
+            out = fn(x)
+            out.backward()
+            results.append([out.data, *(p.grad for p in [*parameters, *x])])
+        eager, got = results
+        assert [math.isnan(v) for v in got] == [math.isnan(v) for v in eager], point
+        assert all(close(a, b, 1e-10) for a, b in zip(got, eager, strict=True) if not math.isnan(a)), point

@@ -94,11 +94,11 @@ def _check(node: Value, refs: list[int]) -> Step:
     return _step((rule, tuple(refs), constants))
 
 
-def made_order(made: list[Value], step_nodes: list[Value | None], check_nodes: list[Value]) -> list[int]:
-    """The steps (positions) and checks (``~k``) in the order the function made their nodes
-    (a node made before the call first); a step whose node is None (a block's filler) is left out."""
+def made_order(made: list[Value], step_nodes: list[tuple[int, Value]], check_nodes: list[Value]) -> list[int]:
+    """The steps (``(position, node)``: a block's fillers have none) and checks (``~k``) in the order
+    the function made their nodes (a node made before the call first)."""
     rank = {node: k for k, node in enumerate(made)}
-    keyed = [(rank.get(node, -1), p) for p, node in enumerate(step_nodes) if node is not None]
+    keyed = [(rank.get(node, -1), p) for p, node in step_nodes]
     keyed += [(rank[node], ~k) for k, node in enumerate(check_nodes)]
     keyed.sort()
     return [p for _, p in keyed]

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from micrograd.autograd import Operation
+from micrograd.autograd import RELU, Operation
 from micrograd.compiler.numpy_rows import RULES
 from micrograd.compiler.plan import Plan, block_entries
 
-__all__ = ["Array", "Blocks", "Group", "Index", "Layer", "Scatter", "gather"]
+__all__ = ["Array", "Blocks", "Dense", "Group", "Index", "Layer", "Scatter", "gather"]
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 Index = slice | np.ndarray[Any, np.dtype[np.intp]]
@@ -99,24 +99,64 @@ class Layer(Group):
         self.scatter_b.add(gr, g.sum(axis=0) if self.shared_bias else g)
 
 
-class Activation(Group):
-    """The activations of a layer's blocks: ``out`` from the sums ``z``, elementwise (a row of ``RULES``)."""
+class Dense(Group):
+    """The blocks of one layer and level (``plan.LayerPlan``): ``activation(X @ W.T + b)``, the sums into
+    ``z`` and the outputs into ``out``, as a hand-written step: backward is the activation's vjp (a row
+    of ``RULES``), then ``G.T @ X``, the column sums and ``G @ W``.  Only this group reads the sums,
+    so their gradients go straight on rather than through the table."""
 
-    def __init__(self, rule: Operation, z: slice, out: slice) -> None:
-        self.forward_rule, self.backward_rule = RULES[rule]
+    def __init__(
+        self,
+        rows: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]],
+        z: slice,
+        out: slice,
+        activation: Operation | None,
+        needs: np.ndarray[Any, Any],
+    ) -> None:
+        x_rows, w_rows, biases = rows
         self.z, self.out = z, out
-        self.constants = np.zeros(0)
+        self.rows, self.n = x_rows.shape
+        self.units = len(w_rows)
+        self.x_wanted = bool(needs[x_rows].any())
+        self.x, self.w, self.b = gather(x_rows), gather(w_rows), gather(biases)
+        self.scatter_x, self.scatter_w, self.scatter_b = Scatter(x_rows), Scatter(w_rows), Scatter(biases)
+        self.rule = None if activation is None else RULES[activation]
+        self.relu = activation is RELU
 
     def forward(self, v: Array) -> None:
-        v[self.out] = self.forward_rule([v[self.z]], self.constants)
+        x = v[self.x].reshape(self.rows, self.n)
+        w = v[self.w].reshape(self.units, self.n)
+        z = v[self.z]
+        np.matmul(x, w.T, out=z.reshape(self.rows, self.units))  # written in place: z is a slice of v
+        z.reshape(self.rows, self.units)[...] += v[self.b]
+        if self.rule is None:
+            return
+        if self.relu:  # the engine's relu: 0.0 where z <= 0 (+0.0, also for -0.0), nan stays nan
+            y = v[self.out]
+            np.maximum(z, 0.0, out=y)
+            y += 0.0
+        else:
+            v[self.out] = self.rule[0]([z], _NO_CONSTANTS)
 
     def backward(self, v: Array, gr: Array) -> None:
-        gr[self.z] += self.backward_rule(gr[self.out], [v[self.z]], v[self.out], self.constants)[0]
+        g = gr[self.out]
+        if self.rule is not None:
+            g = self.rule[1](g, [v[self.z]], v[self.out], _NO_CONSTANTS)[0]
+        g = g.reshape(self.rows, self.units)
+        x = v[self.x].reshape(self.rows, self.n)
+        w = v[self.w].reshape(self.units, self.n)
+        if self.x_wanted:
+            self.scatter_x.add(gr, g @ w)
+        self.scatter_w.add(gr, g.T @ x)
+        self.scatter_b.add(gr, g.sum(axis=0))
+
+
+_NO_CONSTANTS = np.zeros(0)
 
 
 class Blocks:
     """The ``DENSE`` steps of one layer, activation and level (``plan.LayerPlan``) laid out from entry
-    ``start``: their sums row by row, then their outputs, as one ``Layer`` and one ``Activation``."""
+    ``start``: their sums row by row, then their outputs, as one ``Dense`` group."""
 
     def __init__(
         self,
@@ -148,6 +188,4 @@ class Blocks:
                 new[first + p + units : first + p + entries] = range(out.start + r * units, out.start + (r + 1) * units)
         wanted = bool(needs[x_rows].any() or needs[w_rows].any() or needs[biases].any())
         needs[z] = needs[out] = wanted
-        self.groups: list[Group] = [Layer(x_rows, w_rows, np.broadcast_to(biases, (rows, units)), z, needs)]
-        if activation is not None:
-            self.groups.append(Activation(activation, z, out))
+        self.groups: list[Group] = [Dense((x_rows, w_rows, biases), z, out, activation, needs)]

@@ -216,12 +216,12 @@ def _steps(
     sums: tuple[Any, set[Value]],
     first: int,
     blocks: _Blocks,
-) -> tuple[list[Step], list[Value | None]]:
+) -> tuple[list[Step], list[tuple[int, Value]]]:
     """The plan's steps for the computed nodes, each numbered in ``index`` (from ``first``), and the
-    node of each step (None for a block's fillers)."""
+    position and node of each step (a block's fillers have none)."""
     terms, folded = sums
     steps: list[Step] = []
-    made_by: list[Value | None] = []
+    made_by: list[tuple[int, Value]] = []
     position = index.__getitem__
     for node in computed:
         rule = node.operation
@@ -233,15 +233,13 @@ def _steps(
             continue
         if rule is DENSE:
             index[node] = first + len(steps)
-            block = blocks.step(node, first + len(steps))
-            steps += block
-            made_by += [node, *[None] * (len(block) - 1)]
+            made_by.append((len(steps), node))
+            steps += blocks.step(node, first + len(steps))
             continue
-        made_by.append(node)
+        if (rule is ADD or rule is SUB) and node in folded:
+            continue
+        made_by.append((len(steps), node))
         if rule is ADD or rule is SUB:
-            if node in folded:
-                made_by.pop()
-                continue
             chain_terms = terms[node]
             if len(chain_terms[0]) > 2:
                 index[node] = first + len(steps)
