@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from micrograd.data import (
     DATASETS,
+    FEATURES,
     blobs,
     circles,
+    features,
     minibatches,
     moons,
     num_classes,
@@ -125,6 +128,30 @@ def test_minibatches_cover_the_data_once_per_pass() -> None:
 def test_num_classes_of_no_labels_is_an_error_naming_it() -> None:
     with pytest.raises(ValueError, match="num_classes: no labels"):
         num_classes([])
+
+
+def test_features_are_tensorflow_playgrounds_seven_computed_from_each_point() -> None:
+    assert list(FEATURES) == ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]
+    X, _ = moons(n=20, seed=2)
+    rows = features(X, list(FEATURES))
+    for (x1, x2), row in zip(X, rows, strict=True):
+        assert row == [x1, x2, x1 * x1, x2 * x2, x1 * x2, math.sin(x1), math.sin(x2)]
+    assert features(X) == X  # x1 and x2 by default: the points themselves
+    assert features([[1, 2]], ["x2", "x1"]) == [[2.0, 1.0]]  # in the order asked for, as floats
+
+
+@pytest.mark.parametrize(
+    ("points", "names", "message"),
+    [
+        ([[1.0, 2.0]], ["x3"], "features: unknown feature 'x3'; the features are x1, x2, x1\\^2"),
+        ([[1.0, 2.0]], [], "names must be a non-empty list"),
+        ([[1.0, 2.0]], "x1", "names must be a non-empty list"),
+        ([[1.0, 2.0], [1.0, 2.0, 3.0]], ["x1"], "point 1 has 3 coordinates, not 2"),
+    ],
+)
+def test_features_refuse_unknown_names_and_points_of_another_size(points: Any, names: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        features(points, names)
 
 
 # -- gaps a mutation run found -----------------------------------------------------------------

@@ -514,3 +514,47 @@ def test_a_data_point_is_chosen_by_keyboard_and_its_graph_expands(page: Any, bas
     expand.click()
     wait_until(page, "document.querySelector('#point-expand').hidden")
     wait_until(page, "document.querySelectorAll('#point-graph g.node').length > 40")
+
+
+# -- input features and regression ------------------------------------------------------------------
+
+FEATURE_PIXELS = """(name) => {
+    const canvas = document.querySelector(`#network button.feature[data-feature="${name}"] canvas`);
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const at = (x, y) => Array.from(data.slice(4 * (y * canvas.width + x), 4 * (y * canvas.width + x) + 3));
+    const middle = Math.floor(canvas.height / 2);
+    return [at(0, middle), at(canvas.width - 1, middle)];
+}"""
+
+
+@both_transports
+def test_input_features_are_toggled_drawn_and_kept_in_the_address(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}?view=training&hidden=4")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    x1 = page.get_by_role("checkbox", name="x1", exact=True)
+    square = page.get_by_role("checkbox", name="x1²", exact=True)
+    assert x1.get_attribute("aria-checked") == "true" and square.get_attribute("aria-checked") == "false"
+    assert page.locator("#network line").count() == 2 * 4 + 4
+    # x1's own map: below 0 (orange, more red than blue) at the left, above 0 (blue) at the right
+    left, right = page.evaluate(FEATURE_PIXELS, "x1")
+    assert left[0] > left[2] and right[2] > right[0]
+    square.click()
+    wait_until(page, "document.querySelector('#network button.feature[data-feature=\"x1^2\"]').ariaChecked === 'true'")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    assert "new model (features changed)" in page.get_by_role("status").text_content()
+    assert page.locator("#network line").count() == 3 * 4 + 4  # x1² feeds the first layer
+    assert "features=x1%2Cx2%2Cx1%5E2" in page.url
+    left, right = page.evaluate(FEATURE_PIXELS, "x1^2")
+    assert left[0] < left[2] and right[0] < right[2]  # x1² is never below 0: blue on both sides
+    # by keyboard: Space on a focused feature toggles it, and the focus stays on it
+    page.get_by_role("checkbox", name="x2", exact=True).focus()
+    page.keyboard.press(" ")
+    wait_until(page, "window.playgroundTrain.state.settings.features.join() === 'x1,x1^2'")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "x2"
+    assert page.locator("#network line").count() == 2 * 4 + 4
+    page.reload()
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    assert page.get_by_role("checkbox", name="x2", exact=True).get_attribute("aria-checked") == "false"
+    assert page.get_by_role("checkbox", name="x1²", exact=True).get_attribute("aria-checked") == "true"
+    page.get_by_role("checkbox", name="sin(x1)", exact=True).hover()
+    assert page.locator("#neuron-caption").text_content() == "sin(x1): its value over the plane"

@@ -16,6 +16,11 @@ yin_yang      3        the yin-yang symbol: yin, yang and the two dots
 ============  =======  ===========================================================
 
 For the hinge loss, which wants labels -1 and +1, use ``[2 * label - 1 for label in y]``.
+
+:data:`FEATURES` names what a model can be given of a point besides ``x1`` and
+``x2`` (as TensorFlow Playground does): ``features(X, ["x1", "x2", "x1*x2"])`` turns
+each point into the row of those features, so a linear model can draw a curved
+boundary.
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ from typing import TypeVar
 
 __all__ = [
     "DATASETS",
+    "FEATURES",
     "blobs",
     "circles",
+    "features",
     "minibatches",
     "moons",
     "num_classes",
@@ -193,6 +200,41 @@ def num_classes(y: Sequence[int]) -> int:
     if not y:
         raise ValueError("num_classes: no labels")
     return max(y) + 1
+
+
+# -- features -------------------------------------------------------------------------
+
+FEATURES: dict[str, Callable[[float, float], float]] = {
+    "x1": lambda x1, x2: x1,
+    "x2": lambda x1, x2: x2,
+    "x1^2": lambda x1, x2: x1 * x1,
+    "x2^2": lambda x1, x2: x2 * x2,
+    "x1*x2": lambda x1, x2: x1 * x2,
+    "sin(x1)": lambda x1, x2: math.sin(x1),
+    "sin(x2)": lambda x1, x2: math.sin(x2),
+}
+"""The input features of a point ``(x1, x2)`` by name, TensorFlow Playground's seven."""
+
+
+def features(X: Sequence[Sequence[float]], names: Sequence[str] = ("x1", "x2")) -> Points:
+    """Each point ``[x1, x2]`` of ``X`` as the row of the features ``names`` (keys of :data:`FEATURES`).
+
+    >>> features([[2.0, 3.0]], ["x1", "x1^2", "x1*x2"])
+    [[2.0, 4.0, 6.0]]
+    """
+    if isinstance(names, str) or not names:
+        raise ValueError(f"features: names must be a non-empty list of feature names, got {names!r}")
+    unknown = [name for name in names if name not in FEATURES]
+    if unknown:
+        raise ValueError(f"features: unknown feature {unknown[0]!r}; the features are {', '.join(FEATURES)}")
+    chosen = [FEATURES[name] for name in names]
+    rows = []
+    for number, point in enumerate(X):
+        if len(point) != 2:
+            raise ValueError(f"features: point {number} has {len(point)} coordinates, not 2 (x1, x2)")
+        x1, x2 = float(point[0]), float(point[1])
+        rows.append([feature(x1, x2) for feature in chosen])
+    return rows
 
 
 # -- splitting and batching -----------------------------------------------------------

@@ -170,6 +170,7 @@ def info() -> dict[str, Any]:
     """The choices, defaults and limits, for a page or a script to build its controls."""
     return {
         "datasets": list(data.DATASETS),
+        "features": list(data.FEATURES),
         "activations": list(ACTIVATIONS),
         "losses": list(LOSSES),
         "optimizers": list(OPTIMIZERS),

@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from micrograd import data
 from micrograd.autograd import Value, no_grad
 from micrograd.nn import MLP
 
@@ -22,7 +23,7 @@ try:  # numpy is optional: the plain-float path below computes the same numbers
 except ImportError:  # pragma: no cover - numpy is part of the test extras
     numpy = None  # type: ignore[assignment]
 
-__all__ = ["HAVE_NUMPY", "Extent", "boundary_map", "grid_points", "layer_outputs", "neuron_maps"]
+__all__ = ["HAVE_NUMPY", "Extent", "boundary_map", "feature_maps", "grid_points", "layer_outputs", "neuron_maps"]
 
 HAVE_NUMPY = numpy is not None
 Extent = tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
@@ -65,7 +66,7 @@ def _as_list(out: Value | list[Value]) -> list[Value]:
 
 def _numpy_outputs(model: MLP, points: Sequence[Sequence[float]]) -> list[Any]:
     """``layer_outputs`` as numpy arrays of shape (neurons, points)."""
-    x = numpy.asarray(points, dtype=float).reshape(-1, 2)
+    x = numpy.asarray(points, dtype=float).reshape(-1, len(model.layers[0].neurons[0].w))
     outputs = []
     for layer in model.layers:
         w = numpy.array([[v.data for v in n.w] for n in layer.neurons])
@@ -88,19 +89,27 @@ def _quantize(values: Any) -> dict[str, Any]:
     return {"scale": scale, "values": [round(v / scale * 100) if scale > 0 else 0 for v in finite]}
 
 
-def neuron_maps(model: MLP, extent: Extent, size: int) -> list[list[dict[str, Any]]]:
-    """One quantized ``size`` x ``size`` map per hidden neuron, layer by layer."""
-    hidden = layer_outputs_fast(model, grid_points(extent, size))[:-1]
+def neuron_maps(
+    model: MLP, extent: Extent, size: int, rows: Sequence[Sequence[float]] | None = None
+) -> list[list[dict[str, Any]]]:
+    """One quantized ``size`` x ``size`` map per hidden neuron, layer by layer.
+
+    ``rows`` are the model's inputs at the grid's points (their features), if not the points themselves.
+    """
+    hidden = layer_outputs_fast(model, grid_points(extent, size) if rows is None else rows)[:-1]
     return [[_quantize(neuron) for neuron in layer] for layer in hidden]
 
 
-def boundary_map(model: MLP, extent: Extent, size: int) -> dict[str, Any]:
+def boundary_map(
+    model: MLP, extent: Extent, size: int, rows: Sequence[Sequence[float]] | None = None
+) -> dict[str, Any]:
     """The predicted class and the confidence (0..100) at each of ``size`` x ``size`` points.
 
     One output: class 1 where the score is positive, confidence ``|tanh(score)|``.
     Several outputs: the largest wins, confidence is its softmax probability.
+    ``rows`` are the model's inputs at the grid's points, as for :func:`neuron_maps`.
     """
-    scores = layer_outputs_fast(model, grid_points(extent, size))[-1]
+    scores = layer_outputs_fast(model, grid_points(extent, size) if rows is None else rows)[-1]
     if numpy is not None:
         s = numpy.asarray(scores, dtype=float)
         if s.shape[0] == 1:
@@ -126,6 +135,12 @@ def boundary_map(model: MLP, extent: Extent, size: int) -> dict[str, Any]:
         classes.append(column.index(top))
         confidence.append(round(100 / sum(exps)))
     return {"size": size, "classes": classes, "confidence": confidence}
+
+
+def feature_maps(extent: Extent, size: int) -> dict[str, dict[str, Any]]:
+    """Every feature of data.FEATURES over the plane: quantized ``size`` x ``size`` maps, for the input units."""
+    points = grid_points(extent, size)
+    return {name: _quantize([feature(x1, x2) for x1, x2 in points]) for name, feature in data.FEATURES.items()}
 
 
 def layer_outputs_fast(model: MLP, points: Sequence[Sequence[float]]) -> list[Any]:

@@ -50,6 +50,7 @@ class Settings:
     points: int = 100
     train_ratio: float = 0.8
     seed: int = 1
+    features: tuple[str, ...] = ("x1", "x2")  # the model's inputs: names of data.FEATURES
     hidden: tuple[int, ...] = (16, 16)
     activation: str = "relu"
     loss: str = "hinge"
@@ -80,6 +81,7 @@ class Settings:
     def as_json(self) -> dict[str, Any]:
         settings = asdict(self)
         settings["hidden"] = list(self.hidden)
+        settings["features"] = list(self.features)
         return settings
 
 
@@ -88,6 +90,18 @@ def _choice(request: Mapping[str, Any], name: str, default: str, choices: tuple[
     if value not in choices:
         raise RequestError(f"{name} must be one of {', '.join(choices)}; got {value!r:.40}")
     return str(value)
+
+
+def _features(names: Any) -> tuple[str, ...]:
+    """The chosen input features, in the order of data.FEATURES (so equal choices are equal settings)."""
+    if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
+        raise RequestError(f"features must be a non-empty list of names from {', '.join(data.FEATURES)}")
+    unknown = sorted(set(names) - set(data.FEATURES))
+    if unknown:
+        raise RequestError(f"features: no feature {unknown[0]!r:.40}; the features are {', '.join(data.FEATURES)}")
+    if len(set(names)) != len(names):
+        raise RequestError("features: each feature at most once")
+    return tuple(name for name in data.FEATURES if name in names)
 
 
 def read_settings(request: Mapping[str, Any]) -> Settings:
@@ -114,6 +128,7 @@ def read_settings(request: Mapping[str, Any]) -> Settings:
     for size in hidden:
         if not low <= size <= high:
             raise RequestError(f"hidden: a layer of {size} neurons; each layer has {low} to {high} neurons")
+    features = _features(request.get("features", list(default.features)))
     points = number("points", integer=True)
     settings = Settings(
         dataset=_choice(request, "dataset", default.dataset, tuple(data.DATASETS)),
@@ -122,6 +137,7 @@ def read_settings(request: Mapping[str, Any]) -> Settings:
         points=points,
         train_ratio=number("train_ratio"),
         seed=number("seed", integer=True),
+        features=features,
         hidden=tuple(hidden),
         activation=_choice(request, "activation", default.activation, tuple(ACTIVATIONS)),
         loss=_choice(request, "loss", default.loss, LOSSES),
@@ -132,7 +148,7 @@ def read_settings(request: Mapping[str, Any]) -> Settings:
         batch_size=number_field(request, "batch_size", default.batch_size, 1, points, integer=True),
         weights_seed=number_field(request, "weights_seed", 0, 0, LIMITS["seed"][1], integer=True),
     )
-    weights = weight_count(settings.hidden, 2, settings.outputs)
+    weights = weight_count(settings.hidden, len(settings.features), settings.outputs)
     if weights * settings.batch_size > MAX_STEP_WORK:
         raise RequestError(
             f"a batch of {settings.batch_size} through {weights} weights is too much work for one step; "

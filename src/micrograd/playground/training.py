@@ -24,7 +24,7 @@ from micrograd.compiler import compile_step
 from micrograd.nn import MLP
 from micrograd.pictures.graph_text import node_names
 from micrograd.playground.errors import RequestError
-from micrograd.playground.maps import Extent, boundary_map, layer_outputs_fast, neuron_maps
+from micrograd.playground.maps import Extent, boundary_map, feature_maps, grid_points, layer_outputs_fast, neuron_maps
 from micrograd.playground.settings import Settings
 
 __all__ = ["BOUNDARY_SIZE", "DEFAULT_SESSIONS", "MAX_HISTORY", "NEURON_SIZE", "STEP_SECONDS", "Session", "SessionStore"]
@@ -81,8 +81,13 @@ class Session:
         self.settings = settings
         self.X_train, self.y_train = X[:n_train], y[:n_train]
         self.X_test, self.y_test = X[n_train:], y[n_train:]
+        # the model's inputs: each point's chosen features (data.FEATURES), computed once
+        self.inputs_train = data.features(self.X_train, settings.features)
+        self.inputs_test = data.features(self.X_test, settings.features)
         self.rng = random.Random(settings.weights_seed or settings.seed)
-        self.model = MLP(2, [*settings.hidden, settings.outputs], activation=settings.activation, rng=self.rng)
+        self.model = MLP(
+            len(settings.features), [*settings.hidden, settings.outputs], activation=settings.activation, rng=self.rng
+        )
         self.parameters = self.model.parameters()
         # the same weights either way (to rounding); compiled, a step is many times faster: the whole
         # step (compile_step) for losses of -1/+1 or 0/1 targets, given as floats, data of the trace;
@@ -100,6 +105,9 @@ class Session:
         xs = [p[0] for p in X]
         ys = [p[1] for p in X]
         self.extent: Extent = (min(xs) - 0.5, max(xs) + 0.5, min(ys) - 0.5, max(ys) + 0.5)
+        # the maps' grids as the model's inputs: the features change only with a new model
+        self.boundary_rows = data.features(grid_points(self.extent, BOUNDARY_SIZE), settings.features)
+        self.neuron_rows = data.features(grid_points(self.extent, NEURON_SIZE), settings.features)
         self.history: list[dict[str, Any]] = []
         self.history.append(self._metrics())
 
@@ -170,8 +178,8 @@ class Session:
         return (loss if loss is not None and math.isfinite(loss) else None), hits / len(y)
 
     def _metrics(self) -> dict[str, Any]:
-        train_loss, train_accuracy = self._evaluate(self.X_train, self.y_train, self.targets_train)
-        test_loss, test_accuracy = self._evaluate(self.X_test, self.y_test, self.targets_test)
+        train_loss, train_accuracy = self._evaluate(self.inputs_train, self.y_train, self.targets_train)
+        test_loss, test_accuracy = self._evaluate(self.inputs_test, self.y_test, self.targets_test)
         return {
             "step": self.step_count,
             "train_loss": train_loss,
@@ -188,7 +196,7 @@ class Session:
         """One optimisation step on a random batch of the training points; returns its loss."""
         batch_size = min(self.settings.batch_size, len(self.X_train))
         chosen = self.rng.sample(range(len(self.X_train)), batch_size)
-        rows, targets = [self.X_train[i] for i in chosen], [self.targets_train[i] for i in chosen]
+        rows, targets = [self.inputs_train[i] for i in chosen], [self.targets_train[i] for i in chosen]
         if self.compiled_step is not None:
             with self.compiled_step:  # synced on leaving: the page reads p.data and p.grad next
                 return float(self.compiled_step(rows, [float(t) for t in targets]))
@@ -263,30 +271,31 @@ class Session:
             "compiled": self.compiled,
             **{key: latest[key] for key in ("train_loss", "test_loss", "train_accuracy", "test_accuracy")},
             "history": [entry for entry in self.history if entry["step"] > since],
-            "layers": [2, *self.settings.hidden, self.settings.outputs],
+            "layers": [len(self.settings.features), *self.settings.hidden, self.settings.outputs],
             "weights": self.weights(),
             "extent": list(self.extent),
         }
         if since < 0:
             state["train"] = {"points": self.X_train, "labels": self.y_train}
             state["test"] = {"points": self.X_test, "labels": self.y_test}
+            state["features"] = feature_maps(self.extent, NEURON_SIZE)  # the input units' maps: fixed
         if maps:
-            state["boundary"] = boundary_map(self.model, self.extent, BOUNDARY_SIZE)
-            state["neurons"] = neuron_maps(self.model, self.extent, NEURON_SIZE)
+            state["boundary"] = boundary_map(self.model, self.extent, BOUNDARY_SIZE, self.boundary_rows)
+            state["neurons"] = neuron_maps(self.model, self.extent, NEURON_SIZE, self.neuron_rows)
         return state
 
     def point_graph(self, which: str, index: int) -> tuple[Value, list[float], int]:
         """The graph of one point's loss through the model, backpropagated (the caller restores grads)."""
-        points, labels, targets = (
-            (self.X_train, self.y_train, self.targets_train)
+        points, inputs, labels, targets = (
+            (self.X_train, self.inputs_train, self.y_train, self.targets_train)
             if which == "train"
-            else (self.X_test, self.y_test, self.targets_test)
+            else (self.X_test, self.inputs_test, self.y_test, self.targets_test)
         )
         if not 0 <= index < len(points):
             raise RequestError(f"{which} point {index} does not exist: there are {len(points)}")
-        x1, x2 = (Value(v, label=name) for v, name in zip(points[index], ("x1", "x2"), strict=True))
+        row = [Value(v, label=name) for v, name in zip(inputs[index], self.settings.features, strict=True)]
         self._name_parameters()
-        output = self.model([x1, x2])
+        output = self.model(row)
         outputs = output if isinstance(output, list) else [output]
         for number, out in enumerate(outputs):
             out.label = "score" if len(outputs) == 1 else f"score{number}"

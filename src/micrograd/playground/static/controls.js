@@ -15,6 +15,7 @@ export function settingsFromURL() {
     settings[name] = typeof page.info.defaults[name] === "number" ? Number(text) : text;
   }
   if (page.url.has("hidden")) settings.hidden = page.url.get("hidden") === "" ? [] : page.url.get("hidden").split(",").map(Number);
+  if (page.url.has("features")) settings.features = page.url.get("features").split(",");
   return settings;
 }
 
@@ -32,6 +33,7 @@ export function settingsToURL(settings) {
     if (settings[name] === page.info.defaults[name]) page.url.delete(name); else page.url.set(name, String(settings[name]));
   }
   if (settings.hidden.join() === page.info.defaults.hidden.join()) page.url.delete("hidden"); else page.url.set("hidden", settings.hidden.join(","));
+  if (settings.features.join() === page.info.defaults.features.join()) page.url.delete("features"); else page.url.set("features", settings.features.join(","));
   saveURL();
 }
 

@@ -43,6 +43,17 @@ export function paintMap(canvas, size, colorAt) {
   context.drawImage(small, 0, 0, canvas.width, canvas.height);
 }
 
+export function paintValues(canvas, map) {
+  // a quantized map ({scale, values in -100..100}) in the diverging colours: orange below 0, blue above
+  const size = Math.round(Math.sqrt(map.values.length));
+  if (canvas.width !== size && canvas.id !== "neuron-large") canvas.width = canvas.height = size; // scaled up smoothly
+  paintMap(canvas, size, (i) => {
+    const v = map.values[i] / 100;
+    return mix(v >= 0 ? 1 : 0, Math.abs(v) * 0.85);
+  });
+  canvas.title = `largest |value| ${number(map.scale)}`;
+}
+
 export function toCanvas(x, y, canvas) {
   const [x0, x1, y0, y1] = train.extent;
   return [((x - x0) / (x1 - x0)) * canvas.width, ((y1 - y) / (y1 - y0)) * canvas.height];

@@ -261,6 +261,7 @@ export function setupTraining() {
   $("add-layer").addEventListener("click", () => changeSettings({ hidden: [...train.settings.hidden, 4] }));
   $("remove-layer").addEventListener("click", () => changeSettings({ hidden: train.settings.hidden.slice(0, -1) }));
   $("network").addEventListener("resize-layers", (event) => changeSettings({ hidden: event.detail.hidden }));
+  $("network").addEventListener("change-features", (event) => changeSettings({ features: event.detail.features }));
   window.addEventListener("pagehide", () => {
     // the tab closes or reloads: free its session on the server now rather than when it expires
     if (train.id) page.transport.request("DELETE", `/api/sessions/${train.id}`).catch(() => {});
