@@ -19,7 +19,7 @@ import autograd.numpy as anp
 import pytest
 
 from micrograd import MLP, Value
-from micrograd.playground import maps
+from micrograd.playground import maps, points
 from micrograd.playground.api import Api
 from micrograd.playground.server import IDLE_SECONDS, MAX_BODY, Handler, PlaygroundServer, make_server
 from micrograd.playground.settings import read_settings
@@ -370,7 +370,7 @@ def test_a_point_graph_leaves_the_training_gradients_alone(server: PlaygroundSer
     # the picture shows this point's own gradients: compare with a fresh backward of its loss
     point = call(server, "POST", f"/api/sessions/{key}/point", {"set": "test", "index": 2})[1]
     session = server.api.store.get(key)
-    loss, _, _ = session.point_graph("test", 2)
+    loss, _, _ = points.point_graph(session, "test", 2)
     for p in session.parameters:
         p.grad = 0.0
     loss.backward()

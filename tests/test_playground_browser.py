@@ -558,3 +558,40 @@ def test_input_features_are_toggled_drawn_and_kept_in_the_address(page: Any, bas
     assert page.get_by_role("checkbox", name="x1²", exact=True).get_attribute("aria-checked") == "true"
     page.get_by_role("checkbox", name="sin(x1)", exact=True).hover()
     assert page.locator("#neuron-caption").text_content() == "sin(x1): its value over the plane"
+
+
+BOUNDARY_PIXEL = (
+    """([x, y]) => Array.from(document.querySelector('#boundary').getContext('2d').getImageData(x, y, 1, 1).data)"""
+)
+
+
+@both_transports
+def test_a_regression_trains_with_mse_and_draws_its_output_in_a_continuous_scale(
+    page: Any, base_url: str, images: Path
+) -> None:
+    page.goto(f"{base_url}?view=training&hidden=8")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    loss = page.get_by_label("Loss", exact=True)
+    assert "hinge" in loss.locator("option").all_text_contents()
+    page.get_by_label("Dataset", exact=True).select_option("plane")
+    wait_until(page, f"{STATUS}.includes('loss mse: a regression predicts a number')")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    assert loss.locator("option").all_text_contents() == ["mse"]  # no classification loss is offered
+    assert page.get_by_text("a regression: the mean squared error").is_visible()
+    assert "dataset=plane" in page.url and "loss=mse" in page.url
+    assert not page.get_by_label("Accuracy curves").is_visible()
+    assert page.locator("#network .unit").text_content() == "output"
+    page.get_by_role("button", name="Play").click()
+    wait_until(page, "window.playgroundTrain.state.step > 150 && window.playgroundTrain.state.train_loss < 0.05")
+    page.get_by_role("button", name="Pause").click()
+    status = page.get_by_role("status").text_content() or ""
+    assert re.fullmatch(r"step \d+ · epoch \d+ · train loss [\d.]+ · test loss [\d.]+( · .*)?", status), status
+    # (x1 + x2) / 2 over the plane: blue (above 0) at the top right, orange (below 0) at the bottom left
+    top_right, bottom_left = page.evaluate(BOUNDARY_PIXEL, [316, 3]), page.evaluate(BOUNDARY_PIXEL, [3, 316])
+    assert top_right[2] > top_right[0] + 60 and bottom_left[0] > bottom_left[2] + 60, (top_right, bottom_left)
+    page.screenshot(path=str(images / "playground-regression.png"))
+    # back to a classification: every loss again, the one from before, and the accuracy
+    page.get_by_label("Dataset", exact=True).select_option("moons")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ') && {STATUS}.includes('accuracy')")
+    assert loss.input_value() == "hinge" and len(loss.locator("option").all_text_contents()) == 4
+    assert page.get_by_label("Accuracy curves").is_visible()

@@ -110,3 +110,70 @@ def test_compiled_training_with_features_computes_what_the_engine_computes() -> 
     plain.step(10, seconds=math.inf)
     for a, b in zip(compiled.parameters, plain.parameters, strict=True):
         assert math.isclose(a.data, b.data, rel_tol=1e-9, abs_tol=1e-12)
+
+
+# -- regression: plane and multi_gaussian ------------------------------------------------------------
+
+
+def test_the_info_lists_the_regressions_and_their_losses() -> None:
+    info = Api().handle("GET", "/api/info")[1]
+    assert info["regressions"] == list(data.REGRESSIONS) and info["regression_losses"] == ["mse"]
+    assert not set(info["regressions"]) & set(info["datasets"])
+
+
+@pytest.mark.parametrize("dataset", sorted(data.REGRESSIONS))
+def test_a_regression_trains_with_mse_and_reports_losses_without_accuracy(dataset: str) -> None:
+    settings = {"dataset": dataset, "hidden": [8, 8], "activation": "tanh", "optimizer": "adam", "lr": 0.03}
+    session = Session(read_settings(settings))  # no loss given: a regression's is mse
+    assert session.settings.loss == "mse" and session.model.layers[-1].neurons[0].activation == "linear"
+    first = session.history[-1]
+    assert first["train_accuracy"] is None and first["test_accuracy"] is None
+    session.step(600, seconds=math.inf)
+    last = session.history[-1]
+    assert last["train_accuracy"] is None and last["test_loss"] is not None
+    assert last["train_loss"] < first["train_loss"] / 4 and last["train_loss"] < 0.06, (first, last)
+    # the loss is the mean squared error of the model's outputs against the targets themselves
+    outputs = [session.model(row).data for row in session.inputs_test]
+    errors = [(o - t) ** 2 for o, t in zip(outputs, session.y_test, strict=True)]
+    assert last["test_loss"] == pytest.approx(sum(errors) / len(errors))
+
+
+def test_a_regressions_boundary_is_its_output_over_the_plane() -> None:
+    session = Session(read_settings({"dataset": "plane", "hidden": [3]}))
+    state = session.state()
+    boundary = state["boundary"]
+    assert set(boundary) == {"size", "scale", "values"} and boundary["size"] == 40
+    outputs = [session.model(row).data for row in data.features(maps.grid_points(session.extent, 40))]
+    scale = max(abs(o) for o in outputs)
+    assert boundary["scale"] == pytest.approx(scale)
+    assert boundary["values"] == [round(o / scale * 100) for o in outputs]
+    assert state["train"]["labels"] == session.y_train and isinstance(state["train"]["labels"][0], float)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "bce", "cross-entropy"])
+def test_a_regression_refuses_a_classification_loss(loss: str) -> None:
+    status, result = Api().handle("POST", "/api/sessions", {"dataset": "multi_gaussian", "loss": loss})
+    assert status == 400
+    assert result["error"] == "multi_gaussian is a regression (a number to predict, not a class): its loss is mse"
+
+
+def test_a_regressions_point_graph_is_the_squared_error_of_its_target() -> None:
+    api = Api()
+    state = new_session(api, {"dataset": "plane", "hidden": [2]})
+    status, point = api.handle("POST", f"/api/sessions/{state['id']}/point", {"set": "test", "index": 1})
+    assert status == 200, point
+    session = api.store.get(state["id"])
+    assert point["label"] == session.y_test[1] == state["test"]["labels"][1]
+    output = session.model(session.inputs_test[1]).data
+    assert point["loss"] == pytest.approx((output - session.y_test[1]) ** 2)
+
+
+def test_compiled_regression_computes_what_the_engine_computes() -> None:
+    settings = read_settings({"dataset": "multi_gaussian", "hidden": [6], "optimizer": "momentum", "l2": 1e-3})
+    compiled, plain = Session(settings, compiled=True), Session(settings, compiled=False)
+    compiled.step(12, seconds=math.inf)
+    plain.step(12, seconds=math.inf)
+    assert compiled.compiled_step is not None and compiled.compiled_step.traces == 1  # float targets are data
+    for a, b in zip(compiled.parameters, plain.parameters, strict=True):
+        assert math.isclose(a.data, b.data, rel_tol=1e-9, abs_tol=1e-12)
+    assert compiled.history[-1]["train_loss"] == pytest.approx(plain.history[-1]["train_loss"], rel=1e-9)

@@ -15,6 +15,11 @@ blobs         k        k Gaussian clouds on a circle
 yin_yang      3        the yin-yang symbol: yin, yang and the two dots
 ============  =======  ===========================================================
 
+Two more are regressions (:data:`REGRESSIONS`): each point's label is a number to
+predict, not a class.  ``plane``: ``(x1 + x2) / 2``; ``multi_gaussian``: a sum of
+Gaussian bumps, up and down.  Both lie between about -1 and 1; train them with the
+mean squared error.
+
 For the hinge loss, which wants labels -1 and +1, use ``[2 * label - 1 for label in y]``.
 
 :data:`FEATURES` names what a model can be given of a point besides ``x1`` and
@@ -33,12 +38,17 @@ from typing import TypeVar
 __all__ = [
     "DATASETS",
     "FEATURES",
+    "GAUSSIANS",
+    "GAUSSIAN_WIDTH",
+    "REGRESSIONS",
     "blobs",
     "circles",
     "features",
     "minibatches",
     "moons",
+    "multi_gaussian",
     "num_classes",
+    "plane",
     "spirals",
     "train_test_split",
     "xor",
@@ -47,6 +57,7 @@ __all__ = [
 
 Points = list[list[float]]
 Labels = list[int]
+Targets = list[float]
 T = TypeVar("T")
 L = TypeVar("L")
 
@@ -193,6 +204,49 @@ DATASETS: dict[str, Callable[..., tuple[Points, Labels]]] = {
     "yin_yang": yin_yang,
 }
 """Every generator by name."""
+
+
+# -- regressions: a number per point ----------------------------------------------------
+
+GAUSSIANS = [(x, y, (-1.0) ** (i + j)) for i, x in enumerate((-2 / 3, 0.0, 2 / 3)) for j, y in enumerate((-0.5, 0.5))]
+GAUSSIAN_WIDTH = 0.25  # the standard deviation of each bump of multi_gaussian
+
+
+def _regression(
+    n: int, noise: float, seed: int, where: str, target: Callable[[float, float], float]
+) -> tuple[Points, Targets]:
+    """``n`` points uniform in the square [-1, 1]², each with ``target(x1, x2)`` plus Gaussian noise."""
+    _check_count(n, 2, where)
+    _check_noise(noise, where)
+    rng = random.Random(seed)
+    points = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(n)]
+    # the noise is drawn after the points, so more or less noise moves the targets, never the points
+    return points, [target(x1, x2) + (rng.gauss(0.0, noise) if noise else 0.0) for x1, x2 in points]
+
+
+def plane(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[Points, Targets]:
+    """A regression: points in [-1, 1]², each with the target ``(x1 + x2) / 2`` plus noise (deviation ``noise``)."""
+    return _regression(n, noise, seed, "plane", lambda x1, x2: 0.5 * (x1 + x2))
+
+
+def _bumps(x1: float, x2: float) -> float:
+    return sum(
+        sign * math.exp(-((x1 - cx) ** 2 + (x2 - cy) ** 2) / (2 * GAUSSIAN_WIDTH**2)) for cx, cy, sign in GAUSSIANS
+    )
+
+
+def multi_gaussian(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[Points, Targets]:
+    """A regression: points in [-1, 1]², each with a sum of six Gaussian bumps as its target, plus noise.
+
+    The bumps (:data:`GAUSSIANS`, width :data:`GAUSSIAN_WIDTH`) sit on a 3 x 2 grid,
+    up (+1) and down (-1) in turn like a chessboard's squares, so the target is about
+    +1 or -1 near their centres and 0 between them.
+    """
+    return _regression(n, noise, seed, "multi_gaussian", _bumps)
+
+
+REGRESSIONS: dict[str, Callable[..., tuple[Points, Targets]]] = {"plane": plane, "multi_gaussian": multi_gaussian}
+"""The regression datasets by name: each point's label is a number (the target), not a class."""
 
 
 def num_classes(y: Sequence[int]) -> int:

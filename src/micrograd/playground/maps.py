@@ -23,7 +23,16 @@ try:  # numpy is optional: the plain-float path below computes the same numbers
 except ImportError:  # pragma: no cover - numpy is part of the test extras
     numpy = None  # type: ignore[assignment]
 
-__all__ = ["HAVE_NUMPY", "Extent", "boundary_map", "feature_maps", "grid_points", "layer_outputs", "neuron_maps"]
+__all__ = [
+    "HAVE_NUMPY",
+    "Extent",
+    "boundary_map",
+    "feature_maps",
+    "grid_points",
+    "layer_outputs",
+    "neuron_maps",
+    "output_map",
+]
 
 HAVE_NUMPY = numpy is not None
 Extent = tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
@@ -135,6 +144,12 @@ def boundary_map(
         classes.append(column.index(top))
         confidence.append(round(100 / sum(exps)))
     return {"size": size, "classes": classes, "confidence": confidence}
+
+
+def output_map(model: MLP, extent: Extent, size: int, rows: Sequence[Sequence[float]] | None = None) -> dict[str, Any]:
+    """A regression's boundary: its one output over the plane, quantized like the neurons' maps, and ``size``."""
+    scores = layer_outputs_fast(model, grid_points(extent, size) if rows is None else rows)[-1]
+    return {"size": size, **_quantize(scores[0])}
 
 
 def feature_maps(extent: Extent, size: int) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from micrograd import data
-from micrograd.choices import LOSSES, OPTIMIZERS, loss_problem
+from micrograd.choices import LOSSES, OPTIMIZERS, REGRESSION_LOSSES, loss_problem
 from micrograd.nn import ACTIVATIONS
 from micrograd.playground.errors import RequestError, number_field
 
@@ -67,8 +67,15 @@ class Settings:
         return [name for name in mine if name not in LIVE and mine[name] != theirs[name]]
 
     @property
+    def regression(self) -> bool:
+        """Whether each point's label is a number to predict (data.REGRESSIONS), not a class."""
+        return self.dataset in data.REGRESSIONS
+
+    @property
     def num_classes(self) -> int:
-        """How many classes the dataset has."""
+        """How many classes the dataset has (1 for a regression: one number per point)."""
+        if self.regression:
+            return 1
         if self.dataset == "yin_yang":
             return 3
         return self.classes if self.dataset in MULTI_CLASS else 2
@@ -128,10 +135,11 @@ def read_settings(request: Mapping[str, Any]) -> Settings:
     for size in hidden:
         if not low <= size <= high:
             raise RequestError(f"hidden: a layer of {size} neurons; each layer has {low} to {high} neurons")
+    dataset = _choice(request, "dataset", default.dataset, (*data.DATASETS, *data.REGRESSIONS))
     features = _features(request.get("features", list(default.features)))
     points = number("points", integer=True)
     settings = Settings(
-        dataset=_choice(request, "dataset", default.dataset, tuple(data.DATASETS)),
+        dataset=dataset,
         noise=number("noise"),
         classes=number("classes", integer=True),
         points=points,
@@ -140,7 +148,7 @@ def read_settings(request: Mapping[str, Any]) -> Settings:
         features=features,
         hidden=tuple(hidden),
         activation=_choice(request, "activation", default.activation, tuple(ACTIVATIONS)),
-        loss=_choice(request, "loss", default.loss, LOSSES),
+        loss=_choice(request, "loss", REGRESSION_LOSSES[0] if dataset in data.REGRESSIONS else default.loss, LOSSES),
         optimizer=_choice(request, "optimizer", default.optimizer, OPTIMIZERS),
         lr=number_field(request, "lr", default.lr, *LIMITS["lr"], what="learning rate (lr)"),
         l2=number("l2"),

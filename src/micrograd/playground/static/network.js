@@ -24,7 +24,8 @@ function networkLayout(layers, box) {
 
 export function drawNetwork(state) {
   const box = $("network");
-  const key = `${state.settings.features.join(" ")} ${state.layers.join(",")}`;
+  const regression = page.info.regressions.includes(state.settings.dataset); // its output is a value, not a score
+  const key = `${state.settings.features.join(" ")} ${state.layers.join(",")}${regression ? " regression" : ""}`;
   if (state.features) train.featureMaps = state.features; // with a fresh state only: they change with the data
   if (box.dataset.layers !== key) {
     // a + or − pressed rebuilds the buttons: the focus goes to the same button, not to the page
@@ -84,19 +85,19 @@ function buildNetwork(box, state, key) {
   });
   paintFeatures(box);
   layout.forEach((column, l) => {
-    if (l > 0) column.forEach((place, n) => box.append(makeUnit(layers, l, n, place)));
+    if (l > 0) column.forEach((place, n) => box.append(makeUnit(box, layers, l, n, place)));
     if (l > 0 && l < layout.length - 1) box.append(makeHead(layers, l, column[0].x));
   });
   if (net.chosen && !net.segments.some((s) => sameWeight(s, net.chosen))) net.chosen = null;
 }
 
-function makeUnit(layers, l, n, place) {
+function makeUnit(box, layers, l, n, place) {
   const last = layers.length - 1;
   let element;
   if (l === last) {
     element = document.createElement("div");
     element.className = "unit";
-    element.textContent = layers[l] === 1 ? "score" : `class ${n}`;
+    element.textContent = layers[l] > 1 ? `class ${n}` : box.dataset.layers.endsWith(" regression") ? "output" : "score";
     element.style.lineHeight = `${place.size}px`;
     if (l === last && layers[l] > 1) element.style.borderLeft = `6px solid ${COLORS[n]}`; // the class's colour
   } else {
