@@ -595,3 +595,27 @@ def test_a_regression_trains_with_mse_and_draws_its_output_in_a_continuous_scale
     wait_until(page, f"{STATUS}.startsWith('step 0 ') && {STATUS}.includes('accuracy')")
     assert loss.input_value() == "hinge" and len(loss.locator("option").all_text_contents()) == 4
     assert page.get_by_label("Accuracy curves").is_visible()
+
+
+@both_transports
+def test_typing_an_expression_key_by_key_logs_no_error_in_the_console(page: Any, base_url: str) -> None:
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.goto(base_url)
+    wait_for_cell(page, "a", ("data 2.0000", "grad 6.0000"))
+    field = page.get_by_label("Expression", exact=True)
+    field.fill("")
+    for key in "L = log(a*b) + c)":  # every prefix is sent: most are not valid expressions yet
+        field.press_sequentially(key)
+        page.wait_for_timeout(200)  # past the page's 150 ms pause, so each prefix is asked for
+    wait_until(page, "document.querySelector('#lab-error').textContent.includes('not a valid expression')")
+    field.press("Backspace")
+    wait_until(page, "document.querySelector('#lab-error').textContent === ''")
+    page.get_by_label("a", exact=True).fill("-1")  # a value out of the domain: the expression's problem too
+    wait_until(page, "document.querySelector('#lab-error').textContent.includes('log: operand must be positive')")
+    page.get_by_label("a", exact=True).fill("3")
+    wait_until(page, "document.querySelector('#lab-error').textContent === ''")
+    wait_for_cell(page, "a", ("data 3.0000", "grad 0.3333"))
+    errors = [line for line in console if line.startswith("error")]
+    assert errors == [], errors
+
