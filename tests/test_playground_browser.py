@@ -619,3 +619,33 @@ def test_typing_an_expression_key_by_key_logs_no_error_in_the_console(page: Any,
     errors = [line for line in console if line.startswith("error")]
     assert errors == [], errors
 
+
+
+LECTURE_NEURON = {  # docs/lecture.md: n = x1*w1 + x2*w2 + b; o = n.tanh()
+    "expr": "n = x1*w1 + x2*w2 + b; o = tanh(n)",
+    "vars": "x1:2,x2:0,w1:-3,w2:1,b:6.881373587019543",
+}
+
+
+@both_transports
+def test_the_lectures_neuron_is_readable_at_1366_by_768(browser: Any, base_url: str) -> None:
+    """The lab's default view keeps graph text at least 12 px high, for the example and for the lecture's neuron."""
+    from urllib.parse import urlencode
+
+    laptop = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        for query, value in (("", "value -8"), ("?" + urlencode(LECTURE_NEURON), "value 0.7071")):
+            laptop.goto(base_url + query)
+            started(laptop)
+            wait_until(laptop, f"document.querySelector('#lab-position').textContent.includes({value!r})")
+            wait_until(laptop, "document.querySelectorAll('#graph text').length > 0")
+            texts = laptop.evaluate(
+                """[...document.querySelectorAll('#graph text')]
+                    .map((t) => [t.textContent, t.getBoundingClientRect().height])"""
+            )
+            names = {text for text, _ in texts}
+            assert query == "" or {"x1", "w1", "x2", "w2", "b", "n", "o"} <= names, names
+            small = [(text, height) for text, height in texts if height < 12]
+            assert small == [], small
+    finally:
+        laptop.close()
