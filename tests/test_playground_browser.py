@@ -620,7 +620,6 @@ def test_typing_an_expression_key_by_key_logs_no_error_in_the_console(page: Any,
     assert errors == [], errors
 
 
-
 LECTURE_NEURON = {  # docs/lecture.md: n = x1*w1 + x2*w2 + b; o = n.tanh()
     "expr": "n = x1*w1 + x2*w2 + b; o = tanh(n)",
     "vars": "x1:2,x2:0,w1:-3,w2:1,b:6.881373587019543",
