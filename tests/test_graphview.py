@@ -67,17 +67,28 @@ def test_a_network_loss_collapses_to_one_box_per_neuron() -> None:
     # one copy per example: ex1.L0.N0 ... ex4.L2.N0
     expected = {f"L{i}.N{j}" for i, size in enumerate((4, 4, 1)) for j in range(size)}
     assert {box.name for box in neurons} == {f"ex{k}.{name}" for k in range(1, 5) for name in expected}
-    # weights, biases and the numbers typed in are inside the boxes: about 50 boxes instead of 174
-    assert len(view.drawn) < 60 < 150 < len(operations.boxes)
+    # weights and biases are inside the boxes: 62 boxes instead of 138
+    assert len(view.drawn) == 36 + 4 * 3 + 4 + 4 + 4 + 2 < 100 < len(operations.boxes)
     assert not any(box.value in model.parameters() for box in view.drawn)
-    # a neuron box holds its output's data and grad, and is fed by the neurons before it
+    # a neuron box holds its output's data and grad, and is fed by the neurons before it,
+    # or, in the first layer, by its example's inputs: each drawn once, shared by the layer
     for box in neurons:
         assert box.value is not None and (box.data, box.grad) == (box.value.data, box.value.grad)
-        name = box.name.split(".", 1)[1]
+        example, name = box.name.split(".", 1)
         assert box.op == ("w*x+b" if name == "L2.N0" else "tanh(w*x+b)")  # the output layer is linear
-        expected_inputs = 0 if name.startswith("L0.") else 4
-        assert len(box.drawn_operands) == expected_inputs
-        assert all(operand.kind == "neuron" for operand in box.drawn_operands)
+        if name.startswith("L0."):
+            assert [x.name for x in box.drawn_operands] == [f"{example}.x1", f"{example}.x2", f"{example}.x3"]
+        else:
+            assert len(box.drawn_operands) == 4
+            assert all(operand.kind == "neuron" for operand in box.drawn_operands)
+    # an input's grad is the loss's derivative by that number of the example
+    inputs = by_name(view.drawn)
+    assert inputs["ex2.x3"].data == 0.5
+    assert inputs["ex2.x3"].grad == pytest.approx(_derivative_by_input(model, 1, 2), rel=1e-6)
+    # the sum over the examples is one box adding the start 0 and the four squared errors
+    assert view.root.kind == "total" and len(view.root.operands) == 5
+    assert view.root.local_derivatives() == (1.0,) * 5
+    assert [box.name for box in view.drawn if box.name.endswith("target")] == [f"ex{k}.target" for k in range(1, 5)]
     # a neuron's local derivatives: tanh' times the linear's, exact
     first = neurons[0]
     outer = 1 - first.data**2
@@ -88,14 +99,29 @@ def test_a_network_loss_collapses_to_one_box_per_neuron() -> None:
     assert sum(box.kind == "product" for box in expanded.boxes) == 4 * (4 * 3 + 4 * 4 + 4)
 
 
+def _derivative_by_input(model: MLP, example: int, position: int, h: float = 1e-6) -> float:
+    """d loss / d xs[example][position] of the lecture's loss, by central differences."""
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+
+    def loss_at(shift: float) -> float:
+        moved = [row[:] for row in xs]
+        moved[example][position] += shift
+        return sum((model(x).data - y) ** 2 for x, y in zip(moved, ys, strict=True))
+
+    return (loss_at(h) - loss_at(-h)) / (2 * h)
+
+
 def test_the_collapsed_network_picture_is_readable() -> None:
     loss, _ = lecture_loss()
     loss.backward()
     source = draw_dot(loss).source
-    assert source.count("shape=record") < 60
-    assert 'label="{ ex1.L0.N0 | data' in source and "style=rounded" in source
+    assert source.count("shape=record") == 62
+    # a neuron's box stacks its name, operation, data and grad; no separate operation node
+    assert 'label="ex1.L0.N0 | tanh(w*x+b) | data' in source and "style=rounded" in source
+    assert "ordering=out" in source  # a layer's neurons stay in order
     recorded = draw_dot(loss, detail="operations").source
-    assert recorded.count("shape=record") > 150
+    assert recorded.count("shape=record") == 138  # the output layer is linear here
 
 
 def test_auto_is_operations_for_a_small_graph_without_neurons_and_every_function_takes_detail() -> None:

@@ -485,6 +485,27 @@ def test_a_request_trains_for_a_bounded_time() -> None:
     assert session.step_count == 1
 
 
+def test_a_play_request_says_where_its_time_went_and_can_ask_for_a_preview() -> None:
+    api = Api()
+    key = api.handle("POST", "/api/sessions", {})[1]["id"]
+    body = {"steps": 25, "seconds": 1.0, "maps": "preview", "metrics_every": 0, "since": 0}
+    status, state = api.handle("POST", f"/api/sessions/{key}/step", body)
+    assert status == 200 and state["step"] == 25
+    assert [entry["step"] for entry in state["history"]] == [25]  # the curves: only the request's last step
+    assert state["boundary"]["size"] == maps.PREVIEW_SIZE and len(state["neurons"][0][0]["values"]) == 20 * 20
+    assert set(state["seconds"]) == {"training", "curves", "state", "maps"}
+    assert all(seconds >= 0 for seconds in state["seconds"].values()) and state["seconds"]["maps"] > 0
+    state = api.handle("POST", f"/api/sessions/{key}/step", {"steps": 5, "maps": False, "since": 25})[1]
+    assert "boundary" not in state and state["seconds"]["maps"] < 0.01
+    assert [entry["step"] for entry in state["history"]] == [30]
+    state = api.handle("POST", f"/api/sessions/{key}/step", {"steps": 20, "metrics_every": 10, "since": 30})[1]
+    assert [entry["step"] for entry in state["history"]] == [40, 50] and state["boundary"]["size"] == maps.BOUNDARY_SIZE
+    refused = (({"maps": "small"}, 'maps must be true, false or "preview"'), ({"metrics_every": -1}, "metrics_every"))
+    for bad, message in refused:
+        status, answer = api.handle("POST", f"/api/sessions/{key}/step", bad)
+        assert status == 400 and message in answer["error"]
+
+
 def test_diverging_training_stops_with_a_message() -> None:
     api = Api()
     key = api.handle("POST", "/api/sessions", {"loss": "mse", "lr": 10, "batch_size": 80, "l2": 0})[1]["id"]

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import zipfile
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from micrograd.cli import main
+from micrograd.playground import bytecode
 from micrograd.playground.api import Api
 from micrograd.playground.export import (
     PYODIDE_CDN,
@@ -51,10 +53,13 @@ def test_the_default_export_loads_pyodide_and_graphviz_from_the_cdn(tmp_path: Pa
             assert files[page_file.name] == page_file.read_bytes()
     site = files["site.js"].decode()
     assert '"transport": "pyodide"' in site and PYODIDE_CDN in site and VIZ_CDN in site
-    listed = json.loads(files["python/files.json"])
-    assert set(listed) == package_sources() and listed == sorted(listed)
-    for path in listed:
-        assert files[f"python/{path}"] == (Path(str(resources.files("micrograd"))).parent / path).read_bytes()
+    with zipfile.ZipFile(tmp_path / "site" / "python" / "micrograd.zip") as package:
+        listed = package.namelist()
+        assert set(listed) == package_sources() and len(listed) == len(set(listed))  # from the CDN: sources only
+        root = Path(str(resources.files("micrograd"))).parent
+        for path in listed:
+            assert package.read(path) == (root / path).read_bytes()
+    assert "sources only" in exported.compiled
     assert json.loads(files["export.json"])["files"] == sorted(set(files) - {"export.json"})
     assert not any(name.startswith("pyodide/") for name in files)
 
@@ -122,26 +127,28 @@ def test_the_command_exports_and_says_how_to_serve(tmp_path: Path, capsys: pytes
 
 
 NODE_DRIVER = """
-import { loadPyodide } from %(pyodide)s;
 import { readFileSync } from "node:fs";
 const site = %(site)s;
-const pyodide = await loadPyodide({ indexURL: %(index)s });
-const files = JSON.parse(readFileSync(site + "python/files.json", "utf8"));
-for (const path of files) {
-  const target = "/home/pyodide/lab/" + path;
-  pyodide.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
-  pyodide.FS.writeFile(target, readFileSync(site + "python/" + path, "utf8"));
-}
+const { loadPyodide } = await import(%(module)s);
+const pyodide = await loadPyodide({ indexURL: site + "pyodide/" });
+pyodide.FS.writeFile("/home/pyodide/micrograd.zip", readFileSync(site + "python/micrograd.zip"));
+pyodide.FS.mkdirTree("/home/pyodide/lab");
 pyodide.FS.writeFile("/home/pyodide/lab/pyodide_steps.py", readFileSync(%(steps)s, "utf8"));
 process.stdout.write(pyodide.runPython(readFileSync(%(script)s, "utf8")));
 """
 
 PYTHON_RUN = """
-import json, sys
-sys.path.insert(0, "/home/pyodide/lab")
+import importlib.util, json, sys, zipfile
+sys.path[:0] = ["/home/pyodide/micrograd.zip", "/home/pyodide/lab"]
 from micrograd.playground.api import Api
 from pyodide_steps import run_steps
-json.dumps(run_steps(Api()))
+result = run_steps(Api())
+with zipfile.ZipFile("/home/pyodide/micrograd.zip") as package:  # compiled by this Pyodide: it imports the .pyc
+    magic = {package.read(name)[:4] for name in package.namelist() if name.endswith(".pyc")}
+    result["pyc"] = magic == {importlib.util.MAGIC_NUMBER}
+with zipfile.ZipFile("/lib/python%(version)s.zip") as stdlib:
+    result["stdlib_pyc"] = stdlib.read("json/__init__.pyc")[:4] == importlib.util.MAGIC_NUMBER
+json.dumps(result)
 """
 
 
@@ -150,12 +157,13 @@ def test_pyodide_runs_the_package_to_the_same_weights_and_pictures(tmp_path: Pat
     node = node_program()
     copy = pyodide_copy()
     site = tmp_path / "site"
-    export_site(site, pyodide=str(copy))
-    (tmp_path / "run.py").write_text(PYTHON_RUN)
+    exported = export_site(site, pyodide=str(copy))
+    assert exported.compiled.startswith("compiled ahead of time")
+    version = "".join(json.loads((copy / "pyodide-lock.json").read_text())["info"]["python"].split(".")[:2])
+    (tmp_path / "run.py").write_text(PYTHON_RUN % {"version": version})
     driver = NODE_DRIVER % {
-        "pyodide": json.dumps((copy / "pyodide.mjs").as_uri()),
-        "index": json.dumps(str(copy) + "/"),
-        "site": json.dumps(f"{site}/"),
+        "site": json.dumps(f"{site.resolve()}/"),
+        "module": json.dumps((site / "pyodide" / "pyodide.mjs").resolve().as_uri()),
         "script": json.dumps(str(tmp_path / "run.py")),
         "steps": json.dumps(str(Path(__file__).with_name("pyodide_steps.py"))),
     }
@@ -163,6 +171,10 @@ def test_pyodide_runs_the_package_to_the_same_weights_and_pictures(tmp_path: Pat
     completed = subprocess.run([node, str(tmp_path / "driver.mjs")], capture_output=True, text=True, timeout=280)
     assert completed.returncode == 0, completed.stderr[completed.stderr.find("PythonError") :][-3000:]
     browser = json.loads(completed.stdout)
+    assert browser["pyc"] and browser["stdlib_pyc"]
+    with zipfile.ZipFile(site / "python" / "micrograd.zip") as package:
+        names = set(package.namelist())
+    assert {name + "c" for name in package_sources()} <= names  # every module compiled, its source beside it
     local = run_steps(Api())
     assert browser["grads"] == local["grads"] and browser["grads"]["a"] == 6.0 and browser["grads"]["f"] == 4.0
     assert browser["dot"] == local["dot"] and browser["svg"] is False  # no renderer there: the worker draws the DOT
@@ -204,3 +216,16 @@ def test_a_full_pyodide_distribution_brings_its_numpy_wheel(tmp_path: Path) -> N
     assert '"numpy": true' in (tmp_path / "site" / "site.js").read_text()
     (full / wheel).unlink()
     assert not export_site(tmp_path / "without", pyodide=str(full)).numpy
+
+
+def test_without_node_the_export_has_sources_only_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MICROGRAD_CACHE", str(tmp_path / "cache"))  # nothing compiled before
+    monkeypatch.setattr(bytecode.shutil, "which", lambda name: None)
+    copy = pyodide_copy()
+    exported = export_site(tmp_path / "site", pyodide=str(copy))
+    assert "not compiled ahead of time (Node.js is not installed" in exported.compiled
+    assert "Python:   not compiled ahead of time" in exported.summary()
+    stdlib = (tmp_path / "site" / "pyodide" / "python_stdlib.zip").read_bytes()
+    assert stdlib == (copy / "python_stdlib.zip").read_bytes()
+    with zipfile.ZipFile(tmp_path / "site" / "python" / "micrograd.zip") as package:
+        assert set(package.namelist()) == package_sources()

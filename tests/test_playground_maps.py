@@ -42,3 +42,35 @@ def test_the_plain_maps_draw_a_neuron_that_computes_its_own_way(monkeypatch: pyt
         for k, value in enumerate(second):
             assert math.isclose(outputs[1][k][index], value.data, rel_tol=1e-12, abs_tol=1e-12)
         assert math.isclose(outputs[2][0][index], model(list(point)).data, rel_tol=1e-12, abs_tol=1e-12)
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_a_preview_is_both_maps_on_one_coarser_grid(plain: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if plain:
+        monkeypatch.setattr(maps, "numpy", None)
+    model = MLP(2, [6, 5, 1], activation="tanh", rng=random.Random(8))
+    extent = (-1.5, 2.0, -1.0, 1.5)
+    preview = maps.heat_maps(model, extent, preview=True)
+    assert preview["boundary"] == maps.boundary_map(model, extent, maps.PREVIEW_SIZE)
+    assert preview["neurons"] == maps.neuron_maps(model, extent, maps.PREVIEW_SIZE)
+    full = maps.heat_maps(model, extent)
+    assert full["boundary"]["size"] == maps.BOUNDARY_SIZE > maps.PREVIEW_SIZE
+    assert full["neurons"] == maps.neuron_maps(model, extent, maps.NEURON_SIZE)
+    assert [len(layer) for layer in full["neurons"]] == [6, 5]
+
+
+def test_the_plain_maps_agree_with_numpy_to_rounding() -> None:
+    pytest.importorskip("numpy")
+    model = MLP(2, [7, 7, 3], activation="relu", rng=random.Random(9))
+    points = maps.grid_points((-1.0, 1.0, -2.0, 2.0), 9)
+    with_numpy = maps.layer_outputs(model, points)
+    original = maps.numpy
+    try:
+        maps.numpy = None  # type: ignore[assignment]
+        plain = maps.layer_outputs(model, points)
+    finally:
+        maps.numpy = original
+    for numpy_layer, plain_layer in zip(with_numpy, plain, strict=True):
+        for numpy_row, plain_row in zip(numpy_layer, plain_layer, strict=True):
+            pairs = zip(numpy_row, plain_row, strict=True)
+            assert all(math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12) for a, b in pairs)

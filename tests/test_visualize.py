@@ -61,14 +61,17 @@ def records(source: str) -> dict[str, tuple[str, str, str]]:
 
 
 def svg_cells(svg: bytes | str) -> dict[str, tuple[str, ...]]:
-    """label -> the texts of its record ('label', 'data ...', 'grad ...') in a rendered SVG."""
+    """label -> the texts of its record ('label', 'data ...', 'grad ...') in a rendered SVG.
+
+    A neuron's record has its operation second: ('L0.N0', 'tanh(w*x+b)', 'data ...', 'grad ...').
+    """
     tree = ET.fromstring(svg.encode() if isinstance(svg, str) else svg)
     cells = {}
     for group in tree.iter(f"{SVG}g"):
         if group.get("class") != "node":
             continue
         texts = tuple((t.text or "").strip() for t in group.iter(f"{SVG}text"))
-        if len(texts) == 3:
+        if len(texts) in (3, 4):
             cells[texts[0]] = texts
     return cells
 
@@ -154,6 +157,20 @@ def test_svg_renders_with_graphviz_pure(pure_renderer: str) -> None:
     assert cells["L"] == ("L", "data -8.0000", "grad 1.0000")
 
 
+def test_the_lecture_loss_picture_is_readable_at_a_pages_width(pure_renderer: str) -> None:
+    loss, _ = lecture_loss()
+    loss.label = "loss"
+    loss.backward()
+    svg = draw_dot(loss).pipe(format="svg", encoding="utf-8")
+    root = ET.fromstring(svg)
+    width_pt = float(root.attrib["width"].removesuffix("pt"))
+    sizes = {float(text.attrib["font-size"]) for text in root.iter("{http://www.w3.org/2000/svg}text")}
+    # shown 900 px wide, as a page's column shows it, every text is at least 9 px high
+    assert min(sizes) * 900 / width_pt >= 9, (width_pt, sizes)
+    texts = {text.text for text in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert {"loss", "ex1.x1", "ex4.x3", "ex1.target", "ex4.L2.N0", "tanh(w*x+b)"} <= texts
+
+
 def test_png_renders_and_render_writes_files(pure_renderer: str, tmp_path: Path) -> None:
     graph = draw_dot(example()["L"])
     png = graph.pipe(format="png")
@@ -232,7 +249,7 @@ def test_draw_steps_shows_the_gradients_filling_in() -> None:
     assert v["a"].grad == 6.0  # the generator ran backward to the end
 
 
-def test_make_images_writes_the_four_example_pictures(pure_renderer: str, tmp_path: Path) -> None:
+def test_make_images_writes_the_example_pictures_and_the_lecture_loss(pure_renderer: str, tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "docs" / "make_images.py"), str(tmp_path)],
         capture_output=True,
@@ -247,7 +264,11 @@ def test_make_images_writes_the_four_example_pictures(pure_renderer: str, tmp_pa
         "nn_gradient_d_f",
         "nn_gradient_c_e",
         "nn_all_gradients",
+        "lecture_loss",
     }
+    # the loss as docs/lecture.md prints it after 20 steps, and the network's last neuron
+    assert pictures["lecture_loss"]["loss"] == ("loss", "data 0.0351", "grad 1.0000")
+    assert pictures["lecture_loss"]["ex1.L2.N0"][:3] == ("ex1.L2.N0", "tanh(w*x+b)", "data 0.9096")
 
     def grads(name: str) -> dict[str, str]:
         return {label: cells[2] for label, cells in pictures[name].items()}
@@ -271,10 +292,10 @@ def test_make_images_writes_the_four_example_pictures(pure_renderer: str, tmp_pa
 
 
 def test_committed_images_match_what_make_images_draws(pure_renderer: str, tmp_path: Path) -> None:
-    # the four pictures docs/backprop.md shows are the ones docs/make_images.py draws now
+    # the pictures docs/backprop.md and docs/lecture.md show are the ones docs/make_images.py draws now
     subprocess.run([sys.executable, str(ROOT / "docs" / "make_images.py"), str(tmp_path)], check=True, timeout=60)
     drawn = sorted(tmp_path.glob("*.svg"))
-    assert len(drawn) == 4
+    assert len(drawn) == 5
     for path in drawn:
         committed = ROOT / "docs" / "images" / path.name
         assert svg_cells(committed.read_bytes()) == svg_cells(path.read_bytes()), path.name

@@ -181,10 +181,9 @@ class Layer(Module):
             out = [n(inputs) for n in neurons] if floats is None else [Value(y) for y in floats]
         else:
             # Neuron.__call__ for every neuron: the layer's linear nodes, then the activations
-            if set(map(type, inputs)) == _JUST_VALUE:
-                zs = linear_layer(inputs, [n.w for n in neurons], [n.b for n in neurons])
-            else:  # numbers: each neuron makes its own constants of them, as Neuron.__call__ does
-                zs = [linear(inputs, n.w, n.b) for n in neurons]
+            # numbers among the inputs become constants once, shared by every neuron: a
+            # picture then draws each input once, and its grad is the loss's derivative by it
+            zs = linear_layer(inputs, [n.w for n in neurons], [n.b for n in neurons])
             out = [z if (activate := n._activate) is None else activate(z) for n, z in zip(neurons, zs, strict=True)]
         return out[0] if len(out) == 1 else out
 

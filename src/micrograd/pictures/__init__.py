@@ -1,7 +1,8 @@
 """Pictures and explanations of a graph of Values: DOT, SVG/PNG, Mermaid, text, and the chain rule.
 
-Read in this order: ``graph_text`` (node names and number formats), ``graphview``
-(which boxes a picture draws), ``rendering`` (finding Graphviz), ``visualize`` (the
+Read in this order: ``graph_text`` (node names and number formats), ``box`` (one
+box of a picture), ``naming`` (what each box is called), ``graphview`` (which boxes
+a picture draws), ``rendering`` (finding Graphviz), ``visualize`` (the
 pictures), then ``formula``, ``derivative_formulas`` and ``explainer`` (the
 chain-rule explainer).  Built on :mod:`micrograd.autograd` alone.
 """

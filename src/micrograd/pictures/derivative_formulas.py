@@ -26,6 +26,8 @@ _PARTS: dict[str, Operation] = {"*": MUL, "+": ADD}
 def _recompute(box: Box) -> Callable[[Sequence[float]], float] | None:
     """``box``'s operation on other operand values: the rule table's checked forward (None if it has none)."""
     node = box.value
+    if box.kind == "total":  # a chain of + shown as one sum: added left to right, as it was
+        return _add_in_order
     if node is None or (box.kind == "value" and box.op != node.op):  # a part of an expanded linear
         part = _PARTS.get(box.op) if len(box.operands) == 2 else None
         return None if part is None else lambda v: part.evaluate(v)
@@ -36,6 +38,13 @@ def _recompute(box: Box) -> Callable[[Sequence[float]], float] | None:
     if box.kind == "neuron" and box.activation:  # the box is activation(linear(...)), both inside it
         return lambda v: operation.evaluate([LINEAR.evaluate(v)], constants)
     return lambda v: operation.evaluate(v, constants)
+
+
+def _add_in_order(terms: Sequence[float]) -> float:
+    total = terms[0]
+    for term in terms[1:]:
+        total = ADD.evaluate([total, term])
+    return total
 
 
 def forward_formula(box: Box) -> Formula:
@@ -53,6 +62,11 @@ def forward_formula(box: Box) -> Formula:
         if box.activation:
             parts = [f"{box.activation}(", *parts, ")"]
         return Formula(parts, names, values, recompute, box.data)
+    if box.kind == "total":
+        terms: list[Part] = []
+        for i in range(len(values)):
+            terms += [" + " if i else "", (i, "paren")]
+        return Formula(terms, names, values, recompute, box.data)
     if len(values) == 2 and op in _INFIX:
         return Formula([(0, "paren"), f" {op} ", (1, "paren")], names, values, recompute, box.data)
     if len(values) == 1 and op.startswith("**"):
@@ -113,7 +127,7 @@ def local_formula(box: Box, index: int, local: float) -> Formula | None:
             return None
         other = index + n if index < n else index - n
         return Formula([(0, "bare")], [names[other]], [values[other]], lambda v: v[0], local)
-    if op in ("+", "-", "neg") or box.kind == "sum":
+    if op in ("+", "-", "neg") or box.kind in ("sum", "total"):
         return None  # 1 or -1: nothing to work out
     if op == "*":
         return Formula([(0, "bare")], [names[1 - index]], [values[1 - index]], lambda v: v[0], local)

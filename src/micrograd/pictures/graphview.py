@@ -12,10 +12,12 @@ The details:
   its products ``x1*w1``, ``x2*w2``, ... and the sums that add them and the bias.
   The numbers are exact: each product and partial sum has the linear's gradient.
 * ``"neurons"``: one box per neuron (its output's data and grad), fed by the
-  neuron's inputs; its weights and bias, and inputs given as plain numbers, are
-  inside the box.  A neuron is ``activation(linear(...))`` (tanh, ReLU or sigmoid,
-  used by nothing else), or a ``linear`` alone.  Its name comes from its bias's
-  label (``L1.N2.b`` names neuron ``L1.N2``, as :class:`~micrograd.nn.MLP` labels them).
+  neuron's inputs; its weights and bias are inside the box.  A neuron is
+  ``activation(linear(...))`` (tanh, ReLU or sigmoid, used by nothing else), or a
+  ``linear`` alone.  Its name comes from its bias's label (``L1.N2.b`` names neuron
+  ``L1.N2``, as :class:`~micrograd.nn.MLP` labels them); the first layer's inputs
+  are ``x1``, ``x2``, ...  A chain of ``+`` whose partial sums nothing else uses, as
+  ``sum()`` over the examples makes, is one box adding all the terms.
 * ``"auto"`` (the default): expanded for a single neuron, neurons for a graph too big
   to read (more than :data:`AUTO_LIMIT` values), the operations otherwise.
 
@@ -25,60 +27,20 @@ a label already uses are skipped); an unlabelled root is ``out``.
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from micrograd.autograd import LINEAR, RELU, SIGMOID, TANH, Value, local_gradients
+from micrograd.autograd import ADD, RELU, SIGMOID, TANH, Value
+from micrograd.pictures.box import Box, is_linear
 from micrograd.pictures.graph_text import topological_order
+from micrograd.pictures.naming import name_boxes, name_examples
 
 __all__ = ["AUTO_LIMIT", "DETAILS", "Box", "GraphView", "Selection", "more_label", "view_graph"]
 
 DETAILS = ("auto", "operations", "expanded", "neurons")
 AUTO_LIMIT = 60  # "auto" shows neurons for graphs of more values than this
 ACTIVATIONS = (TANH, RELU, SIGMOID)  # the operations a neuron may end in
-
-
-@dataclass(eq=False, slots=True)
-class Box:
-    """One value of a view: a Value of the graph, or a product or sum of an expanded linear.
-
-    ``operands`` are all the values it was computed from, in order (for a neuron:
-    its inputs, then its weights, then its bias); ``hidden`` ones are drawn inside
-    the box rather than as boxes of their own.  ``kind`` is ``"value"``,
-    ``"product"`` or ``"sum"`` (parts of an expanded linear) or ``"neuron"``.
-    """
-
-    name: str
-    data: float
-    grad: float
-    op: str  # the operation that made it, '' for a leaf
-    operands: tuple[Box, ...]
-    value: Value | None  # the Value shown; None for a product or partial sum
-    kind: str
-    hidden: bool
-    activation: str  # a neuron's activation ('' for a linear neuron)
-
-    @property
-    def drawn_operands(self) -> tuple[Box, ...]:
-        """The operands a picture connects to this box (the hidden ones are inside it)."""
-        return tuple(operand for operand in self.operands if not operand.hidden)
-
-    def local_derivatives(self) -> tuple[float, ...]:
-        """d self / d operand for each operand, in order: the local step of the chain rule."""
-        if self.kind == "product":
-            x, w = self.operands
-            return (w.data, x.data)
-        if self.kind == "sum" or (self.kind == "value" and self.op == "+" and _is_linear(self.value)):
-            return (1.0, 1.0)
-        assert self.value is not None
-        if self.kind == "neuron":
-            if self.activation:
-                (linear_value,) = self.value.operands
-                outer = local_gradients(self.value)[0]
-                return tuple(outer * d for d in local_gradients(linear_value))
-            return local_gradients(self.value)
-        return local_gradients(self.value)
 
 
 class GraphView:
@@ -161,10 +123,6 @@ def more_label(count: int) -> str:
     return f"… {count} more operand{'s' if count > 1 else ''}"
 
 
-def _is_linear(value: Value | None) -> bool:
-    return value is not None and value.operation is LINEAR
-
-
 def check_detail(detail: str) -> None:
     """Raise ValueError unless ``detail`` is one of :data:`DETAILS`."""
     if detail not in DETAILS:
@@ -181,9 +139,9 @@ def view_graph(root: Value, detail: str = "auto", *, grads: Mapping[Value, float
     if not isinstance(root, Value):
         raise TypeError(f"expected a Value to draw, got {type(root).__name__}")
     order = topological_order(root)
-    linears = [node for node in order if _is_linear(node) and node.operands]
+    linears = [node for node in order if is_linear(node) and node.operands]
     users: dict[Value, list[Value]] = {}
-    for node in order if linears else ():  # only neurons need to know who uses a value
+    for node in order if linears or detail == "neurons" else ():  # only "neurons" needs who uses a value
         for operand in node.operands:
             users.setdefault(operand, []).append(node)
     if detail == "auto":
@@ -198,15 +156,15 @@ def view_graph(root: Value, detail: str = "auto", *, grads: Mapping[Value, float
         builder.neurons(order, users, root)
     else:
         for node in order:
-            if detail == "expanded" and _is_linear(node) and len(node.operands) >= 3:
+            if detail == "expanded" and is_linear(node) and len(node.operands) >= 3:
                 builder.expand(node)
             else:
                 builder.plain(node)
     boxes = builder.order
     view_root = builder.boxes[root]
     if detail == "neurons":
-        _name_examples(boxes)
-    _name(boxes, view_root)
+        name_examples(boxes)
+    name_boxes(boxes, view_root)
     return GraphView(view_root, boxes, detail, len(order))
 
 
@@ -256,7 +214,7 @@ class _Builder:
         """Mark each neuron: the boxes of its linear and activation become one box."""
         found: dict[Value, tuple[Value, Value | None]] = {}
         for node in order:
-            if not _is_linear(node) or not node.operands:
+            if not is_linear(node) or not node.operands:
                 continue
             consumers = users.get(node, [])
             top: Value | None = None
@@ -274,10 +232,14 @@ class _Builder:
                 )
                 inside[operand] = inside.get(operand, True) and folds
         linear_values = {linear_value for linear_value, _ in found.values()}
+        absorbed = _partial_sums(order, users, root)
         for node in order:
-            if node in linear_values and node not in found:
-                continue  # shown by its neuron's box
-            if node in found:
+            if (node in linear_values and node not in found) or node in absorbed:
+                continue  # shown by its neuron's box, or by the sum it is part of
+            if node.operands and node.operands[0] in absorbed:
+                terms = tuple(self.boxes[term] for term in _sum_terms(node, absorbed))
+                self._add(Box(node.label, node.data, self._grad(node), "+", terms, node, "total", False, ""), node)
+            elif node in found:
                 linear_value, top = found[node]
                 parts = tuple(self.boxes[operand] for operand in linear_value.operands)
                 activation = top.op if top is not None else ""
@@ -289,6 +251,34 @@ class _Builder:
                 box.hidden = inside.get(node, False) and all(user in linear_values for user in users.get(node, ()))
 
 
+def _partial_sums(order: list[Value], users: dict[Value, list[Value]], root: Value) -> set[Value]:
+    """The unlabelled sums ``a + b`` used only as the left operand of another ``+``: ``sum()``'s partial sums."""
+    found = set()
+    for node in order:
+        consumers = users.get(node, ())
+        if (
+            node.operation is ADD
+            and node is not root
+            and not node.label
+            and len(consumers) == 1
+            and consumers[0].operation is ADD
+            and consumers[0].operands[0] is node
+            and consumers[0].operands[1] is not node
+        ):
+            found.add(node)
+    return found
+
+
+def _sum_terms(node: Value, absorbed: set[Value]) -> tuple[Value, ...]:
+    """The terms of ``((a + b) + c) + d`` whose partial sums are ``absorbed``: ``a, b, c, d``."""
+    later = []
+    head = node
+    while head.operands[0] in absorbed:
+        later.append(head.operands[1])
+        head = head.operands[0]
+    return (*head.operands, *reversed(later))
+
+
 def _neuron_name(out: Value, linear_value: Value) -> str:
     """A neuron's name: its output's label, else its bias's label without ``.b`` (``L1.N2``)."""
     if out.label:
@@ -297,65 +287,3 @@ def _neuron_name(out: Value, linear_value: Value) -> str:
     if bias.endswith(".b") and len(bias) > 2:
         return bias[:-2]
     return ""
-
-
-def _name_examples(boxes: list[Box]) -> None:
-    """A network run on several examples has a copy of each neuron per example: ``ex1.L0.N0``, ``ex2.L0.N0``...
-
-    Copies are numbered in the order the graph reaches them (a loss summed over the
-    examples reaches the first example first); a number a copy's output meets, as in
-    ``yout - ygt``, is that example's ``target``.
-    """
-    neurons = [box for box in boxes if box.kind == "neuron" and box.name]
-    copies = Counter(box.name for box in neurons)
-    seen: Counter[str] = Counter()
-    example: dict[Box, int] = {}
-    for box in neurons:
-        if copies[box.name] > 1:
-            seen[box.name] += 1
-            example[box] = seen[box.name]
-            box.name = f"ex{example[box]}.{box.name}"
-    for box in boxes:
-        found = [example[operand] for operand in box.operands if operand in example]
-        for operand in box.operands if found and box.kind == "value" else ():
-            if not operand.name and not operand.operands and not operand.hidden and operand not in example:
-                operand.name = f"ex{found[0]}.target"
-
-
-def _name(boxes: list[Box], root: Box) -> None:
-    """Give every box a name: its label, a product's or sum's own, or ``n1``, ``n2``, ... (root: ``out``)."""
-    used = {box.name for box in boxes if box.name}
-    counter = 0
-    # the boxes a picture shows are numbered first, so that hidden ones do not shift their names
-    for box in sorted(boxes, key=lambda b: b.hidden):
-        if box.name:
-            continue
-        if box.kind == "product":
-            x, w = box.operands
-            box.name = f"{_term(x.name)}*{_term(w.name)}"
-        elif box.kind == "sum":
-            box.name = _sum_name(box)
-        elif box is root and "out" not in used:
-            box.name = "out"
-        else:
-            counter += 1
-            while f"n{counter}" in used:
-                counter += 1
-            box.name = f"n{counter}"
-
-
-def _term(name: str) -> str:
-    return f"({name})" if " " in name else name
-
-
-def _sum_name(box: Box) -> str:
-    """``x1*w1 + x2*w2`` for two products, ``x1*w1 + … + x4*w4`` for more."""
-    first, last = box.operands
-    terms = 1
-    head = first
-    while head.kind == "sum":
-        head = head.operands[0]
-        terms += 1
-    if terms == 1:
-        return f"{first.name} + {last.name}"
-    return f"{head.name} + … + {last.name}"

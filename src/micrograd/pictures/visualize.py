@@ -123,21 +123,32 @@ def _dot(
 ) -> graphviz.Digraph:
     selection = view.select(max_nodes, depth)
     ids = selection.ids()
+    # a network's picture stacks each box's cells (name over data over grad) and writes
+    # a neuron's operation inside its box: narrow columns, so it fits a page's width;
+    # ordering=out keeps a layer's neurons in order (N0 above N1)
+    stacked = view.detail == "neurons"
     graph = (graph_class or value_graph_class())(
         format=format,
-        graph_attr={"rankdir": rankdir, "fontname": FONT},
+        graph_attr={"rankdir": rankdir, "fontname": FONT, **({"ordering": "out"} if stacked else {})},
         node_attr={"fontname": FONT},
     )
+    braces = ("{ ", " }") if stacked == (rankdir in ("TB", "BT")) else ("", "")
     for node in selection.nodes:
         uid = ids[node]
-        cells = (_record_text(node.name), f"data {format_cell(node.data)}", f"grad {format_cell(node.grad)}")
+        cells = [_record_text(node.name), f"data {format_cell(node.data)}", f"grad {format_cell(node.grad)}"]
         style = {"style": "rounded"} if node.kind == "neuron" else {}
-        graph.node(uid, label="{ " + " | ".join(cells) + " }", shape="record", **style)
-        if node.operands:
+        if node.kind == "neuron":
+            cells.insert(1, _record_text(node.op))
+        graph.node(uid, label=braces[0] + " | ".join(cells) + braces[1], shape="record", **style)
+        if node.kind == "neuron":
+            operation = uid  # the operands point at the box itself
+        elif node.operands:
             operation = f"{uid}_op"
             # ordering=in: the layout keeps the operands in order (a - b: a above b)
-            graph.node(operation, label=_record_text(node.op), fontsize="11", margin="0.02", ordering="in")
+            size = "14" if stacked else "11"  # a network's picture is shown small: its text stays full size
+            graph.node(operation, label=_record_text(node.op), fontsize=size, margin="0.02", ordering="in")
             graph.edge(operation, uid)
+        if node.operands:
             for operand in node.drawn_operands:
                 if operand in selection:
                     graph.edge(ids[operand], operation)

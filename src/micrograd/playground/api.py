@@ -8,6 +8,7 @@ message.  The routes are documented in docs/playground.md.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,7 +21,7 @@ from micrograd.playground import lab, points
 from micrograd.playground.errors import RequestError, number_field
 from micrograd.playground.maps import HAVE_NUMPY
 from micrograd.playground.settings import LIMITS, LOSSES, OPTIMIZERS, Settings, read_settings
-from micrograd.playground.training import STEP_SECONDS, SessionStore
+from micrograd.playground.training import METRICS_EVERY, STEP_SECONDS, SessionStore
 
 __all__ = ["MAX_STEPS_PER_REQUEST", "Api"]
 
@@ -82,12 +83,12 @@ class Api:
             steps = number_field(body, "steps", 1, 0, MAX_STEPS_PER_REQUEST, integer=True)
             seconds = number_field(body, "seconds", STEP_SECONDS, 0.0, STEP_SECONDS)
             since = number_field(body, "since", -1, -1, 10**12, integer=True)
+            every = number_field(body, "metrics_every", METRICS_EVERY, 0, MAX_STEPS_PER_REQUEST, integer=True)
             maps = body.get("maps", True)
-            if not isinstance(maps, bool):
-                raise RequestError("maps must be true or false")
+            if maps not in (True, False, "preview"):
+                raise RequestError('maps must be true, false or "preview"')
             with session.lock:
-                session.step(steps, seconds)
-                return 200, session.state(since=since, maps=maps)
+                return 200, _step(session, steps, seconds, every, since, maps)
         if action == ["settings"]:
             settings = read_settings(body.get("settings", {}))
             since = number_field(body, "since", -1, -1, 10**12, integer=True)
@@ -111,6 +112,24 @@ class Api:
         if action == ["point"]:
             return 200, points.answer(session, body)
         raise RequestError(f"no such session action: {'/'.join(action)}", 404)
+
+
+def _step(session: Any, steps: int, seconds: float, every: int, since: int, maps: bool | str) -> dict[str, Any]:
+    """Train, then the state; ``"seconds"`` says where the time went, so a page can budget its requests."""
+    started = time.perf_counter()
+    session.step(steps, seconds, every)
+    trained = time.perf_counter()
+    state: dict[str, Any] = session.state(since=since, maps=False)
+    described = time.perf_counter()
+    if maps:
+        state.update(session.heat_maps(preview=maps == "preview"))
+    state["seconds"] = {
+        "training": trained - started - session.curve_seconds,
+        "curves": session.curve_seconds,
+        "state": described - trained,
+        "maps": time.perf_counter() - described,
+    }
+    return state
 
 
 def _integer(text: str, name: str) -> int:

@@ -1,18 +1,23 @@
 """``micrograd playground --export DIR``: the playground as a static site, run by Pyodide in the browser.
 
 The folder holds the page's static files (the same page as the local server's),
-this package's own Python files read from the installed package, ``python/files.json``
-listing them, and ``site.js`` telling the page to talk to ``worker.js`` (a Web
-Worker running this package in Pyodide) instead of a server.  Any static web
-server can serve it, under any path: every link is relative.
+this package's own Python files read from the installed package, in one zip
+(``python/micrograd.zip``: one download, imported as it is), and ``site.js``
+telling the page to talk to ``worker.js`` (a Web Worker running this package in
+Pyodide) instead of a server.  Any static web server can serve it, under any path:
+every link is relative.
 
 Pyodide comes from its official CDN at :data:`PYODIDE_VERSION` unless ``pyodide``
 names a local Pyodide distribution (the npm package ``pyodide``, for instance),
 which is then copied in, so the site needs no network at all.  The WebAssembly
 Graphviz (the npm package ``@viz-js/viz`` at :data:`VIZ_VERSION`) likewise: from
 the CDN, or copied from ``viz``, or from beside a local Pyodide
-(``node_modules/@viz-js/viz`` next to ``node_modules/pyodide``).  The same
-inputs give the same folder, byte for byte.  See docs/teaching.md.
+(``node_modules/@viz-js/viz`` next to ``node_modules/pyodide``).  With a local
+Pyodide, its standard library and this package are compiled ahead of time by that
+Pyodide under Node.js (:mod:`micrograd.playground.bytecode`), which makes the
+browser's start several seconds shorter; without Node.js the site works the same,
+starting slower.  The same inputs give the same folder, byte for byte.  See
+docs/teaching.md.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
+
+from micrograd.playground.bytecode import PrecompileError, precompile, zip_files
 
 __all__ = [
     "PYODIDE_CDN",
@@ -41,6 +48,8 @@ PYODIDE_CDN = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/"
 VIZ_CDN = f"https://cdn.jsdelivr.net/npm/@viz-js/viz@{VIZ_VERSION}/dist/viz.js"
 # what loadPyodide reads from its index URL (the npm package has these and little else)
 PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+PACKAGE_ZIP = "python/micrograd.zip"  # this package, for one fetch
+PACKAGE_PATH = "/home/pyodide/micrograd.zip"  # where worker.js puts it in Pyodide's file system
 MANIFEST = "export.json"  # what an export wrote: a later export into the same folder replaces exactly that
 
 
@@ -57,6 +66,7 @@ class Exported:
     pyodide: str
     viz: str
     numpy: bool
+    compiled: str = ""  # how the Python files were compiled ahead of time, or why not
 
     def summary(self) -> str:
         """What ``micrograd playground --export`` prints: what was written, and how to serve it."""
@@ -70,6 +80,7 @@ class Exported:
                 f"  Pyodide:  {'copied in: works with no network' if copied['pyodide'] else self.pyodide}",
                 f"  Graphviz: {'copied in' if copied['viz'] else self.viz}",
                 f"  numpy:    {'loaded from Pyodide' if self.numpy else 'not in this Pyodide: plain Python is used'}",
+                f"  Python:   {self.compiled}",
                 f"serve it, for instance: python -m http.server --bind 127.0.0.1 --directory {self.folder}",
                 "then open http://127.0.0.1:8000/ (a file:// page cannot start the worker)",
             ]
@@ -133,8 +144,29 @@ def _is_url(text: str) -> bool:
     return text.startswith(("https://", "http://"))
 
 
+Contents = list[tuple[str, bytes | Path]]  # (name in the folder, its bytes or the file to copy)
+
+
+def _compile(pyodide: Path, package: bytes, copies: list[tuple[str, Path]]) -> tuple[Contents, str]:
+    """The package's zip and Pyodide's files, with their Python compiled ahead of time when Node.js can."""
+    stdlib = (pyodide / "python_stdlib.zip").read_bytes()
+    try:
+        version = json.loads((pyodide / "pyodide-lock.json").read_text(encoding="utf-8"))["info"]["python"]
+    except (OSError, ValueError, KeyError, TypeError):
+        version = "3.14"
+    where = "/lib/python{}{}.zip".format(*str(version).split(".")[:2])  # where Pyodide keeps its standard library
+    try:
+        compiled = precompile(pyodide, {where: stdlib, PACKAGE_PATH: package})
+    except PrecompileError as error:
+        plain: Contents = [(PACKAGE_ZIP, package), *copies]
+        return plain, f"not compiled ahead of time ({error}): each start compiles it, a few seconds more"
+    files: Contents = [(PACKAGE_ZIP, compiled[PACKAGE_PATH])]
+    files += [(name, compiled[where] if name == "pyodide/python_stdlib.zip" else path) for name, path in copies]
+    return files, "compiled ahead of time by this Pyodide (under Node.js): a faster start"
+
+
 def _site_js(pyodide: str, viz: str, numpy: bool) -> bytes:
-    site = {"transport": "pyodide", "pyodide": pyodide, "viz": viz, "python": "python/", "numpy": numpy}
+    site = {"transport": "pyodide", "pyodide": pyodide, "viz": viz, "package": PACKAGE_ZIP, "numpy": numpy}
     text = (
         "// Written by `micrograd playground --export`: this page runs the package in the browser (Pyodide).\n"
         f"export const SITE = {json.dumps(site, indent=2)};\n"
@@ -171,18 +203,18 @@ def export_site(folder: str | Path, pyodide: str | None = None, viz: str | None 
     """Write the static playground into ``folder``; see the module docstring."""
     folder = Path(folder)
     contents: list[tuple[str, bytes | Path]] = [(name, data) for name, data in _static_files()]
-    package = _package_files()
-    contents += [(f"python/{path}", data) for path, data in package]
-    listing = [path for path, _ in package]
-    contents.append(("python/files.json", (json.dumps(listing, indent=0) + "\n").encode()))
+    package = zip_files(_package_files())
 
     numpy = True  # the CDN's Pyodide has numpy; a local copy has it only if its wheel is there
+    compiled = "sources only (compiled ahead of time only with a local --pyodide)"
     if pyodide is None or _is_url(pyodide):
         pyodide_url = pyodide or PYODIDE_CDN
         pyodide_url += "" if pyodide_url.endswith("/") else "/"
+        contents.append((PACKAGE_ZIP, package))
     else:
         copies, numpy = _local_pyodide(Path(pyodide))
-        contents += copies
+        files, compiled = _compile(Path(pyodide), package, copies)
+        contents += files
         pyodide_url = "pyodide/"
         beside = Path(pyodide).parent / "@viz-js" / "viz"
         if viz is None and (beside / "dist" / "viz.js").is_file():
@@ -205,4 +237,4 @@ def export_site(folder: str | Path, pyodide: str | None = None, viz: str | None 
             shutil.copyfile(data, target)
         else:
             target.write_bytes(data)
-    return Exported(folder, tuple(names), pyodide_url, viz_url, numpy)
+    return Exported(folder, tuple(names), pyodide_url, viz_url, numpy, compiled)

@@ -10,13 +10,16 @@ from -100 to 100, with the scale to multiply them back.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
+from itertools import repeat
+from operator import add, mul
 from typing import Any
 
 from micrograd import data
 from micrograd.autograd import Value, no_grad
-from micrograd.nn import MLP
+from micrograd.nn import ACTIVATIONS, MLP, Neuron
 
 try:  # numpy is optional: the plain-float path below computes the same numbers
     import numpy
@@ -24,18 +27,28 @@ except ImportError:  # pragma: no cover - numpy is part of the test extras
     numpy = None  # type: ignore[assignment]
 
 __all__ = [
+    "BOUNDARY_SIZE",
     "HAVE_NUMPY",
+    "NEURON_SIZE",
+    "PREVIEW_SIZE",
+    "XY",
     "Extent",
     "boundary_map",
     "feature_maps",
     "grid_points",
+    "heat_maps",
     "layer_outputs",
+    "model_grid",
     "neuron_maps",
     "output_map",
 ]
 
 HAVE_NUMPY = numpy is not None
+BOUNDARY_SIZE = 40  # the decision boundary: 40 x 40 cells
+NEURON_SIZE = 20  # each hidden neuron's map: 20 x 20 cells
+PREVIEW_SIZE = 20  # both, in a preview
 Extent = tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
+XY = ("x1", "x2")  # the plain inputs: a model given no other features (data.FEATURES)
 
 _NUMPY_ACTIVATIONS: dict[str, Any] = {
     "relu": lambda z: numpy.maximum(z, 0.0),
@@ -57,6 +70,8 @@ def layer_outputs(model: MLP, points: Sequence[Sequence[float]]) -> list[list[li
     """For each layer, for each of its neurons, its output at every point (``[layer][neuron][point]``)."""
     if numpy is not None:
         return [[list(row) for row in layer] for layer in _numpy_outputs(model, points)]
+    if points and all(type(n) is Neuron for layer in model.layers for n in layer.neurons):
+        return _column_outputs(model, points)
     outputs = []
     rows = [list(map(float, p)) for p in points]
     for layer in model.layers:
@@ -66,6 +81,30 @@ def layer_outputs(model: MLP, points: Sequence[Sequence[float]]) -> list[list[li
                 computed = [[v.data for v in _as_list(layer(row))] for row in rows]
         rows = computed
         outputs.append([list(column) for column in zip(*rows, strict=True)])
+    return outputs
+
+
+def _column_outputs(model: MLP, points: Sequence[Sequence[float]]) -> list[list[list[float]]]:
+    """``layer_outputs`` in plain Python, a whole column of points per operation.
+
+    Each neuron's sum is built input by input over every point at once with ``map``,
+    whose loops run in C: what numpy's arrays do, without numpy.  The terms are added
+    in the neuron's order, then the bias, then its activation (nn's own float function).
+    """
+    columns = [list(map(float, column)) for column in zip(*points, strict=True)]
+    outputs = []
+    for layer in model.layers:
+        computed = []
+        for neuron in layer.neurons:
+            if len(neuron.w) != len(columns):
+                raise ValueError(f"linear: {len(columns)} inputs but {len(neuron.w)} weights")
+            total = [0.0] * len(points)
+            for weight, column in zip(neuron.w, columns, strict=True):
+                total = list(map(add, total, map(mul, column, repeat(weight.data))))
+            activate = ACTIVATIONS[neuron.activation][1]
+            computed.append(list(map(activate, map(add, total, repeat(neuron.b.data)))))
+        outputs.append(computed)
+        columns = computed
     return outputs
 
 
@@ -98,27 +137,71 @@ def _quantize(values: Any) -> dict[str, Any]:
     return {"scale": scale, "values": [round(v / scale * 100) if scale > 0 else 0 for v in finite]}
 
 
-def neuron_maps(
-    model: MLP, extent: Extent, size: int, rows: Sequence[Sequence[float]] | None = None
-) -> list[list[dict[str, Any]]]:
-    """One quantized ``size`` x ``size`` map per hidden neuron, layer by layer.
+@functools.lru_cache(maxsize=32)
+def model_grid(extent: Extent, size: int, features: tuple[str, ...] = XY) -> Any:
+    """The model's inputs at ``grid_points(extent, size)``: each point's ``features``.
 
-    ``rows`` are the model's inputs at the grid's points (their features), if not the points themselves.
+    Kept per grid, so maps drawn step after step never compute the features again
+    (a numpy array when numpy is there, read only; else a tuple of rows).
     """
-    hidden = layer_outputs_fast(model, grid_points(extent, size) if rows is None else rows)[:-1]
+    points = grid_points(extent, size)
+    rows = points if features == XY else data.features(points, features)
+    if numpy is None:
+        return tuple(map(tuple, rows))
+    array = numpy.asarray(rows, dtype=float)
+    array.flags.writeable = False
+    return array
+
+
+def neuron_maps(model: MLP, extent: Extent, size: int, features: tuple[str, ...] = XY) -> list[list[dict[str, Any]]]:
+    """One quantized ``size`` x ``size`` map per hidden neuron, layer by layer, for a model given ``features``."""
+    hidden = layer_outputs_fast(model, model_grid(extent, size, features))[:-1]
     return [[_quantize(neuron) for neuron in layer] for layer in hidden]
 
 
-def boundary_map(
-    model: MLP, extent: Extent, size: int, rows: Sequence[Sequence[float]] | None = None
-) -> dict[str, Any]:
+def boundary_map(model: MLP, extent: Extent, size: int, features: tuple[str, ...] = XY) -> dict[str, Any]:
     """The predicted class and the confidence (0..100) at each of ``size`` x ``size`` points.
 
     One output: class 1 where the score is positive, confidence ``|tanh(score)|``.
     Several outputs: the largest wins, confidence is its softmax probability.
-    ``rows`` are the model's inputs at the grid's points, as for :func:`neuron_maps`.
     """
-    scores = layer_outputs_fast(model, grid_points(extent, size) if rows is None else rows)[-1]
+    return _boundary(layer_outputs_fast(model, model_grid(extent, size, features))[-1], size)
+
+
+def output_map(model: MLP, extent: Extent, size: int, features: tuple[str, ...] = XY) -> dict[str, Any]:
+    """A regression's boundary: its one output over the plane, quantized like the neurons' maps, and ``size``."""
+    return _output(layer_outputs_fast(model, model_grid(extent, size, features))[-1], size)
+
+
+def _output(scores: Any, size: int) -> dict[str, Any]:
+    return {"size": size, **_quantize(scores[0])}
+
+
+def heat_maps(
+    model: MLP, extent: Extent, preview: bool = False, features: tuple[str, ...] = XY, regression: bool = False
+) -> dict[str, Any]:
+    """The page's maps: ``{"boundary": ..., "neurons": ...}`` (a regression's boundary is its output).
+
+    In full, the boundary has :data:`BOUNDARY_SIZE` cells a side and each neuron
+    :data:`NEURON_SIZE`.  A preview, which a page asks for while training runs where
+    maps are dear (plain Python in the browser), has :data:`PREVIEW_SIZE` cells a side
+    for both, from one pass over one grid: about a sixth of the work.
+    """
+    if not preview:
+        drawn = output_map if regression else boundary_map
+        return {
+            "boundary": drawn(model, extent, BOUNDARY_SIZE, features),
+            "neurons": neuron_maps(model, extent, NEURON_SIZE, features),
+        }
+    outputs = layer_outputs_fast(model, model_grid(extent, PREVIEW_SIZE, features))
+    return {
+        "boundary": (_output if regression else _boundary)(outputs[-1], PREVIEW_SIZE),
+        "neurons": [[_quantize(neuron) for neuron in layer] for layer in outputs[:-1]],
+    }
+
+
+def _boundary(scores: Any, size: int) -> dict[str, Any]:
+    """``boundary_map`` from the output layer's scores at the grid's points."""
     if numpy is not None:
         s = numpy.asarray(scores, dtype=float)
         if s.shape[0] == 1:
@@ -144,12 +227,6 @@ def boundary_map(
         classes.append(column.index(top))
         confidence.append(round(100 / sum(exps)))
     return {"size": size, "classes": classes, "confidence": confidence}
-
-
-def output_map(model: MLP, extent: Extent, size: int, rows: Sequence[Sequence[float]] | None = None) -> dict[str, Any]:
-    """A regression's boundary: its one output over the plane, quantized like the neurons' maps, and ``size``."""
-    scores = layer_outputs_fast(model, grid_points(extent, size) if rows is None else rows)[-1]
-    return {"size": size, **_quantize(scores[0])}
 
 
 def feature_maps(extent: Extent, size: int) -> dict[str, dict[str, Any]]:

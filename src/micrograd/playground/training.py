@@ -23,21 +23,20 @@ from micrograd.compiler import compile as compile_function
 from micrograd.compiler import compile_step
 from micrograd.nn import MLP
 from micrograd.playground.errors import RequestError
-from micrograd.playground.maps import (
-    Extent,
-    boundary_map,
-    feature_maps,
-    grid_points,
-    layer_outputs_fast,
-    neuron_maps,
-    output_map,
-)
+from micrograd.playground.maps import BOUNDARY_SIZE, NEURON_SIZE, Extent, feature_maps, heat_maps, layer_outputs_fast
 from micrograd.playground.settings import Settings
 
-__all__ = ["BOUNDARY_SIZE", "DEFAULT_SESSIONS", "MAX_HISTORY", "NEURON_SIZE", "STEP_SECONDS", "Session", "SessionStore"]
+__all__ = [
+    "BOUNDARY_SIZE",
+    "DEFAULT_SESSIONS",
+    "MAX_HISTORY",
+    "METRICS_EVERY",
+    "NEURON_SIZE",
+    "STEP_SECONDS",
+    "Session",
+    "SessionStore",
+]
 
-BOUNDARY_SIZE = 40  # the decision boundary: 40 x 40 cells
-NEURON_SIZE = 20  # each hidden neuron's map: 20 x 20 cells
 MAX_HISTORY = 2000  # curve points kept; older ones are thinned out
 METRICS_EVERY = 10  # steps between two points of the curves (and the last step of every request)
 DEFAULT_SESSIONS = 8  # training sessions kept at once (micrograd playground --sessions N)
@@ -69,6 +68,7 @@ class Session:
         self.id = secrets.token_urlsafe(12)
         self.lock = threading.Lock()
         self.last_used = time.monotonic()
+        self.curve_seconds = 0.0  # the time the last step() spent on the curves' points
         self.reset(settings)
 
     def reset(self, settings: Settings) -> None:
@@ -117,9 +117,6 @@ class Session:
         xs = [p[0] for p in X]
         ys = [p[1] for p in X]
         self.extent: Extent = (min(xs) - 0.5, max(xs) + 0.5, min(ys) - 0.5, max(ys) + 0.5)
-        # the maps' grids as the model's inputs: the features change only with a new model
-        self.boundary_rows = data.features(grid_points(self.extent, BOUNDARY_SIZE), settings.features)
-        self.neuron_rows = data.features(grid_points(self.extent, NEURON_SIZE), settings.features)
         self.history: list[dict[str, Any]] = []
         self.history.append(self._metrics())
 
@@ -229,18 +226,21 @@ class Session:
             loss = loss + losses.l1_penalty(self.parameters, self.settings.l1)
         return loss
 
-    def step(self, count: int, seconds: float = STEP_SECONDS) -> None:
+    def step(self, count: int, seconds: float = STEP_SECONDS, metrics_every: int = METRICS_EVERY) -> None:
         """``count`` training steps (none once training has diverged), stopping early after ``seconds``.
 
         The time is this thread's CPU time: a page asking for a frame's worth of steps
-        gets as many as fit, and thirty pages at once each get their share.
+        gets as many as fit, and thirty pages at once each get their share.  The curves
+        get a point every ``metrics_every`` steps (0: only at the end), and at the end;
+        ``curve_seconds`` says how long those points took.
         """
         deadline = CPU_CLOCK() + min(seconds, STEP_SECONDS)
+        self.curve_seconds = 0.0
         for done in range(count):
             if self.diverged or (done and CPU_CLOCK() > deadline):
                 break
             self._one_step()
-            if self.step_count % METRICS_EVERY == 0 or self.diverged:
+            if (metrics_every and self.step_count % metrics_every == 0) or self.diverged:
                 self._record()
         if self.history[-1]["step"] != self.step_count:
             self._record()  # the curves end where the status line is
@@ -258,7 +258,9 @@ class Session:
             self.diverged = f"training diverged at step {self.step_count} ({problem}): try a smaller learning rate"
 
     def _record(self) -> None:
+        started = time.perf_counter()
         self.history.append(self._metrics())
+        self.curve_seconds += time.perf_counter() - started
         if len(self.history) > MAX_HISTORY:
             self.history = self.history[:1] + self.history[2::2]  # keep the start, halve the rest
 
@@ -274,8 +276,8 @@ class Session:
             for layer in self.model.layers
         ]
 
-    def state(self, since: int = -1, maps: bool = True) -> dict[str, Any]:
-        """What the page draws: status, curves after step ``since``, weights, maps and points."""
+    def state(self, since: int = -1, maps: bool | str = True) -> dict[str, Any]:
+        """What the page draws: status, curves after step ``since``, weights, maps (or their ``"preview"``), points."""
         latest = self.history[-1]
         state: dict[str, Any] = {
             "id": self.id,
@@ -294,11 +296,13 @@ class Session:
             state["test"] = {"points": self.X_test, "labels": self.y_test}
             state["features"] = feature_maps(self.extent, NEURON_SIZE)  # the input units' maps: fixed
         if maps:
-            # a regression's boundary is its output over the plane; a classifier's, the class and how sure
-            drawn = output_map if self.settings.regression else boundary_map
-            state["boundary"] = drawn(self.model, self.extent, BOUNDARY_SIZE, self.boundary_rows)
-            state["neurons"] = neuron_maps(self.model, self.extent, NEURON_SIZE, self.neuron_rows)
+            state.update(self.heat_maps(preview=maps == "preview"))
         return state
+
+    def heat_maps(self, preview: bool = False) -> dict[str, Any]:
+        """The boundary (a regression's output) and the neurons' maps, in full or as a preview (maps.heat_maps)."""
+        features, regression = self.settings.features, self.settings.regression
+        return heat_maps(self.model, self.extent, preview=preview, features=features, regression=regression)
 
 
 class SessionStore:

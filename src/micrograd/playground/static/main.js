@@ -1,6 +1,6 @@
 // Start-up: connect through the site's transport, read the choices, set up both views.
 
-import { $, api, page, saveURL, train } from "./common.js";
+import { $, api, page, saveURL, stats, train } from "./common.js";
 import { setupLab } from "./lab.js";
 import { drawNetwork } from "./network.js";
 import { SITE } from "./site.js";
@@ -38,6 +38,7 @@ function showView(name) {
 async function start() {
   page.transport = await connect(SITE, (text) => { $("where").textContent = text; });
   $("where").textContent = page.transport.where;
+  stats.startup = page.transport.startup || null;
   page.info = await api("GET", "/api/info");
   page.fixedSeed = page.url.has("seed") || page.url.has("weights_seed"); // then Reset gives the same weights
   for (const view of VIEWS) {

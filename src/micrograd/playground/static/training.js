@@ -1,4 +1,4 @@
-// The training view: a session on the server, Play/Pause/Step, live settings and new models.
+// The training view: a session on the server, live settings and new models (Play/Pause/Step: playing.js).
 
 import { $, api, number, page, saveURL, stats, train } from "./common.js";
 import {
@@ -6,6 +6,7 @@ import {
 } from "./controls.js";
 import { drawBoundary, drawCurves } from "./drawing.js";
 import { chosenWeight, drawNetwork, setupNetwork } from "./network.js";
+import { pause, setupPlaying } from "./playing.js";
 import { setupPoints, showPoint } from "./points.js";
 
 async function startSession(settings) {
@@ -79,104 +80,10 @@ async function retune(settings, changed) {
   }
 }
 
+export { pause };
+
 function since() {
   return train.history.length ? train.history[train.history.length - 1].step : -1;
-}
-
-// while playing, each request asks for as many steps as fit in this much of the server's CPU time
-// (the server caps it): the page draws once per answer, the server trains meanwhile
-const FRAME_SECONDS = 0.02;
-
-function requestSteps(steps, after, seconds) {
-  const body = { steps, since: after };
-  if (seconds !== undefined) body.seconds = seconds;
-  return api("POST", `/api/sessions/${train.id}/step`, body);
-}
-
-function received(state) {
-  const before = train.state ? train.state.step : 0;
-  showState(state, false);
-  stats.steps += Math.max(0, state.step - before);
-  if (state.diverged) {
-    $("train-error").textContent = state.diverged;
-    pause();
-  }
-}
-
-async function failed(error) {
-  if (error.status === 404) {
-    train.id = null; // the session expired: start again with the same settings
-    await startSession(train.settings);
-  } else {
-    $("train-error").textContent = error.message;
-    pause();
-  }
-}
-
-async function trainStep(steps) {
-  if (train.busy || !train.id) return;
-  train.busy = true;
-  try {
-    received(await requestSteps(steps, since()));
-  } catch (error) {
-    await failed(error);
-  } finally {
-    train.busy = false;
-  }
-}
-
-async function loop() {
-  // the next step is asked for as soon as an answer arrives, so the server computes while the page draws
-  if (train.busy || !train.id) return;
-  train.busy = true;
-  const many = page.info.limits.steps_per_request;
-  let pending = requestSteps(many, since(), FRAME_SECONDS);
-  try {
-    while (pending) {
-      const state = await pending;
-      pending = train.playing && !state.diverged ? requestSteps(many, state.step, FRAME_SECONDS) : null;
-      received(state);
-      stats.playUpdates += 1;
-      showRate();
-      await new Promise((resolve) => requestAnimationFrame(resolve));
-    }
-  } catch (error) {
-    if (pending) pending.catch(() => {});
-    await failed(error);
-  } finally {
-    train.busy = false;
-  }
-}
-
-function play() {
-  if (train.playing) return;
-  train.playing = true;
-  stats.playStarted = performance.now();
-  stats.playUpdates = 0;
-  stats.playSteps = stats.steps;
-  swapFocus($("play"), $("pause"));
-  loop();
-}
-
-export function pause() {
-  train.playing = false;
-  swapFocus($("pause"), $("play"));
-}
-
-function swapFocus(off, on) {
-  // the button pressed is disabled: focus moves to its partner instead of dropping to the page
-  const hadFocus = document.activeElement === off;
-  on.disabled = false;
-  off.disabled = true;
-  if (hadFocus) on.focus();
-}
-
-function showRate() {
-  const seconds = (performance.now() - stats.playStarted) / 1000;
-  if (seconds > 0.5) {
-    const steps = (stats.steps - stats.playSteps) / seconds;
-    $("rate").textContent = `${steps.toFixed(0)} steps/s · ${(stats.playUpdates / seconds).toFixed(1)} updates/s`;
-  }
 }
 
 function percent(x) {
@@ -245,12 +152,7 @@ export function setupTraining() {
   setupPoints();
   $("retry").addEventListener("click", () => startSession(train.settings || settingsFromURL()));
   for (const name of SETTING_FIELDS) $(name).addEventListener("change", () => changeSettings({}));
-  $("play").addEventListener("click", play);
-  $("pause").addEventListener("click", pause);
-  $("train-step").addEventListener("click", () => {
-    pause();
-    trainStep(1);
-  });
+  setupPlaying({ showState, startSession, since });
   $("reset").addEventListener("click", () => changeSettings({}, { newWeights: true }));
   $("regenerate").addEventListener("click", () => changeSettings({ seed: Math.floor(Math.random() * 1e9) }));
   $("add-layer").addEventListener("click", () => changeSettings({ hidden: [...train.settings.hidden, 4] }));

@@ -58,11 +58,12 @@ async function workerTransport(site, onProgress) {
     };
     worker.onerror = (event) => reject(new Error(`the worker stopped: ${event.message || "worker.js did not load"}`));
   });
-  const paths = { pyodide: absolute(site.pyodide), viz: absolute(site.viz), python: absolute(site.python) };
+  const paths = { pyodide: absolute(site.pyodide), viz: absolute(site.viz), package: absolute(site.package) };
   worker.postMessage({ type: "start", site: { ...paths, numpy: Boolean(site.numpy) } });
   const about = await ready;
   return {
     kind: "pyodide",
+    startup: about.times, // when each start-up phase ended (bench/static_site.py reads them)
     where: `running in your browser (Pyodide, Python ${about.python}); nothing leaves this page`,
     request(method, path, body) {
       const id = nextId++;

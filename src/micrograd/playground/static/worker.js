@@ -1,9 +1,8 @@
 // The static playground's Web Worker: this package's Python, run by Pyodide, answers the page.
 //
 // The page (transport.js, the "pyodide" transport) starts it with {type: "start", site}, where
-// site holds absolute URLs: pyodide (Pyodide's index URL), python (the folder holding this
-// package's files and files.json), viz (the WebAssembly Graphviz module) and numpy (load numpy
-// from the Pyodide distribution or not).  It reports {type: "progress", text} while it starts,
+// site holds absolute URLs: pyodide (Pyodide's index URL), package (this package's zip), viz
+// (the WebAssembly Graphviz module) and numpy (load numpy from the Pyodide distribution or not).  It reports {type: "progress", text} while it starts,
 // then {type: "ready", python, numpy} or {type: "failed", error}.  Each call {type: "request",
 // id, method, path, body} is answered {type: "answer", id, status, document}: the same statuses
 // and documents as micrograd.playground.api.Api.handle, which the local server sends.  A picture
@@ -16,34 +15,21 @@ let viz = null; // a promise of the Graphviz instance
 let ready = null; // a promise resolved once Python answers
 
 const progress = (text) => postMessage({ type: "progress", text });
+const times = {}; // when each start-up phase ended (ms since the epoch), for bench/static_site.py
+const mark = (name) => { times[name] = performance.timeOrigin + performance.now(); };
 
-async function fetchText(url) {
+async function fetchBytes(url) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-  return response.text();
+  return new Uint8Array(await response.arrayBuffer());
 }
 
-async function fetchPackage(base) {
-  // this package's own files, as listed by the export: [[path, text], ...]
-  const files = JSON.parse(await fetchText(new URL("files.json", base)));
-  const texts = await Promise.all(files.map((path) => fetchText(new URL(path, base))));
-  return files.map((path, index) => [path, texts[index]]);
-}
-
-function installPackage(pyodide, files) {
-  // into a folder on Python's path
-  const root = "/home/pyodide/micrograd-lab";
-  for (const [path, text] of files) {
-    const target = `${root}/${path}`;
-    pyodide.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
-    pyodide.FS.writeFile(target, text);
-  }
-  return root;
-}
+// this package, as one zip (python/micrograd.zip) imported from where export.py compiled it for
+const PACKAGE_PATH = "/home/pyodide/micrograd.zip";
 
 const START_PYTHON = `
 import json, sys
-sys.path.insert(0, ROOT)
+sys.path.insert(0, PACKAGE)
 from micrograd.playground.api import Api
 _api = Api()
 
@@ -56,10 +42,11 @@ handle
 
 async function startPython(site) {
   progress("loading Pyodide (Python compiled to WebAssembly)…");
-  const files = fetchPackage(site.python); // meanwhile
-  files.catch(() => {}); // awaited below
+  const zip = fetchBytes(site.package); // meanwhile
+  zip.catch(() => {}); // awaited below
   const { loadPyodide } = await import(new URL("pyodide.mjs", site.pyodide).href);
   const pyodide = await loadPyodide({ indexURL: site.pyodide });
+  mark("pyodide");
   let numpy = false;
   if (site.numpy) {
     progress("loading numpy…");
@@ -70,13 +57,14 @@ async function startPython(site) {
       numpy = false; // not in this distribution: every computation has a plain-Python path
     }
   }
-  progress("installing micrograd into Python…");
-  const root = installPackage(pyodide, await files);
-  progress("starting the playground's Python…");
-  pyodide.globals.set("ROOT", root);
+  progress("starting micrograd in Python…");
+  pyodide.FS.writeFile(PACKAGE_PATH, await zip);
+  mark("installed");
+  pyodide.globals.set("PACKAGE", PACKAGE_PATH);
   api = pyodide.runPython(START_PYTHON);
+  mark("imported");
   const version = pyodide.runPython("import sys; sys.version.split()[0]");
-  return { python: version, numpy };
+  return { python: version, numpy, times };
 }
 
 async function render(document) {
@@ -112,6 +100,7 @@ async function answer(message) {
 }
 
 function start(site) {
+  mark("worker");
   viz = import(site.viz).then((module) => module.instance());
   viz.catch(() => {}); // a failure shows as svg_error on the first picture
   ready = startPython(site);
