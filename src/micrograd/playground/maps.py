@@ -137,16 +137,20 @@ def _quantize(values: Any) -> dict[str, Any]:
     return {"scale": scale, "values": [round(v / scale * 100) if scale > 0 else 0 for v in finite]}
 
 
-@functools.lru_cache(maxsize=32)
 def model_grid(extent: Extent, size: int, features: tuple[str, ...] = XY) -> Any:
     """The model's inputs at ``grid_points(extent, size)``: each point's ``features``.
 
     Kept per grid, so maps drawn step after step never compute the features again
     (a numpy array when numpy is there, read only; else a tuple of rows).
     """
+    return _grid(extent, size, features, numpy is not None)
+
+
+@functools.lru_cache(maxsize=32)
+def _grid(extent: Extent, size: int, features: tuple[str, ...], as_array: bool) -> Any:
     points = grid_points(extent, size)
     rows = points if features == XY else data.features(points, features)
-    if numpy is None:
+    if not as_array:
         return tuple(map(tuple, rows))
     array = numpy.asarray(rows, dtype=float)
     array.flags.writeable = False
