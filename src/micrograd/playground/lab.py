@@ -145,6 +145,14 @@ def _backpropagate(root: Value, nodes: list[Value], limit: int | None) -> tuple[
     return order, done, final
 
 
+def _computed(source: str, given: Any) -> tuple[dict[str, float], Value]:
+    """The variables' values and the expression's graph, or an ExpressionProblem saying why there is none."""
+    if len(source) > MAX_LENGTH:
+        raise ExpressionProblem(f"the expression is too long ({len(source)} characters; the limit is {MAX_LENGTH})")
+    variables = _variables(source, given)
+    return variables, _parse(source, variables)
+
+
 def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
     """Parse, backpropagate ``steps`` steps, explain and draw; see docs/playground.md."""
     source = request.get("expression", DEFAULT_EXPRESSION)
@@ -154,10 +162,7 @@ def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
     if given is None and "expression" not in request:
         given = DEFAULT_VARIABLES  # the example's walkthrough
     try:
-        if len(source) > MAX_LENGTH:
-            raise ExpressionProblem(f"the expression is too long ({len(source)} characters; the limit is {MAX_LENGTH})")
-        variables = _variables(source, given)
-        root = _parse(source, variables)
+        variables, root = _computed(source, given)
     except ExpressionProblem as problem:
         return {"expression": source, "error": str(problem)}  # not yet an expression: no graph, no HTTP error
     for node, name in node_names(root).items():
