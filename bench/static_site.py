@@ -16,8 +16,13 @@ fresh browser profile and measures:
 - where a load's time goes: Pyodide's start, the package installed, the package
   imported (the worker's marks), and the first answers; how many requests reached
   the server and how many it answered 304 (not modified: the browser's copy is used);
-- Play on the default moons network: training steps/s and page updates/s as the
-  page counts them, and how long a click waits meanwhile.
+- memory: the browser's processes' proportional set size, less that of the same
+  browser showing an empty page, once the lab is usable and after training;
+- Play on the default moons network: seconds from Play to 95% train accuracy, then
+  training steps/s and page updates/s as the page counts them, how long a click waits
+  meanwhile, and what share of the time Python spent training, on the curves, on
+  the rest of the state and on the maps (the answers' CPU ``seconds``; wall time in
+  Pyodide).
 
 Side by side, in the same run: Pyodide's own start (a page that only calls
 ``loadPyodide``, the floor of any load) and Play on the local server's page
@@ -84,6 +89,34 @@ def serve(root: Path) -> Iterator[str]:
         server.server_close()
 
 
+def browser_memory(profile: Path) -> float:
+    """MB of memory (proportional set size) of the browser using ``profile`` and all its child processes."""
+    parents: dict[int, int] = {}
+    roots = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        if f"--user-data-dir={profile}".encode() in command:
+            roots.append(int(entry.name))
+    family = set(roots)
+    while grown := {pid for pid, parent in parents.items() if parent in family} - family:
+        family |= grown
+    total = 0
+    for pid in family:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+    return total / 1024
+
+
 def wait_for(page: Any, expression: str, limit: float = 180.0, every: float = 0.02) -> float:
     """Poll ``expression`` until it is true; returns time.monotonic() then."""
     deadline = time.monotonic() + limit
@@ -110,19 +143,25 @@ def load(context: Any, url: str) -> tuple[Any, dict[str, float]]:
     return page, phases
 
 
-def play(page: Any, seconds: float) -> tuple[float, float, list[float]]:
-    """Press Play on the training view; steps/s, updates/s and click delays over ``seconds``."""
+def play(page: Any, seconds: float) -> tuple[float, float, list[float], float]:
+    """Press Play on the training view; steps/s, updates/s and click delays over ``seconds``, and seconds to 95%."""
     page.get_by_role("tab", name="Training").click()
     page.get_by_role("status").filter(has_text="step 0 ").wait_for(timeout=60_000)
+    pressed = time.monotonic()
     page.get_by_role("button", name="Play").click()
-    time.sleep(1.0)  # the first answers include warming up
-    counts = "({n: window.playgroundStats.playUpdates, s: window.playgroundStats.steps, t: performance.now()})"
+    accurate = wait_for(page, "() => (window.playgroundTrain.state?.train_accuracy ?? 0) >= 0.95", limit=120)
+    to_95 = accurate - pressed
+    time.sleep(max(0.0, 1.0 - to_95))  # the first answers include warming up
+    counts = """({n: window.playgroundStats.playUpdates, s: window.playgroundStats.steps, t: performance.now(),
+                  spent: {...window.playgroundStats.spent}})"""
     before = page.evaluate(counts)
     delays = click_delays(page, seconds)
     after = page.evaluate(counts)
     page.get_by_role("button", name="Pause").click()
     elapsed = (after["t"] - before["t"]) / 1000
-    return (after["s"] - before["s"]) / elapsed, (after["n"] - before["n"]) / elapsed, delays
+    spent = {name: (after["spent"][name] - before["spent"].get(name, 0.0)) / elapsed for name in after["spent"]}
+    print(f"    share of the time Python spent on: {', '.join(f'{k} {v:.0%}' for k, v in spent.items())}", flush=True)
+    return (after["s"] - before["s"]) / elapsed, (after["n"] - before["n"]) / elapsed, delays, to_95
 
 
 def median(values: list[float]) -> str:
@@ -164,7 +203,11 @@ def main() -> None:
                     viewport={"width": 1400, "height": 1000},
                 )
                 context = launch()
+                blank = context.pages[0] if context.pages else context.new_page()
+                blank.goto("about:blank")
+                empty = browser_memory(profile)
                 page, cold = load(context, url)
+                note("memory added by the page, MB", browser_memory(profile) - empty)
                 page.close()
                 page, warm = load(context, url)
                 bare = context.new_page()
@@ -172,7 +215,8 @@ def main() -> None:
                 wait_for(bare, "() => window.pyodideSeconds !== undefined")
                 note("Pyodide alone (warm)", bare.evaluate("window.pyodideSeconds"))
                 bare.close()
-                steps, updates, clicks = play(page, args.seconds)
+                steps, updates, clicks, to_95 = play(page, args.seconds)
+                note("memory added while training, MB", browser_memory(profile) - empty)
                 delays.extend(clicks)
                 page.close()
                 context.close()
@@ -183,13 +227,15 @@ def main() -> None:
                 for kind, phases in (("cold", cold), ("warm", warm), ("restarted", restarted)):
                     for name, seconds in phases.items():
                         note(f"{kind} {name}", seconds)
+                note("static seconds to 95% train accuracy", to_95)
                 note("static steps/s", steps)
                 note("static updates/s", updates)
                 browser = playwright.chromium.launch(executable_path=chromium)
                 reference = browser.new_page(viewport={"width": 1400, "height": 1000})
                 reference.goto(local_url)
-                local_steps, local_updates, _ = play(reference, args.seconds)
+                local_steps, local_updates, _, local_95 = play(reference, args.seconds)
                 browser.close()
+                note("local seconds to 95% train accuracy", local_95)
                 note("local steps/s", local_steps)
                 note("local updates/s", local_updates)
                 loads.append(os.getloadavg()[0])

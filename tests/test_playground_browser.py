@@ -235,6 +235,10 @@ def test_play_trains_moons_and_every_view_of_the_network_is_live(page: Any, base
     )
     stats = page.evaluate("window.playgroundStats")
     assert stats["playUpdates"] >= 2 and stats["steps"] > stats["playUpdates"]  # many steps per answer
+    assert set(stats["spent"]) == {"training", "curves", "state", "maps"} and stats["spent"]["training"] > 0
+    # paused: the maps in full, even where training drew coarser previews (the static site's plain Python)
+    wait_until(page, "window.playgroundTrain.state.boundary.size === 40")
+    assert page.evaluate("window.playgroundTrain.state.neurons[0][0].values.length") == 20 * 20
     middle = page.evaluate(
         """() => { const line = document.querySelectorAll('#network line')[3];
                    const at = (name) => Number(line.getAttribute(name));

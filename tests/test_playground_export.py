@@ -32,6 +32,10 @@ from micrograd.playground.export import (
 from playground_pages import node_program, pyodide_copy
 from pyodide_steps import run_steps
 
+# An export with a local Pyodide compiles its Python under Node.js, half a minute or more on a busy
+# machine when the cache (bytecode.cache_folder) is empty, as on a fresh CI machine
+COMPILES = pytest.mark.timeout(300)
+
 
 def tree(folder: Path) -> dict[str, bytes]:
     return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
@@ -64,6 +68,7 @@ def test_the_default_export_loads_pyodide_and_graphviz_from_the_cdn(tmp_path: Pa
     assert not any(name.startswith("pyodide/") for name in files)
 
 
+@COMPILES
 def test_an_export_is_the_same_every_time_and_has_no_root_absolute_link(tmp_path: Path) -> None:
     copy = str(pyodide_copy())
     export_site(tmp_path / "one", pyodide=copy)
@@ -79,6 +84,7 @@ def test_an_export_is_the_same_every_time_and_has_no_root_absolute_link(tmp_path
             assert found is None, f"{name}: a root-absolute link {found.group(0) if found else ''!r}"
 
 
+@COMPILES
 def test_an_export_replaces_an_earlier_one_and_nothing_else(tmp_path: Path) -> None:
     folder = tmp_path / "site"
     export_site(folder, pyodide=str(pyodide_copy()))
@@ -114,6 +120,7 @@ def test_bad_export_options_give_one_line(
     assert not (tmp_path / "site").exists()
 
 
+@COMPILES
 def test_the_command_exports_and_says_how_to_serve(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "file").write_text("")
     assert main(["playground", "--export", str(tmp_path / "file")]) == 1
@@ -186,6 +193,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "teaching.md"
 WORKFLOW = Path(__file__).resolve().parent.parent / "examples" / "github-pages-playground.yml"
 
 
+@COMPILES
 def test_the_offline_recipe_in_the_docs_and_the_workflow_pin_the_tested_versions(tmp_path: Path) -> None:
     pins = f"pyodide@{PYODIDE_VERSION} @viz-js/viz@{VIZ_VERSION}"
     recipe = re.search(r"```sh\n(.*?)```", DOCS.read_text(), re.DOTALL)
@@ -203,6 +211,7 @@ def test_the_offline_recipe_in_the_docs_and_the_workflow_pin_the_tested_versions
     assert (tmp_path / "site" / "viz" / "viz.js").is_file() and (tmp_path / "site" / "pyodide").is_dir()
 
 
+@COMPILES
 def test_a_full_pyodide_distribution_brings_its_numpy_wheel(tmp_path: Path) -> None:
     copy = pyodide_copy()
     full = tmp_path / "full"

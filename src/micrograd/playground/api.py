@@ -8,7 +8,6 @@ message.  The routes are documented in docs/playground.md.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,7 +20,7 @@ from micrograd.playground import lab, points
 from micrograd.playground.errors import RequestError, number_field
 from micrograd.playground.maps import HAVE_NUMPY
 from micrograd.playground.settings import LIMITS, LOSSES, OPTIMIZERS, Settings, read_settings
-from micrograd.playground.training import METRICS_EVERY, STEP_SECONDS, SessionStore
+from micrograd.playground.training import CPU_CLOCK, METRICS_EVERY, STEP_SECONDS, SessionStore
 
 __all__ = ["MAX_STEPS_PER_REQUEST", "Api"]
 
@@ -116,18 +115,18 @@ class Api:
 
 def _step(session: Any, steps: int, seconds: float, every: int, since: int, maps: bool | str) -> dict[str, Any]:
     """Train, then the state; ``"seconds"`` says where the time went, so a page can budget its requests."""
-    started = time.perf_counter()
+    started = CPU_CLOCK()  # the clock of the request's budget: this thread's CPU time where there is one
     session.step(steps, seconds, every)
-    trained = time.perf_counter()
+    trained = CPU_CLOCK()
     state: dict[str, Any] = session.state(since=since, maps=False)
-    described = time.perf_counter()
+    described = CPU_CLOCK()
     if maps:
         state.update(session.heat_maps(preview=maps == "preview"))
     state["seconds"] = {
-        "training": trained - started - session.curve_seconds,
+        "training": max(0.0, trained - started - session.curve_seconds),
         "curves": session.curve_seconds,
         "state": described - trained,
-        "maps": time.perf_counter() - described,
+        "maps": CPU_CLOCK() - described,
     }
     return state
 

@@ -10,6 +10,7 @@ tabs never see each other's half-done steps.
 from __future__ import annotations
 
 import math
+import operator
 import random
 import secrets
 import threading
@@ -18,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from micrograd import choices, data, losses
-from micrograd.autograd import Value
+from micrograd.autograd import Value, no_grad
 from micrograd.compiler import compile as compile_function
 from micrograd.compiler import compile_step
 from micrograd.nn import MLP
@@ -28,6 +29,7 @@ from micrograd.playground.settings import Settings
 
 __all__ = [
     "BOUNDARY_SIZE",
+    "CPU_CLOCK",
     "DEFAULT_SESSIONS",
     "MAX_HISTORY",
     "METRICS_EVERY",
@@ -53,6 +55,9 @@ def _cpu_clock() -> Callable[[], float]:
 
 
 CPU_CLOCK = _cpu_clock()
+
+
+_DATA = operator.attrgetter("data")
 
 
 def _short(x: float) -> float | None:
@@ -189,8 +194,9 @@ class Session:
         return (loss if loss is not None and math.isfinite(loss) else None), None if hits is None else hits / len(y)
 
     def _metrics(self) -> dict[str, Any]:
-        train_loss, train_accuracy = self._evaluate(self.inputs_train, self.y_train, self.targets_train)
-        test_loss, test_accuracy = self._evaluate(self.inputs_test, self.y_test, self.targets_test)
+        with no_grad():  # the losses' Values need no graph
+            train_loss, train_accuracy = self._evaluate(self.inputs_train, self.y_train, self.targets_train)
+            test_loss, test_accuracy = self._evaluate(self.inputs_test, self.y_test, self.targets_test)
         return {
             "step": self.step_count,
             "train_loss": train_loss,
@@ -232,7 +238,7 @@ class Session:
         The time is this thread's CPU time: a page asking for a frame's worth of steps
         gets as many as fit, and thirty pages at once each get their share.  The curves
         get a point every ``metrics_every`` steps (0: only at the end), and at the end;
-        ``curve_seconds`` says how long those points took.
+        ``curve_seconds`` says how long those points took (CPU time, as the budget).
         """
         deadline = CPU_CLOCK() + min(seconds, STEP_SECONDS)
         self.curve_seconds = 0.0
@@ -249,7 +255,8 @@ class Session:
         """One step, noting when training diverged (the loss or a weight is no longer a number)."""
         try:
             loss = self.train_step()
-            finite = math.isfinite(loss) and all(math.isfinite(p.data) for p in self.parameters)
+            # one sum in C: inf or nan in any weight makes it inf or nan
+            finite = math.isfinite(loss) and math.isfinite(sum(map(_DATA, self.parameters)))
             problem = None if finite else f"the loss is {loss}"
         except (OverflowError, ZeroDivisionError, ValueError) as error:
             problem = str(error).splitlines()[0]
@@ -258,9 +265,9 @@ class Session:
             self.diverged = f"training diverged at step {self.step_count} ({problem}): try a smaller learning rate"
 
     def _record(self) -> None:
-        started = time.perf_counter()
+        started = CPU_CLOCK()
         self.history.append(self._metrics())
-        self.curve_seconds += time.perf_counter() - started
+        self.curve_seconds += CPU_CLOCK() - started
         if len(self.history) > MAX_HISTORY:
             self.history = self.history[:1] + self.history[2::2]  # keep the start, halve the rest
 

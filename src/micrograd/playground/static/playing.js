@@ -38,6 +38,7 @@ function learn(state, maps) {
   // what this answer cost, for the next requests' budget and maps
   const seconds = state.seconds;
   if (!seconds) return;
+  for (const [name, value] of Object.entries(seconds)) stats.spent[name] = (stats.spent[name] || 0) + value;
   if (maps === true) plan.fullCost = seconds.maps;
   else if (maps === "preview") plan.previewCost = seconds.maps;
   if (maps) plan.lastMaps = maps;
