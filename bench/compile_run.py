@@ -35,13 +35,27 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parent / "src"
-ENGINES = ("eager", "numpy", "python", "step", "step-python", "torch", "torch-f32", "numpy-hand", "jax")
+ENGINES = (
+    "eager",
+    "numpy",
+    "python",
+    "step",
+    "step-python",
+    "step-blas-pinned",
+    "step-blas-default",
+    "torch",
+    "torch-f32",
+    "numpy-hand",
+    "jax",
+)
 NAMES = {
     "eager": "eager",
     "numpy": "compile, numpy",
     "python": "compile, Python",
     "step": "compile_step, numpy",
     "step-python": "compile_step, Python",
+    "step-blas-pinned": "compile_step, numpy, BLAS free, pinned in the replay",
+    "step-blas-default": "compile_step, numpy, BLAS free, not pinned",
     "torch": "PyTorch f64, 1 thread",
     "torch-f32": "PyTorch f32, 1 thread",
     "numpy-hand": "hand-written numpy",
@@ -118,6 +132,10 @@ def compiled_training_step(engine: str, width: int, points: int, steps: int) -> 
         return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in parameters)
 
     optimizer = optim.SGD(parameters, lr=1.0)
+    if engine == "step-blas-default":  # the replay leaves BLAS at numpy's own thread count
+        from micrograd.compiler import step_arrays
+
+        step_arrays._blas_limits = lambda plan: step_arrays._NoLimit
     step = micrograd.compile_step(loss_fn, optimizer, backend="python" if engine == "step-python" else "numpy")
     began = time.perf_counter()
     step(X, labels)
@@ -271,9 +289,16 @@ def jax_step(width: int, points: int, steps: int) -> dict[str, Any]:
 
 
 def worker(engine: str, width: int, points: int, steps: int) -> None:
+    if engine not in ("torch", "torch-f32", "numpy-hand", "jax"):
+        # the replays' modules are imported on a first call: imported here, so that a first call measures
+        # tracing, not compiling their source (this environment writes no .pyc files)
+        import micrograd.compiler.replay_numpy
+        import micrograd.compiler.replay_python
+        import micrograd.compiler.step_arrays  # noqa: F401
+
     if engine in ("torch", "torch-f32"):
         result = torch_step(width, points, steps, engine == "torch-f32")
-    elif engine in ("step", "step-python"):
+    elif engine.startswith("step"):
         result = compiled_training_step(engine, width, points, steps)
     elif engine == "numpy-hand":
         result = numpy_step(width, points, steps)
@@ -287,7 +312,10 @@ def worker(engine: str, width: int, points: int, steps: int) -> None:
 def measure(engine: str, width: int, points: int, steps: int) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(SOURCE), os.environ.get("PYTHONPATH")])))
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[variable] = "1"  # numpy's BLAS on one thread too, as PyTorch
+        if engine.startswith("step-blas"):
+            env.pop(variable, None)  # BLAS starts with its own thread count (one per core)
+        else:
+            env[variable] = "1"  # numpy's BLAS on one thread too, as PyTorch
     env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"  # jax on one thread
     command = [sys.executable, __file__, "--worker", engine, str(width), str(points), str(steps)]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
@@ -296,12 +324,20 @@ def measure(engine: str, width: int, points: int, steps: int) -> dict[str, Any]:
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
 
-WORKLOADS = [("16 wide, 100 points", 16, 100), ("64 wide, 500 points", 64, 500), ("128 wide, 1000 points", 128, 1000)]
+WORKLOADS = [
+    ("16 wide, 100 points", 16, 100),
+    ("64 wide, 500 points", 64, 500),
+    ("128 wide, 1000 points", 128, 1000),
+    ("128 wide, 100 points", 128, 100),  # for the peak memory of a compiled step
+]
 STEPS = {"eager": 3, "python": 5, "numpy": 30, "step": 30, "step-python": 5, "torch": 30, "torch-f32": 30}
-STEPS.update({"numpy-hand": 30, "jax": 30})
-# what a 128-wide run leaves out: the eager step takes seconds, and tracing 128,000 neurons of 128 inputs
-# takes minutes on a busy machine for compile; compile_step numpy is measured (its first call says how long)
-SKIPPED = {128: {"eager", "numpy", "python", "step-python"}}
+STEPS.update({"numpy-hand": 30, "jax": 30, "step-blas-pinned": 30, "step-blas-default": 30})
+# what the 128-wide runs leave out: the eager step takes seconds at 1,000 points, and so does a step of the
+# pure-Python replays; at 100 points only the compiled steps are measured, for their memory (and PyTorch)
+SKIPPED = {
+    (128, 1000): {"eager", "python", "step-python"},
+    (128, 100): set(ENGINES) - {"step", "step-python", "torch"},
+}
 
 
 def main() -> int:
@@ -322,7 +358,7 @@ def main() -> int:
         print(f"repeat {repeat + 1}/{repeats}", flush=True)
         for name, width, points in workloads:
             for engine in ENGINES:
-                if engine not in SKIPPED.get(width, ()):
+                if engine not in SKIPPED.get((width, points), ()):
                     n = STEPS[engine] * (3 if width == 16 and engine == "eager" else 1)
                     results.setdefault((name, engine), []).append(measure(engine, width, points, n))
     print(f"load average at the end: {os.getloadavg()[0]:.2f}\n")
@@ -366,7 +402,7 @@ def table(results: dict[tuple[str, str], list[dict[str, Any]]], workloads: list[
                 cells.append(f"{_time(seconds)} ({torch_s / seconds:.2f}x)" if torch_s else _time(seconds))
         lines.append(f"| {NAMES[engine]} | " + " | ".join(cells) + " |")
     for label, engines, key, shown in (
-        ("first call", ("step", "step-python", "numpy", "jax"), "first_call_seconds", _time),
+        ("first call", ("step", "step-python", "numpy", "python", "jax"), "first_call_seconds", _time),
         ("peak memory of a step", ("step", "step-python"), "peak_bytes", lambda b: f"{b / 1e6:.2f} MB"),
     ):
         for engine in engines:

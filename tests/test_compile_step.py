@@ -226,3 +226,54 @@ def test_bad_arguments_are_refused_clearly() -> None:
     step = micrograd.compile_step(lambda X: [net(x) for x in X], optimizer)
     with pytest.raises(TypeError, match=r"must return the loss, a Value, or a tuple"):
         step([[1.0, 2.0], [0.5, 0.5]])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_reader_in_another_thread_waits_for_a_step_to_finish(backend: str, monkeypatch: Any) -> None:
+    """A reader in another thread settles the step's write-back: it must see the weights and gradients of
+    a whole step, never the new gradients with the old weights (the step paused inside its update)."""
+    import threading
+
+    from micrograd.compiler import step as step_module
+
+    X, y = data()
+    eager = model()
+    eager_optimizer = optim.SGD(eager.parameters(), lr=0.1)
+    after: list[list[tuple[float, float]]] = []
+    for _ in range(2):
+        eager_optimizer.zero_grad()
+        hinge_with_l2(eager)(X, y).backward()
+        eager_optimizer.step()
+        after.append([(p.data, p.grad) for p in eager.parameters()])
+
+    net = model()
+    step = micrograd.compile_step(hinge_with_l2(net), optim.SGD(net.parameters(), lr=0.1), backend=backend)
+    name = "update_numpy" if backend == "numpy" else "update_python"
+    real = getattr(step_module, name)
+    inside, read = threading.Event(), threading.Event()
+    calls = []
+
+    def paused_update(*args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:  # the second step: let the reader in before the update
+            inside.set()
+            read.wait(timeout=0.5)  # with the fix the reader waits for this step, so this times out
+        real(*args)
+
+    monkeypatch.setattr(step_module, name, paused_update)
+    seen: list[tuple[float, float]] = []
+
+    def reader() -> None:
+        inside.wait(timeout=10)
+        seen.extend((p.data, p.grad) for p in net.parameters())  # parameters() settles the step first
+        read.set()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    step(X, y)
+    step(X, y)
+    thread.join(timeout=10)
+    assert len(seen) == len(after[1])
+    for (data_seen, grad_seen), (data_eager, grad_eager) in zip(seen, after[1], strict=True):
+        assert math.isclose(data_seen, data_eager, rel_tol=1e-12, abs_tol=1e-15)
+        assert math.isclose(grad_seen, grad_eager, rel_tol=1e-12, abs_tol=1e-15)

@@ -23,7 +23,8 @@ derivative is itself a graph that can be differentiated again.
 
 from __future__ import annotations
 
-from micrograd.autograd import deferred
+from micrograd.autograd import blocks, deferred
+from micrograd.autograd.blocks import block_cache, recording_blocks
 from micrograd.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from micrograd.autograd.gradient_check import GradcheckError, gradcheck, numerical_grad
 from micrograd.autograd.gradients import derivative, grad, local_gradients
@@ -33,6 +34,7 @@ from micrograd.autograd.reverse import GraphOrder, graph_order
 from micrograd.autograd.rules import (
     ABS,
     ADD,
+    DENSE,
     DIV,
     EXP,
     LINEAR,
@@ -40,13 +42,17 @@ from micrograd.autograd.rules import (
     MUL,
     NEG,
     OPERATIONS,
+    PART,
     POW,
     POW_CONST,
     RELU,
     SIGMOID,
     SUB,
     TANH,
+    WEIGHTS,
+    block_parts,
     exp,
+    layer_block,
     linear,
     linear_layer,
     log,
@@ -59,6 +65,7 @@ from micrograd.autograd.value import Value, as_real
 __all__ = [
     "ABS",
     "ADD",
+    "DENSE",
     "DIV",
     "EXP",
     "LINEAR",
@@ -66,12 +73,14 @@ __all__ = [
     "MUL",
     "NEG",
     "OPERATIONS",
+    "PART",
     "POW",
     "POW_CONST",
     "RELU",
     "SIGMOID",
     "SUB",
     "TANH",
+    "WEIGHTS",
     "Binary",
     "ConstantPower",
     "GradcheckError",
@@ -83,6 +92,9 @@ __all__ = [
     "Unary",
     "Value",
     "as_real",
+    "block_cache",
+    "block_parts",
+    "blocks",
     "deferred",
     "derivative",
     "enable_grad",
@@ -91,12 +103,14 @@ __all__ = [
     "gradcheck",
     "graph_order",
     "is_grad_enabled",
+    "layer_block",
     "linear",
     "linear_layer",
     "local_gradients",
     "log",
     "no_grad",
     "numerical_grad",
+    "recording_blocks",
     "recording_nodes",
     "relu",
     "sigmoid",

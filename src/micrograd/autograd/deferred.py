@@ -6,29 +6,43 @@ to the Values only when someone may look.  It registers its write-back here; the
 ways to read a model (calling it, ``parameters()``, ``named_parameters()``,
 ``state_dict()``, ``to_torch`` ...) call :func:`settle` first.  While nothing is
 pending, that costs one test of a dict.
+
+Threads: the registry is changed under its own lock, and :func:`settle` runs each
+write-back after letting go of it.  A write-back that another thread's step is
+still updating waits for that update (each compiled step holds its own lock while
+it updates its arrays and while it writes them back, and takes no other lock, runs
+no user code and settles nothing while it holds it), so a reader never sees half
+a step, and no two locks are ever taken in opposite orders.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 __all__ = ["defer", "pending", "settle", "withdraw"]
 
 pending: dict[int, Callable[[], None]] = {}  # id(owner) -> its write-back
+_lock = threading.Lock()  # guards `pending`; never held while a write-back runs
 
 
 def defer(owner: object, write_back: Callable[[], None]) -> None:
     """Have ``write_back()`` run at the next :func:`settle` (once; again after another ``defer``)."""
-    pending[id(owner)] = write_back
+    with _lock:
+        pending[id(owner)] = write_back
 
 
 def withdraw(owner: object) -> Callable[[], None] | None:
     """Take back ``owner``'s pending write-back without running it (None if it has none)."""
-    return pending.pop(id(owner), None)
+    with _lock:
+        return pending.pop(id(owner), None)
 
 
 def settle() -> None:
     """Run every pending write-back, so the Values hold what the fast paths computed."""
     while pending:
-        _, write_back = pending.popitem()
+        with _lock:
+            if not pending:
+                return
+            _, write_back = pending.popitem()
         write_back()

@@ -37,7 +37,7 @@ from micrograd.autograd.operation import Operation, constant, expect, real_grad,
 from micrograd.autograd.recorded import Recorded
 from micrograd.autograd.value import Value, as_real, leaf, real
 
-__all__ = ["Binary", "ConstantPower", "Linear", "Nary", "Recorded", "Unary", "recording_nodes"]
+__all__ = ["Binary", "ConstantPower", "Linear", "Nary", "Recorded", "Unary", "new_node", "recording_nodes"]
 
 _new: Any = object.__new__  # how every node is made: swapped for _noting_new while a thread notes them
 _data = operator.attrgetter("data")
@@ -62,6 +62,11 @@ def _node(operation: Operation, data: float, a: Any, b: Any = None) -> Value:
     else:
         out.operation = None
     return out
+
+
+def new_node() -> Value:
+    """A bare new Value, noted by ``recording_nodes`` as every operation's result is (fields unset)."""
+    return _new(Value)  # type: ignore[no-any-return]
 
 
 _noting = threading.local()  # .nodes: the list this thread notes the nodes it makes in (recording_nodes)

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from itertools import chain
 from typing import Any
 
+from micrograd.autograd import blocks
+from micrograd.autograd.blocks import Dense, Part, Weights
 from micrograd.autograd.nodes import Binary, ConstantPower, Linear, Unary
 from micrograd.autograd.operation import Operation, values
 from micrograd.autograd.value import Scalar, Value, data_of
@@ -22,6 +24,7 @@ from micrograd.autograd.value import Scalar, Value, data_of
 __all__ = [
     "ABS",
     "ADD",
+    "DENSE",
     "DIV",
     "EXP",
     "LINEAR",
@@ -29,13 +32,17 @@ __all__ = [
     "MUL",
     "NEG",
     "OPERATIONS",
+    "PART",
     "POW",
     "POW_CONST",
     "RELU",
     "SIGMOID",
     "SUB",
     "TANH",
+    "WEIGHTS",
+    "block_parts",
     "exp",
+    "layer_block",
     "linear",
     "linear_layer",
     "log",
@@ -149,6 +156,29 @@ def _linear_vjp(g: Any, xs: Sequence[Any], out: Any) -> list[Any]:
     return [g * w for w in xs[n : 2 * n]] + [g * x for x in xs[:n]] + [g]
 
 
+def _dense_vjp(g: Any, xs: Sequence[Any], n: int, activation: Any, sums: Any, outputs: Any) -> list[Any]:
+    """A block's vjp (``xs``: inputs, weights row by row, biases; ``g``: a Cotangent, by output):
+    for each output used, the activation's vjp, then ``linear``'s.  ``sums`` and ``outputs`` None:
+    ``xs`` are Values (``create_graph``), and each unit's sum and output are made again from them."""
+    units = (len(xs) - n) // (n + 1)
+    out: list[Any] = [0.0] * len(xs)
+    inputs = list(xs[:n])
+    for u, gu in sorted(g.items()):
+        row, bias = list(xs[n + u * n : n + (u + 1) * n]), xs[n + units * n + u]
+        if sums is None:
+            z = LINEAR.apply((*inputs, *row, bias))
+            y = z if activation is None else activation(z)
+        else:
+            z, y = sums[u], outputs[u]
+        gz = gu if activation is None else activation.vjp(gu, z, y)
+        local = _linear_vjp(gz, [*inputs, *row, bias], z)
+        for j in range(n):
+            out[j] = out[j] + local[j]
+        out[n + u * n : n + (u + 1) * n] = local[n : 2 * n]
+        out[n + units * n + u] = local[-1]
+    return out
+
+
 # -- the rule table: one row per operation, forward and local derivative together -------
 
 ADD = Binary("+", operator.add, lambda g, a, b, out: (g, g), check=False).attach("__add__", "__radd__")
@@ -169,6 +199,10 @@ TANH = Unary("tanh", math.tanh, lambda g, x, out: g * (1 - out * out), check=Fal
 SIGMOID = Unary("sigmoid", _sigmoid, lambda g, x, out: g * out * (1 - out), check=False).attach("sigmoid")
 RELU = Unary("ReLU", _relu, lambda g, x, out: 0.0 if x <= 0 else g, check=False).attach("relu")  # a mask, as PyTorch's
 LINEAR = Linear("linear", _linear_forward, _linear_vjp, check=False)
+# a layer on one input as one node, while a compile trace records blocks (micrograd.autograd.blocks)
+DENSE = Dense("dense", blocks.no_result, _dense_vjp, check=False)
+PART = Part("part", blocks.no_result, blocks.no_result, check=False)  # output k of a DENSE block
+WEIGHTS = Weights("weights", blocks.no_result, blocks.no_result, check=False)  # a layer's, for its blocks
 
 # Every built-in operation, once: what exists.  Each compile replay keys its fast rows by these
 # objects and computes any other operation (one you define) through the engine; a test holds
@@ -188,6 +222,9 @@ OPERATIONS: tuple[Operation, ...] = (
     SIGMOID,
     RELU,
     LINEAR,
+    DENSE,
+    PART,
+    WEIGHTS,
 )
 
 # The operations as functions: on Values they record a node, on numbers they compute.
@@ -235,3 +272,28 @@ def linear_layer(
 
 
 _JUST_VALUES = {Value}
+
+
+_ACTIVATIONS = (RELU, TANH, SIGMOID, None)  # the activations a block may have: each replay has a row for them
+
+
+def layer_block(
+    x: Value | Sequence[Value],
+    weights: Sequence[Sequence[Value]],
+    biases: Sequence[Value],
+    activation: Operation | None = None,
+) -> Value | None:
+    """``[activation(z) for z in linear_layer(x, weights, biases)]`` as one block node, while this thread
+    records blocks (``micrograd.autograd.blocks``; ``block_parts`` makes its outputs); ``x`` is the inputs
+    or a block whose outputs are the inputs.  None where the scalar nodes must be made instead: not
+    recording, another activation, a computed weight."""
+    if activation not in _ACTIVATIONS:
+        return None
+    if isinstance(x, Value) and x.operation is not DENSE:
+        x = (x,)
+    return blocks.record(x, weights, biases, activation, (DENSE, PART, WEIGHTS))
+
+
+def block_parts(block: Value) -> list[Value]:
+    """The outputs of a block node, one part node each."""
+    return blocks.parts(block, PART)

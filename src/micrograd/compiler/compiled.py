@@ -26,8 +26,8 @@ from operator import attrgetter
 from typing import Any
 from weakref import WeakValueDictionary
 
-from micrograd.autograd import POW_CONST, Nary, Operation, Value, grad, is_grad_enabled
-from micrograd.compiler.plan import SUM, Plan
+from micrograd.autograd import DENSE, POW_CONST, Nary, Operation, Value, grad, is_grad_enabled, linear_layer
+from micrograd.compiler.plan import FILLED, SUM, Plan
 from micrograd.compiler.tracing import TracingError, trace, tracing_now
 
 __all__ = [
@@ -335,9 +335,21 @@ class _Tape:
         for p, x in zip(self.prepared.positions, xs, strict=True):
             table[p] = x
         for step in plan.steps:
-            table.append(_apply(step, [table[j] for j in step.operands]))
+            if step.rule is DENSE:
+                table += _apply_block(step, table)
+            elif step.rule is not FILLED:
+                table.append(_apply(step, [table[j] for j in step.operands]))
         total = sum((s * table[k] for s, k in zip(seeds, plan.outputs, strict=True)), Value(0.0))
         return list(grad(total, xs, create_graph=True))
+
+
+def _apply_block(step: Any, table: list[Any]) -> list[Value]:
+    """A block (``plan.LayerPlan``) computed by the engine on Values: its sums, then its outputs."""
+    layer, activation = step.constants
+    n = layer.width
+    rows = [[table[j] for j in layer.weights[u * n : (u + 1) * n]] for u in range(layer.units)]
+    sums = linear_layer([table[j] for j in step.operands], rows, [table[j] for j in layer.biases])
+    return sums if activation is None else sums + [activation(z) for z in sums]
 
 
 def _apply(step: Any, operands: list[Any]) -> Any:

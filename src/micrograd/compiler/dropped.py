@@ -12,7 +12,23 @@ from __future__ import annotations
 
 import functools
 
-from micrograd.autograd import ABS, ADD, LINEAR, MUL, NEG, POW_CONST, RELU, SIGMOID, SUB, TANH, Recorded, Value
+from micrograd.autograd import (
+    ABS,
+    ADD,
+    DENSE,
+    LINEAR,
+    MUL,
+    NEG,
+    PART,
+    POW_CONST,
+    RELU,
+    SIGMOID,
+    SUB,
+    TANH,
+    WEIGHTS,
+    Recorded,
+    Value,
+)
 from micrograd.compiler.plan import Step
 
 __all__ = ["check_steps", "dropped_steps", "made_order"]
@@ -20,7 +36,7 @@ __all__ = ["check_steps", "dropped_steps", "made_order"]
 _step = functools.partial(tuple.__new__, Step)
 
 # operations whose forward on floats never raises: a dropped step of one needs no check
-_NEVER_RAISE = frozenset({ABS, ADD, LINEAR, MUL, NEG, RELU, SIGMOID, SUB, TANH})
+_NEVER_RAISE = frozenset({ABS, ADD, DENSE, LINEAR, MUL, NEG, PART, RELU, SIGMOID, SUB, TANH, WEIGHTS})
 
 
 def dropped_steps(made: list[Value], operands_of: dict[Value, tuple[Value, ...]]) -> list[Value]:
@@ -78,11 +94,11 @@ def _check(node: Value, refs: list[int]) -> Step:
     return _step((rule, tuple(refs), constants))
 
 
-def made_order(made: list[Value], step_nodes: list[Value], check_nodes: list[Value]) -> list[int]:
+def made_order(made: list[Value], step_nodes: list[Value | None], check_nodes: list[Value]) -> list[int]:
     """The steps (positions) and checks (``~k``) in the order the function made their nodes
-    (a node made before the call first)."""
+    (a node made before the call first); a step whose node is None (a block's filler) is left out."""
     rank = {node: k for k, node in enumerate(made)}
-    keyed = [(rank.get(node, -1), p) for p, node in enumerate(step_nodes)]
+    keyed = [(rank.get(node, -1), p) for p, node in enumerate(step_nodes) if node is not None]
     keyed += [(rank[node], ~k) for k, node in enumerate(check_nodes)]
     keyed.sort()
     return [p for _, p in keyed]

@@ -55,6 +55,7 @@ def _engine_modules() -> frozenset[str]:
     """The modules of the engine, whose own reads of ``.data`` are part of an operation."""
     names = {autograd.__name__, Value.__module__, Operation.__module__, autograd.graph_order.__module__}
     names.add(linear.__module__)
+    names.add(autograd.blocks.__name__)  # a block's forward reads its inputs' data
     names.update(getattr(Value, method).__module__ for method in ("__add__", "__mul__", "relu", "__lt__"))
     return frozenset(names)
 

@@ -14,22 +14,26 @@ import numpy as np
 from micrograd.autograd import (
     ABS,
     ADD,
+    DENSE,
     DIV,
     EXP,
     LINEAR,
     LOG,
     MUL,
     NEG,
+    PART,
     POW,
     POW_CONST,
     RELU,
     SIGMOID,
     SUB,
     TANH,
+    WEIGHTS,
     Operation,
 )
+from micrograd.autograd.blocks import LayerWeights
 
-__all__ = ["CHECKED_BACKWARD", "CHECKED_FORWARD", "ENGINE_FALLBACK", "GROUPS", "RULES"]
+__all__ = ["CHECKED_BACKWARD", "CHECKED_FORWARD", "ENGINE_FALLBACK", "GROUPS", "RULES", "layer_sums"]
 
 Array = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -79,7 +83,23 @@ RULES: dict[Any, tuple[Forward, Backward]] = {
 # How each built-in operation (autograd.OPERATIONS) is replayed: a row above, a group of its own
 # (linear: row-wise dot products or a matrix product), or computed by the engine step by step,
 # as every operation you define is.  None falls back to the engine here.
-GROUPS = frozenset({LINEAR})
+GROUPS = frozenset({LINEAR, DENSE, PART, WEIGHTS})  # a block and its parts: a matrix product (replay_numpy._Blocks)
 ENGINE_FALLBACK: frozenset[Operation] = frozenset()
 CHECKED_FORWARD = {DIV, EXP, LOG, POW, POW_CONST}  # operations whose result can be an error
 CHECKED_BACKWARD = {POW, POW_CONST}  # operations whose derivative can be an error
+
+
+def layer_sums(xs: Any, layer: LayerWeights, activation: Operation | None) -> tuple[Array, Array] | None:
+    """A block's sums and outputs while tracing (``autograd.recording_blocks``): one matrix-vector product
+    and the activation's row, kept as arrays; a small layer (few units, few weights) is left to Python."""
+    if layer.units * (layer.width + 4) < 512:
+        return None
+    if layer.matrix is None:
+        matrix = np.array(layer.rows, dtype=float).reshape(layer.units, layer.width)
+        layer.matrix = (matrix, np.array(layer.bias_data, dtype=float))
+    matrix, biases = layer.matrix
+    sums = matrix @ np.asarray(xs, dtype=float) + biases
+    return sums, sums if activation is None else RULES[activation][0]([sums], _NO_CONSTANTS)
+
+
+_NO_CONSTANTS = np.zeros(0)

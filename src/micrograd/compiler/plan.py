@@ -23,14 +23,27 @@ engine adds ``g * x`` to a gradient node by node, a replay in another order.)
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from operator import mul
 from typing import Any, NamedTuple
 
-from micrograd.autograd import LINEAR, Operation, Value, no_grad
+from micrograd.autograd import DENSE, LINEAR, Operation, Value, no_grad
 from micrograd.autograd.operation import real_grad, wrong_count
 
-__all__ = ["SUM", "Checks", "Plan", "Step", "contributions", "separate_constants"]
+__all__ = [
+    "FILL",
+    "FILLED",
+    "SUM",
+    "Checks",
+    "LayerPlan",
+    "Plan",
+    "Step",
+    "block_entries",
+    "block_forward",
+    "contributions",
+    "separate_constants",
+]
 
 
 class _SignedSum:
@@ -45,6 +58,18 @@ class _SignedSum:
 SUM = _SignedSum()
 
 
+class _Filled:
+    """The rule of the steps that only hold a block's place in the table (see ``LayerPlan``)."""
+
+    name = "filled"
+
+    def __repr__(self) -> str:
+        return "FILLED"
+
+
+FILLED = _Filled()
+
+
 class Step(NamedTuple):
     """One computed value: ``rule`` applied to table entries ``operands``.
 
@@ -52,9 +77,53 @@ class Step(NamedTuple):
     :data:`SUM` they are the signs (``1.0`` or ``-1.0``) of the terms.
     """
 
-    rule: Operation | _SignedSum
+    rule: Operation | _SignedSum | _Filled
     operands: tuple[int, ...]
     constants: tuple[Any, ...]
+
+
+FILL = Step(FILLED, (), ())  # one shared object: a block of 128 outputs is one DENSE step and 255 of these
+
+
+class LayerPlan:
+    """A layer's weights and biases as table entries, shared by every ``DENSE`` step (block) of it.
+
+    A block is a layer applied to one input (``micrograd.autograd.blocks``): the step
+    ``Step(DENSE, inputs, (layer, activation))``, with the table entries of its inputs.
+    It fills ``units`` entries with each unit's ``w . x + b`` and, unless the activation
+    is None (linear), ``units`` more with their activations, the outputs (``block_entries``):
+    the step, then that many fillers (``FILL``) minus one, so that step k still fills entry
+    ``leaves + k``.  The replays compute the blocks of one layer and level as one matrix product.
+    """
+
+    __slots__ = ("biases", "units", "weights", "width")
+
+    def __init__(self, weights: tuple[int, ...], biases: tuple[int, ...], units: int, width: int) -> None:
+        self.weights = weights  # row by row: unit u's weights are weights[u * width : (u + 1) * width]
+        self.biases = biases
+        self.units = units
+        self.width = width
+
+    def __repr__(self) -> str:
+        return f"LayerPlan({self.width} -> {self.units})"
+
+
+def block_entries(step: Step) -> int:
+    """How many table entries a ``DENSE`` step fills: its sums, then (unless linear) its outputs."""
+    layer, activation = step.constants
+    return layer.units if activation is None else 2 * layer.units  # type: ignore[no-any-return]
+
+
+def block_forward(step: Step, table: Sequence[float]) -> list[float]:
+    """A ``DENSE`` step's entries (sums, then outputs) from the table, with the engine's forwards."""
+    layer, activation = step.constants
+    xs = [table[j] for j in step.operands]
+    n = layer.width
+    sums = [
+        sum(map(mul, xs, [table[j] for j in layer.weights[u * n : (u + 1) * n]])) + table[layer.biases[u]]
+        for u in range(layer.units)
+    ]
+    return sums if activation is None else sums + [activation.evaluate([z]) for z in sums]
 
 
 def contributions(rule: Operation, g: float, data: list[float], out: float, constants: tuple[Any, ...]) -> list[float]:
@@ -109,6 +178,12 @@ class Plan:
         checked = [0.0] * len(self.checks)
         for position in self.order:
             step = self.steps[position] if position >= 0 else self.checks[~position]
+            if step.rule is FILLED:
+                continue
+            if step.rule is DENSE:
+                entries = block_forward(step, table)
+                table[self.leaves + position : self.leaves + position + len(entries)] = entries
+                continue
             data = [table[j] if j >= 0 else checked[~j] for j in step.operands]
             if step.rule is SUM:
                 value = sum(x * sign for x, sign in zip(data, step.constants, strict=True))
@@ -119,6 +194,14 @@ class Plan:
                 table[self.leaves + position] = value
             else:
                 checked[~position] = value
+
+    def positions(self) -> Iterator[int]:
+        """The positions of the steps that compute, a block's fillers skipped (in one jump each)."""
+        steps, position, count = self.steps, 0, len(self.steps)
+        while position < count:
+            yield position
+            step = steps[position]
+            position += block_entries(step) if step.rule is DENSE else 1
 
     def levels(self) -> list[int]:
         """Each table entry's level: 0 for a leaf, else one more than its operands' highest.
@@ -132,8 +215,13 @@ class Plan:
         get, first = level.__getitem__, self.leaves
         last_inputs: tuple[int, ...] = ()
         inputs_level = 0
-        for position, step in enumerate(self.steps):
+        for position in self.positions():
+            step = self.steps[position]
             operands = step.operands
+            if step.rule is DENSE:  # its weights are leaves; every entry at one level
+                top = 1 + max(map(get, operands), default=0)
+                level[first + position : first + position + block_entries(step)] = [top] * block_entries(step)
+                continue
             if step.rule is LINEAR and len(operands) > 8:
                 n = len(operands) // 2
                 inputs, rest = operands[:n], operands[n:]

@@ -18,6 +18,7 @@ number) or gives the engine's value.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from itertools import chain
@@ -26,66 +27,28 @@ from typing import Any
 import numpy as np
 
 from micrograd.autograd import (
+    DENSE,
     LINEAR,
     POW,
     POW_CONST,
     Operation,
 )
+from micrograd.compiler.numpy_layers import Array, Blocks, Group, Layer, Scatter, gather
 from micrograd.compiler.numpy_rows import CHECKED_BACKWARD, CHECKED_FORWARD, ENGINE_FALLBACK, RULES
 from micrograd.compiler.plan import SUM, Checks, Plan, Step, contributions
 
 __all__ = ["NumpyReplay"]
 
-Array = np.ndarray[Any, np.dtype[np.float64]]
-Index = slice | np.ndarray[Any, np.dtype[np.intp]]
+_step = functools.partial(tuple.__new__, Step)  # a Step made in C (a NamedTuple's own __new__ is Python)
 
 
-def _index(indices: Sequence[int] | np.ndarray[Any, Any]) -> Index:
-    """A gather: a slice when the indices are consecutive, else an index array."""
-    array = np.asarray(indices, dtype=np.intp).ravel()
-    if array.size and (array.size == 1 or bool((np.diff(array) == 1).all())):
-        return slice(int(array[0]), int(array[-1]) + 1)
-    return array
-
-
-class _Scatter:
-    """Adds contributions to the gradients at fixed indices, repeated indices included."""
-
-    def __init__(self, indices: np.ndarray[Any, Any]) -> None:
-        flat = np.asarray(indices, dtype=np.intp).ravel()
-        self.inverse: np.ndarray[Any, Any] | None = None
-        target, inverse = np.unique(flat, return_inverse=True)
-        if len(target) == len(flat):
-            self.target: Index = _index(flat)
-        else:
-            self.target, self.inverse, self.count = target, inverse.ravel(), len(target)
-
-    def add(self, gradients: Array, contributions: Array) -> None:
-        if self.inverse is None:
-            gradients[self.target] += contributions.ravel()
-        else:
-            gradients[self.target] += np.bincount(self.inverse, contributions.ravel(), self.count)
-
-
-class _Group:
-    """Steps of one operation at one level, writing the table slice ``out``."""
-
-    out: slice
-
-    def forward(self, v: Array) -> None:
-        raise NotImplementedError
-
-    def backward(self, v: Array, gr: Array) -> None:
-        raise NotImplementedError
-
-
-class _Elementwise(_Group):
+class _Elementwise(Group):
     def __init__(self, rule: Operation, steps: list[Step], out: slice, needs: np.ndarray[Any, Any]) -> None:
         self.rule, self.steps, self.out = rule, steps, out
         self.forward_rule, self.backward_rule = RULES[rule]
         arity = len(steps[0].operands)
-        self.gathers = [_index([s.operands[i] for s in steps]) for i in range(arity)]
-        self.scatters = [_Scatter(np.array([s.operands[i] for s in steps])) for i in range(arity)]
+        self.gathers = [gather([s.operands[i] for s in steps]) for i in range(arity)]
+        self.scatters = [Scatter(np.array([s.operands[i] for s in steps])) for i in range(arity)]
         self.constants = np.array([s.constants[0] if s.constants else 0.0 for s in steps], dtype=float)
         self.checked = rule in CHECKED_FORWARD
         self.wanted = [bool(needs[[s.operands[i] for s in steps]].any()) for i in range(arity)]
@@ -122,18 +85,18 @@ class _Elementwise(_Group):
                 scatter.add(gr, c)
 
 
-class _Linear(_Group):
+class _Linear(Group):
     """``linear`` steps with n inputs each: row-wise dot products."""
 
     def __init__(self, operands: np.ndarray[Any, Any], out: slice, n: int) -> None:
         self.out = out
         self.shape = (len(operands), n)
         self.x, self.w, self.b = (
-            _index(operands[:, part]) for part in (slice(0, n), slice(n, 2 * n), slice(2 * n, None))
+            gather(operands[:, part]) for part in (slice(0, n), slice(n, 2 * n), slice(2 * n, None))
         )
-        self.scatter_x = _Scatter(operands[:, :n])
-        self.scatter_w = _Scatter(operands[:, n : 2 * n])
-        self.scatter_b = _Scatter(operands[:, 2 * n])
+        self.scatter_x = Scatter(operands[:, :n])
+        self.scatter_w = Scatter(operands[:, n : 2 * n])
+        self.scatter_b = Scatter(operands[:, 2 * n])
 
     def forward(self, v: Array) -> None:
         x, w = v[self.x].reshape(self.shape), v[self.w].reshape(self.shape)
@@ -147,71 +110,34 @@ class _Linear(_Group):
         self.scatter_b.add(gr, g)
 
 
-class _Layer(_Group):
-    """``linear`` steps that are every pair of R input rows and U weight rows: ``X @ W.T + b``."""
-
-    def __init__(
-        self,
-        x_rows: np.ndarray[Any, Any],
-        w_rows: np.ndarray[Any, Any],
-        bias: np.ndarray[Any, Any],
-        out: slice,
-        needs: np.ndarray[Any, Any],
-    ) -> None:
-        self.out = out
-        self.x_wanted = bool(needs[x_rows].any())
-        self.rows, self.n = x_rows.shape
-        self.units = len(w_rows)
-        self.x, self.w = _index(x_rows), _index(w_rows)
-        self.scatter_x, self.scatter_w = _Scatter(x_rows), _Scatter(w_rows)
-        shared = bool((bias == bias[0]).all())  # one bias per unit, the same for every row
-        self.b = _index(bias[0] if shared else bias)
-        self.scatter_b = _Scatter(bias[0] if shared else bias)
-        self.shared_bias = shared
-
-    def forward(self, v: Array) -> None:
-        x = v[self.x].reshape(self.rows, self.n)
-        w = v[self.w].reshape(self.units, self.n)
-        b = v[self.b] if self.shared_bias else v[self.b].reshape(self.rows, self.units)
-        v[self.out] = (x @ w.T + b).ravel()
-
-    def backward(self, v: Array, gr: Array) -> None:
-        g = gr[self.out].reshape(self.rows, self.units)
-        x = v[self.x].reshape(self.rows, self.n)
-        w = v[self.w].reshape(self.units, self.n)
-        if self.x_wanted:
-            self.scatter_x.add(gr, g @ w)
-        self.scatter_w.add(gr, g.T @ x)
-        self.scatter_b.add(gr, g.sum(axis=0) if self.shared_bias else g)
-
-
-class _Sum(_Group):
-    """Folded chains of + and -: each sum starts from its first term (whose sign is +) and adds
-    the others left to right, as the engine does (``np.add.at`` adds in order; starting from
-    zeros instead would turn ``-0.0 + -0.0`` into ``+0.0``)."""
+class _Sum(Group):
+    """Folded chains of + and -: each sum is one segment of its terms, times their signs, added up
+    with ``np.add.reduceat``, which starts a segment from its first term (whose sign is +), as the
+    engine does.  So a sum of ``-0.0`` terms stays ``-0.0`` (a zero's sign does not depend on the order
+    of the additions, only on whether every term is ``-0.0``; starting from ``+0.0``, as ``np.bincount``
+    does, would lose it).  A long sum may add in another order than the engine's, left to right: its
+    last bits may differ (numpy's pairwise summation), which the tests allow for."""
 
     def __init__(self, steps: list[Step], out: slice) -> None:
         self.out = out
-        self.count = len(steps)
-        terms = [j for s in steps for j in s.operands]
-        self.bins = np.repeat(np.arange(len(steps)), [len(s.operands) for s in steps])
+        lengths = [len(s.operands) for s in steps]
+        self.bins = np.repeat(np.arange(len(steps)), lengths)
         self.signs = np.array([sign for s in steps for sign in s.constants], dtype=float)
-        self.scatter = _Scatter(np.array(terms))
-        self.first = _index([s.operands[0] for s in steps])
-        self.rest = _index([j for s in steps for j in s.operands[1:]])
-        self.rest_bins = np.repeat(np.arange(len(steps)), [len(s.operands) - 1 for s in steps])
-        self.rest_signs = np.array([sign for s in steps for sign in s.constants[1:]], dtype=float)
+        self.negative = not bool((self.signs > 0).all())
+        self.terms = gather([j for s in steps for j in s.operands])
+        self.scatter = Scatter(np.array([j for s in steps for j in s.operands]))
+        self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.intp)
 
     def forward(self, v: Array) -> None:
-        total = v[self.first].copy()
-        np.add.at(total, self.rest_bins, v[self.rest] * self.rest_signs)
-        v[self.out] = total
+        terms = v[self.terms] * self.signs if self.negative else v[self.terms]
+        v[self.out] = np.add.reduceat(terms, self.starts)
 
     def backward(self, v: Array, gr: Array) -> None:
-        self.scatter.add(gr, gr[self.out][self.bins] * self.signs)
+        g = gr[self.out][self.bins]
+        self.scatter.add(gr, g * self.signs if self.negative else g)
 
 
-class _Engine(_Group):
+class _Engine(Group):
     """Operations without a row here (ones you defined): the engine computes each step."""
 
     def __init__(self, rule: Operation, steps: list[Step], out: slice) -> None:
@@ -241,16 +167,25 @@ class NumpyReplay:
         needs = np.zeros(plan.size, dtype=bool)
         needs[sorted(differentiable)] = True
         level = plan.levels()
-        buckets: dict[tuple[int, Any, int], list[int]] = defaultdict(list)
-        for position, step in enumerate(plan.steps):
+        buckets: dict[tuple[int, Any, Any], list[int]] = defaultdict(list)
+        for position in plan.positions():
+            step = plan.steps[position]
             depth = level[first + position]
+            if step.rule is DENSE:  # the blocks of one layer and activation: one matrix product
+                buckets[(depth, DENSE, (id(step.constants[0]), step.constants[1]))].append(position)
+                continue
             width = len(step.operands) // 2 if step.rule is LINEAR else 0
             buckets[(depth, step.rule, width)].append(position)
         new = list(range(plan.size))  # old table index -> new table index
         renumber = np.arange(plan.size, dtype=np.intp)  # the same, for whole operand matrices at once
-        self.groups: list[_Group] = []
+        self.groups: list[Group] = []
         start = first
         for (_, rule, width), positions in sorted(buckets.items(), key=lambda item: item[0][0]):
+            if rule is DENSE:
+                blocks = Blocks(plan, positions, start, (new, renumber), needs)
+                self.groups += blocks.groups
+                start = blocks.end
+                continue
             out = slice(start, start + len(positions))
             steps = [plan.steps[p] for p in positions]
             if rule is LINEAR and width:  # the big groups: their operands as one matrix, renamed at once
@@ -260,7 +195,8 @@ class NumpyReplay:
                 group, order = _linear_group(old, matrix, width, out, needs)
                 needs[out] = needs[matrix[order]].any(axis=1)
             else:
-                renamed = [Step(s.rule, tuple(map(new.__getitem__, s.operands)), s.constants) for s in steps]
+                rename = new.__getitem__
+                renamed = [_step((s.rule, tuple(map(rename, s.operands)), s.constants)) for s in steps]
                 group, order = self._group(rule, renamed, out, needs)
                 needs[out] = _any_operand(needs, [renamed[p].operands for p in order])
             for j, p in enumerate(order):
@@ -273,10 +209,10 @@ class NumpyReplay:
         self.size = plan.size
         self.template = np.zeros(plan.size)  # the table before a call: the constants in place
         self.template[plan.constants_at] = plan.constants
-        self.captured_at = _index(plan.captured_at) if plan.captured_at else slice(0, 0)
+        self.captured_at = gather(plan.captured_at) if plan.captured_at else slice(0, 0)
 
     @staticmethod
-    def _group(rule: Any, steps: list[Step], out: slice, needs: np.ndarray[Any, Any]) -> tuple[_Group, list[int]]:
+    def _group(rule: Any, steps: list[Step], out: slice, needs: np.ndarray[Any, Any]) -> tuple[Group, list[int]]:
         """The group for ``steps`` and the order its steps are laid out in (positions in ``steps``)."""
         if rule is SUM:
             return _Sum(steps, out), list(range(len(steps)))
@@ -317,7 +253,7 @@ class NumpyReplay:
     def backward(self, table: Array, seeds: Sequence[float]) -> list[float]:
         """The gradient of ``sum(seed * output)`` with respect to every leaf."""
         gr = np.zeros(self.size)
-        np.add.at(gr, self.outputs_index, np.asarray(seeds, dtype=float))
+        Scatter(self.outputs_index).add(gr, np.asarray(seeds, dtype=float))  # an output may come twice
         self.backward_table(table, gr)
         return gr[: self.plan.leaves].tolist()  # type: ignore[no-any-return]
 
@@ -334,7 +270,7 @@ def _any_operand(needs: np.ndarray[Any, Any], operands: list[tuple[int, ...]]) -
 
 def _linear_group(
     old: list[tuple[int, ...]], matrix: np.ndarray[Any, Any], n: int, out: slice, needs: np.ndarray[Any, Any]
-) -> tuple[_Group, list[int]]:
+) -> tuple[Group, list[int]]:
     """``linear`` steps of width n as a layer when they are every input row with every weight row
     exactly once (found from the steps' ``old`` operands), else as row-wise dot products."""
     rows: dict[tuple[int, ...], int] = {}
@@ -349,4 +285,4 @@ def _linear_group(
     x_rows = ordered[:: len(units), :n]  # cell (r, 0) of each row r
     w_rows = ordered[: len(units), n : 2 * n]  # cell (0, u) of each unit u
     bias = ordered[:, 2 * n].reshape(len(rows), len(units))
-    return _Layer(x_rows, w_rows, bias, out, needs), order.tolist()
+    return Layer(x_rows, w_rows, bias, out, needs), order.tolist()

@@ -35,24 +35,27 @@ from typing import Any
 from micrograd.autograd import (
     ABS,
     ADD,
+    DENSE,
     DIV,
     EXP,
     LINEAR,
     LOG,
     MUL,
     NEG,
+    PART,
     POW,
     POW_CONST,
     RELU,
     SIGMOID,
     SUB,
     TANH,
+    WEIGHTS,
     Operation,
 )
-from micrograd.compiler.plan import SUM, Checks, Plan, contributions
+from micrograd.compiler.plan import SUM, Checks, Plan, block_entries, contributions
 from micrograd.compiler.replay_layer import At, Layer, Table, add_to, at, layer_grid, read
 
-__all__ = ["COLUMNS", "ENGINE_FALLBACK", "RULES", "PythonReplay"]
+__all__ = ["COLUMNS", "ENGINE_FALLBACK", "GROUPS", "RULES", "PythonReplay"]
 
 Forward = Callable[[Table, tuple[int, ...], Any], float]
 Backward = Callable[[Table, Table, tuple[int, ...], int, Any], None]
@@ -178,6 +181,8 @@ COLUMNS: dict[Any, tuple[Callable[..., L], Callable[..., Any]]] = {
 # steps one at a time (RULES) or as a layer (replay_layer); ** is computed by the engine, step by
 # step (Operation.evaluate and its vjp), as every operation you define is.
 ENGINE_FALLBACK = frozenset({POW, POW_CONST})
+# blocks (a layer on one input), their parts and their layer's weights: a Layer and a _Map (PythonReplay._blocks)
+GROUPS = frozenset({DENSE, PART, WEIGHTS})
 
 
 class _Map:
@@ -199,6 +204,12 @@ class _Map:
         for column, wanted, added in zip(self.columns, self.wanted, per_column, strict=True):
             if wanted:
                 add_to(gr, column, added)
+
+
+def _block_wanted(step: Any, wanted: list[bool]) -> bool:
+    """Whether a block's entries need gradients: an input, a weight or a bias does."""
+    layer = step.constants[0]
+    return any(map(wanted.__getitem__, (*step.operands, *layer.weights, *layer.biases)))
 
 
 def _mark_relu_inputs(segments: list[_Steps | Layer | _Map]) -> None:
@@ -229,8 +240,16 @@ class PythonReplay:
             wanted[k] = True
         linear: dict[tuple[int, int], list[int]] = defaultdict(list)  # (level, width) -> positions
         by_level: dict[int, list[int]] = defaultdict(list)
-        for position, step in enumerate(steps):
+        dense: dict[int, dict[Any, list[int]]] = defaultdict(lambda: defaultdict(list))  # level -> layer -> blocks
+        for position in plan.positions():
+            step = steps[position]
             depth = level[leaves + position]
+            if step.rule is DENSE:
+                layer, activation = step.constants
+                entries = block_entries(step)
+                wanted[leaves + position : leaves + position + entries] = [_block_wanted(step, wanted)] * entries
+                dense[depth][(id(layer), activation)].append(position)
+                continue
             wanted[leaves + position] = any(map(wanted.__getitem__, step.operands))
             if step.rule is LINEAR and len(step.operands) > 1:
                 linear[(depth, len(step.operands))].append(position)
@@ -247,7 +266,10 @@ class PythonReplay:
         new = list(range(plan.size))
         free = leaves
         self.segments: list[_Steps | Layer | _Map] = []
-        for depth in sorted(set(by_level) | set(grids)):
+        for depth in sorted(set(by_level) | set(grids) | set(dense)):
+            for positions in dense[depth].values():
+                self.segments += self._blocks(positions, free, new, wanted)
+                free = self.segments[-1].outs.stop  # type: ignore[union-attr]
             for grid in grids[depth]:
                 begin = free
                 for row in grid:
@@ -255,24 +277,7 @@ class PythonReplay:
                         new[leaves + position] = free
                         free += 1
                 self.segments.append(self._layer(grid, slice(begin, free), new, wanted))
-            one_by_one: list[int] = []
-            mapped: dict[Any, list[int]] = defaultdict(list)
-            for position in sorted(by_level[depth]):
-                rule = steps[position].rule
-                (mapped[rule] if rule in COLUMNS else one_by_one).append(position)
-            for rule, positions in mapped.items():
-                positions.sort(key=lambda p: [new[j] for j in steps[p].operands])
-                for position in positions:
-                    new[leaves + position] = free
-                    free += 1
-                columns = list(zip(*[[new[j] for j in steps[p].operands] for p in positions], strict=True))
-                needs = [any(wanted[steps[p].operands[c]] for p in positions) for c in range(len(columns))]
-                self.segments.append(_Map(rule, list(map(at, columns)), slice(free - len(positions), free), needs))
-            for position in one_by_one:
-                new[leaves + position] = free
-                free += 1
-            if one_by_one:
-                self.segments.append(self._steps(one_by_one, new, wanted))
+            free = self._level(by_level[depth], free, new, wanted)
         _mark_relu_inputs(self.segments)
         self.checks = Checks(plan.checks, new) if plan.checks else None
         self.outputs_at = [new[k] for k in plan.outputs]
@@ -280,6 +285,30 @@ class PythonReplay:
         self.template = [0.0] * plan.size  # the table before a call: the constants in place
         for k, c in zip(plan.constants_at, plan.constants, strict=True):
             self.template[k] = c
+
+    def _level(self, positions: list[int], free: int, new: list[int], wanted: list[bool]) -> int:
+        """Lay out one level's steps other than layers from entry ``free``: a ``_Map`` per operation with a
+        row in ``COLUMNS``, the others one by one; the next free entry."""
+        leaves, steps = self.plan.leaves, self.plan.steps
+        one_by_one: list[int] = []
+        mapped: dict[Any, list[int]] = defaultdict(list)
+        for position in sorted(positions):
+            rule = steps[position].rule
+            (mapped[rule] if rule in COLUMNS else one_by_one).append(position)
+        for rule, group in mapped.items():
+            group.sort(key=lambda p: [new[j] for j in steps[p].operands])
+            for position in group:
+                new[leaves + position] = free
+                free += 1
+            columns = list(zip(*[[new[j] for j in steps[p].operands] for p in group], strict=True))
+            needs = [any(wanted[steps[p].operands[c]] for p in group) for c in range(len(columns))]
+            self.segments.append(_Map(rule, list(map(at, columns)), slice(free - len(group), free), needs))
+        for position in one_by_one:
+            new[leaves + position] = free
+            free += 1
+        if one_by_one:
+            self.segments.append(self._steps(one_by_one, new, wanted))
+        return free
 
     def _layer(self, grid: list[list[int]], outs: slice, new: list[int], wanted: list[bool]) -> Layer:
         steps = self.plan.steps
@@ -291,6 +320,31 @@ class PythonReplay:
         weights = any(wanted[j] for p in grid[0] for j in steps[p].operands[n : 2 * n])
         biases = any(wanted[steps[p].operands[-1]] for row in grid for p in row)
         return Layer(x_rows, w_rows, bias_rows, outs, (inputs, weights or biases))
+
+    def _blocks(self, positions: list[int], free: int, new: list[int], wanted: list[bool]) -> list[Layer | _Map]:
+        """The ``DENSE`` steps of one layer and level (``plan.LayerPlan``) from entry ``free``: their
+        sums row by row, then their outputs, as a ``Layer`` and a ``_Map`` of the activation."""
+        leaves = self.plan.leaves
+        steps = [self.plan.steps[p] for p in positions]
+        layer, activation = steps[0].constants
+        units, n, rows = layer.units, layer.width, len(steps)
+        z = slice(free, free + rows * units)
+        outs = z if activation is None else slice(z.stop, z.stop + rows * units)
+        for r, p in enumerate(positions):
+            new[leaves + p : leaves + p + units] = range(z.start + r * units, z.start + (r + 1) * units)
+            if activation is not None:
+                new[leaves + p + units : leaves + p + 2 * units] = range(
+                    outs.start + r * units, outs.start + (r + 1) * units
+                )
+        x_rows = [at([new[j] for j in step.operands]) for step in steps]
+        w_rows = [at([new[j] for j in layer.weights[u * n : (u + 1) * n]]) for u in range(units)]
+        biases = at([new[j] for j in layer.biases])
+        inputs_wanted = any(wanted[j] for step in steps for j in step.operands)
+        weights_wanted = any(map(wanted.__getitem__, layer.weights)) or any(map(wanted.__getitem__, layer.biases))
+        segments: list[Layer | _Map] = [Layer(x_rows, w_rows, [biases] * rows, z, (inputs_wanted, weights_wanted))]
+        if activation is not None:
+            segments.append(_Map(activation, [z], outs, [inputs_wanted or weights_wanted]))
+        return segments
 
     def _steps(self, positions: list[int], new: list[int], wanted: list[bool]) -> _Steps:
         leaves = self.plan.leaves

@@ -24,6 +24,7 @@ on exit.  See docs/compile.md.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -87,6 +88,9 @@ class CompiledStep:
         self._p: Any = None
         self._g: Any = None
         self._state: dict[str, Any] = {}
+        # held while the arrays change or are written back (see micrograd.autograd.deferred): a reader
+        # in another thread waits for a step to finish rather than see half of it
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         name = getattr(self.loss_fn, "__qualname__", self.loss_fn)
@@ -105,35 +109,40 @@ class CompiledStep:
         pending = deferred.pending
         if pending and (len(pending) > 1 or id(self) not in pending):
             deferred.settle()  # another fast path's weights first (this step's too, read again below)
-        if not self._holding:
-            self._load()
         kwargs, structure, flat, keep = flatten_call(args, kwargs)
         numbers = flat if set(map(type, flat)) <= _FLOAT else [x.data if isinstance(x, Value) else x for x in flat]
         static, prepared = self._cache.get(structure, ((), {}))
         replay = prepared.get(tuple(numbers[i] for i in static))
         if replay is None:
-            replay = self._trace(structure, numbers, args, kwargs, keep)
-        outputs = replay.run(numbers, self._p, self._g)
-        self._update()
-        if not self._holding:
-            self._holding = True
-            deferred.defer(self, self.sync)
+            replay = self._trace(structure, numbers, args, kwargs, keep)  # runs loss_fn: not under the lock
+        with self._lock:
+            if not self._holding:
+                self._load()
+            outputs = replay.run(numbers, self._p, self._g)
+            own = self._update()
+            if not own and not self._holding:
+                self._holding = True
+                deferred.defer(self, self.sync)
+        if own:  # an optimizer of your own runs its step() on the Values: user code, so not under the lock
+            self._own_step()
         template = replay.plan.template
         return outputs[0] if isinstance(template, int) else _nest(template, outputs)
 
     def sync(self) -> None:
         """Write the parameters, their gradients and the optimizer's state back to the Values and the optimizer."""
-        deferred.withdraw(self)
-        if not self._holding:
-            return
-        self._holding = False
-        for p, x, g in zip(self.params, self._tolist(self._p), self._tolist(self._g), strict=True):
-            p.data = x
-            p.grad = g
-        state = {
-            k: self._tolist(v) if k in ("m", "v", "velocity") and v is not None else v for k, v in self._state.items()
-        }
-        self.optimizer.load_state_dict(state)
+        with self._lock:
+            deferred.withdraw(self)
+            if not self._holding:
+                return
+            self._holding = False
+            for p, x, g in zip(self.params, self._tolist(self._p), self._tolist(self._g), strict=True):
+                p.data = x
+                p.grad = g
+            state = {
+                k: self._tolist(v) if k in ("m", "v", "velocity") and v is not None else v
+                for k, v in self._state.items()
+            }
+            self.optimizer.load_state_dict(state)
 
     # -- inside a call --------------------------------------------------------------------------
 
@@ -156,23 +165,26 @@ class CompiledStep:
             self._p, self._g = data, [0.0] * len(data)
         self._state = state
 
-    def _update(self) -> None:
+    def _update(self) -> bool:
+        """The clipping and the optimizer's update on the arrays; False for an optimizer of your own."""
         rule = self.optimizer.update_rule()
         if self._numpy:
             clip_numpy(self._g, *self.clip)
         else:
             clip_python(self._g, *self.clip)
-        if rule is None:  # an optimizer of your own: its step() on the Values
-            self._own_step()
-            return
+        if rule is None:  # an optimizer of your own: its step() on the Values (see _own_step)
+            return True
         (update_numpy if self._numpy else update_python)(rule, self._p, self._g, self._state)
+        return False
 
     def _own_step(self) -> None:
         """For an optimizer micrograd does not know: gradients to the Values, its ``step()``, weights back."""
-        self._holding = True
-        self.sync()
+        with self._lock:
+            self._holding = True
+            self.sync()
         self.optimizer.step()
-        self._load()
+        with self._lock:
+            self._load()
 
     def _trace(
         self, structure: tuple[Hashable, ...], numbers: list[float], args: Any, kwargs: Any, keep: list[Any]

@@ -33,17 +33,21 @@ from typing import Any
 
 from micrograd.autograd import (
     ADD,
+    DENSE,
     OPERATIONS,
+    PART,
     POW_CONST,
     SUB,
+    WEIGHTS,
     Operation,
     Value,
     enable_grad,
+    recording_blocks,
     recording_nodes,
 )
 from micrograd.compiler.dropped import check_steps, dropped_steps, made_order
 from micrograd.compiler.guard import Argument, TracingError, argument, tracing_now, watching
-from micrograd.compiler.plan import SUM, Plan, Step, separate_constants
+from micrograd.compiler.plan import FILL, SUM, LayerPlan, Plan, Step, separate_constants
 
 __all__ = ["TracingError", "graph_and_operands", "trace", "tracing_now"]
 
@@ -59,7 +63,8 @@ def trace(fn: Callable[..., Any], flat: Sequence[float], call: Callable[[Sequenc
     """
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
     arguments = [argument(x, i) for i, x in enumerate(flat)]
-    with watching(name), enable_grad(), recording_nodes() as made:  # a trace records, even under no_grad
+    # a trace records, even under no_grad; a layer on one input is one block node (autograd.blocks)
+    with watching(name), enable_grad(), recording_nodes() as made, recording_blocks(_block_sums()):
         result = call(arguments)
     template, outputs = _flatten_outputs(result, name)
     del result
@@ -67,6 +72,15 @@ def trace(fn: Callable[..., Any], flat: Sequence[float], call: Callable[[Sequenc
     plan = _plan(outputs, arguments, template, static, made)
     del outputs, made  # the traced graph goes now, so the leaves only it held can be told apart
     return separate_constants(plan)
+
+
+def _block_sums() -> Any:
+    """numpy's matrix-vector product for the blocks' sums while tracing, if numpy is installed."""
+    try:
+        from micrograd.compiler.numpy_rows import layer_sums
+    except ImportError:
+        return None
+    return layer_sums
 
 
 def _flatten_outputs(result: Any, name: str) -> tuple[Any, list[Value]]:
@@ -173,14 +187,60 @@ def _plan(
             index[operand] = len(arguments) + len(captured)
             captured.append(operand)
     terms, folded = _fold_sums(computed, operands_of, is_output)
-    steps: list[Step] = []
     first = len(arguments) + len(captured)
+    blocks = _Blocks(index.__getitem__)
+    steps, made_by = _steps(computed, operands_of, index, (terms, folded), first, blocks)
+    for operand in chain.from_iterable(node.operands for node in dropped):  # the parts a check reads
+        if operand.operation is PART and operand._a in blocks.outputs_at:
+            index[operand] = blocks.outputs_at[operand._a] + operand._b
+    checks, checked = check_steps(dropped, index, folded)
+    return Plan(
+        slots=len(arguments),
+        captured=captured,
+        captured_at=list(range(len(arguments), first)),
+        constants=[],
+        constants_at=[],
+        steps=steps,
+        outputs=[index[v] for v in outputs],
+        template=template,
+        static_slots=static,
+        checks=checks,
+        order=made_order(made, made_by, checked),
+    )
+
+
+def _steps(
+    computed: list[Value],
+    operands_of: dict[Value, Any],
+    index: dict[Value, int],
+    sums: tuple[Any, set[Value]],
+    first: int,
+    blocks: _Blocks,
+) -> tuple[list[Step], list[Value | None]]:
+    """The plan's steps for the computed nodes, each numbered in ``index`` (from ``first``), and the
+    node of each step (None for a block's fillers)."""
+    terms, folded = sums
+    steps: list[Step] = []
+    made_by: list[Value | None] = []
     position = index.__getitem__
     for node in computed:
         rule = node.operation
         assert rule is not None
+        if rule is PART:  # an output of a block: one of the block's entries
+            index[node] = blocks.outputs_at[node._a] + node._b
+            continue
+        if rule is WEIGHTS:  # a layer's parameters, which its blocks read through their LayerPlan
+            continue
+        if rule is DENSE:
+            index[node] = first + len(steps)
+            block = blocks.step(node, first + len(steps))
+            steps += block
+            made_by += [node, *[None] * (len(block) - 1)]
+            continue
+        made_by.append(node)
         if rule is ADD or rule is SUB:
             if node in folded:
+                made_by.pop()
                 continue
             chain_terms = terms[node]
             if len(chain_terms[0]) > 2:
@@ -196,20 +256,35 @@ def _plan(
             else:
                 _check_replayable(rule, node, constants)
         steps.append(_step((rule, tuple(map(position, operands_of[node])), constants)))
-    checks, checked = check_steps(dropped, index, folded)
-    return Plan(
-        slots=len(arguments),
-        captured=captured,
-        captured_at=list(range(len(arguments), first)),
-        constants=[],
-        constants_at=[],
-        steps=steps,
-        outputs=[index[v] for v in outputs],
-        template=template,
-        static_slots=static,
-        checks=checks,
-        order=made_order(made, [node for node in computed if node not in folded], checked),
-    )
+    return steps, made_by
+
+
+class _Blocks:
+    """The steps of the block nodes: one ``DENSE`` step, then fillers, per block (see ``LayerPlan``)."""
+
+    def __init__(self, position: Callable[[Value], int]) -> None:
+        self.position = position
+        self.layers: dict[int, LayerPlan] = {}  # id of a LayerWeights -> its plan
+        self.outputs_at: dict[Value, int] = {}  # block -> the table entry of its first output
+
+    def step(self, node: Value, at: int) -> list[Step]:
+        info = node._b
+        layer = info.layer
+        plan = self.layers.get(id(layer))
+        if plan is None:
+            weights = layer.suffix[: layer.units * layer.width]
+            entries = tuple(map(self.position, weights))
+            biases = tuple(map(self.position, layer.suffix[len(weights) :]))
+            plan = self.layers[id(layer)] = LayerPlan(entries, biases, layer.units, layer.width)
+        if info.source is not None:
+            start = self.outputs_at[info.source]
+            inputs = tuple(range(start, start + layer.width))
+        else:
+            inputs = tuple(map(self.position, node._a[:-1]))
+        activation = info.activation
+        self.outputs_at[node] = at + (plan.units if activation is not None else 0)
+        width = plan.units * (1 if activation is None else 2)
+        return [_step((DENSE, inputs, (plan, activation))), *[FILL] * (width - 1)]
 
 
 _step = functools.partial(tuple.__new__, Step)  # a Step from a tuple, made in C (a NamedTuple's own __new__ is Python)

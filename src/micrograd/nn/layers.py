@@ -19,7 +19,21 @@ from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter, mul
 from typing import Any, ClassVar
 
-from micrograd.autograd import Value, as_real, is_grad_enabled, linear, linear_layer, relu, sigmoid, tanh
+from micrograd.autograd import (
+    DENSE,
+    Operation,
+    Value,
+    as_real,
+    block_cache,
+    block_parts,
+    is_grad_enabled,
+    layer_block,
+    linear,
+    linear_layer,
+    relu,
+    sigmoid,
+    tanh,
+)
 from micrograd.autograd.deferred import pending, settle
 from micrograd.nn import torch_interop  # torch itself is imported on use
 from micrograd.nn.model_file import ModelFileError
@@ -179,6 +193,8 @@ class Layer(Module):
         elif not is_grad_enabled():
             floats = self._forward_floats([_as_float(v) for v in inputs])
             out = [n(inputs) for n in neurons] if floats is None else [Value(y) for y in floats]
+        elif block_cache() is not None and (block := self._block(inputs)) is not None:
+            out = block_parts(block)  # compile traces: the layer is one node (micrograd.autograd.blocks)
         else:
             # Neuron.__call__ for every neuron: the layer's linear nodes, then the activations
             # numbers among the inputs become constants once, shared by every neuron: a
@@ -186,6 +202,19 @@ class Layer(Module):
             zs = linear_layer(inputs, [n.w for n in neurons], [n.b for n in neurons])
             out = [z if (activate := n._activate) is None else activate(z) for n, z in zip(neurons, zs, strict=True)]
         return out[0] if len(out) == 1 else out
+
+    def _block(self, x: Any) -> Value | None:
+        """This layer on ``x`` (inputs, or the block of the layer before) as one block node, while compile
+        traces; None if it must compute the usual way."""
+        neurons = self.neurons
+        activations = set(map(_ACTIVATION_NAME, neurons))
+        if len(activations) != 1 or not self._plain_neurons() or not is_grad_enabled():
+            return None
+        inputs = x if _is_block(x) else ((x,) if isinstance(x, (Value, float, int)) else tuple(x))
+        if not _is_block(inputs) and not _all_values(inputs):
+            return None
+        weights, biases = [n.w for n in neurons], [n.b for n in neurons]
+        return layer_block(inputs, weights, biases, _OPERATIONS[activations.pop()])
 
     def _plain_neurons(self) -> bool:
         """Whether every neuron computes as Neuron.__call__ does, so the layer may do it for them."""
@@ -276,10 +305,22 @@ class MLP(Module):
             floats = self._forward_floats(x)
             if floats is not None:
                 return Value(floats[0]) if len(floats) == 1 else [Value(y) for y in floats]
+        if block_cache() is not None:  # compile is tracing: each layer one block, the next reading it whole
+            return self._blocks(x)
         out: Any = x
         for layer in self.layers:
             out = layer(out)
         return out  # type: ignore[no-any-return]
+
+    def _blocks(self, x: Any) -> Value | list[Value]:
+        """``__call__`` while compile traces: each layer hands the next its block node, not its parts (a
+        layer that cannot be one block, such as a subclass or mixed activations, gets the parts)."""
+        out: Any = x
+        for layer in self.layers:
+            block = layer._block(out) if layer.__class__ is Layer else None
+            out = layer(block_parts(out) if _is_block(out) else out) if block is None else block
+        out = block_parts(out) if _is_block(out) else out
+        return out[0] if isinstance(out, list) and len(out) == 1 else out  # type: ignore[no-any-return]
 
     def _forward_floats(self, x: Inputs) -> list[float] | None:
         """The network on plain floats, layer to layer (under ``no_grad``: Values only for the output).
@@ -331,10 +372,22 @@ def _prefix_labels(parameters: Sequence[Sequence[Value]], letter: str) -> None:
             p.label = f"{letter}{index}.{p.label}"
 
 
+_OPERATIONS: dict[str, Operation | None] = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid, "linear": None}
+_ACTIVATION_NAME = attrgetter("_activation")
 _NEURON_CALL = Neuron.__call__
 _JUST_NEURON = {Neuron}
 _JUST_VALUE = {Value}
 _LAYER_CALL = Layer.__call__
+
+
+def _is_block(x: Any) -> bool:
+    return isinstance(x, Value) and x.operation is DENSE
+
+
+def _all_values(inputs: Sequence[Any]) -> bool:
+    """Whether every input is a Value (a subclass too: compile's arguments while it traces)."""
+    types = set(map(type, inputs))
+    return types == _JUST_VALUE or all(issubclass(t, Value) for t in types)
 
 
 def _as_float(x: Input) -> float:

@@ -1,0 +1,153 @@
+"""Groups of the numpy replay (``micrograd.compiler.replay_numpy``) for layers: gathers and scatters
+into the table, a layer on a batch as a matrix product, and the blocks of a layer (``plan.LayerPlan``).
+
+A ``Group`` computes steps of one kind at one level into a slice of the table (forward) and adds
+their contributions to their operands' gradients (backward).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from micrograd.autograd import Operation
+from micrograd.compiler.numpy_rows import RULES
+from micrograd.compiler.plan import Plan, block_entries
+
+__all__ = ["Array", "Blocks", "Group", "Index", "Layer", "Scatter", "gather"]
+
+Array = np.ndarray[Any, np.dtype[np.float64]]
+Index = slice | np.ndarray[Any, np.dtype[np.intp]]
+
+
+def gather(indices: Sequence[int] | np.ndarray[Any, Any]) -> Index:
+    """A gather: a slice when the indices are consecutive, else an index array."""
+    array = np.asarray(indices, dtype=np.intp).ravel()
+    if array.size and (array.size == 1 or bool((np.diff(array) == 1).all())):
+        return slice(int(array[0]), int(array[-1]) + 1)
+    return array
+
+
+class Scatter:
+    """Adds contributions to the gradients at fixed indices, repeated indices included."""
+
+    def __init__(self, indices: np.ndarray[Any, Any]) -> None:
+        flat = np.asarray(indices, dtype=np.intp).ravel()
+        self.inverse: np.ndarray[Any, Any] | None = None
+        target, inverse = np.unique(flat, return_inverse=True)
+        if len(target) == len(flat):
+            self.target: Index = gather(flat)
+        else:
+            self.target, self.inverse, self.count = target, inverse.ravel(), len(target)
+
+    def add(self, gradients: Array, contributions: Array) -> None:
+        if self.inverse is None:
+            gradients[self.target] += contributions.ravel()
+        else:
+            gradients[self.target] += np.bincount(self.inverse, contributions.ravel(), self.count)
+
+
+class Group:
+    """Steps of one operation at one level, writing the table slice ``out``."""
+
+    out: slice
+
+    def forward(self, v: Array) -> None:
+        raise NotImplementedError
+
+    def backward(self, v: Array, gr: Array) -> None:
+        raise NotImplementedError
+
+
+class Layer(Group):
+    """``linear`` steps that are every pair of R input rows and U weight rows: ``X @ W.T + b``."""
+
+    def __init__(
+        self,
+        x_rows: np.ndarray[Any, Any],
+        w_rows: np.ndarray[Any, Any],
+        bias: np.ndarray[Any, Any],
+        out: slice,
+        needs: np.ndarray[Any, Any],
+    ) -> None:
+        self.out = out
+        self.x_wanted = bool(needs[x_rows].any())
+        self.rows, self.n = x_rows.shape
+        self.units = len(w_rows)
+        self.x, self.w = gather(x_rows), gather(w_rows)
+        self.scatter_x, self.scatter_w = Scatter(x_rows), Scatter(w_rows)
+        shared = bool((bias == bias[0]).all())  # one bias per unit, the same for every row
+        self.b = gather(bias[0] if shared else bias)
+        self.scatter_b = Scatter(bias[0] if shared else bias)
+        self.shared_bias = shared
+
+    def forward(self, v: Array) -> None:
+        x = v[self.x].reshape(self.rows, self.n)
+        w = v[self.w].reshape(self.units, self.n)
+        b = v[self.b] if self.shared_bias else v[self.b].reshape(self.rows, self.units)
+        v[self.out] = (x @ w.T + b).ravel()
+
+    def backward(self, v: Array, gr: Array) -> None:
+        g = gr[self.out].reshape(self.rows, self.units)
+        x = v[self.x].reshape(self.rows, self.n)
+        w = v[self.w].reshape(self.units, self.n)
+        if self.x_wanted:
+            self.scatter_x.add(gr, g @ w)
+        self.scatter_w.add(gr, g.T @ x)
+        self.scatter_b.add(gr, g.sum(axis=0) if self.shared_bias else g)
+
+
+class Activation(Group):
+    """The activations of a layer's blocks: ``out`` from the sums ``z``, elementwise (a row of ``RULES``)."""
+
+    def __init__(self, rule: Operation, z: slice, out: slice) -> None:
+        self.forward_rule, self.backward_rule = RULES[rule]
+        self.z, self.out = z, out
+        self.constants = np.zeros(0)
+
+    def forward(self, v: Array) -> None:
+        v[self.out] = self.forward_rule([v[self.z]], self.constants)
+
+    def backward(self, v: Array, gr: Array) -> None:
+        gr[self.z] += self.backward_rule(gr[self.out], [v[self.z]], v[self.out], self.constants)[0]
+
+
+class Blocks:
+    """The ``DENSE`` steps of one layer, activation and level (``plan.LayerPlan``) laid out from entry
+    ``start``: their sums row by row, then their outputs, as one ``Layer`` and one ``Activation``."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        positions: list[int],
+        start: int,
+        numbering: tuple[list[int], np.ndarray[Any, Any]],
+        needs: np.ndarray[Any, Any],
+    ) -> None:
+        new, renumber = numbering
+        first = plan.leaves
+        steps = [plan.steps[p] for p in positions]
+        layer, activation = steps[0].constants
+        rows, units, n = len(steps), layer.units, layer.width
+        x_rows = renumber[np.array([s.operands for s in steps], dtype=np.intp).reshape(rows, n)]
+        w_rows = renumber[np.array(layer.weights, dtype=np.intp).reshape(units, n)]
+        biases = renumber[np.array(layer.biases, dtype=np.intp)]
+        z = slice(start, start + rows * units)
+        out = z if activation is None else slice(z.stop, z.stop + rows * units)
+        self.end = out.stop
+        old = (first + np.array(positions, dtype=np.intp))[:, None] + np.arange(units)  # each block's sums
+        renumber[old.ravel()] = np.arange(z.start, z.stop)
+        if activation is not None:
+            renumber[(old + units).ravel()] = np.arange(out.start, out.stop)
+        entries = block_entries(steps[0])
+        for r, p in enumerate(positions):  # the same in the list the other steps are renamed with
+            new[first + p : first + p + units] = range(z.start + r * units, z.start + (r + 1) * units)
+            if entries > units:
+                new[first + p + units : first + p + entries] = range(out.start + r * units, out.start + (r + 1) * units)
+        wanted = bool(needs[x_rows].any() or needs[w_rows].any() or needs[biases].any())
+        needs[z] = needs[out] = wanted
+        self.groups: list[Group] = [Layer(x_rows, w_rows, np.broadcast_to(biases, (rows, units)), z, needs)]
+        if activation is not None:
+            self.groups.append(Activation(activation, z, out))

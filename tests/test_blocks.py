@@ -1,0 +1,194 @@
+"""micrograd.autograd.blocks: a layer on one input recorded as one block while compile traces.
+
+The block path must give the eager numbers: the block nodes themselves (backward, grad, second
+order), compiled training steps on random network shapes, and layers used in ways a block cannot
+stand for, which fall back to the scalar nodes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import micrograd
+from micrograd import MLP, Value, grad, optim
+from micrograd.autograd import DENSE, LINEAR, recording_blocks
+from micrograd.compiler.tracing import trace
+from micrograd.nn import Layer, Neuron
+
+BACKENDS = ("numpy", "python")
+
+
+def close(a: float, b: float, tolerance: float = 1e-12) -> bool:
+    return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
+
+
+def rules_of(fn: Callable[..., Any], numbers: Sequence[float], shape: Callable[[Sequence[Value]], Any]) -> set[Any]:
+    """The rules of the steps of ``fn``'s plan, traced on ``numbers`` (``shape`` nests the argument leaves)."""
+    plan = trace(fn, list(numbers), lambda leaves: fn(*shape(leaves)))
+    return {step.rule for step in plan.steps}
+
+
+def test_a_block_gives_the_eager_outputs_and_gradients() -> None:
+    model = MLP(3, [5, 4, 2], activation="tanh", output_activation="sigmoid", rng=random.Random(2))
+    x = [Value(0.3), Value(-1.2), Value(0.7)]
+    eager = model(x)
+    with recording_blocks():
+        blocked = model(x)
+    assert [v.data for v in blocked] == [v.data for v in eager]  # the engine's arithmetic: the same bits
+    assert blocked[0].op == "[0]" and blocked[0].operands[0].operation is DENSE
+    parameters = model.parameters()
+    for outputs in (eager, blocked):
+        model.zero_grad()
+        for v in x:
+            v.grad = 0.0
+        (outputs[0] * 2.0 + outputs[1]).backward()
+        if outputs is eager:
+            expected = [p.grad for p in [*parameters, *x]]
+    assert all(close(p.grad, e) for p, e in zip([*parameters, *x], expected, strict=True))
+    first = grad(eager[1], [x[0], parameters[0]], create_graph=True)
+    second = grad(blocked[1], [x[0], parameters[0]], create_graph=True)
+    assert all(close(a.data, b.data) for a, b in zip(first, second, strict=True))
+    assert close(grad(first[0], x[1]).data, grad(second[0], x[1]).data)  # second order through the blocks
+
+
+@st.composite
+def networks(draw: st.DrawFn) -> tuple[int, list[int], str, str, int, int]:
+    """(inputs, layer sizes, activation, output activation, batch size, seed)."""
+    nin = draw(st.integers(1, 4))
+    sizes = draw(st.lists(st.integers(1, 6), min_size=1, max_size=3))
+    activations = st.sampled_from(["relu", "tanh", "sigmoid", "linear"])
+    return nin, sizes, draw(activations), draw(activations), draw(st.integers(1, 6)), draw(st.integers(0, 99))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=networks(), adam=st.booleans())
+def test_compiled_steps_on_random_network_shapes_give_the_eager_weights(
+    backend: str, case: tuple[int, list[int], str, str, int, int], adam: bool
+) -> None:
+    nin, sizes, activation, output, points, seed = case
+    rng = random.Random(seed)
+    X = [[rng.uniform(-2, 2) for _ in range(nin)] for _ in range(points)]
+    y = [rng.uniform(-1, 1) for _ in range(points)]
+
+    def make() -> tuple[MLP, Any]:
+        net = MLP(nin, sizes, activation=activation, output_activation=output, rng=random.Random(seed))
+        opt = optim.Adam(net.parameters(), lr=0.05) if adam else optim.SGD(net.parameters(), lr=0.1)
+        return net, opt
+
+    def loss_of(net: MLP) -> Callable[..., Value]:
+        def loss_fn(X: list[list[float]], y: list[float]) -> Value:
+            outputs = [net(x) for x in X]
+            firsts = [o[0] if isinstance(o, list) else o for o in outputs]
+            return sum(((f - t) ** 2 for f, t in zip(firsts, y, strict=True)), Value(0.0)) * (1.0 / len(X))
+
+        return loss_fn
+
+    eager, eager_optimizer = make()
+    compiled, compiled_optimizer = make()
+    step = micrograd.compile_step(loss_of(compiled), compiled_optimizer, backend=backend)
+    for _ in range(3):
+        eager_optimizer.zero_grad()
+        loss = loss_of(eager)(X, y)
+        loss.backward()
+        eager_optimizer.step()
+        assert close(step(X, y), loss.data, 1e-10)
+    assert step.traces == 1
+    for a, b in zip(eager.parameters(), compiled.parameters(), strict=True):
+        assert close(a.data, b.data, 1e-10), (a.data, b.data)
+    assert DENSE in rules_of(loss_of(compiled), [v for row in X for v in row] + y, lambda leaves: _split(leaves, X))
+
+
+def _split(leaves: Sequence[Value], X: list[list[float]]) -> tuple[list[list[Value]], list[Value]]:
+    width, rows = len(X[0]), len(X)
+    return [list(leaves[r * width : (r + 1) * width]) for r in range(rows)], list(leaves[rows * width :])
+
+
+class Doubled(Neuron):
+    """A neuron of its own kind: twice the usual output."""
+
+    def __call__(self, x: Any) -> Value:
+        return super().__call__(x) * 2.0
+
+
+def _mixed_activations() -> tuple[Callable[[Sequence[Value]], Value], list[Value]]:
+    layer = Layer(2, 3, activation="tanh", rng=random.Random(1))
+    layer.neurons[1].activation = "relu"  # one layer, two activations: not one block
+    return lambda x: sum(layer(x), Value(0.0)), layer.parameters()
+
+
+def _own_neuron() -> tuple[Callable[[Sequence[Value]], Value], list[Value]]:
+    layer = Layer(2, 3, activation="tanh", rng=random.Random(1))
+    layer.neurons[2] = Doubled(2, activation="tanh", rng=random.Random(5))
+    return lambda x: sum(layer(x), Value(0.0)), layer.parameters()
+
+
+def _tied_weight() -> tuple[Callable[[Sequence[Value]], Value], list[Value]]:
+    layer = Layer(2, 2, activation="tanh", rng=random.Random(1))
+    parameters = layer.parameters()
+    layer.neurons[1].w[0] = layer.neurons[0].w[0] * -1.0  # a computed weight: not a leaf
+    return lambda x: sum(layer(x), Value(0.0)), parameters
+
+
+def _skip_connection() -> tuple[Callable[[Sequence[Value]], Value], list[Value]]:
+    first, second = Layer(2, 3, activation="tanh", rng=random.Random(1)), Layer(3, 2, rng=random.Random(2))
+    return lambda x: (h := first(x))[0] * sum(second(h), Value(0.0)), first.parameters() + second.parameters()
+
+
+def _numbers_among_inputs() -> tuple[Callable[[Sequence[Value]], Value], list[Value]]:
+    layer = Layer(3, 2, activation="sigmoid", rng=random.Random(1))
+    return lambda x: sum(layer([x[0], 0.5, x[1]]), Value(0.0)), layer.parameters()
+
+
+def _gradient_inside() -> tuple[Callable[[Sequence[Value]], Value], list[Value]]:
+    model = MLP(2, [3, 1], activation="tanh", output_activation="tanh", rng=random.Random(1))
+
+    def f(x: Sequence[Value]) -> Value:
+        out = model(x)
+        (slope,) = grad(out, [x[0]], create_graph=True)  # through the blocks, as Values
+        return out + slope * slope
+
+    return f, model.parameters()
+
+
+UNUSUAL = {
+    "mixed activations": (_mixed_activations, False),
+    "a neuron of its own kind": (_own_neuron, False),
+    "a tied (computed) weight": (_tied_weight, False),
+    "a part used beside the next layer": (_skip_connection, True),
+    "numbers among the inputs": (_numbers_among_inputs, False),
+    "grad inside the function": (_gradient_inside, True),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", list(UNUSUAL))
+def test_layers_used_in_unusual_ways_give_the_eager_numbers(backend: str, name: str) -> None:
+    make, blocked = UNUSUAL[name]
+    f, parameters = make()
+    assert (
+        DENSE in rules_of(f, [0.4, -0.9], lambda leaves: (list(leaves),))
+    ) is blocked  # a block only where one can stand for it
+    if not blocked:
+        assert LINEAR in rules_of(f, [0.4, -0.9], lambda leaves: (list(leaves),))  # the scalar nodes, as before blocks
+    compiled = micrograd.compile(f, backend=backend)
+    for point in ([0.4, -0.9], [-1.5, 0.2]):
+        x = [Value(v) for v in point]
+        results = []
+        for fn in (f, compiled):
+            for p in [*parameters, *x]:
+                p.grad = 0.0
+            out = fn(x)
+            out.backward()
+            results.append((out.data, [p.grad for p in [*parameters, *x]]))
+        (eager, eager_grads), (got, got_grads) = results
+        assert close(got, eager, 1e-10)
+        assert all(close(a, b, 1e-10) for a, b in zip(got_grads, eager_grads, strict=True))
+    assert compiled.traces == 1
