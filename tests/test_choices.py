@@ -101,3 +101,12 @@ def test_the_playground_session_uses_the_recipe() -> None:
     assert session.loss_function is losses.mse_loss
     assert session.targets_train == [2 * label - 1 for label in session.y_train]
     assert type(session.optimizer) is optim.SGD and session.optimizer.lr == 0.2
+
+
+def test_a_regression_takes_the_regression_losses_only() -> None:
+    assert choices.REGRESSION_LOSSES == ("mse",) and set(choices.REGRESSION_LOSSES) <= set(choices.LOSSES)
+    for name in ("plane", "multi_gaussian"):
+        assert choices.loss_problem("mse", name, 1) is None
+        for loss in ("hinge", "bce", "cross-entropy"):
+            problem = choices.loss_problem(loss, name, 1)
+            assert problem == f"{name} is a regression (a number to predict, not a class): its loss is mse"

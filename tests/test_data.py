@@ -5,16 +5,24 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from micrograd.data import (
     DATASETS,
+    FEATURES,
+    GAUSSIAN_WIDTH,
+    GAUSSIANS,
+    REGRESSIONS,
     blobs,
     circles,
+    features,
     minibatches,
     moons,
+    multi_gaussian,
     num_classes,
+    plane,
     spirals,
     train_test_split,
     xor,
@@ -125,6 +133,69 @@ def test_minibatches_cover_the_data_once_per_pass() -> None:
 def test_num_classes_of_no_labels_is_an_error_naming_it() -> None:
     with pytest.raises(ValueError, match="num_classes: no labels"):
         num_classes([])
+
+
+def test_features_are_tensorflow_playgrounds_seven_computed_from_each_point() -> None:
+    assert list(FEATURES) == ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]
+    X, _ = moons(n=20, seed=2)
+    rows = features(X, list(FEATURES))
+    for (x1, x2), row in zip(X, rows, strict=True):
+        assert row == [x1, x2, x1 * x1, x2 * x2, x1 * x2, math.sin(x1), math.sin(x2)]
+    assert features(X) == X  # x1 and x2 by default: the points themselves
+    assert features([[1, 2]], ["x2", "x1"]) == [[2.0, 1.0]]  # in the order asked for, as floats
+
+
+@pytest.mark.parametrize(
+    ("points", "names", "message"),
+    [
+        ([[1.0, 2.0]], ["x3"], "features: unknown feature 'x3'; the features are x1, x2, x1\\^2"),
+        ([[1.0, 2.0]], [], "names must be a non-empty list"),
+        ([[1.0, 2.0]], "x1", "names must be a non-empty list"),
+        ([[1.0, 2.0], [1.0, 2.0, 3.0]], ["x1"], "point 1 has 3 coordinates, not 2"),
+    ],
+)
+def test_features_refuse_unknown_names_and_points_of_another_size(points: Any, names: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        features(points, names)
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def test_every_regression_is_points_in_the_square_with_a_number_each_reproducible_from_its_seed(name: str) -> None:
+    make = REGRESSIONS[name]
+    X, y = make(n=80, seed=3)
+    assert len(X) == len(y) == 80 and all(isinstance(t, float) for t in y)
+    assert all(len(point) == 2 and -1 <= point[0] <= 1 and -1 <= point[1] <= 1 for point in X)
+    assert make(n=80, seed=3) == (X, y) and make(n=80, seed=4) != (X, y)
+    exact = make(n=80, noise=0.0, seed=3)
+    assert exact[0] == X and exact[1] != y  # the noise is on the targets, not on the points
+    assert min(y) < -0.3 and max(y) > 0.3  # both signs, so both colours of the page's scale
+
+
+def test_plane_is_half_the_sum_and_multi_gaussian_a_sum_of_bumps_up_and_down() -> None:
+    X, y = plane(n=50, noise=0.0, seed=1)
+    assert all(t == pytest.approx((x1 + x2) / 2) for (x1, x2), t in zip(X, y, strict=True))
+    X, y = multi_gaussian(n=50, noise=0.0, seed=1)
+    for (x1, x2), t in zip(X, y, strict=True):
+        bumps = [s * math.exp(-((x1 - a) ** 2 + (x2 - b) ** 2) / (2 * GAUSSIAN_WIDTH**2)) for a, b, s in GAUSSIANS]
+        assert t == pytest.approx(sum(bumps))
+    assert sorted(s for _, _, s in GAUSSIANS) == [-1, -1, -1, 1, 1, 1]
+    for a, b, sign in GAUSSIANS:  # next to a bump's centre the target is about its sign
+        X, y = multi_gaussian(n=400, noise=0.0, seed=2)
+        near = [t for (x1, x2), t in zip(X, y, strict=True) if math.hypot(x1 - a, x2 - b) < 0.05]
+        assert all(abs(t - sign) < 0.1 for t in near)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: plane(n=1), "plane: n must be an integer >= 2"),
+        (lambda: plane(noise=-1), "plane: noise must be a number >= 0"),
+        (lambda: multi_gaussian(n=2.5), "multi_gaussian: n must be an integer >= 2"),
+    ],
+)
+def test_regressions_refuse_bad_arguments(call: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()
 
 
 # -- gaps a mutation run found -----------------------------------------------------------------

@@ -518,3 +518,137 @@ def test_a_data_point_is_chosen_by_keyboard_and_its_graph_expands(page: Any, bas
     expand.click()
     wait_until(page, "document.querySelector('#point-expand').hidden")
     wait_until(page, "document.querySelectorAll('#point-graph g.node').length > 40")
+
+
+# -- input features and regression ------------------------------------------------------------------
+
+FEATURE_PIXELS = """(name) => {
+    const canvas = document.querySelector(`#network button.feature[data-feature="${name}"] canvas`);
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const at = (x, y) => Array.from(data.slice(4 * (y * canvas.width + x), 4 * (y * canvas.width + x) + 3));
+    const middle = Math.floor(canvas.height / 2);
+    return [at(0, middle), at(canvas.width - 1, middle)];
+}"""
+
+
+@both_transports
+def test_input_features_are_toggled_drawn_and_kept_in_the_address(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}?view=training&hidden=4")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    x1 = page.get_by_role("checkbox", name="x1", exact=True)
+    square = page.get_by_role("checkbox", name="x1²", exact=True)
+    assert x1.get_attribute("aria-checked") == "true" and square.get_attribute("aria-checked") == "false"
+    assert page.locator("#network line").count() == 2 * 4 + 4
+    # x1's own map: below 0 (orange, more red than blue) at the left, above 0 (blue) at the right
+    left, right = page.evaluate(FEATURE_PIXELS, "x1")
+    assert left[0] > left[2] and right[2] > right[0]
+    square.click()
+    wait_until(page, "document.querySelector('#network button.feature[data-feature=\"x1^2\"]').ariaChecked === 'true'")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    assert "new model (features changed)" in page.get_by_role("status").text_content()
+    assert page.locator("#network line").count() == 3 * 4 + 4  # x1² feeds the first layer
+    assert "features=x1%2Cx2%2Cx1%5E2" in page.url
+    left, right = page.evaluate(FEATURE_PIXELS, "x1^2")
+    assert left[0] < left[2] and right[0] < right[2]  # x1² is never below 0: blue on both sides
+    # by keyboard: Space on a focused feature toggles it, and the focus stays on it
+    page.get_by_role("checkbox", name="x2", exact=True).focus()
+    page.keyboard.press(" ")
+    wait_until(page, "window.playgroundTrain.state.settings.features.join() === 'x1,x1^2'")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "x2"
+    assert page.locator("#network line").count() == 2 * 4 + 4
+    page.reload()
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    assert page.get_by_role("checkbox", name="x2", exact=True).get_attribute("aria-checked") == "false"
+    assert page.get_by_role("checkbox", name="x1²", exact=True).get_attribute("aria-checked") == "true"
+    page.get_by_role("checkbox", name="sin(x1)", exact=True).hover()
+    assert page.locator("#neuron-caption").text_content() == "sin(x1): its value over the plane"
+
+
+BOUNDARY_PIXEL = (
+    """([x, y]) => Array.from(document.querySelector('#boundary').getContext('2d').getImageData(x, y, 1, 1).data)"""
+)
+
+
+@both_transports
+def test_a_regression_trains_with_mse_and_draws_its_output_in_a_continuous_scale(
+    page: Any, base_url: str, images: Path
+) -> None:
+    page.goto(f"{base_url}?view=training&hidden=8")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    loss = page.get_by_label("Loss", exact=True)
+    assert "hinge" in loss.locator("option").all_text_contents()
+    page.get_by_label("Dataset", exact=True).select_option("plane")
+    wait_until(page, f"{STATUS}.includes('loss mse: a regression predicts a number')")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ')")
+    assert loss.locator("option").all_text_contents() == ["mse"]  # no classification loss is offered
+    assert page.get_by_text("a regression: the mean squared error").is_visible()
+    assert "dataset=plane" in page.url and "loss=mse" in page.url
+    assert not page.get_by_label("Accuracy curves").is_visible()
+    assert page.locator("#network .unit").text_content() == "output"
+    page.get_by_role("button", name="Play").click()
+    wait_until(page, "window.playgroundTrain.state.step > 150 && window.playgroundTrain.state.train_loss < 0.05")
+    page.get_by_role("button", name="Pause").click()
+    status = page.get_by_role("status").text_content() or ""
+    assert re.fullmatch(r"step \d+ · epoch \d+ · train loss [\d.]+ · test loss [\d.]+( · .*)?", status), status
+    # (x1 + x2) / 2 over the plane: blue (above 0) at the top right, orange (below 0) at the bottom left
+    top_right, bottom_left = page.evaluate(BOUNDARY_PIXEL, [316, 3]), page.evaluate(BOUNDARY_PIXEL, [3, 316])
+    assert top_right[2] > top_right[0] + 60 and bottom_left[0] > bottom_left[2] + 60, (top_right, bottom_left)
+    page.screenshot(path=str(images / "playground-regression.png"))
+    # back to a classification: every loss again, the one from before, and the accuracy
+    page.get_by_label("Dataset", exact=True).select_option("moons")
+    wait_until(page, f"{STATUS}.startsWith('step 0 ') && {STATUS}.includes('accuracy')")
+    assert loss.input_value() == "hinge" and len(loss.locator("option").all_text_contents()) == 4
+    assert page.get_by_label("Accuracy curves").is_visible()
+
+
+@both_transports
+def test_typing_an_expression_key_by_key_logs_no_error_in_the_console(page: Any, base_url: str) -> None:
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.goto(base_url)
+    wait_for_cell(page, "a", ("data 2.0000", "grad 6.0000"))
+    field = page.get_by_label("Expression", exact=True)
+    field.fill("")
+    for key in "L = log(a*b) + c)":  # every prefix is sent: most are not valid expressions yet
+        field.press_sequentially(key)
+        page.wait_for_timeout(200)  # past the page's 150 ms pause, so each prefix is asked for
+    wait_until(page, "document.querySelector('#lab-error').textContent.includes('not a valid expression')")
+    field.press("Backspace")
+    wait_until(page, "document.querySelector('#lab-error').textContent === ''")
+    page.get_by_label("a", exact=True).fill("-1")  # a value out of the domain: the expression's problem too
+    wait_until(page, "document.querySelector('#lab-error').textContent.includes('log: operand must be positive')")
+    page.get_by_label("a", exact=True).fill("3")
+    wait_until(page, "document.querySelector('#lab-error').textContent === ''")
+    wait_for_cell(page, "a", ("data 3.0000", "grad 0.3333"))
+    errors = [line for line in console if line.startswith("error")]
+    assert errors == [], errors
+
+
+LECTURE_NEURON = {  # docs/lecture.md: n = x1*w1 + x2*w2 + b; o = n.tanh()
+    "expr": "n = x1*w1 + x2*w2 + b; o = tanh(n)",
+    "vars": "x1:2,x2:0,w1:-3,w2:1,b:6.881373587019543",
+}
+
+
+@both_transports
+def test_the_lectures_neuron_is_readable_at_1366_by_768(browser: Any, base_url: str) -> None:
+    """The lab's default view keeps graph text at least 12 px high, for the example and for the lecture's neuron."""
+    from urllib.parse import urlencode
+
+    laptop = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        for query, value in (("", "value -8"), ("?" + urlencode(LECTURE_NEURON), "value 0.7071")):
+            laptop.goto(base_url + query)
+            started(laptop)
+            wait_until(laptop, f"document.querySelector('#lab-position').textContent.includes({value!r})")
+            wait_until(laptop, "document.querySelectorAll('#graph text').length > 0")
+            texts = laptop.evaluate(
+                """[...document.querySelectorAll('#graph text')]
+                    .map((t) => [t.textContent, t.getBoundingClientRect().height])"""
+            )
+            names = {text for text, _ in texts}
+            assert query == "" or {"x1", "w1", "x2", "w2", "b", "n", "o"} <= names, names
+            small = [(text, height) for text, height in texts if height < 12]
+            assert small == [], small
+    finally:
+        laptop.close()

@@ -18,5 +18,6 @@ def test_a_missing_value_is_worded_for_the_page_without_command_line_options() -
 
 
 def test_other_expression_errors_pass_through_unchanged() -> None:
-    with pytest.raises(RequestError, match=r"^calls of 'print' are not allowed"):
+    with pytest.raises(RequestError, match=r"^calls of 'print' are not allowed") as refused:
         lab._parse("print(1)", {})
+    assert isinstance(refused.value, lab.ExpressionProblem)  # the expression's own problem: answered 200

@@ -74,3 +74,24 @@ def test_the_plain_maps_agree_with_numpy_to_rounding() -> None:
         for numpy_row, plain_row in zip(numpy_layer, plain_layer, strict=True):
             pairs = zip(numpy_row, plain_row, strict=True)
             assert all(math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12) for a, b in pairs)
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_maps_of_a_model_given_features_evaluate_it_on_the_features_of_the_grid(
+    plain: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if plain:
+        monkeypatch.setattr(maps, "numpy", None)
+    features = ("x1", "x1^2", "sin(x2)")
+    model = MLP(3, [4, 1], activation="tanh", rng=random.Random(5))
+    extent = (-1.5, 2.0, -1.0, 1.5)
+    drawn = maps.heat_maps(model, extent, features=features, regression=True)
+    grid = maps.grid_points(extent, maps.BOUNDARY_SIZE)
+    outputs = [model([x1, x1 * x1, math.sin(x2)]).data for x1, x2 in grid]
+    scale = max(map(abs, outputs))
+    assert drawn["boundary"]["size"] == maps.BOUNDARY_SIZE
+    assert drawn["boundary"]["scale"] == pytest.approx(scale)
+    assert drawn["boundary"]["values"] == [round(o / scale * 100) for o in outputs]
+    assert maps.model_grid(extent, maps.BOUNDARY_SIZE, features) is maps.model_grid(
+        extent, maps.BOUNDARY_SIZE, features
+    )

@@ -256,3 +256,51 @@ def test_a_page_on_another_origin_cannot_drive_the_api(browser: Any, server: Pla
         page.close()
         foreign.shutdown()
         foreign.server_close()
+
+
+def test_a_page_from_another_local_port_can_neither_post_to_the_api_nor_frame_the_page(
+    browser: Any, server: PlaygroundServer
+) -> None:
+    """Chromium, two local servers: the playground, and another origin (another port) whose page tries both."""
+    foreign = ThreadingHTTPServer(("127.0.0.1", 0), _Foreign)
+    threading.Thread(target=foreign.serve_forever, daemon=True).start()
+    playground = f"http://127.0.0.1:{server.server_address[1]}/"
+    before = len(server.api.store.sessions)
+    page = browser.new_page()
+    answers: list[tuple[str, int]] = []
+    console: list[str] = []
+    page.on("response", lambda response: answers.append((response.request.method, response.status)))
+    page.on("console", lambda message: console.append(message.text))
+    try:
+        page.goto(f"http://127.0.0.1:{foreign.server_address[1]}/")
+        outcome = page.evaluate(
+            """async (target) => {
+                const tried = {};
+                try {  // a request a page may send without asking (a "simple" one): sent, its answer opaque
+                  const headers = { "Content-Type": "text/plain" };
+                  const simple = { method: "POST", mode: "no-cors", headers, body: "{}" };
+                  tried.simple = (await fetch(target + "api/sessions", simple)).type;
+                } catch (error) { tried.simple = "failed"; }
+                try {  // the JSON request the API wants: the browser asks first (CORS), and is not allowed
+                  const json = { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" };
+                  tried.json = (await fetch(target + "api/sessions", json)).status;
+                } catch (error) { tried.json = "blocked"; }
+                const frame = document.createElement("iframe");
+                frame.src = target;
+                await new Promise((resolve) => { frame.onload = resolve; document.body.append(frame); });
+                return tried;
+            }""",
+            playground,
+        )
+        assert outcome == {"simple": "opaque", "json": "blocked"}, outcome
+        posts = [status for method, status in answers if method == "POST"]
+        assert posts and all(status == 403 for status in posts), answers  # refused: the Origin is another site
+        framed = next(frame for frame in page.frames if frame != page.main_frame)
+        assert framed.url.startswith("chrome-error://"), framed.url  # Chromium's error page, not the playground
+        assert framed.get_by_role("heading", name="micrograd playground").count() == 0
+        assert any("frame-ancestors 'none'" in line for line in console), console
+        assert len(server.api.store.sessions) == before, "a page on another origin started a session"
+    finally:
+        page.close()
+        foreign.shutdown()
+        foreign.server_close()

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from micrograd import losses, optim
+from micrograd import data, losses, optim
 from micrograd.autograd import Value
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "LOSSES",
     "LOSS_FUNCTIONS",
     "OPTIMIZERS",
+    "REGRESSION_LOSSES",
     "SCHEDULES",
     "data_loss",
     "default_loss",
@@ -43,6 +44,7 @@ LOSS_FUNCTIONS: dict[str, Callable[..., Value]] = {
     "cross-entropy": losses.cross_entropy,
 }
 LOSSES = tuple(LOSS_FUNCTIONS)
+REGRESSION_LOSSES = ("mse",)  # the losses of a number to predict (data.REGRESSIONS); the others score classes
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 SCHEDULES = ("linear", "cosine", "constant")
 DEFAULT_LR = {"sgd": 1.0, "momentum": 0.1, "adam": 0.05, "adamw": 0.05}
@@ -54,7 +56,12 @@ def default_loss(classes: int) -> str:
 
 
 def loss_problem(loss: str, dataset: str, classes: int) -> str | None:
-    """Why ``loss`` cannot train ``classes`` classes of ``dataset``, or None if it can."""
+    """Why ``loss`` cannot train ``classes`` classes of ``dataset`` (or a regression), or None if it can."""
+    if dataset in data.REGRESSIONS:
+        if loss in REGRESSION_LOSSES:
+            return None
+        losses_named = " or ".join(REGRESSION_LOSSES)
+        return f"{dataset} is a regression (a number to predict, not a class): its loss is {losses_named}"
     if loss != "cross-entropy" and classes > 2:
         return f"the {loss} loss is for two classes; {dataset} has {classes}: use cross-entropy"
     return None

@@ -15,7 +15,17 @@ blobs         k        k Gaussian clouds on a circle
 yin_yang      3        the yin-yang symbol: yin, yang and the two dots
 ============  =======  ===========================================================
 
+Two more are regressions (:data:`REGRESSIONS`): each point's label is a number to
+predict, not a class.  ``plane``: ``(x1 + x2) / 2``; ``multi_gaussian``: a sum of
+Gaussian bumps, up and down.  Both lie between about -1 and 1; train them with the
+mean squared error.
+
 For the hinge loss, which wants labels -1 and +1, use ``[2 * label - 1 for label in y]``.
+
+:data:`FEATURES` names what a model can be given of a point besides ``x1`` and
+``x2`` (as TensorFlow Playground does): ``features(X, ["x1", "x2", "x1*x2"])`` turns
+each point into the row of those features, so a linear model can draw a curved
+boundary.
 """
 
 from __future__ import annotations
@@ -27,11 +37,18 @@ from typing import TypeVar
 
 __all__ = [
     "DATASETS",
+    "FEATURES",
+    "GAUSSIANS",
+    "GAUSSIAN_WIDTH",
+    "REGRESSIONS",
     "blobs",
     "circles",
+    "features",
     "minibatches",
     "moons",
+    "multi_gaussian",
     "num_classes",
+    "plane",
     "spirals",
     "train_test_split",
     "xor",
@@ -40,6 +57,7 @@ __all__ = [
 
 Points = list[list[float]]
 Labels = list[int]
+Targets = list[float]
 T = TypeVar("T")
 L = TypeVar("L")
 
@@ -188,11 +206,89 @@ DATASETS: dict[str, Callable[..., tuple[Points, Labels]]] = {
 """Every generator by name."""
 
 
+# -- regressions: a number per point ----------------------------------------------------
+
+GAUSSIANS = [(x, y, (-1.0) ** (i + j)) for i, x in enumerate((-2 / 3, 0.0, 2 / 3)) for j, y in enumerate((-0.5, 0.5))]
+GAUSSIAN_WIDTH = 0.25  # the standard deviation of each bump of multi_gaussian
+
+
+def _regression(
+    n: int, noise: float, seed: int, where: str, target: Callable[[float, float], float]
+) -> tuple[Points, Targets]:
+    """``n`` points uniform in the square [-1, 1]², each with ``target(x1, x2)`` plus Gaussian noise."""
+    _check_count(n, 2, where)
+    _check_noise(noise, where)
+    rng = random.Random(seed)
+    points = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(n)]
+    # the noise is drawn after the points, so more or less noise moves the targets, never the points
+    return points, [target(x1, x2) + (rng.gauss(0.0, noise) if noise else 0.0) for x1, x2 in points]
+
+
+def plane(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[Points, Targets]:
+    """A regression: points in [-1, 1]², each with the target ``(x1 + x2) / 2`` plus noise (deviation ``noise``)."""
+    return _regression(n, noise, seed, "plane", lambda x1, x2: 0.5 * (x1 + x2))
+
+
+def _bumps(x1: float, x2: float) -> float:
+    return sum(
+        sign * math.exp(-((x1 - cx) ** 2 + (x2 - cy) ** 2) / (2 * GAUSSIAN_WIDTH**2)) for cx, cy, sign in GAUSSIANS
+    )
+
+
+def multi_gaussian(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[Points, Targets]:
+    """A regression: points in [-1, 1]², each with a sum of six Gaussian bumps as its target, plus noise.
+
+    The bumps (:data:`GAUSSIANS`, width :data:`GAUSSIAN_WIDTH`) sit on a 3 x 2 grid,
+    up (+1) and down (-1) in turn like a chessboard's squares, so the target is about
+    +1 or -1 near their centres and 0 between them.
+    """
+    return _regression(n, noise, seed, "multi_gaussian", _bumps)
+
+
+REGRESSIONS: dict[str, Callable[..., tuple[Points, Targets]]] = {"plane": plane, "multi_gaussian": multi_gaussian}
+"""The regression datasets by name: each point's label is a number (the target), not a class."""
+
+
 def num_classes(y: Sequence[int]) -> int:
     """The number of classes of labels ``0 .. k-1``: ``max(y) + 1``."""
     if not y:
         raise ValueError("num_classes: no labels")
     return max(y) + 1
+
+
+# -- features -------------------------------------------------------------------------
+
+FEATURES: dict[str, Callable[[float, float], float]] = {
+    "x1": lambda x1, x2: x1,
+    "x2": lambda x1, x2: x2,
+    "x1^2": lambda x1, x2: x1 * x1,
+    "x2^2": lambda x1, x2: x2 * x2,
+    "x1*x2": lambda x1, x2: x1 * x2,
+    "sin(x1)": lambda x1, x2: math.sin(x1),
+    "sin(x2)": lambda x1, x2: math.sin(x2),
+}
+"""The input features of a point ``(x1, x2)`` by name, TensorFlow Playground's seven."""
+
+
+def features(X: Sequence[Sequence[float]], names: Sequence[str] = ("x1", "x2")) -> Points:
+    """Each point ``[x1, x2]`` of ``X`` as the row of the features ``names`` (keys of :data:`FEATURES`).
+
+    >>> features([[2.0, 3.0]], ["x1", "x1^2", "x1*x2"])
+    [[2.0, 4.0, 6.0]]
+    """
+    if isinstance(names, str) or not names:
+        raise ValueError(f"features: names must be a non-empty list of feature names, got {names!r}")
+    unknown = [name for name in names if name not in FEATURES]
+    if unknown:
+        raise ValueError(f"features: unknown feature {unknown[0]!r}; the features are {', '.join(FEATURES)}")
+    chosen = [FEATURES[name] for name in names]
+    rows = []
+    for number, point in enumerate(X):
+        if len(point) != 2:
+            raise ValueError(f"features: point {number} has {len(point)} coordinates, not 2 (x1, x2)")
+        x1, x2 = float(point[0]), float(point[1])
+        rows.append([feature(x1, x2) for feature in chosen])
+    return rows
 
 
 # -- splitting and batching -----------------------------------------------------------

@@ -8,25 +8,23 @@ message.  The routes are documented in docs/playground.md.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from micrograd import data
+from micrograd.choices import REGRESSION_LOSSES
 from micrograd.expression import MAX_LENGTH
 from micrograd.nn import ACTIVATIONS
-from micrograd.playground import lab
+from micrograd.playground import lab, points
 from micrograd.playground.errors import RequestError, number_field
-from micrograd.playground.maps import HAVE_NUMPY, heat_maps
+from micrograd.playground.maps import HAVE_NUMPY
 from micrograd.playground.settings import LIMITS, LOSSES, OPTIMIZERS, Settings, read_settings
 from micrograd.playground.training import CPU_CLOCK, METRICS_EVERY, STEP_SECONDS, SessionStore
 
 __all__ = ["MAX_STEPS_PER_REQUEST", "Api"]
 
 MAX_STEPS_PER_REQUEST = 1000  # a page asks for many and gives a time budget: as many as fit in a frame
-POINT_GRAPH_NODES = 40  # the default max_nodes of a point's graph: readable at a glance
-MAX_POINT_GRAPH_NODES = 100  # drawing time grows fast with the number of values
 
 
 class Api:
@@ -111,7 +109,7 @@ class Api:
                 session.reset(settings)
                 return 200, session.state()
         if action == ["point"]:
-            return 200, _point_route(session, body)
+            return 200, points.answer(session, body)
         raise RequestError(f"no such session action: {'/'.join(action)}", 404)
 
 
@@ -123,7 +121,7 @@ def _step(session: Any, steps: int, seconds: float, every: int, since: int, maps
     state: dict[str, Any] = session.state(since=since, maps=False)
     described = CPU_CLOCK()
     if maps:
-        state.update(heat_maps(session.model, session.extent, preview=maps == "preview"))
+        state.update(session.heat_maps(preview=maps == "preview"))
     state["seconds"] = {
         "training": max(0.0, trained - started - session.curve_seconds),
         "curves": session.curve_seconds,
@@ -131,50 +129,6 @@ def _step(session: Any, steps: int, seconds: float, every: int, since: int, maps
         "maps": CPU_CLOCK() - described,
     }
     return state
-
-
-def _point_route(session: Any, body: Mapping[str, Any]) -> dict[str, Any]:
-    """POST /api/sessions/ID/point: one point's loss graph, or a 409 saying why it cannot be drawn."""
-    which = body.get("set", "train")
-    if which not in ("train", "test"):
-        raise RequestError("set must be 'train' or 'test'")
-    index = number_field(body, "index", 0, 0, 10**6, integer=True)
-    max_nodes = number_field(body, "max_nodes", POINT_GRAPH_NODES, 1, MAX_POINT_GRAPH_NODES, integer=True)
-    depth = body.get("depth")
-    if depth is not None:
-        depth = number_field(body, "depth", 0, 0, 100, integer=True)
-    with session.lock:
-        if session.diverged:
-            raise RequestError(f"{session.diverged}; no point's graph can be drawn", 409)
-        try:
-            return _point(session, which, index, max_nodes, depth)
-        except RequestError:
-            raise
-        except (OverflowError, ZeroDivisionError, ValueError) as error:
-            problem = str(error).splitlines()[0][:160]
-            raise RequestError(f"this point's loss cannot be computed ({problem}): reset the model", 409) from None
-
-
-def _point(session: Any, which: str, index: int, max_nodes: int, depth: int | None) -> dict[str, Any]:
-    """One point's loss graph, drawn; the parameters' gradients are put back as they were."""
-    saved = [p.grad for p in session.parameters]
-    try:
-        loss, point, label = session.point_graph(which, index)
-        for p in session.parameters:
-            p.grad = 0.0  # the picture shows this point's gradients, not the last step's
-        loss.backward()
-        drawn = lab.picture(loss, max_nodes=max_nodes, depth=depth)
-    finally:
-        for p, grad in zip(session.parameters, saved, strict=True):
-            p.grad = grad
-    return {
-        "set": which,
-        "index": index,
-        "point": point,
-        "label": label,
-        "loss": loss.data if math.isfinite(loss.data) else None,
-        **drawn,  # svg, svg_error and dot
-    }
 
 
 def _integer(text: str, name: str) -> int:
@@ -188,6 +142,9 @@ def info() -> dict[str, Any]:
     """The choices, defaults and limits, for a page or a script to build its controls."""
     return {
         "datasets": list(data.DATASETS),
+        "regressions": list(data.REGRESSIONS),  # datasets with a number per point: their losses are below
+        "regression_losses": list(REGRESSION_LOSSES),
+        "features": list(data.FEATURES),
         "activations": list(ACTIVATIONS),
         "losses": list(LOSSES),
         "optimizers": list(OPTIMIZERS),

@@ -7,6 +7,12 @@ the request sends or 1.  Backpropagation runs ``steps`` steps of
 ``Value.backward_steps()`` (all of them when ``steps`` is absent), so a page can
 walk it one node at a time; every node says whether its gradient is final yet.
 Nothing is kept between requests.
+
+An expression that cannot be computed yet (half typed, a name too many, a log of a
+negative number) is not a bad request: the answer is ``{"expression": ..., "error":
+...}`` with status 200, so a page typing key by key logs no HTTP errors.  A request
+that is wrong in itself (variables that are not numbers, a step count below 0) is
+still refused with 400.
 """
 
 from __future__ import annotations
@@ -22,13 +28,26 @@ from micrograd.pictures.explainer import explain
 from micrograd.pictures.graph_text import node_names, topological_order
 from micrograd.playground.errors import RequestError, number_field
 
-__all__ = ["DEFAULT_EXPRESSION", "DEFAULT_VARIABLES", "MAX_DRAWN", "MAX_VARIABLES", "evaluate", "free_names", "picture"]
+__all__ = [
+    "DEFAULT_EXPRESSION",
+    "DEFAULT_VARIABLES",
+    "MAX_DRAWN",
+    "MAX_VARIABLES",
+    "ExpressionProblem",
+    "evaluate",
+    "free_names",
+    "picture",
+]
 
 DEFAULT_EXPRESSION = "e = a*b; d = e + c; L = d*f"
 DEFAULT_VARIABLES = {"a": 2.0, "b": -3.0, "c": 10.0, "f": -2.0}
 MAX_VARIABLES = 26
 MAX_VALUE = 1e6  # a variable's value or a nudge, in absolute value
 MAX_DRAWN = 60  # values in the picture (those nearest the result): layout time grows fast with size
+
+
+class ExpressionProblem(RequestError):
+    """The expression itself cannot be computed (not the request): answered with status 200 and ``error``."""
 
 
 def free_names(source: str) -> list[str]:
@@ -67,7 +86,7 @@ def _variables(source: str, given: Any) -> dict[str, float]:
         raise RequestError('variables must be an object of names and numbers, such as {"a": 2}')
     names = free_names(source)
     if len(names) > MAX_VARIABLES:
-        raise RequestError(f"the expression has {len(names)} variables; the limit is {MAX_VARIABLES}")
+        raise ExpressionProblem(f"the expression has {len(names)} variables; the limit is {MAX_VARIABLES}")
     values = {}
     for name in names:
         values[name] = number_field(given, name, 1.0, -MAX_VALUE, MAX_VALUE, what=f"the value of {name}")
@@ -78,13 +97,13 @@ def _parse(source: str, variables: dict[str, float]) -> Value:
     try:
         root = parse_expression(source, variables)
     except MissingValuesError as error:
-        raise RequestError(f"{error}: give each variable a number in the list of variables") from None
+        raise ExpressionProblem(f"{error}: give each variable a number in the list of variables") from None
     except ExpressionError as error:
-        raise RequestError(str(error)) from None
+        raise ExpressionProblem(str(error)) from None
     for node in topological_order(root):  # JSON has no inf or nan, and 1/(a*1e300*1e300) is finite
         if not math.isfinite(node.data):
             which = "the expression's value" if node is root else "a step of the expression"
-            raise RequestError(f"{which} is {node.data}: a number in it is too large for a float")
+            raise ExpressionProblem(f"{which} is {node.data}: a number in it is too large for a float")
     return root
 
 
@@ -126,18 +145,26 @@ def _backpropagate(root: Value, nodes: list[Value], limit: int | None) -> tuple[
     return order, done, final
 
 
+def _computed(source: str, given: Any) -> tuple[dict[str, float], Value]:
+    """The variables' values and the expression's graph, or an ExpressionProblem saying why there is none."""
+    if len(source) > MAX_LENGTH:
+        raise ExpressionProblem(f"the expression is too long ({len(source)} characters; the limit is {MAX_LENGTH})")
+    variables = _variables(source, given)
+    return variables, _parse(source, variables)
+
+
 def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
     """Parse, backpropagate ``steps`` steps, explain and draw; see docs/playground.md."""
     source = request.get("expression", DEFAULT_EXPRESSION)
     if not isinstance(source, str):
         raise RequestError("expression must be text")
-    if len(source) > MAX_LENGTH:
-        raise RequestError(f"the expression is too long ({len(source)} characters; the limit is {MAX_LENGTH})")
     given = request.get("variables")
     if given is None and "expression" not in request:
         given = DEFAULT_VARIABLES  # the example's walkthrough
-    variables = _variables(source, given)
-    root = _parse(source, variables)
+    try:
+        variables, root = _computed(source, given)
+    except ExpressionProblem as problem:
+        return {"expression": source, "error": str(problem)}  # not yet an expression: no graph, no HTTP error
     for node, name in node_names(root).items():
         node.label = name  # the picture, the explanation and the JSON call every value the same
     nodes, consumers = graph_order(root)  # consumers: how many times each value is an operand
@@ -177,19 +204,24 @@ def evaluate(request: Mapping[str, Any]) -> dict[str, Any]:
     result.update(picture(root, max_nodes=MAX_DRAWN))
     nudge = request.get("nudge")
     if nudge is not None:
-        result["nudge"] = _nudge(source, variables, nudge, final[_leaf(nodes, nudge)])
+        leaf = _leaf(nodes, nudge)
+        result["nudge"] = (
+            _nudge(source, variables, nudge, final[leaf])
+            if leaf is not None  # the expression just lost the variable nudged: say so beside the graph
+            else {"variable": nudge.get("variable"), "error": f"nudge: {nudge.get('variable')!r:.40} is not a variable"}
+        )
     return result
 
 
-def _leaf(nodes: list[Value], nudge: Any) -> Value:
-    """The variable a nudge request names."""
+def _leaf(nodes: list[Value], nudge: Any) -> Value | None:
+    """The variable a nudge request names, or None if the expression has no such variable."""
     if not isinstance(nudge, Mapping):
         raise RequestError('nudge must be an object such as {"variable": "a", "h": 0.001}')
     name = nudge.get("variable")
     for node in nodes:
         if node.is_leaf and node.label == name and isinstance(name, str):
             return node
-    raise RequestError(f"nudge: {name!r} is not a variable of the expression")
+    return None
 
 
 def _nudge(source: str, variables: dict[str, float], nudge: Mapping[str, Any], grad: float) -> dict[str, Any]:
@@ -203,7 +235,7 @@ def _nudge(source: str, variables: dict[str, float], nudge: Mapping[str, Any], g
     moved[name] = variables[name] + h
     try:
         after: float | None = _parse(source, moved).data
-    except RequestError as error:
+    except ExpressionProblem as error:
         return {"variable": name, "h": h, "before": before, "after": None, "error": f"at {name} + h: {error}"}
     assert after is not None
     return {

@@ -10,12 +10,14 @@ from -100 to 100, with the scale to multiply them back.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from itertools import repeat
 from operator import add, mul
 from typing import Any
 
+from micrograd import data
 from micrograd.autograd import Value, no_grad
 from micrograd.nn import ACTIVATIONS, MLP, Neuron
 
@@ -29,12 +31,16 @@ __all__ = [
     "HAVE_NUMPY",
     "NEURON_SIZE",
     "PREVIEW_SIZE",
+    "XY",
     "Extent",
     "boundary_map",
+    "feature_maps",
     "grid_points",
     "heat_maps",
     "layer_outputs",
+    "model_grid",
     "neuron_maps",
+    "output_map",
 ]
 
 HAVE_NUMPY = numpy is not None
@@ -42,6 +48,7 @@ BOUNDARY_SIZE = 40  # the decision boundary: 40 x 40 cells
 NEURON_SIZE = 20  # each hidden neuron's map: 20 x 20 cells
 PREVIEW_SIZE = 20  # both, in a preview
 Extent = tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
+XY = ("x1", "x2")  # the plain inputs: a model given no other features (data.FEATURES)
 
 _NUMPY_ACTIVATIONS: dict[str, Any] = {
     "relu": lambda z: numpy.maximum(z, 0.0),
@@ -107,7 +114,7 @@ def _as_list(out: Value | list[Value]) -> list[Value]:
 
 def _numpy_outputs(model: MLP, points: Sequence[Sequence[float]]) -> list[Any]:
     """``layer_outputs`` as numpy arrays of shape (neurons, points)."""
-    x = numpy.asarray(points, dtype=float).reshape(-1, 2)
+    x = numpy.asarray(points, dtype=float).reshape(-1, len(model.layers[0].neurons[0].w))
     outputs = []
     for layer in model.layers:
         w = numpy.array([[v.data for v in n.w] for n in layer.neurons])
@@ -130,23 +137,54 @@ def _quantize(values: Any) -> dict[str, Any]:
     return {"scale": scale, "values": [round(v / scale * 100) if scale > 0 else 0 for v in finite]}
 
 
-def neuron_maps(model: MLP, extent: Extent, size: int) -> list[list[dict[str, Any]]]:
-    """One quantized ``size`` x ``size`` map per hidden neuron, layer by layer."""
-    hidden = layer_outputs_fast(model, grid_points(extent, size))[:-1]
+def model_grid(extent: Extent, size: int, features: tuple[str, ...] = XY) -> Any:
+    """The model's inputs at ``grid_points(extent, size)``: each point's ``features``.
+
+    Kept per grid, so maps drawn step after step never compute the features again
+    (a numpy array when numpy is there, read only; else a tuple of rows).
+    """
+    return _grid(extent, size, features, numpy is not None)
+
+
+@functools.lru_cache(maxsize=32)
+def _grid(extent: Extent, size: int, features: tuple[str, ...], as_array: bool) -> Any:
+    points = grid_points(extent, size)
+    rows = points if features == XY else data.features(points, features)
+    if not as_array:
+        return tuple(map(tuple, rows))
+    array = numpy.asarray(rows, dtype=float)
+    array.flags.writeable = False
+    return array
+
+
+def neuron_maps(model: MLP, extent: Extent, size: int, features: tuple[str, ...] = XY) -> list[list[dict[str, Any]]]:
+    """One quantized ``size`` x ``size`` map per hidden neuron, layer by layer, for a model given ``features``."""
+    hidden = layer_outputs_fast(model, model_grid(extent, size, features))[:-1]
     return [[_quantize(neuron) for neuron in layer] for layer in hidden]
 
 
-def boundary_map(model: MLP, extent: Extent, size: int) -> dict[str, Any]:
+def boundary_map(model: MLP, extent: Extent, size: int, features: tuple[str, ...] = XY) -> dict[str, Any]:
     """The predicted class and the confidence (0..100) at each of ``size`` x ``size`` points.
 
     One output: class 1 where the score is positive, confidence ``|tanh(score)|``.
     Several outputs: the largest wins, confidence is its softmax probability.
     """
-    return _boundary(layer_outputs_fast(model, grid_points(extent, size))[-1], size)
+    return _boundary(layer_outputs_fast(model, model_grid(extent, size, features))[-1], size)
 
 
-def heat_maps(model: MLP, extent: Extent, preview: bool = False) -> dict[str, Any]:
-    """The page's maps: ``{"boundary": ..., "neurons": ...}``.
+def output_map(model: MLP, extent: Extent, size: int, features: tuple[str, ...] = XY) -> dict[str, Any]:
+    """A regression's boundary: its one output over the plane, quantized like the neurons' maps, and ``size``."""
+    return _output(layer_outputs_fast(model, model_grid(extent, size, features))[-1], size)
+
+
+def _output(scores: Any, size: int) -> dict[str, Any]:
+    return {"size": size, **_quantize(scores[0])}
+
+
+def heat_maps(
+    model: MLP, extent: Extent, preview: bool = False, features: tuple[str, ...] = XY, regression: bool = False
+) -> dict[str, Any]:
+    """The page's maps: ``{"boundary": ..., "neurons": ...}`` (a regression's boundary is its output).
 
     In full, the boundary has :data:`BOUNDARY_SIZE` cells a side and each neuron
     :data:`NEURON_SIZE`.  A preview, which a page asks for while training runs where
@@ -154,13 +192,14 @@ def heat_maps(model: MLP, extent: Extent, preview: bool = False) -> dict[str, An
     for both, from one pass over one grid: about a sixth of the work.
     """
     if not preview:
+        drawn = output_map if regression else boundary_map
         return {
-            "boundary": boundary_map(model, extent, BOUNDARY_SIZE),
-            "neurons": neuron_maps(model, extent, NEURON_SIZE),
+            "boundary": drawn(model, extent, BOUNDARY_SIZE, features),
+            "neurons": neuron_maps(model, extent, NEURON_SIZE, features),
         }
-    outputs = layer_outputs_fast(model, grid_points(extent, PREVIEW_SIZE))
+    outputs = layer_outputs_fast(model, model_grid(extent, PREVIEW_SIZE, features))
     return {
-        "boundary": _boundary(outputs[-1], PREVIEW_SIZE),
+        "boundary": (_output if regression else _boundary)(outputs[-1], PREVIEW_SIZE),
         "neurons": [[_quantize(neuron) for neuron in layer] for layer in outputs[:-1]],
     }
 
@@ -192,6 +231,12 @@ def _boundary(scores: Any, size: int) -> dict[str, Any]:
         classes.append(column.index(top))
         confidence.append(round(100 / sum(exps)))
     return {"size": size, "classes": classes, "confidence": confidence}
+
+
+def feature_maps(extent: Extent, size: int) -> dict[str, dict[str, Any]]:
+    """Every feature of data.FEATURES over the plane: quantized ``size`` x ``size`` maps, for the input units."""
+    points = grid_points(extent, size)
+    return {name: _quantize([feature(x1, x2) for x1, x2 in points]) for name, feature in data.FEATURES.items()}
 
 
 def layer_outputs_fast(model: MLP, points: Sequence[Sequence[float]]) -> list[Any]:

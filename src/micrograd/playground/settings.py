@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from micrograd import data
-from micrograd.choices import LOSSES, OPTIMIZERS, loss_problem
+from micrograd.choices import LOSSES, OPTIMIZERS, REGRESSION_LOSSES, loss_problem
 from micrograd.nn import ACTIVATIONS
 from micrograd.playground.errors import RequestError, number_field
 
@@ -50,6 +50,7 @@ class Settings:
     points: int = 100
     train_ratio: float = 0.8
     seed: int = 1
+    features: tuple[str, ...] = ("x1", "x2")  # the model's inputs: names of data.FEATURES
     hidden: tuple[int, ...] = (16, 16)
     activation: str = "relu"
     loss: str = "hinge"
@@ -66,8 +67,15 @@ class Settings:
         return [name for name in mine if name not in LIVE and mine[name] != theirs[name]]
 
     @property
+    def regression(self) -> bool:
+        """Whether each point's label is a number to predict (data.REGRESSIONS), not a class."""
+        return self.dataset in data.REGRESSIONS
+
+    @property
     def num_classes(self) -> int:
-        """How many classes the dataset has."""
+        """How many classes the dataset has (1 for a regression: one number per point)."""
+        if self.regression:
+            return 1
         if self.dataset == "yin_yang":
             return 3
         return self.classes if self.dataset in MULTI_CLASS else 2
@@ -80,6 +88,7 @@ class Settings:
     def as_json(self) -> dict[str, Any]:
         settings = asdict(self)
         settings["hidden"] = list(self.hidden)
+        settings["features"] = list(self.features)
         return settings
 
 
@@ -88,6 +97,18 @@ def _choice(request: Mapping[str, Any], name: str, default: str, choices: tuple[
     if value not in choices:
         raise RequestError(f"{name} must be one of {', '.join(choices)}; got {value!r:.40}")
     return str(value)
+
+
+def _features(names: Any) -> tuple[str, ...]:
+    """The chosen input features, in the order of data.FEATURES (so equal choices are equal settings)."""
+    if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
+        raise RequestError(f"features must be a non-empty list of names from {', '.join(data.FEATURES)}")
+    unknown = sorted(set(names) - set(data.FEATURES))
+    if unknown:
+        raise RequestError(f"features: no feature {unknown[0]!r:.40}; the features are {', '.join(data.FEATURES)}")
+    if len(set(names)) != len(names):
+        raise RequestError("features: each feature at most once")
+    return tuple(name for name in data.FEATURES if name in names)
 
 
 def read_settings(request: Mapping[str, Any]) -> Settings:
@@ -114,17 +135,20 @@ def read_settings(request: Mapping[str, Any]) -> Settings:
     for size in hidden:
         if not low <= size <= high:
             raise RequestError(f"hidden: a layer of {size} neurons; each layer has {low} to {high} neurons")
+    dataset = _choice(request, "dataset", default.dataset, (*data.DATASETS, *data.REGRESSIONS))
+    features = _features(request.get("features", list(default.features)))
     points = number("points", integer=True)
     settings = Settings(
-        dataset=_choice(request, "dataset", default.dataset, tuple(data.DATASETS)),
+        dataset=dataset,
         noise=number("noise"),
         classes=number("classes", integer=True),
         points=points,
         train_ratio=number("train_ratio"),
         seed=number("seed", integer=True),
+        features=features,
         hidden=tuple(hidden),
         activation=_choice(request, "activation", default.activation, tuple(ACTIVATIONS)),
-        loss=_choice(request, "loss", default.loss, LOSSES),
+        loss=_choice(request, "loss", REGRESSION_LOSSES[0] if dataset in data.REGRESSIONS else default.loss, LOSSES),
         optimizer=_choice(request, "optimizer", default.optimizer, OPTIMIZERS),
         lr=number_field(request, "lr", default.lr, *LIMITS["lr"], what="learning rate (lr)"),
         l2=number("l2"),
@@ -132,7 +156,7 @@ def read_settings(request: Mapping[str, Any]) -> Settings:
         batch_size=number_field(request, "batch_size", default.batch_size, 1, points, integer=True),
         weights_seed=number_field(request, "weights_seed", 0, 0, LIMITS["seed"][1], integer=True),
     )
-    weights = weight_count(settings.hidden, 2, settings.outputs)
+    weights = weight_count(settings.hidden, len(settings.features), settings.outputs)
     if weights * settings.batch_size > MAX_STEP_WORK:
         raise RequestError(
             f"a batch of {settings.batch_size} through {weights} weights is too much work for one step; "

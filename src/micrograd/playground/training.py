@@ -23,9 +23,8 @@ from micrograd.autograd import Value, no_grad
 from micrograd.compiler import compile as compile_function
 from micrograd.compiler import compile_step
 from micrograd.nn import MLP
-from micrograd.pictures.graph_text import node_names
 from micrograd.playground.errors import RequestError
-from micrograd.playground.maps import BOUNDARY_SIZE, NEURON_SIZE, Extent, heat_maps, layer_outputs_fast
+from micrograd.playground.maps import BOUNDARY_SIZE, NEURON_SIZE, Extent, feature_maps, heat_maps, layer_outputs_fast
 from micrograd.playground.settings import Settings
 
 __all__ = [
@@ -86,16 +85,23 @@ class Session:
             options["noise"] = settings.noise
         if settings.dataset in ("spirals", "blobs"):
             options["classes"] = settings.classes
+        make = data.REGRESSIONS[settings.dataset] if settings.regression else data.DATASETS[settings.dataset]
         try:
-            X, y = data.DATASETS[settings.dataset](**options)
+            made: Any = make(**options)  # points, and their classes or a regression's numbers
         except ValueError as error:
             raise RequestError(str(error)) from None
+        X, y = made
         n_train = min(max(round(settings.points * settings.train_ratio), 1), settings.points - 1)
         self.settings = settings
         self.X_train, self.y_train = X[:n_train], y[:n_train]
         self.X_test, self.y_test = X[n_train:], y[n_train:]
+        # the model's inputs: each point's chosen features (data.FEATURES), computed once
+        self.inputs_train = data.features(self.X_train, settings.features)
+        self.inputs_test = data.features(self.X_test, settings.features)
         self.rng = random.Random(settings.weights_seed or settings.seed)
-        self.model = MLP(2, [*settings.hidden, settings.outputs], activation=settings.activation, rng=self.rng)
+        self.model = MLP(
+            len(settings.features), [*settings.hidden, settings.outputs], activation=settings.activation, rng=self.rng
+        )
         self.parameters = self.model.parameters()
         # the same weights either way (to rounding); compiled, a step is many times faster: the whole
         # step (compile_step) for losses of -1/+1 or 0/1 targets, given as floats, data of the trace;
@@ -105,8 +111,11 @@ class Session:
         )
         self.optimizer = choices.make_optimizer(settings.optimizer, self.parameters, settings.lr)
         self.loss_function = choices.LOSS_FUNCTIONS[settings.loss]
-        self.targets_train = choices.targets(settings.loss, self.y_train)
-        self.targets_test = choices.targets(settings.loss, self.y_test)
+        if settings.regression:  # the numbers themselves
+            self.targets_train, self.targets_test = list(self.y_train), list(self.y_test)
+        else:
+            self.targets_train = choices.targets(settings.loss, self.y_train)
+            self.targets_test = choices.targets(settings.loss, self.y_test)
         self._compile_step()
         self.step_count = 0
         self.diverged: str | None = None
@@ -157,7 +166,7 @@ class Session:
         columns = [list(map(float, column)) for column in outputs]
         return columns[0] if len(columns) == 1 else [list(row) for row in zip(*columns, strict=True)]
 
-    def _loss(self, outputs: Sequence[Any], targets: Sequence[Any]) -> Value:
+    def data_loss(self, outputs: Sequence[Any], targets: Sequence[Any]) -> Value:
         """The data loss (no L2), computed by the library's loss on outputs given as Values."""
 
         def value(o: Any) -> Value:
@@ -167,25 +176,27 @@ class Session:
             return self.loss_function([[value(o) for o in row] for row in outputs], targets)
         return self.loss_function([value(o) for o in outputs], targets)
 
-    def _evaluate(self, X: Sequence[Sequence[float]], y: Sequence[int], targets: Sequence[Any]) -> tuple[Any, Any]:
-        """Loss and accuracy on a set of points, or (None, None) for an empty set."""
+    def _evaluate(self, X: Sequence[Sequence[float]], y: Sequence[Any], targets: Sequence[Any]) -> tuple[Any, Any]:
+        """Loss and accuracy on a set of points, or (None, None) for an empty set (a regression has no accuracy)."""
         if not X:
             return None, None
         scores = self._scores(X)
-        if self.settings.outputs == 1:
+        if self.settings.regression:
+            hits = None
+        elif self.settings.outputs == 1:
             hits = sum((s > 0) == (label == 1) for s, label in zip(scores, y, strict=True))
         else:
             hits = sum(max(range(len(row)), key=row.__getitem__) == label for row, label in zip(scores, y, strict=True))
         try:
-            loss: float | None = self._loss(scores, targets).data
+            loss: float | None = self.data_loss(scores, targets).data
         except (OverflowError, ZeroDivisionError, ValueError):  # a diverged model's numbers
             loss = None
-        return (loss if loss is not None and math.isfinite(loss) else None), hits / len(y)
+        return (loss if loss is not None and math.isfinite(loss) else None), None if hits is None else hits / len(y)
 
     def _metrics(self) -> dict[str, Any]:
         with no_grad():  # the losses' Values need no graph
-            train_loss, train_accuracy = self._evaluate(self.X_train, self.y_train, self.targets_train)
-            test_loss, test_accuracy = self._evaluate(self.X_test, self.y_test, self.targets_test)
+            train_loss, train_accuracy = self._evaluate(self.inputs_train, self.y_train, self.targets_train)
+            test_loss, test_accuracy = self._evaluate(self.inputs_test, self.y_test, self.targets_test)
         return {
             "step": self.step_count,
             "train_loss": train_loss,
@@ -202,7 +213,7 @@ class Session:
         """One optimisation step on a random batch of the training points; returns its loss."""
         batch_size = min(self.settings.batch_size, len(self.X_train))
         chosen = self.rng.sample(range(len(self.X_train)), batch_size)
-        rows, targets = [self.X_train[i] for i in chosen], [self.targets_train[i] for i in chosen]
+        rows, targets = [self.inputs_train[i] for i in chosen], [self.targets_train[i] for i in chosen]
         if self.compiled_step is not None:
             with self.compiled_step:  # synced on leaving: the page reads p.data and p.grad next
                 return float(self.compiled_step(rows, [float(t) for t in targets]))
@@ -214,7 +225,7 @@ class Session:
 
     def _batch_loss(self, rows: list[list[float]], targets: Sequence[Any], outputs: Any = None) -> Value:
         """The loss of a batch, with the L2 and L1 penalties (what a step minimises)."""
-        loss = self._loss(self._outputs(rows) if outputs is None else outputs, targets)
+        loss = self.data_loss(self._outputs(rows) if outputs is None else outputs, targets)
         if self.settings.l2:
             loss = loss + losses.l2_penalty(self.parameters, self.settings.l2)
         if self.settings.l1:
@@ -283,62 +294,22 @@ class Session:
             "compiled": self.compiled,
             **{key: latest[key] for key in ("train_loss", "test_loss", "train_accuracy", "test_accuracy")},
             "history": [entry for entry in self.history if entry["step"] > since],
-            "layers": [2, *self.settings.hidden, self.settings.outputs],
+            "layers": [len(self.settings.features), *self.settings.hidden, self.settings.outputs],
             "weights": self.weights(),
             "extent": list(self.extent),
         }
         if since < 0:
             state["train"] = {"points": self.X_train, "labels": self.y_train}
             state["test"] = {"points": self.X_test, "labels": self.y_test}
+            state["features"] = feature_maps(self.extent, NEURON_SIZE)  # the input units' maps: fixed
         if maps:
-            state.update(heat_maps(self.model, self.extent, preview=maps == "preview"))
+            state.update(self.heat_maps(preview=maps == "preview"))
         return state
 
-    def point_graph(self, which: str, index: int) -> tuple[Value, list[float], int]:
-        """The graph of one point's loss through the model, backpropagated (the caller restores grads)."""
-        points, labels, targets = (
-            (self.X_train, self.y_train, self.targets_train)
-            if which == "train"
-            else (self.X_test, self.y_test, self.targets_test)
-        )
-        if not 0 <= index < len(points):
-            raise RequestError(f"{which} point {index} does not exist: there are {len(points)}")
-        x1, x2 = (Value(v, label=name) for v, name in zip(points[index], ("x1", "x2"), strict=True))
-        self._name_parameters()
-        output = self.model([x1, x2])
-        outputs = output if isinstance(output, list) else [output]
-        for number, out in enumerate(outputs):
-            out.label = "score" if len(outputs) == 1 else f"score{number}"
-        self._name_hidden(outputs)
-        loss = self._loss([output] if len(outputs) == 1 else [outputs], [targets[index]])
-        loss.label = "loss"
-        for node, name in node_names(loss).items():
-            node.label = name  # the loss's own steps: n1, n2, ...
-        return loss, points[index], labels[index]
-
-    def _name_parameters(self) -> None:
-        """Label weights ``w{layer}_{neuron}_{input}`` and biases ``b{layer}_{neuron}``, counting from 1."""
-        for number, layer in enumerate(self.model.layers, start=1):
-            for j, neuron in enumerate(layer.neurons, start=1):
-                for i, w in enumerate(neuron.w, start=1):
-                    w.label = w.label or f"w{number}_{j}_{i}"
-                neuron.b.label = neuron.b.label or f"b{number}_{j}"
-
-    def _name_hidden(self, outputs: list[Value]) -> None:
-        """Label the hidden neurons' outputs ``h{layer}_{neuron}`` and their sums ``z{layer}_{neuron}``."""
-        sums = [out for out in outputs if len(out._prev) > 2]  # each output is one linear node
-        for number in range(len(self.model.layers) - 1, 0, -1):
-            if not sums:
-                return
-            width = len(self.model.layers[number - 1].neurons)
-            activations = list(sums[0]._prev[:width])
-            sums = []
-            for j, h in enumerate(activations, start=1):
-                h.label = f"h{number}_{j}"
-                inner = h._prev[0] if len(h._prev) == 1 else h
-                if inner is not h:
-                    inner.label = f"z{number}_{j}"
-                sums.append(inner)
+    def heat_maps(self, preview: bool = False) -> dict[str, Any]:
+        """The boundary (a regression's output) and the neurons' maps, in full or as a preview (maps.heat_maps)."""
+        features, regression = self.settings.features, self.settings.regression
+        return heat_maps(self.model, self.extent, preview=preview, features=features, regression=regression)
 
 
 class SessionStore:

@@ -43,28 +43,60 @@ export function paintMap(canvas, size, colorAt) {
   context.drawImage(small, 0, 0, canvas.width, canvas.height);
 }
 
+export function paintValues(canvas, map) {
+  // a quantized map ({scale, values in -100..100}) in the diverging colours: orange below 0, blue above
+  const size = Math.round(Math.sqrt(map.values.length));
+  if (canvas.width !== size && canvas.id !== "neuron-large") canvas.width = canvas.height = size; // scaled up smoothly
+  paintMap(canvas, size, (i) => {
+    const v = map.values[i] / 100;
+    return mix(v >= 0 ? 1 : 0, Math.abs(v) * 0.85);
+  });
+  canvas.title = `largest |value| ${number(map.scale)}`;
+}
+
 export function toCanvas(x, y, canvas) {
   const [x0, x1, y0, y1] = train.extent;
   return [((x - x0) / (x1 - x0)) * canvas.width, ((y1 - y) / (y1 - y0)) * canvas.height];
 }
 
+export function diverging(value) {
+  // a number in the diverging colours, clipped to -1..1: orange below 0, white at 0, blue above
+  const v = Math.max(-1, Math.min(1, value));
+  return `rgb(${mix(v >= 0 ? 1 : 0, Math.abs(v) * 0.85).join(",")})`;
+}
+
+function paintRegression(canvas, { size, values, scale }, discrete) {
+  // a regression's output over the plane; "Discretize output": only its sign
+  paintMap(canvas, size, (i) => {
+    const v = Math.max(-1, Math.min(1, (values[i] / 100) * scale));
+    return mix(v >= 0 ? 1 : 0, discrete ? 0.55 : Math.abs(v) * 0.85);
+  });
+}
+
 export function drawBoundary(state) {
   const canvas = $("boundary");
-  const { size, classes, confidence } = state.boundary;
+  const regression = state.boundary.values !== undefined;
   // "Discretize output": each cell in its class's colour, without the paler shades of doubt
   const discrete = $("discretize").checked;
-  paintMap(canvas, size, (i) => mix(classes[i], discrete ? 0.55 : 0.15 + 0.5 * (confidence[i] / 100)));
+  if (regression) paintRegression(canvas, state.boundary, discrete);
+  else {
+    const { size, classes, confidence } = state.boundary;
+    paintMap(canvas, size, (i) => mix(classes[i], discrete ? 0.55 : 0.15 + 0.5 * (confidence[i] / 100)));
+  }
   const context = canvas.getContext("2d");
-  const sets = $("show-test").checked ? [["train", "white"], ["test", "black"]] : [["train", "white"]];
+  // a regression's points are coloured by their target, so their outlines must show on white
+  const outlines = regression ? ["#555", "black"] : ["white", "black"];
+  const sets = $("show-test").checked ? [["train", outlines[0]], ["test", outlines[1]]] : [["train", outlines[0]]];
   for (const [set, outline] of sets) {
     const { points, labels } = train.data[set];
     points.forEach(([x, y], index) => {
       const [px, py] = toCanvas(x, y, canvas);
       context.beginPath();
       context.arc(px, py, 4, 0, 2 * Math.PI);
-      context.fillStyle = COLORS[labels[index]];
+      context.fillStyle = regression ? diverging(labels[index]) : COLORS[labels[index]];
       context.fill();
-      context.lineWidth = set === train.point?.set && index === train.point?.index ? 3 : 1;
+      const chosen = set === train.point?.set && index === train.point?.index;
+      context.lineWidth = chosen ? 3 : regression && set === "test" ? 2 : 1;
       context.strokeStyle = outline;
       context.stroke();
     });

@@ -25,6 +25,8 @@ async function refreshLab(extra = {}) {
     lab.pending = null;
     try {
       const result = await api("POST", "/api/expression", request);
+      // an expression not valid yet is answered 200 with `error` (no HTTP error in the console): the old graph stays, faded
+      if (result.error) throw new Error(result.error);
       $("lab-error").textContent = "";
       $("graph").classList.remove("stale");
       showLab(result);

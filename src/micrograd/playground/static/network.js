@@ -1,9 +1,10 @@
-// The network: one box per input and output, one live heat map per hidden neuron, one line per weight.
-// A weight is chosen by pointing, clicking or, with the network focused, the arrow keys; the chosen
-// weight's value can be edited. A neuron pointed at or focused shows its map large.
+// The network: one unit per input feature (features.js) and per output, one live heat map per hidden
+// neuron, one line per weight. A weight is chosen by pointing, clicking or, with the network focused,
+// the arrow keys; the chosen weight's value can be edited. A unit pointed at or focused shows its map large.
 
 import { $, COLORS, number, page, train } from "./common.js";
-import { mix, paintMap } from "./drawing.js";
+import { paintValues } from "./drawing.js";
+import { featureLabel, makeFeatureUnit, paintFeatures } from "./features.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const net = { segments: [], chosen: null, large: null };
@@ -12,8 +13,9 @@ function networkLayout(layers, box) {
   // the x, y of every unit's box (inputs, hidden neurons, outputs), column by column
   const columns = layers.length;
   const unit = 34;
+  const left = 60; // room for the input features' names
   return layers.map((count, column) => {
-    const x = 20 + (column * (box.width - 60 - unit)) / Math.max(columns - 1, 1);
+    const x = left + (column * (box.width - left - 40 - unit)) / Math.max(columns - 1, 1);
     const gap = Math.min(unit + 8, (box.height - 40) / count);
     const top = 30 + (box.height - 40 - gap * count) / 2;
     return Array.from({ length: count }, (_, row) => ({ x, y: top + row * gap, size: Math.min(unit, gap - 2) }));
@@ -22,11 +24,13 @@ function networkLayout(layers, box) {
 
 export function drawNetwork(state) {
   const box = $("network");
-  const key = state.layers.join(",");
+  const regression = page.info.regressions.includes(state.settings.dataset); // its output is a value, not a score
+  const key = `${state.settings.features.join(" ")} ${state.layers.join(",")}${regression ? " regression" : ""}`;
+  if (state.features) train.featureMaps = state.features; // with a fresh state only: they change with the data
   if (box.dataset.layers !== key) {
     // a + or − pressed rebuilds the buttons: the focus goes to the same button, not to the page
     const focused = box.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
-    buildNetwork(box, state.layers);
+    buildNetwork(box, state, key);
     if (focused) {
       const again = [...box.querySelectorAll("button")].find((b) => b.getAttribute("aria-label") === focused);
       const target = again && !again.disabled ? again : again?.parentElement.querySelector("button:not(:disabled)");
@@ -44,32 +48,29 @@ export function drawNetwork(state) {
   for (const layer of state.neurons || []) {
     for (const map of layer) {
       const canvas = canvases[at++];
-      if (canvas) paintNeuron(canvas, map);
+      if (canvas) paintValues(canvas, map);
     }
   }
-  if (net.large) paintNeuron($("neuron-large"), net.large.map(state));
+  if (state.features) paintFeatures(box);
+  const large = net.large && net.large.map(state);
+  if (large) paintValues($("neuron-large"), large);
   if (net.chosen) showWeight(net.chosen);
 }
 
-function paintNeuron(canvas, map) {
-  const size = Math.round(Math.sqrt(map.values.length));
-  if (canvas.width !== size && canvas.id !== "neuron-large") canvas.width = canvas.height = size; // scaled up smoothly
-  paintMap(canvas, size, (i) => {
-    const v = map.values[i] / 100;
-    return mix(v >= 0 ? 1 : 0, Math.abs(v) * 0.85);
-  });
-  canvas.title = `largest |value| ${number(map.scale)}`;
-}
-
-function buildNetwork(box, layers) {
-  box.dataset.layers = layers.join(",");
+function buildNetwork(box, state, key) {
+  box.dataset.layers = key;
   box.replaceChildren();
+  const all = page.info.features;
+  const chosen = state.settings.features;
+  const layers = [all.length, ...state.layers.slice(1)]; // every feature has a unit, chosen or not
   const layout = networkLayout(layers, { width: box.clientWidth || 480, height: box.clientHeight || 520 });
   const svg = document.createElementNS(SVG, "svg");
   box.append(svg);
   net.segments = [];
+  // the first layer's inputs are the chosen features, in the API's order
+  const inputs = (l) => (l === 1 ? chosen.map((name) => layout[0][all.indexOf(name)]) : layout[l - 1]);
   for (let l = 1; l < layout.length; l++) {
-    layout[l].forEach((to, n) => layout[l - 1].forEach((from, i) => {
+    layout[l].forEach((to, n) => inputs(l).forEach((from, i) => {
       const segment = { x1: from.x + from.size, y1: from.y + from.size / 2, x2: to.x, y2: to.y + to.size / 2, layer: l - 1, n, i };
       segment.line = document.createElementNS(SVG, "line");
       for (const name of ["x1", "y1", "x2", "y2"]) segment.line.setAttribute(name, String(segment[name]));
@@ -78,20 +79,25 @@ function buildNetwork(box, layers) {
       net.segments.push(segment);
     }));
   }
+  layout[0].forEach((place, n) => {
+    const show = () => showLarge(() => train.featureMaps?.[all[n]], `${featureLabel(all[n])}: its value over the plane`);
+    box.append(makeFeatureUnit(all[n], place, chosen.includes(all[n]), show));
+  });
+  paintFeatures(box);
   layout.forEach((column, l) => {
-    column.forEach((place, n) => box.append(makeUnit(layers, l, n, place)));
+    if (l > 0) column.forEach((place, n) => box.append(makeUnit(box, layers, l, n, place)));
     if (l > 0 && l < layout.length - 1) box.append(makeHead(layers, l, column[0].x));
   });
   if (net.chosen && !net.segments.some((s) => sameWeight(s, net.chosen))) net.chosen = null;
 }
 
-function makeUnit(layers, l, n, place) {
+function makeUnit(box, layers, l, n, place) {
   const last = layers.length - 1;
   let element;
-  if (l === 0 || l === last) {
+  if (l === last) {
     element = document.createElement("div");
     element.className = "unit";
-    element.textContent = l === 0 ? `x${n + 1}` : layers[l] === 1 ? "score" : `class ${n}`;
+    element.textContent = layers[l] > 1 ? `class ${n}` : box.dataset.layers.endsWith(" regression") ? "output" : "score";
     element.style.lineHeight = `${place.size}px`;
     if (l === last && layers[l] > 1) element.style.borderLeft = `6px solid ${COLORS[n]}`; // the class's colour
   } else {
@@ -101,7 +107,7 @@ function makeUnit(layers, l, n, place) {
     element.tabIndex = 0;
     element.setAttribute("role", "img");
     element.setAttribute("aria-label", `neuron ${n + 1} of hidden layer ${l}`);
-    const show = () => showLarge(l, n);
+    const show = () => showLarge((state) => state.neurons?.[l - 1][n], `neuron ${n + 1} of hidden layer ${l}: its output over the plane`);
     element.addEventListener("mouseenter", show);
     element.addEventListener("focus", show);
   }
@@ -137,18 +143,20 @@ function resizeLayer(index, change) {
   $("network").dispatchEvent(new CustomEvent("resize-layers", { detail: { hidden } }));
 }
 
-function showLarge(l, n) {
-  net.large = { map: (state) => state.neurons[l - 1][n] };
-  $("neuron-caption").textContent = `neuron ${n + 1} of hidden layer ${l}: its output over the plane`;
+function showLarge(map, caption) {
+  // a unit's map, large: ``map(state)`` finds it in each new state
+  net.large = { map };
+  $("neuron-caption").textContent = caption;
   $("neuron-large").hidden = false;
-  if (train.state?.neurons) paintNeuron($("neuron-large"), net.large.map(train.state));
+  const found = train.state && map(train.state);
+  if (found) paintValues($("neuron-large"), found);
 }
 
 const sameWeight = (a, b) => a.layer === b.layer && a.n === b.n && a.i === b.i;
 
 function showWeight(weight) {
   const weights = train.state.weights[weight.layer];
-  const from = weight.layer === 0 ? `x${weight.i + 1}` : `neuron ${weight.i + 1} of layer ${weight.layer}`;
+  const from = weight.layer === 0 ? featureLabel(train.state.settings.features[weight.i]) : `neuron ${weight.i + 1} of layer ${weight.layer}`;
   const to = weight.layer === train.state.weights.length - 1 ? "the output" : `neuron ${weight.n + 1} of layer ${weight.layer + 1}`;
   $("weight-info").textContent =
     `${from} → ${to}: w = ${number(weights.w[weight.n][weight.i])}, grad = ${number(weights.w_grad[weight.n][weight.i])}`;

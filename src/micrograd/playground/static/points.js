@@ -1,6 +1,7 @@
 // A data point's loss graph: chosen on the boundary by pointer or keyboard, drawn by the server.
 
 import { $, api, number, setSvg, train } from "./common.js";
+import { isRegression } from "./controls.js";
 import { drawBoundary, toCanvas } from "./drawing.js";
 import { makeZoomable, zoomButtons } from "./zoom.js";
 
@@ -12,7 +13,7 @@ export async function showPoint(point) {
     const result = await api("POST", `/api/sessions/${train.id}/point`, { set: point.set, index: point.index, max_nodes: train.pointMax });
     const [x, y] = result.point;
     $("point-title").textContent =
-      `The loss of ${point.set} point ${point.index} (${number(x, 2)}, ${number(y, 2)}), class ${result.label}: ${number(result.loss)}`;
+      `The loss of ${point.set} point ${point.index} (${number(x, 2)}, ${number(y, 2)}), ${isRegression(train.settings) ? `target ${number(result.label)}` : `class ${result.label}`}: ${number(result.loss)}`;
     const opening = $("point-panel").hidden;
     $("point-expand").hidden = train.pointMax >= 100 || !/more operand|showing \d+ of/.test(result.svg || "");
     $("point-panel").hidden = false;

@@ -1,7 +1,9 @@
 // The training view: a session on the server, live settings and new models (Play/Pause/Step: playing.js).
 
 import { $, api, number, page, saveURL, stats, train } from "./common.js";
-import { currentSettings, fillControls, SETTING_FIELDS, settingsFromURL, settingsToURL, setupControls } from "./controls.js";
+import {
+  currentSettings, fillControls, fitLoss, isRegression, SETTING_FIELDS, settingsFromURL, settingsToURL, setupControls,
+} from "./controls.js";
 import { drawBoundary, drawCurves } from "./drawing.js";
 import { chosenWeight, drawNetwork, setupNetwork } from "./network.js";
 import { pause, setupPlaying } from "./playing.js";
@@ -49,15 +51,7 @@ const LIVE = ["lr", "l2", "l1", "optimizer", "batch_size"]; // taken at the next
 function changeSettings(update, { newWeights = false } = {}) {
   const settings = { ...currentSettings(), ...update };
   if (update.loss === undefined && document.activeElement === $("loss")) train.chosenLoss = settings.loss;
-  const classes = settings.dataset === "yin_yang" ? 3 : ["spirals", "blobs"].includes(settings.dataset) ? settings.classes : 2;
-  const notes = [];
-  if (classes > 2 && settings.loss !== "cross-entropy") {
-    settings.loss = "cross-entropy"; // the other losses are for two classes
-    notes.push(`loss cross-entropy: the loss for ${classes} classes`);
-  } else if (classes === 2 && train.chosenLoss && settings.loss !== train.chosenLoss) {
-    settings.loss = train.chosenLoss; // back to two classes: the loss chosen before
-    notes.push(`loss ${settings.loss} again`);
-  }
+  const notes = [fitLoss(settings, train.settings)].filter(Boolean);
   settings.batch_size = Math.min(settings.batch_size, settings.points);
   if (newWeights && !page.fixedSeed) settings.weights_seed = 1 + Math.floor(Math.random() * 2147483646);
   const changed = Object.keys(settings).filter((k) => JSON.stringify(settings[k]) !== JSON.stringify(train.settings?.[k]));
@@ -102,8 +96,9 @@ function showStatus(state, fresh) {
   if (state.step > train.noticeAt + 1) train.notice = "";
   const trainCount = state.settings ? Math.round(state.settings.points * state.settings.train_ratio) : 1;
   const epoch = Math.floor((state.step * train.settings.batch_size) / Math.max(1, trainCount));
-  const parts = [`step ${state.step}`, `epoch ${epoch}`, `loss ${number(state.train_loss)}`,
-    `train accuracy ${percent(state.train_accuracy)}`, `test accuracy ${percent(state.test_accuracy)}`];
+  const parts = [`step ${state.step}`, `epoch ${epoch}`, ...(isRegression(state.settings || train.settings)
+    ? [`train loss ${number(state.train_loss)}`, `test loss ${number(state.test_loss)}`] // no accuracy: a number to predict
+    : [`loss ${number(state.train_loss)}`, `train accuracy ${percent(state.train_accuracy)}`, `test accuracy ${percent(state.test_accuracy)}`])];
   if (train.notice) parts.push(train.notice);
   $("status").textContent = parts.join(" · ");
 }
@@ -163,6 +158,7 @@ export function setupTraining() {
   $("add-layer").addEventListener("click", () => changeSettings({ hidden: [...train.settings.hidden, 4] }));
   $("remove-layer").addEventListener("click", () => changeSettings({ hidden: train.settings.hidden.slice(0, -1) }));
   $("network").addEventListener("resize-layers", (event) => changeSettings({ hidden: event.detail.hidden }));
+  $("network").addEventListener("change-features", (event) => changeSettings({ features: event.detail.features }));
   window.addEventListener("pagehide", () => {
     // the tab closes or reloads: free its session on the server now rather than when it expires
     if (train.id) page.transport.request("DELETE", `/api/sessions/${train.id}`).catch(() => {});
