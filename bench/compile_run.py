@@ -7,14 +7,16 @@ Workloads: karpathy's demo step (MLP(2, [16, 16, 1]) on 100 moons points, hinge 
 + L2, backward, SGD update) and the same step for MLP(2, [64, 64, 1]) on 500 points
 and MLP(2, [128, 128, 1]) on 1000.  Engines: the eager engine; compile with numpy
 and in pure Python (a Value result, backward and the SGD loop in Python);
-compile_step with numpy and in pure Python (the whole step compiled); PyTorch
+compile_step with numpy and in pure Python (the whole step compiled), and with
+numpy's BLAS free to start its threads, pinned to one inside the replay
+(threadpoolctl) or not; PyTorch
 float64 and float32 on one thread (``torch.set_num_threads(1)``); the step written
 by hand in numpy; ``jax.jit`` in float64 if jax is installed (``pip install jax
 jaxlib``; it is not a dependency).  All start from the same weights, BLAS and XLA
 on one thread.  Each measurement runs in a fresh interpreter, the engines
 alternating, and the table shows medians of the repeats.  Also measured: the
 first call (tracing and preparing, or jax's compilation) and the peak memory of
-a compiled step (tracemalloc).
+a compiled step (tracemalloc), also for MLP(2, [128, 128, 1]) on 100 points.
 """
 
 from __future__ import annotations
