@@ -562,6 +562,16 @@ def test_input_features_are_toggled_drawn_and_kept_in_the_address(page: Any, bas
     assert page.get_by_role("checkbox", name="x1²", exact=True).get_attribute("aria-checked") == "true"
     page.get_by_role("checkbox", name="sin(x1)", exact=True).hover()
     assert page.locator("#neuron-caption").text_content() == "sin(x1): its value over the plane"
+    # the last chosen feature stays chosen, and the status line says why
+    page.get_by_role("checkbox", name="x1", exact=True).click()
+    wait_until(page, "window.playgroundTrain.state.settings.features.join() === 'x1^2'")
+    last = page.get_by_role("checkbox", name="x1²", exact=True)
+    assert last.get_attribute("aria-disabled") == "true"  # so Playwright will not click it: a keyboard user tries
+    last.focus()
+    page.keyboard.press(" ")
+    wait_until(page, f"{STATUS}.includes('needs at least one input')")
+    assert page.get_by_role("status").text_content().startswith("x1² stays:")
+    assert last.get_attribute("aria-checked") == "true"
 
 
 BOUNDARY_PIXEL = (

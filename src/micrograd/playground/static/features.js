@@ -20,7 +20,10 @@ export function makeFeatureUnit(name, place, chosen, onShow) {
   unit.setAttribute("aria-checked", String(chosen));
   unit.setAttribute("aria-label", featureLabel(name));
   // the last chosen feature stays: a model needs an input
-  if (chosen && train.settings?.features.length === 1) unit.setAttribute("aria-disabled", "true");
+  if (chosen && train.settings?.features.length === 1) {
+    unit.setAttribute("aria-disabled", "true");
+    unit.title = LAST_INPUT;
+  }
   const label = document.createElement("span");
   label.textContent = featureLabel(name);
   label.setAttribute("aria-hidden", "true");
@@ -35,10 +38,15 @@ export function makeFeatureUnit(name, place, chosen, onShow) {
   return unit;
 }
 
+const LAST_INPUT = "the network needs at least one input: choose another feature first";
+
 function toggleFeature(name) {
   const chosen = new Set(train.settings.features);
   if (chosen.has(name)) chosen.delete(name); else chosen.add(name);
-  if (!chosen.size) return;
+  if (!chosen.size) {
+    $("status").textContent = `${featureLabel(name)} stays: ${LAST_INPUT}`;
+    return;
+  }
   const features = page.info.features.filter((feature) => chosen.has(feature)); // the API's order
   $("network").dispatchEvent(new CustomEvent("change-features", { detail: { features } }));
 }
