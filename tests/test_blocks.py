@@ -221,3 +221,22 @@ def test_zeros_and_non_finite_numbers_go_through_a_block_as_through_the_scalar_n
         eager, got = results
         assert [math.isnan(v) for v in got] == [math.isnan(v) for v in eager], point
         assert all(close(a, b, 1e-10) for a, b in zip(got, eager, strict=True) if not math.isnan(a)), point
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_dropped_step_that_reads_a_dropped_block_still_raises(backend: str) -> None:
+    """``layer(x)[0].log()`` with its result unused raises in a plain call for x <= 0: the replay must too
+    (its block is in no plan, so the function is traced with the scalar nodes)."""
+    layer = Layer(1, 2, activation="linear", rng=random.Random(1))
+    layer.neurons[0].w[0].data, layer.neurons[0].b.data = 1.0, 0.0
+
+    def f(x: Value) -> Value:
+        layer([x])[0].log()
+        return x * 2.0
+
+    compiled = micrograd.compile(f, backend=backend)
+    assert compiled(Value(1.0)).data == 2.0
+    for fn in (f, compiled):
+        with pytest.raises(ValueError, match="log: operand must be positive"):
+            fn(Value(-1.0))
+    assert compiled.traces == 1

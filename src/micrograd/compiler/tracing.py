@@ -25,6 +25,7 @@ in :mod:`micrograd.compiler.guard`):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -62,16 +63,23 @@ def trace(fn: Callable[..., Any], flat: Sequence[float], call: Callable[[Sequenc
     slot and calls ``fn`` with them in place of the arguments.
     """
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    plan = _trace(name, flat, call, blocks=True)
+    if plan is None:  # a dropped step that can raise reads a dropped block: once more, scalar nodes only
+        plan = _trace(name, flat, call, blocks=False)
+    assert plan is not None
+    return separate_constants(plan)
+
+
+def _trace(name: str, flat: Sequence[float], call: Callable[[Sequence[Value]], Any], blocks: bool) -> Plan | None:
     arguments = [argument(x, i) for i, x in enumerate(flat)]
     # a trace records, even under no_grad; a layer on one input is one block node (autograd.blocks)
-    with watching(name), enable_grad(), recording_nodes() as made, recording_blocks(_block_sums()):
+    layers = recording_blocks(_block_sums()) if blocks else contextlib.nullcontext()
+    with watching(name), enable_grad(), recording_nodes() as made, layers:
         result = call(arguments)
     template, outputs = _flatten_outputs(result, name)
     del result
     static = frozenset(a.slot for a in arguments if a.read)
-    plan = _plan(outputs, arguments, template, static, made)
-    del outputs, made  # the traced graph goes now, so the leaves only it held can be told apart
-    return separate_constants(plan)
+    return _plan(outputs, arguments, template, static, made)  # the traced graph goes with this frame
 
 
 def _block_sums() -> Any:
@@ -168,7 +176,8 @@ def _fold_sums(computed: list[Value], operands_of: dict[Value, Any], is_output: 
 
 def _plan(
     outputs: list[Value], arguments: Sequence[Argument], template: Any, static: frozenset[int], made: list[Value]
-) -> Plan:
+) -> Plan | None:
+    """The plan of the traced graph, or None if it cannot check a dropped step (see ``trace``)."""
     nodes, operands_of = graph_and_operands(outputs)
     is_output = set(outputs)
     index: dict[Value, int] = {a: a.slot for a in arguments}
@@ -182,6 +191,8 @@ def _plan(
         else:
             computed.append(node)
     dropped = dropped_steps(made, operands_of)
+    if any(x.operation is PART and x._a not in operands_of for node in dropped for x in node.operands):
+        return None  # a check would need the outputs of a block the plan does not compute
     for operand in chain.from_iterable(node.operands for node in dropped):  # leaves only they read
         if operand.operation is None and operand not in index:
             index[operand] = len(arguments) + len(captured)
