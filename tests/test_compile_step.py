@@ -277,3 +277,47 @@ def test_a_reader_in_another_thread_waits_for_a_step_to_finish(backend: str, mon
     for (data_seen, grad_seen), (data_eager, grad_eager) in zip(seen, after[1], strict=True):
         assert math.isclose(data_seen, data_eager, rel_tol=1e-12, abs_tol=1e-15)
         assert math.isclose(grad_seen, grad_eager, rel_tol=1e-12, abs_tol=1e-15)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_reader_that_comes_during_another_threads_write_back_waits_for_it(backend: str) -> None:
+    """One reader is writing a step back (slowly: the step's lock is held meanwhile); a second reader
+    must wait for that write-back, not find nothing pending and read the weights from before the step."""
+    import threading
+    import time
+
+    X, y = data()
+    net = model()
+    step = micrograd.compile_step(hinge_with_l2(net), optim.SGD(net.parameters(), lr=0.1), backend=backend)
+    step(X, y)
+    with step:
+        before = [p.data for p in net.parameters()]
+    step(X, y)  # its weights are pending, not yet in the Values
+    hold, release = threading.Event(), threading.Event()
+
+    def slow_write_back() -> None:  # stands for a write-back under way: it holds the step's lock
+        with step._lock:
+            hold.set()
+            release.wait(timeout=10)
+
+    seen: dict[str, list[float]] = {}
+
+    def read(name: str) -> None:
+        seen[name] = [p.data for p in net.parameters()]  # parameters() settles the pending write-back
+
+    holder = threading.Thread(target=slow_write_back)
+    holder.start()
+    hold.wait(timeout=10)
+    first = threading.Thread(target=read, args=("first",))
+    first.start()
+    time.sleep(0.2)  # the first reader is inside the write-back, waiting for the lock
+    second = threading.Thread(target=read, args=("second",))
+    second.start()
+    time.sleep(0.2)
+    release.set()
+    for thread in (holder, first, second):
+        thread.join(timeout=10)
+    after = [p.data for p in net.parameters()]
+    assert after != before  # the second step changed the weights
+    assert seen["first"] == after
+    assert seen["second"] == after  # not the weights from before the second step

@@ -67,8 +67,8 @@ def test_a_network_loss_collapses_to_one_box_per_neuron() -> None:
     # one copy per example: ex1.L0.N0 ... ex4.L2.N0
     expected = {f"L{i}.N{j}" for i, size in enumerate((4, 4, 1)) for j in range(size)}
     assert {box.name for box in neurons} == {f"ex{k}.{name}" for k in range(1, 5) for name in expected}
-    # weights and biases are inside the boxes: 62 boxes instead of 138
-    assert len(view.drawn) == 36 + 4 * 3 + 4 + 4 + 4 + 2 < 100 < len(operations.boxes)
+    # weights and biases are inside the boxes: 61 boxes instead of 138
+    assert len(view.drawn) == 36 + 4 * 3 + 4 + 4 + 4 + 1 < 100 < len(operations.boxes)
     assert not any(box.value in model.parameters() for box in view.drawn)
     # a neuron box holds its output's data and grad, and is fed by the neurons before it,
     # or, in the first layer, by its example's inputs: each drawn once, shared by the layer
@@ -85,8 +85,9 @@ def test_a_network_loss_collapses_to_one_box_per_neuron() -> None:
     inputs = by_name(view.drawn)
     assert inputs["ex2.x3"].data == 0.5
     assert inputs["ex2.x3"].grad == pytest.approx(_derivative_by_input(model, 1, 2), rel=1e-6)
-    # the sum over the examples is one box adding the start 0 and the four squared errors
-    assert view.root.kind == "total" and len(view.root.operands) == 5
+    # the sum over the examples is one box adding the four squared errors (sum()'s start, 0, inside it)
+    assert view.root.kind == "total" and len(view.root.operands) == 5 and len(view.root.drawn_operands) == 4
+    assert view.root.operands[0].hidden and view.root.operands[0].data == 0.0
     assert view.root.local_derivatives() == (1.0,) * 5
     assert [box.name for box in view.drawn if box.name.endswith("target")] == [f"ex{k}.target" for k in range(1, 5)]
     # a neuron's local derivatives: tanh' times the linear's, exact
@@ -116,7 +117,7 @@ def test_the_collapsed_network_picture_is_readable() -> None:
     loss, _ = lecture_loss()
     loss.backward()
     source = draw_dot(loss).source
-    assert source.count("shape=record") == 62
+    assert source.count("shape=record") == 61
     # a neuron's box stacks its name, operation, data and grad; no separate operation node
     assert 'label="ex1.L0.N0 | tanh(w*x+b) | data' in source and "style=rounded" in source
     assert "ordering=out" in source  # a layer's neurons stay in order
@@ -254,3 +255,18 @@ def test_a_loss_over_several_examples_names_each_examples_neurons_and_target() -
     assert not [name for name in boxes if name.startswith("L")]  # no two boxes share a name
     single = view_graph(model(xs[0]), "neurons")
     assert "L0.N0" in by_name(single.drawn)  # one example: names as before
+
+
+@pytest.mark.parametrize("sizes", [[1], [2, 1], [3, 1]])
+def test_a_networks_inputs_are_drawn_however_many_neurons_read_them(sizes: list[int]) -> None:
+    # numbers given to the first layer are its inputs x1, x2: drawn, whether one neuron reads them or three
+    model = MLP(2, sizes, activation="tanh", rng=random.Random(0))
+    out = model([2.0, 3.0])
+    assert isinstance(out, Value)
+    out.backward()
+    view = view_graph(out, "neurons")
+    inputs = [box for box in view.drawn if box.name in ("x1", "x2")]
+    assert [(box.name, box.data) for box in inputs] == [("x1", 2.0), ("x2", 3.0)]
+    first_layer = [box for box in view.drawn if box.kind == "neuron" and box.name.startswith("L0.")]
+    assert len(first_layer) == sizes[0]
+    assert all([x.name for x in box.drawn_operands] == ["x1", "x2"] for box in first_layer)

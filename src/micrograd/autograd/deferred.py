@@ -8,11 +8,14 @@ ways to read a model (calling it, ``parameters()``, ``named_parameters()``,
 pending, that costs one test of a dict.
 
 Threads: the registry is changed under its own lock, and :func:`settle` runs each
-write-back after letting go of it.  A write-back that another thread's step is
-still updating waits for that update (each compiled step holds its own lock while
-it updates its arrays and while it writes them back, and takes no other lock, runs
-no user code and settles nothing while it holds it), so a reader never sees half
-a step, and no two locks are ever taken in opposite orders.
+write-back after letting go of it.  An entry stays in the registry until its
+write-back has finished (a compiled step withdraws it at the end of its
+write-back), so a reader that comes while another thread is writing back runs
+the same write-back too, which waits for the first.  Each compiled step holds its
+own lock while it updates its arrays and while it writes them back; while it holds
+it, it takes only this registry's lock, briefly, runs no user code and settles
+nothing.  So a reader never sees half a step or the weights before it, and no two
+locks are ever taken in opposite orders.
 """
 
 from __future__ import annotations
@@ -44,5 +47,8 @@ def settle() -> None:
         with _lock:
             if not pending:
                 return
-            _, write_back = pending.popitem()
-        write_back()
+            owner, write_back = next(iter(pending.items()))
+        write_back()  # left in the registry while it runs: a reader in another thread waits on it too
+        with _lock:
+            if pending.get(owner) is write_back:  # not withdrawn by itself, nor deferred again since
+                del pending[owner]

@@ -131,18 +131,19 @@ class CompiledStep:
     def sync(self) -> None:
         """Write the parameters, their gradients and the optimizer's state back to the Values and the optimizer."""
         with self._lock:
+            if self._holding:
+                self._holding = False
+                for p, x, g in zip(self.params, self._tolist(self._p), self._tolist(self._g), strict=True):
+                    p.data = x
+                    p.grad = g
+                state = {
+                    k: self._tolist(v) if k in ("m", "v", "velocity") and v is not None else v
+                    for k, v in self._state.items()
+                }
+                self.optimizer.load_state_dict(state)
+            # withdrawn only now: a reader in another thread that came meanwhile found the write-back
+            # still pending, so it waited on this lock rather than read the weights before this step
             deferred.withdraw(self)
-            if not self._holding:
-                return
-            self._holding = False
-            for p, x, g in zip(self.params, self._tolist(self._p), self._tolist(self._g), strict=True):
-                p.data = x
-                p.grad = g
-            state = {
-                k: self._tolist(v) if k in ("m", "v", "velocity") and v is not None else v
-                for k, v in self._state.items()
-            }
-            self.optimizer.load_state_dict(state)
 
     # -- inside a call --------------------------------------------------------------------------
 

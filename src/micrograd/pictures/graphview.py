@@ -17,7 +17,8 @@ The details:
   ``linear`` alone.  Its name comes from its bias's label (``L1.N2.b`` names neuron
   ``L1.N2``, as :class:`~micrograd.nn.MLP` labels them); the first layer's inputs
   are ``x1``, ``x2``, ...  A chain of ``+`` whose partial sums nothing else uses, as
-  ``sum()`` over the examples makes, is one box adding all the terms.
+  ``sum()`` over the examples makes, is one box adding all the terms (``sum()``'s
+  start, 0, inside it).
 * ``"auto"`` (the default): expanded for a single neuron, neurons for a graph too big
   to read (more than :data:`AUTO_LIMIT` values), the operations otherwise.
 
@@ -226,10 +227,7 @@ class _Builder:
             operands = linear_value.operands
             n = len(operands) // 2
             for position, operand in enumerate(operands):
-                is_input = position < n
-                folds = operand.operands == () and (
-                    not is_input or (not operand.label and len(users.get(operand, ())) == 1)
-                )
+                folds = operand.operands == () and position >= n  # weights and bias; inputs are drawn
                 inside[operand] = inside.get(operand, True) and folds
         linear_values = {linear_value for linear_value, _ in found.values()}
         absorbed = _partial_sums(order, users, root)
@@ -239,6 +237,9 @@ class _Builder:
             if node.operands and node.operands[0] in absorbed:
                 terms = tuple(self.boxes[term] for term in _sum_terms(node, absorbed))
                 self._add(Box(node.label, node.data, self._grad(node), "+", terms, node, "total", False, ""), node)
+                start = terms[0].value  # sum()'s start, a 0 nobody wrote, is inside the box
+                if start is not None and not start.operands and not start.label and start.data == 0.0:
+                    terms[0].hidden = len(users.get(start, ())) == 1
             elif node in found:
                 linear_value, top = found[node]
                 parts = tuple(self.boxes[operand] for operand in linear_value.operands)
