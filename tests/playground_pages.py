@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from micrograd.playground.export import PYODIDE_VERSION, export_site
-from micrograd.playground.server import PlaygroundServer, make_server
+from micrograd.playground.server import make_server
 
 TRANSPORTS = ("http", "pyodide")
 both_transports = pytest.mark.parametrize("base_url", TRANSPORTS, indirect=True)
@@ -67,10 +67,8 @@ class QuietFiles(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def static_server(root: Path) -> Iterator[str]:
-    """``root`` served on 127.0.0.1 at a free port; yields the server's address."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietFiles, directory=str(root)))
-    server.daemon_threads = True
+def serving(server: ThreadingHTTPServer) -> Iterator[str]:
+    """``server`` answering in a thread of its own until the block ends; yields its address."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -81,17 +79,20 @@ def static_server(root: Path) -> Iterator[str]:
 
 
 @contextmanager
+def static_server(root: Path) -> Iterator[str]:
+    """``root`` served on 127.0.0.1 at a free port; yields the server's address."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietFiles, directory=str(root)))
+    server.daemon_threads = True
+    with serving(server) as address:
+        yield address
+
+
+@contextmanager
 def playground_site(transport: str, scratch: Path) -> Iterator[str]:
     """The page's address behind ``transport``: the local server, or the exported site under a sub-path."""
     if transport == "http":
-        server: PlaygroundServer = make_server("127.0.0.1", 0)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}/"
-        finally:
-            server.shutdown()
-            server.server_close()
+        with serving(make_server("127.0.0.1", 0)) as address:
+            yield address
         return
     if transport != "pyodide":
         raise ValueError(f"no such transport: {transport!r}")
