@@ -141,12 +141,13 @@ def test_l2_penalty_is_alpha_sum_of_squares_with_gradient_2_alpha_p() -> None:
 
 
 def test_l1_penalty_is_alpha_sum_of_magnitudes_with_gradient_alpha_sign_p() -> None:
-    import torch
-
     values = [0.5, -2.0, 3.0, -0.25]
     params = _values(values)
     penalty = l1_penalty(params, 1e-2)
     penalty.backward()
+    assert penalty.data == pytest.approx(1e-2 * sum(map(abs, values)), rel=1e-15)
+    assert [p.grad for p in params] == pytest.approx([math.copysign(1e-2, v) for v in values], rel=1e-15)
+    torch = pytest.importorskip("torch")  # and as PyTorch computes it (the optional extra, which CI installs)
     reference = torch.tensor(values, dtype=torch.float64, requires_grad=True)
     expected = 1e-2 * reference.abs().sum()
     expected.backward()
