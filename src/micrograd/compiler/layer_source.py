@@ -136,6 +136,8 @@ def _backward_source(shape: Shape, finite: bool) -> str:
         if shape.relu_inputs:  # an input whose relu is off (0.0) passes no gradient on: the relu's backward zeroes it
             sums = [f"{total} if {x[j]} else {r[j]}" for j, total in enumerate(sums)]
         lines.append(f"        push(({_unpack(sums)}))")
+    if not (shape.weights or shape.inputs or finite):
+        lines.append("        pass")  # a layer nobody needs gradients of
     weight_sums = f"[{', '.join(name for row in gw for name in row)}], [{', '.join(gb)}]" if shape.weights else "[], []"
     lines += [f"    return {weight_sums}, gx", ""]
     return "\n".join(lines)
