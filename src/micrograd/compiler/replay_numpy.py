@@ -48,7 +48,7 @@ class _Elementwise(Group):
         self.forward_rule, self.backward_rule = RULES[rule]
         arity = len(steps[0].operands)
         self.gathers = [gather([s.operands[i] for s in steps]) for i in range(arity)]
-        self.scatters = [Scatter(np.array([s.operands[i] for s in steps])) for i in range(arity)]
+        self.scatters_of = [Scatter(np.array([s.operands[i] for s in steps])) for i in range(arity)]
         self.constants = np.array([s.constants[0] if s.constants else 0.0 for s in steps], dtype=float)
         self.checked = rule in CHECKED_FORWARD
         self.wanted = [bool(needs[[s.operands[i] for s in steps]].any()) for i in range(arity)]
@@ -80,9 +80,12 @@ class _Elementwise(Group):
                 )
                 for c, d in zip(added, local, strict=True):
                     c[j] = d
-        for scatter, c, wanted in zip(self.scatters, added, self.wanted, strict=True):
+        for scatter, c, wanted in zip(self.scatters_of, added, self.wanted, strict=True):
             if wanted:
                 scatter.add(gr, c)
+
+    def scatters(self) -> list[Scatter]:
+        return [scatter for scatter, wanted in zip(self.scatters_of, self.wanted, strict=True) if wanted]
 
 
 class _Linear(Group):
@@ -108,6 +111,9 @@ class _Linear(Group):
         self.scatter_x.add(gr, g[:, None] * w)
         self.scatter_w.add(gr, g[:, None] * x)
         self.scatter_b.add(gr, g)
+
+    def scatters(self) -> list[Scatter]:
+        return [self.scatter_x, self.scatter_w, self.scatter_b]
 
 
 class _Sum(Group):
@@ -136,6 +142,9 @@ class _Sum(Group):
         g = gr[self.out][self.bins]
         self.scatter.add(gr, g * self.signs if self.negative else g)
 
+    def scatters(self) -> list[Scatter]:
+        return [self.scatter]
+
 
 class _Engine(Group):
     """Operations without a row here (ones you defined): the engine computes each step."""
@@ -155,6 +164,9 @@ class _Engine(Group):
             local = contributions(self.rule, g, v[list(step.operands)].tolist(), float(v[start + j]), step.constants)
             for i, d in zip(step.operands, local, strict=True):
                 gr[i] += d
+
+    def scatters(self) -> list[Scatter]:
+        return [Scatter(np.array([i for step in self.steps for i in step.operands], dtype=np.intp))]
 
 
 class NumpyReplay:
@@ -206,6 +218,7 @@ class NumpyReplay:
             start += len(positions)
         self.checks = Checks(plan.checks, new) if plan.checks else None
         self.outputs_index = np.array([new[k] for k in plan.outputs], dtype=np.intp)
+        self.zeroed = _zeroed(self.groups, self.outputs_index, plan.size)
         self.size = plan.size
         self.template = np.zeros(plan.size)  # the table before a call: the constants in place
         self.template[plan.constants_at] = plan.constants
@@ -252,10 +265,26 @@ class NumpyReplay:
 
     def backward(self, table: Array, seeds: Sequence[float]) -> list[float]:
         """The gradient of ``sum(seed * output)`` with respect to every leaf."""
-        gr = np.zeros(self.size)
+        gr = np.zeros(self.size)  # every entry zero: the groups may still assign some (Group.unwritten)
         Scatter(self.outputs_index).add(gr, np.asarray(seeds, dtype=float))  # an output may come twice
         self.backward_table(table, gr)
         return gr[: self.plan.leaves].tolist()  # type: ignore[no-any-return]
+
+
+def _zeroed(groups: list[Group], outputs: np.ndarray[Any, Any], size: int) -> list[slice]:
+    """The gradient entries to zero before each backward: all but those the groups say need not be
+    (``Group.unwritten``), as slices."""
+    counts = np.zeros(size, dtype=np.intp)
+    for group in groups:
+        for scatter in group.scatters():
+            scatter.tally(counts)
+    np.add.at(counts, outputs, 1)  # an output's seed is a contribution too
+    skipped = np.zeros(size, dtype=bool)
+    for group in groups:
+        for part in group.unwritten(counts):
+            skipped[part] = True
+    edges = np.flatnonzero(np.diff(np.concatenate(([True], skipped, [True])).astype(np.int8)))
+    return [slice(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _any_operand(needs: np.ndarray[Any, Any], operands: list[tuple[int, ...]]) -> np.ndarray[Any, Any]:
