@@ -103,7 +103,7 @@ class Layer:
         # where the relu of these results is, when this (generated) layer's backward does the relu's too
         self.relu_outputs: slice | None = None
 
-    def _source(self) -> tuple[layer_source.Forward, layer_source.Backward, layer_source.Backward]:
+    def _source(self) -> layer_source.Functions:
         return layer_source.functions(
             layer_source.Shape(
                 self.units,
@@ -123,7 +123,9 @@ class Layer:
 
     def forward(self, v: Table) -> None:
         if self.generated and BY_COLUMNS_IS_THE_ENGINES_SUM:  # left to right: sum()'s bits before 3.12
-            v[self.outs] = self._source()[0](v[self.x_block], read(v, self.w_at), read(v, self.unit_biases))  # type: ignore[index, arg-type]
+            source, flat = self._source(), read(v, self.w_at)
+            forward = source.forward_finite if math.isfinite(sum(flat)) else source.forward
+            v[self.outs] = forward(v[self.x_block], flat, read(v, self.unit_biases))  # type: ignore[index, arg-type]
             return
         weights = [read(v, w) for w in self.w_rows]
         if self.by_columns:
@@ -206,9 +208,9 @@ class Layer:
         relu = self.relu_outputs
         g, outputs = (gr[self.outs], None) if relu is None else (gr[relu], v[relu])
         weights, inputs = read(v, self.w_at), v[self.x_block]  # type: ignore[index]
-        _, backward, backward_finite = self._source()
+        source = self._source()
         finite = math.isfinite(sum(weights) + sum(inputs) + sum(g))  # an overflowing sum only says no: safe
-        gw, gb, gx = (backward_finite if finite else backward)(
+        gw, gb, gx = (source.backward_finite if finite else source.backward)(
             g,
             outputs,
             inputs,
