@@ -131,20 +131,24 @@ def graph_and_operands(outputs: list[Value]) -> tuple[list[Value], dict[Value, t
             continue
         visited.add(root)
         operands_of[root] = root.operands
-        stack = [(root, filterfalse(unvisited, operands_of[root]))]
-        while stack:
-            node, pending = stack[-1]
-            for operand in pending:  # only operands not visited yet reach this loop
+        # the path from the root, and for each node on it the operands still to visit (two lists: no tuple
+        # per node); a node's operands read as its operation's layout says (OPERAND_LAYOUT), as backward does
+        path = [root]
+        pending = [filterfalse(unvisited, operands_of[root])]
+        while pending:
+            for operand in pending[-1]:  # only operands not visited yet reach this loop
                 visited.add(operand)
-                if operand.operation is None:
+                operation = operand.operation
+                if operation is None:
                     nodes.append(operand)  # a leaf
                     continue
-                operands_of[operand] = operands = operand.operands
-                stack.append((operand, filterfalse(unvisited, operands)))
+                operands_of[operand] = operands = operation.operands_of(operand)
+                path.append(operand)
+                pending.append(filterfalse(unvisited, operands))
                 break
             else:
-                stack.pop()
-                nodes.append(node)
+                pending.pop()
+                nodes.append(path.pop())
     return nodes, operands_of
 
 
@@ -227,35 +231,40 @@ def _steps(
     sums: tuple[Any, set[Value]],
     first: int,
     blocks: _Blocks,
-) -> tuple[list[Step], list[tuple[int, Value]]]:
+) -> tuple[list[Step], tuple[list[int], list[Value]]]:
     """The plan's steps for the computed nodes, each numbered in ``index`` (from ``first``), and the
-    position and node of each step (a block's fillers have none)."""
+    positions and nodes of the steps (a block's fillers have none)."""
     terms, folded = sums
     steps: list[Step] = []
-    made_by: list[tuple[int, Value]] = []
+    made_at: list[int] = []
+    made_by: list[Value] = []
     position = index.__getitem__
     for node in computed:
         rule = node.operation
         assert rule is not None
-        if rule is PART:  # an output of a block: one of the block's entries
-            index[node] = blocks.outputs_at[node._a] + node._b
-            continue
-        if rule is WEIGHTS:  # a layer's parameters, which its blocks read through their LayerPlan
-            continue
-        if rule is DENSE:
-            index[node] = first + len(steps)
-            made_by.append((len(steps), node))
-            steps += blocks.step(node, first + len(steps))
-            continue
-        if (rule is ADD or rule is SUB) and node in folded:
-            continue
-        made_by.append((len(steps), node))
         if rule is ADD or rule is SUB:
+            if node in folded:
+                continue
             chain_terms = terms[node]
             if len(chain_terms[0]) > 2:
+                made_at.append(len(steps))
+                made_by.append(node)
                 index[node] = first + len(steps)
                 steps.append(_step((SUM, tuple(map(position, chain_terms[0])), tuple(chain_terms[1]))))
                 continue
+        elif rule is PART:  # an output of a block: one of the block's entries
+            index[node] = blocks.outputs_at[node._a] + node._b
+            continue
+        elif rule is WEIGHTS:  # a layer's parameters, which its blocks read through their LayerPlan
+            continue
+        elif rule is DENSE:
+            index[node] = first + len(steps)
+            made_at.append(len(steps))
+            made_by.append(node)
+            steps += blocks.step(node, first + len(steps))
+            continue
+        made_at.append(len(steps))
+        made_by.append(node)
         index[node] = first + len(steps)
         constants: tuple[Any, ...] = ()
         if rule is POW_CONST or rule not in RULE_TABLE:
@@ -265,7 +274,7 @@ def _steps(
             else:
                 _check_replayable(rule, node, constants)
         steps.append(_step((rule, tuple(map(position, operands_of[node])), constants)))
-    return steps, made_by
+    return steps, (made_at, made_by)
 
 
 class _Blocks:
