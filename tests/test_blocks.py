@@ -158,6 +158,28 @@ def _gradient_inside() -> tuple[Callable[[Sequence[Value]], Value], list[Value]]
     return f, model.parameters()
 
 
+def _weight_swapped_between_calls() -> tuple[Callable[[Sequence[Value]], Value], list[Value]]:
+    layer = Layer(2, 3, activation="tanh", rng=random.Random(1))
+    spare = Value(0.25)
+
+    def f(x: Sequence[Value]) -> Value:
+        first = sum(layer(x), Value(0.0))
+        kept, layer.neurons[1].w[0] = layer.neurons[1].w[0], spare  # the same row list, another weight in it
+        try:
+            return first * sum(layer(x), Value(0.0))
+        finally:
+            layer.neurons[1].w[0] = kept
+
+    return f, [*layer.parameters(), spare]
+
+
+def _layers_sharing_a_first_row() -> tuple[Callable[[Sequence[Value]], Value], list[Value]]:
+    first, second = Layer(2, 3, activation="tanh", rng=random.Random(1)), Layer(2, 3, rng=random.Random(2))
+    second.neurons[0].w, second.neurons[0].b = first.neurons[0].w, first.neurons[0].b  # shared, the rest not
+    parameters = list(dict.fromkeys([*first.parameters(), *second.parameters()]))
+    return lambda x: sum(first(x), Value(0.0)) * sum(second(x), Value(0.0)), parameters
+
+
 UNUSUAL = {
     "mixed activations": (_mixed_activations, False),
     "a neuron of its own kind": (_own_neuron, False),
@@ -165,6 +187,8 @@ UNUSUAL = {
     "a part used beside the next layer": (_skip_connection, True),
     "numbers among the inputs": (_numbers_among_inputs, False),
     "grad inside the function": (_gradient_inside, True),
+    "a weight swapped between two calls": (_weight_swapped_between_calls, True),
+    "two layers sharing their first row": (_layers_sharing_a_first_row, True),
 }
 
 
