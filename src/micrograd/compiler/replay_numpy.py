@@ -228,11 +228,11 @@ class NumpyReplay:
 def _buckets(plan: Plan) -> list[tuple[tuple[int, Any, Any], list[int]]]:
     """The steps' positions by level and kind, lowest level first: the blocks of one layer and activation
     (one matrix product), linear steps by width, every other step by its operation."""
-    level = plan.levels()
-    first = plan.leaves
+    level, positions = plan.levels_and_positions()
+    first, steps = plan.leaves, plan.steps
     buckets: dict[tuple[int, Any, Any], list[int]] = defaultdict(list)
-    for position in plan.positions():
-        step = plan.steps[position]
+    for position in positions:
+        step = steps[position]
         depth = level[first + position]
         if step.rule is DENSE:
             buckets[(depth, DENSE, (id(step.constants[0]), step.constants[1]))].append(position)

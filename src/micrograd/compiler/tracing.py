@@ -159,23 +159,30 @@ def _uses(candidates: set[Value], operands_of: dict[Value, tuple[Value, ...]]) -
     return Counter(filter(candidates.__contains__, chain.from_iterable(operands_of.values())))
 
 
-def _fold_sums(computed: list[Value], operands_of: dict[Value, Any], is_output: set[Value]) -> tuple[Any, set[Value]]:
-    """Chains of + and - folded (a sum nobody else uses joins the next): terms and signs by sum, the sums folded."""
+def _folded_sums(computed: list[Value], operands_of: dict[Value, Any], is_output: set[Value]) -> set[Value]:
+    """The sums (+ and -) folded into the next one: each is the first operand of a sum, and nothing else
+    uses it (not even that sum's second operand) nor returns it.  A chain of them and the sum after them
+    is one step (``_chain``)."""
     sums = [node for node in computed if node.operation is ADD or node.operation is SUB]
-    chained = {operands_of[node][0] for node in sums} & set(sums)
-    consumers = _uses(chained - is_output, operands_of)
-    terms: dict[Value, tuple[list[Value], list[float]]] = {}
-    for node in sums:
+    chained = {operands_of[node][0] for node in sums}.intersection(sums)
+    return {node for node, uses in _uses(chained - is_output, operands_of).items() if uses == 1}
+
+
+def _chain(node: Value, operands_of: dict[Value, Any], folded: set[Value]) -> tuple[list[Value], list[float]]:
+    """The terms and signs of the sum ending at ``node``: down the folded sums' first operands, in order."""
+    values: list[Value] = []
+    signs: list[float] = []
+    while True:
         left, right = operands_of[node]
-        sign = 1.0 if node.operation is ADD else -1.0
-        if left in terms and consumers.get(left, 0) == 1:
-            values, signs = terms.pop(left)
-        else:
-            values, signs = [left], [1.0]
         values.append(right)
-        signs.append(sign)
-        terms[node] = (values, signs)
-    return terms, set(sums).difference(terms)
+        signs.append(1.0 if node.operation is ADD else -1.0)
+        if left not in folded:
+            values.append(left)
+            signs.append(1.0)
+            values.reverse()
+            signs.reverse()
+            return values, signs
+        node = left
 
 
 def _plan(
@@ -201,10 +208,10 @@ def _plan(
         if operand.operation is None and operand not in index:
             index[operand] = len(arguments) + len(captured)
             captured.append(operand)
-    terms, folded = _fold_sums(computed, operands_of, is_output)
+    folded = _folded_sums(computed, operands_of, is_output)
     first = len(arguments) + len(captured)
     blocks = _Blocks(index.__getitem__)
-    steps, made_by = _steps(computed, operands_of, index, (terms, folded), first, blocks)
+    steps, made_by = _steps(computed, operands_of, index, folded, first, blocks)
     for operand in chain.from_iterable(node.operands for node in dropped):  # the parts a check reads
         if operand.operation is PART and operand._a in blocks.outputs_at:
             index[operand] = blocks.outputs_at[operand._a] + operand._b
@@ -228,13 +235,12 @@ def _steps(
     computed: list[Value],
     operands_of: dict[Value, Any],
     index: dict[Value, int],
-    sums: tuple[Any, set[Value]],
+    folded: set[Value],
     first: int,
     blocks: _Blocks,
 ) -> tuple[list[Step], tuple[list[int], list[Value]]]:
     """The plan's steps for the computed nodes, each numbered in ``index`` (from ``first``), and the
     positions and nodes of the steps (a block's fillers have none)."""
-    terms, folded = sums
     steps: list[Step] = []
     made_at: list[int] = []
     made_by: list[Value] = []
@@ -245,7 +251,7 @@ def _steps(
         if rule is ADD or rule is SUB:
             if node in folded:
                 continue
-            chain_terms = terms[node]
+            chain_terms = _chain(node, operands_of, folded)
             if len(chain_terms[0]) > 2:
                 made_at.append(len(steps))
                 made_by.append(node)
@@ -261,7 +267,8 @@ def _steps(
             index[node] = first + len(steps)
             made_at.append(len(steps))
             made_by.append(node)
-            steps += blocks.step(node, first + len(steps))
+            steps.append(blocks.step(node, first + len(steps)))
+            steps += blocks.fillers
             continue
         made_at.append(len(steps))
         made_by.append(node)
@@ -284,8 +291,10 @@ class _Blocks:
         self.position = position
         self.layers: dict[int, LayerPlan] = {}  # id of a LayerWeights -> its plan
         self.outputs_at: dict[Value, int] = {}  # block -> the table entry of its first output
+        self.fillers: tuple[Step, ...] = ()  # the fillers after the last block's step
 
-    def step(self, node: Value, at: int) -> list[Step]:
+    def step(self, node: Value, at: int) -> Step:
+        """The block's ``DENSE`` step; ``fillers`` then holds the fillers that follow it."""
         info = node._b
         layer = info.layer
         plan = self.layers.get(id(layer))
@@ -302,7 +311,9 @@ class _Blocks:
         activation = info.activation
         self.outputs_at[node] = at + (plan.units if activation is not None else 0)
         width = plan.units * (1 if activation is None else 2)
-        return [_step((DENSE, inputs, (plan, activation))), *[FILL] * (width - 1)]
+        if len(self.fillers) != width - 1:
+            self.fillers = (FILL,) * (width - 1)  # one tuple for every block of this width in a row
+        return _step((DENSE, inputs, (plan, activation)))
 
 
 _step = functools.partial(tuple.__new__, Step)  # a Step from a tuple, made in C (a NamedTuple's own __new__ is Python)
