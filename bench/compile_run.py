@@ -7,7 +7,8 @@ Workloads: karpathy's demo step (MLP(2, [16, 16, 1]) on 100 moons points, hinge 
 + L2, backward, SGD update) and the same step for MLP(2, [64, 64, 1]) on 500 points
 and MLP(2, [128, 128, 1]) on 1000.  Engines: the eager engine; compile with numpy
 and in pure Python (a Value result, backward and the SGD loop in Python);
-compile_step with numpy and in pure Python (the whole step compiled), and with
+compile_step with numpy (the batch given as numpy arrays, as PyTorch and jax are given
+theirs, and as nested lists) and in pure Python (the whole step compiled), and with
 numpy's BLAS free to start its threads, pinned to one inside the replay
 (threadpoolctl) or not; PyTorch
 float64 and float32 on one thread (``torch.set_num_threads(1)``); the step written
@@ -42,6 +43,7 @@ ENGINES = (
     "numpy",
     "python",
     "step",
+    "step-lists",
     "step-python",
     "step-blas-pinned",
     "step-blas-default",
@@ -55,6 +57,7 @@ NAMES = {
     "numpy": "compile, numpy",
     "python": "compile, Python",
     "step": "compile_step, numpy",
+    "step-lists": "compile_step, numpy, batch as lists",
     "step-python": "compile_step, Python",
     "step-blas-pinned": "compile_step, numpy, BLAS free, pinned in the replay",
     "step-blas-default": "compile_step, numpy, BLAS free, not pinned",
@@ -139,18 +142,23 @@ def compiled_training_step(engine: str, width: int, points: int, steps: int) -> 
 
         step_arrays._blas_limits = lambda plan: step_arrays._NoLimit
     step = micrograd.compile_step(loss_fn, optimizer, backend="python" if engine == "step-python" else "numpy")
+    batch: tuple[Any, Any] = (X, labels)
+    if engine not in ("step-python", "step-lists"):  # arrays in, as PyTorch and jax are given theirs
+        import numpy as np
+
+        batch = (np.array(X), np.array(labels))
     began = time.perf_counter()
-    step(X, labels)
+    step(*batch)
     result: dict[str, Any] = {"first_call_seconds": time.perf_counter() - began}
     times = []
     for k in range(steps):
         began = time.perf_counter()
         optimizer.lr = 1.0 - 0.9 * k / 100
-        loss = step(X, labels)
+        loss = step(*batch)
         times.append(time.perf_counter() - began)
     result.update(seconds=statistics.median(times), loss=loss)
     tracemalloc.start()
-    step(X, labels)
+    step(*batch)
     result["peak_bytes"] = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return result
@@ -333,7 +341,7 @@ WORKLOADS = [
     ("128 wide, 100 points", 128, 100),  # for the peak memory of a compiled step
 ]
 STEPS = {"eager": 3, "python": 5, "numpy": 30, "step": 30, "step-python": 5, "torch": 30, "torch-f32": 30}
-STEPS.update({"numpy-hand": 30, "jax": 30, "step-blas-pinned": 30, "step-blas-default": 30})
+STEPS.update({"numpy-hand": 30, "jax": 30, "step-blas-pinned": 30, "step-blas-default": 30, "step-lists": 30})
 # what the 128-wide runs leave out: the eager step takes seconds at 1,000 points, and so does a step of the
 # pure-Python replays; at 100 points only the compiled steps are measured, for their memory (and PyTorch)
 SKIPPED = {

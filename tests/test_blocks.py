@@ -248,6 +248,36 @@ def test_zeros_and_non_finite_numbers_go_through_a_block_as_through_the_scalar_n
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("seed", [math.nan, math.inf, -math.inf, 2.5])
+def test_a_dead_relu_unit_stops_even_a_nan_or_infinite_gradient(backend: str, seed: float) -> None:
+    """The relu's derivative is a mask, as the engine's and PyTorch's: a unit whose sum is <= 0 passes
+    no gradient, even a nan or infinite one, and a unit whose sum is nan passes its gradient."""
+    layer = Layer(2, 24, activation="relu", rng=random.Random(5))
+    layer.neurons[3].w[0].data = math.nan  # a nan sum: the gradient passes
+    for neuron in layer.neurons[10:]:  # dead units: b <= 0 and w = 0
+        neuron.b.data = -abs(neuron.b.data)
+        neuron.w[0].data = neuron.w[1].data = 0.0
+    scale = Value(seed)
+
+    def f(X: Sequence[Sequence[Value]]) -> Value:
+        return sum((h * scale for x in X for h in layer(x)), Value(0.0))
+
+    compiled = micrograd.compile(f, backend=backend)
+    X = [[0.5, -1.0], [2.0, 0.25], [-0.0, 1.5]]
+    parameters = layer.parameters()
+    results = []
+    for fn in (f, compiled):
+        for p in parameters:
+            p.grad = 0.0
+        fn([[Value(a) for a in x] for x in X]).backward()
+        results.append([p.grad for p in parameters])
+    eager, got = results
+    assert [math.isnan(v) for v in got] == [math.isnan(v) for v in eager]
+    assert all(a == b or close(a, b) for a, b in zip(got, eager, strict=True) if not math.isnan(a))
+    assert all(p.grad == 0.0 for neuron in layer.neurons[10:] for p in neuron.w)  # stopped, not nan
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_dropped_step_that_reads_a_dropped_block_still_raises(backend: str) -> None:
     """``layer(x)[0].log()`` with its result unused raises in a plain call for x <= 0: the replay must too
     (its block is in no plan, so the function is traced with the scalar nodes)."""

@@ -216,6 +216,59 @@ def test_the_step_works_with_mse_and_a_new_batch_size_traces_again(backend: str)
     assert step.traces == 2
 
 
+@pytest.mark.skipif(importlib.util.find_spec("numpy") is None, reason="the optional numpy extra")
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_numpy_arrays_as_the_batch_give_the_weights_of_lists(backend: str, dtype: str) -> None:
+    """A batch of float arrays is read as the nested lists of its numbers (a float32 array's numbers are
+    its float32 values): the weights after several steps are the eager loop's on those lists."""
+    import numpy as np
+
+    X, y = data()
+    Xa, ya = np.array(X, dtype=dtype), np.array(y, dtype=dtype)
+    as_lists = (Xa.tolist(), ya.tolist())
+    eager, compiled, eager_losses, _, _ = train_both(OPTIMIZERS["Adam"], backend, [as_lists] * 4)
+    again = model()
+    optimizer = OPTIMIZERS["Adam"](again.parameters())
+    step = micrograd.compile_step(hinge_with_l2(again), optimizer, backend=backend)
+    losses = [step(Xa, ya) for _ in range(4)]
+    assert all(type(loss) is float for loss in losses)
+    for a, b in zip(eager_losses, losses, strict=True):
+        assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
+    assert_same_weights(eager.parameters(), again.parameters())
+    assert_same_weights(compiled.parameters(), again.parameters())
+    assert step.traces == 1
+    step(Xa[:5], ya[:5])  # a new shape is a new structure, traced once
+    step(Xa[:5].copy(), ya[:5].copy())
+    step(np.asfortranarray(Xa[:5]), ya[:5])  # another memory order: the same rows
+    assert step.traces == 2
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numpy") is None, reason="the optional numpy extra")
+def test_int_arrays_are_labels_and_arrays_mix_with_numbers() -> None:
+    """An int array is structure, as a list of ints (new labels trace again); a float array, an int array
+    and a float in one call work together."""
+    import numpy as np
+
+    net = model()
+    optimizer = optim.SGD(net.parameters(), lr=0.05)
+
+    def loss_fn(X: list[list[Value]], y: list[int], scale: float) -> Value:
+        return hinge_loss([net(x) for x in X], [2 * label - 1 for label in y]) * scale
+
+    step = micrograd.compile_step(loss_fn, optimizer)
+    X, y = data(points=6)
+    labels = np.array([1 if t > 0 else 0 for t in y])
+    first = step(np.array(X), labels, 1.0)
+    eager = model()
+    expected = hinge_loss([eager(x) for x in X], [2 * int(label) - 1 for label in labels]) * 1.0
+    assert math.isclose(first, expected.data, rel_tol=1e-12)
+    step(np.array(X), labels, 0.5)
+    assert step.traces == 1
+    step(np.array(X), 1 - labels, 0.5)
+    assert step.traces == 2
+
+
 def test_bad_arguments_are_refused_clearly() -> None:
     net = model()
     optimizer = optim.SGD(net.parameters(), lr=0.1)

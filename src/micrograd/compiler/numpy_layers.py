@@ -7,6 +7,7 @@ their contributions to their operands' gradients (backward).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from itertools import chain
 from operator import attrgetter
@@ -16,7 +17,7 @@ import numpy as np
 
 from micrograd.autograd import RELU, Operation
 from micrograd.compiler.numpy_rows import RULES
-from micrograd.compiler.plan import Plan, block_entries
+from micrograd.compiler.plan import Plan
 
 __all__ = ["Array", "Blocks", "Dense", "Group", "Index", "Layer", "Scatter", "gather"]
 
@@ -50,6 +51,13 @@ class Scatter:
         else:
             gradients[self.target] += np.bincount(self.inverse, contributions.ravel(), self.count)
 
+    def tally(self, counts: np.ndarray[Any, Any]) -> None:
+        """Add to ``counts`` how many contributions each entry receives from this scatter."""
+        if self.inverse is None:
+            counts[self.target] += 1
+        else:
+            counts[self.target] += np.bincount(self.inverse, minlength=self.count)
+
 
 class Group:
     """Steps of one operation at one level, writing the table slice ``out``."""
@@ -61,6 +69,16 @@ class Group:
 
     def backward(self, v: Array, gr: Array) -> None:
         raise NotImplementedError
+
+    def scatters(self) -> list[Scatter]:
+        """The scatters this group's backward adds gradients with: which entries it writes to."""
+        raise NotImplementedError
+
+    def unwritten(self, counts: np.ndarray[Any, Any]) -> list[slice]:
+        """Gradient entries no call needs zeroed before backward, given how many contributions each
+        entry receives in all (``counts``): entries never read, and entries this group's backward
+        assigns rather than adds to.  None, unless the group knows better."""
+        return []
 
 
 class Layer(Group):
@@ -100,12 +118,16 @@ class Layer(Group):
         self.scatter_w.add(gr, g.T @ x)
         self.scatter_b.add(gr, g.sum(axis=0) if self.shared_bias else g)
 
+    def scatters(self) -> list[Scatter]:
+        return [self.scatter_x, self.scatter_w, self.scatter_b] if self.x_wanted else [self.scatter_w, self.scatter_b]
+
 
 class Dense(Group):
-    """The blocks of one layer and level (``plan.LayerPlan``): ``activation(X @ W.T + b)``, the sums into
-    ``z`` and the outputs into ``out``, as a hand-written step: backward is the activation's vjp (a row
-    of ``RULES``), then ``G.T @ X``, the column sums and ``G @ W``.  Only this group reads the sums,
-    so their gradients go straight on rather than through the table."""
+    """The blocks of one layer and level (``plan.LayerPlan``): ``activation(X @ W.T + b)``, computed in place
+    into the outputs ``out`` (the sums' entries ``z`` are written only when something else reads them),
+    as a hand-written step: backward is the activation's vjp (a row of ``RULES``, from the outputs alone:
+    relu, tanh and sigmoid need no more), then ``G.T @ X``, the column sums and ``G @ W``.  Only this
+    group reads the sums, so their gradients go straight on rather than through the table."""
 
     def __init__(
         self,
@@ -124,33 +146,64 @@ class Dense(Group):
         self.scatter_x, self.scatter_w, self.scatter_b = Scatter(x_rows), Scatter(w_rows), Scatter(biases)
         self.rule = None if activation is None else RULES[activation]
         self.relu = activation is RELU
+        self.sums_read = False  # Blocks sets it when a step or an output reads the sums' entries
+        self.assign_x = False  # whether backward writes the inputs' gradients rather than adds to them
 
     def forward(self, v: Array) -> None:
         x = v[self.x].reshape(self.rows, self.n)
         w = v[self.w].reshape(self.units, self.n)
-        z = v[self.z]
-        np.matmul(x, w.T, out=z.reshape(self.rows, self.units))  # written in place: z is a slice of v
-        z.reshape(self.rows, self.units)[...] += v[self.b]
+        y = v[self.out]
+        y2 = y.reshape(self.rows, self.units)
+        np.matmul(x, w.T, out=y2)  # written in place: y is a slice of v
+        y2 += v[self.b]
         if self.rule is None:
             return
+        if self.sums_read:
+            v[self.z] = y
         if self.relu:  # the engine's relu: 0.0 where z <= 0 (+0.0, also for -0.0), nan stays nan
-            y = v[self.out]
-            np.maximum(z, 0.0, out=y)
+            np.maximum(y, 0.0, out=y)
             y += 0.0
         else:
-            v[self.out] = self.rule[0]([z], _NO_CONSTANTS)
+            v[self.out] = self.rule[0]([y], _NO_CONSTANTS)
 
     def backward(self, v: Array, gr: Array) -> None:
         g = gr[self.out]
-        if self.rule is not None:
-            g = self.rule[1](g, [v[self.z]], v[self.out], _NO_CONSTANTS)[0]
+        if self.relu:
+            g = _relu_backward(g, v[self.out])
+        elif self.rule is not None:
+            g = self.rule[1](g, [v[self.out]], v[self.out], _NO_CONSTANTS)[0]  # tanh, sigmoid: from out
         g = g.reshape(self.rows, self.units)
         x = v[self.x].reshape(self.rows, self.n)
         w = v[self.w].reshape(self.units, self.n)
-        if self.x_wanted:
+        if self.assign_x:  # the only contributions to these gradients: written in place, no temporary
+            np.matmul(g, w, out=gr[self.scatter_x.target].reshape(self.rows, self.n))
+        elif self.x_wanted:
             self.scatter_x.add(gr, g @ w)
         self.scatter_w.add(gr, g.T @ x)
         self.scatter_b.add(gr, g.sum(axis=0))
+
+    def scatters(self) -> list[Scatter]:
+        return [self.scatter_x, self.scatter_w, self.scatter_b] if self.x_wanted else [self.scatter_w, self.scatter_b]
+
+    def unwritten(self, counts: np.ndarray[Any, Any]) -> list[slice]:
+        """The sums' entries when only this group reads them, and the inputs' gradients when their only
+        contributions are this group's (as a layer's outputs are the next layer's inputs): assigned."""
+        skipped = [self.z] if self.rule is not None and not self.sums_read else []
+        target = self.scatter_x.target
+        if self.x_wanted and isinstance(target, slice) and bool((counts[target] == 1).all()):
+            self.assign_x = True
+            skipped.append(target)
+        return skipped
+
+
+def _relu_backward(g: Array, y: Array) -> Array:
+    """The relu's vjp from its outputs ``y``: ``g`` where ``y > 0``, else 0 (also where ``g`` is nan or
+    infinite, as the engine's mask); ``g`` where ``y`` is nan.  A product with the mask is several times
+    faster than ``np.where`` on a mask without pattern; the rare non-finite case takes ``np.where``."""
+    masked = g * (y > 0)
+    if math.isfinite(masked.sum()) and not math.isnan(y.sum()):
+        return masked
+    return np.where(y <= 0, 0.0, g)
 
 
 _NO_CONSTANTS = np.zeros(0)
@@ -182,8 +235,11 @@ class Blocks:
         self.end = out.stop
         old = (first + np.array(positions, dtype=np.intp))[:, None] + np.arange(units)  # each block's sums
         renumber[old.ravel()] = np.arange(z.start, z.stop)
-        if block_entries(steps[0]) > units:  # and its outputs
+        if activation is not None:  # and its outputs
             renumber[(old + units).ravel()] = np.arange(out.start, out.stop)
         wanted = bool(needs[x_rows].any() or needs[w_rows].any() or needs[biases].any())
         needs[z] = needs[out] = wanted
-        self.groups: list[Group] = [Dense((x_rows, w_rows, biases), z, out, activation, needs)]
+        dense = Dense((x_rows, w_rows, biases), z, out, activation, needs)
+        if activation is not None:  # the sums are read by this group alone unless the function returns one
+            dense.sums_read = bool(np.isin(np.asarray(plan.outputs, dtype=np.intp), old).any())
+        self.groups: list[Group] = [dense]

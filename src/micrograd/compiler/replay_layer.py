@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from itertools import chain
 from operator import add, mul
 
+from micrograd.compiler import layer_source
 from micrograd.compiler.plan import Plan
 
 __all__ = ["BY_COLUMNS_IS_THE_ENGINES_SUM", "At", "Layer", "Table", "add_to", "at", "layer_grid", "read"]
@@ -94,6 +95,15 @@ class Layer:
         # where the inputs are relu(z), z's entries (see PythonReplay): the gradient of an input whose z <= 0
         # is zeroed by the relu's backward, whatever this layer adds to it
         self.relu_inputs: slice | None = None
+        # a small layer on consecutive rows with one bias per unit runs generated source (layer_source)
+        self.generated = (
+            self.x_block is not None and self.unit_biases is not None and self.units * n <= layer_source.LIMIT
+        )
+        self.w_at = at([j for w in w_rows for j in _entries(w)])  # every weight, unit by unit
+
+    def _source(self) -> tuple[layer_source.Forward, layer_source.Backward]:
+        wanted = (self.inputs_wanted, self.weights_wanted, self.relu_inputs is not None)
+        return layer_source.functions(self.units, self.width, *wanted)
 
     def _inputs(self, v: Table) -> list[list[float]]:
         if self.x_block is not None:
@@ -102,6 +112,9 @@ class Layer:
         return [read(v, x) for x in self.x_rows]
 
     def forward(self, v: Table) -> None:
+        if self.generated and BY_COLUMNS_IS_THE_ENGINES_SUM:  # left to right: sum()'s bits before 3.12
+            v[self.outs] = self._source()[0](v[self.x_block], read(v, self.w_at), read(v, self.unit_biases))  # type: ignore[index, arg-type]
+            return
         weights = [read(v, w) for w in self.w_rows]
         if self.by_columns:
             block, n = v[self.x_block], self.width  # type: ignore[index]
@@ -125,6 +138,9 @@ class Layer:
         v[self.outs] = list(chain.from_iterable(rows))
 
     def backward(self, v: Table, gr: Table) -> None:
+        if self.generated:
+            self._generated_backward(v, gr)
+            return
         g, units = gr[self.outs], self.units
         g_rows = _split(g, units)
         live = [r for r, g_row in enumerate(g_rows) if any(g_row)]  # rows with a gradient (a hinge's are often 0)
@@ -172,6 +188,19 @@ class Layer:
         else:
             for r, row in zip(live, rows):  # noqa: B905 - one per live row
                 add_to(gr, self.x_rows[r], row)
+
+    def _generated_backward(self, v: Table, gr: Table) -> None:
+        """Backward with the generated source: rows without gradient skipped unless a number is infinite."""
+        relu = None if self.relu_inputs is None else v[self.relu_inputs]
+        weights = read(v, self.w_at)
+        inputs = v[self.x_block]  # type: ignore[index]
+        finite = math.isfinite(sum(weights) + sum(inputs))
+        gw, gb, gx = self._source()[1](gr[self.outs], inputs, weights, relu, finite)
+        if self.weights_wanted:
+            add_to(gr, self.w_at, gw)
+            add_to(gr, self.unit_biases, gb)  # type: ignore[arg-type]
+        if self.inputs_wanted:
+            add_to(gr, self.x_block, gx)  # type: ignore[arg-type]
 
     def _finite(self, v: Table) -> bool:
         """Whether every weight and input is finite (a sum that overflows only says no: safe)."""

@@ -54,7 +54,7 @@ class _Elementwise(Group):
         self.forward_rule, self.backward_rule = RULES[rule]
         columns = [operands[:, i] for i in range(operands.shape[1])]
         self.gathers = [gather(column) for column in columns]
-        self.scatters = [Scatter(column) for column in columns]
+        self.scatters_of = [Scatter(column) for column in columns]
         self.constants = np.array([s.constants[0] if s.constants else 0.0 for s in steps], dtype=float)
         self.checked = rule in CHECKED_FORWARD
         self.wanted = [bool(needs[column].any()) for column in columns]
@@ -86,9 +86,12 @@ class _Elementwise(Group):
                 )
                 for c, d in zip(added, local, strict=True):
                     c[j] = d
-        for scatter, c, wanted in zip(self.scatters, added, self.wanted, strict=True):
+        for scatter, c, wanted in zip(self.scatters_of, added, self.wanted, strict=True):
             if wanted:
                 scatter.add(gr, c)
+
+    def scatters(self) -> list[Scatter]:
+        return [scatter for scatter, wanted in zip(self.scatters_of, self.wanted, strict=True) if wanted]
 
 
 class _Linear(Group):
@@ -114,6 +117,9 @@ class _Linear(Group):
         self.scatter_x.add(gr, g[:, None] * w)
         self.scatter_w.add(gr, g[:, None] * x)
         self.scatter_b.add(gr, g)
+
+    def scatters(self) -> list[Scatter]:
+        return [self.scatter_x, self.scatter_w, self.scatter_b]
 
 
 class _Sum(Group):
@@ -141,6 +147,9 @@ class _Sum(Group):
         g = gr[self.out][self.bins]
         self.scatter.add(gr, g * self.signs if self.negative else g)
 
+    def scatters(self) -> list[Scatter]:
+        return [self.scatter]
+
 
 class _Engine(Group):
     """Operations without a row here (ones you defined): the engine computes each step."""
@@ -160,6 +169,9 @@ class _Engine(Group):
             local = contributions(self.rule, g, v[list(step.operands)].tolist(), float(v[start + j]), step.constants)
             for i, d in zip(step.operands, local, strict=True):
                 gr[i] += d
+
+    def scatters(self) -> list[Scatter]:
+        return [Scatter(np.array([i for step in self.steps for i in step.operands], dtype=np.intp))]
 
 
 class NumpyReplay:
@@ -187,6 +199,7 @@ class NumpyReplay:
             start += len(positions)
         self.checks = Checks(plan.checks, renumber.tolist()) if plan.checks else None
         self.outputs_index = renumber[np.asarray(plan.outputs, dtype=np.intp)]
+        self.zeroed = _zeroed(self.groups, self.outputs_index, plan.size)
         self.size = plan.size
         self.template = np.zeros(plan.size)  # the table before a call: the constants in place
         self.template[plan.constants_at] = plan.constants
@@ -219,7 +232,7 @@ class NumpyReplay:
 
     def backward(self, table: Array, seeds: Sequence[float]) -> list[float]:
         """The gradient of ``sum(seed * output)`` with respect to every leaf."""
-        gr = np.zeros(self.size)
+        gr = np.zeros(self.size)  # every entry zero: the groups may still assign some (Group.unwritten)
         Scatter(self.outputs_index).add(gr, np.asarray(seeds, dtype=float))  # an output may come twice
         self.backward_table(table, gr)
         return gr[: self.plan.leaves].tolist()  # type: ignore[no-any-return]
@@ -285,6 +298,22 @@ def _other_group(rule: Any, steps: list[Step], out: slice) -> tuple[Group, list[
         return _Linear(matrix, out, 0), list(range(len(steps)))
     order = sorted(range(len(steps)), key=lambda j: steps[j].operands)
     return _Engine(rule, [steps[j] for j in order], out), order
+
+
+def _zeroed(groups: list[Group], outputs: np.ndarray[Any, Any], size: int) -> list[slice]:
+    """The gradient entries to zero before each backward: all but those the groups say need not be
+    (``Group.unwritten``), as slices."""
+    counts = np.zeros(size, dtype=np.intp)
+    for group in groups:
+        for scatter in group.scatters():
+            scatter.tally(counts)
+    np.add.at(counts, outputs, 1)  # an output's seed is a contribution too
+    skipped = np.zeros(size, dtype=bool)
+    for group in groups:
+        for part in group.unwritten(counts):
+            skipped[part] = True
+    edges = np.flatnonzero(np.diff(np.concatenate(([True], skipped, [True])).astype(np.int8)))
+    return [slice(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _any_operand(needs: np.ndarray[Any, Any], operands: list[tuple[int, ...]]) -> np.ndarray[Any, Any]:

@@ -84,6 +84,13 @@ class CompiledStep:
         self._where = {id(p): i for i, p in enumerate(self.params)}
         self._cache: dict[tuple[Hashable, ...], tuple[tuple[int, ...], dict[tuple[float, ...], Any]]] = {}
         self._numpy = backend == "numpy"
+        # the shapes and dtypes of float array arguments seen -> their structure (see flatten_call)
+        self._arrays: dict[tuple[Any, ...], tuple[tuple[Hashable, ...], list[Any]]] = {}
+        self._array_type: Any = None
+        if self._numpy:
+            import numpy as np
+
+            self._concatenate, self._array_type = np.concatenate, np.ndarray
         self._holding = False  # whether the arrays are newer than the Values (a write-back is deferred)
         self._p: Any = None
         self._g: Any = None
@@ -109,11 +116,23 @@ class CompiledStep:
         pending = deferred.pending
         if pending and (len(pending) > 1 or id(self) not in pending):
             deferred.settle()  # another fast path's weights first (this step's too, read again below)
-        kwargs, structure, flat, keep = flatten_call(args, kwargs)
-        numbers = flat if set(map(type, flat)) <= _FLOAT else [x.data if isinstance(x, Value) else x for x in flat]
+        arrays = self._arrays.get(_signature(args, self._array_type)) if self._numpy and not kwargs else None
+        if arrays is not None:  # float arrays of shapes seen before: their numbers in one array, no list
+            structure, keep = arrays
+            numbers: Any = self._concatenate([a.ravel() for a in args]) if len(args) > 1 else args[0].ravel()
+        else:
+            kwargs, structure, flat, keep = flatten_call(args, kwargs)
+            numbers = flat if set(map(type, flat)) <= _FLOAT else [x.data if isinstance(x, Value) else x for x in flat]
+            signature = _signature(args, self._array_type) if self._numpy and not kwargs and args else ()
+            if signature and all(type(item) is tuple for item in signature):  # all float arrays
+                if len(self._arrays) >= MAX_TRACES:
+                    del self._arrays[next(iter(self._arrays))]
+                self._arrays[signature] = (structure, keep)
         static, prepared = self._cache.get(structure, ((), {}))
         replay = prepared.get(tuple(numbers[i] for i in static))
         if replay is None:
+            if arrays is not None:
+                numbers = numbers.tolist()  # the trace's leaves hold Python floats
             replay = self._trace(structure, numbers, args, kwargs, keep)  # runs loss_fn: not under the lock
         with self._lock:
             if not self._holding:
@@ -218,6 +237,15 @@ class CompiledStep:
         self._cache[structure] = (static, prepared)
         self._keep = keep
         return replay
+
+
+def _signature(args: tuple[Any, ...], array_type: Any) -> tuple[Any, ...]:
+    """What decides the structure of a call whose arguments are numpy arrays of floats (read as nested
+    lists of floats, see flatten_call): their shapes and dtypes; any other argument stands as its type."""
+    return tuple(
+        (a.shape, a.dtype.str) if isinstance(a, array_type) and a.ndim and a.dtype.kind == "f" else type(a)
+        for a in args
+    )
 
 
 def _nest(template: Any, numbers: list[float]) -> Any:

@@ -53,9 +53,10 @@ class NumpyStep:
         self.param_index = _slice_or(np.array(param_index, dtype=np.intp))
         self.every_param = len(set(param_index)) == len(where)  # else the unused parameters' gradients are 0
         self.limits = _blas_limits(plan)
+        self.zeroed = self.replay.zeroed
 
     def run(self, numbers: Sequence[float], p: Any, g: Any) -> list[float]:
-        """The results (the loss first) at ``numbers`` (the batch) and parameters ``p``; the loss's
+        """The results (the loss first) at ``numbers`` (the batch: a list, or an array) and parameters ``p``; the loss's
         gradients with respect to the parameters into ``g``."""
         v, gr = self.table, self.gradients
         v[: self.slots] = numbers
@@ -68,7 +69,8 @@ class NumpyStep:
             except Exception:
                 self._raise_first_error(numbers, p)
                 raise
-            gr.fill(0.0)
+            for part in self.zeroed:  # all but the entries backward assigns or never reads
+                gr[part] = 0.0
             gr[self.out] = 1.0
             self.replay.backward_table(v, gr)
         if not self.every_param:
@@ -81,7 +83,7 @@ class NumpyStep:
         captured = [leaf.data for leaf in self.plan.captured]
         for at, index in zip(_entries(self.param_at), _entries(self.param_index), strict=True):
             captured[where[at]] = float(p[index])
-        self.plan.raise_first_error(list(numbers), captured)
+        self.plan.raise_first_error(numbers.tolist() if hasattr(numbers, "tolist") else list(numbers), captured)
 
 
 class PythonStep:
