@@ -294,3 +294,26 @@ def test_a_dropped_step_that_reads_a_dropped_block_still_raises(backend: str) ->
         with pytest.raises(ValueError, match="log: operand must be positive"):
             fn(Value(-1.0))
     assert compiled.traces == 1
+
+
+def _same_number(a: float, b: float) -> bool:
+    """The same float, the sign of a zero included (any nan is a nan)."""
+    return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_a_wide_block_while_tracing_has_the_engines_numbers_at_zeros_and_non_finite_sums(activation: str) -> None:
+    from micrograd.compiler.numpy_rows import layer_sums
+
+    layer = Layer(3, 128, activation=activation, rng=random.Random(3))  # wide: its sums are numpy's
+    for u, neuron in enumerate(layer.neurons):  # sums that are exact: small integers, many of them zero
+        for j, w in enumerate(neuron.w):
+            w.data = float((u + j) % 5 - 2)
+        neuron.b.data = float(u % 3 - 1)
+    layer.neurons[0].w[1].data, layer.neurons[1].w[1].data, layer.neurons[2].w[2].data = math.inf, -math.inf, math.nan
+    x = [0.0, -1.0, 2.0]
+    eager = [v.data for v in layer([Value(v) for v in x])]  # type: ignore[union-attr]
+    with recording_blocks(layer_sums):
+        parts = layer([Value(v) for v in x])
+    assert isinstance(parts, list) and all(p.operation is not LINEAR for p in parts)  # a block's parts
+    assert all(_same_number(a, b) for a, b in zip([p.data for p in parts], eager, strict=True))
