@@ -159,8 +159,9 @@ class Dense(Group):
         if self.sums_read:
             v[self.z] = y
         if self.relu:  # the engine's relu: 0.0 where z <= 0 (+0.0, also for -0.0), nan stays nan
-            np.maximum(y, 0.0, out=y)
-            y += 0.0
+            np.maximum(y, 0.0, out=y)  # keeps a -0.0, which only a bias of -0.0 can give (-0.0 + -0.0)
+            if self.units * self.rows < 4096 or _negative_zero(v[self.b]):
+                y += 0.0  # -0.0 + 0.0 is +0.0
         else:
             v[self.out] = self.rule[0]([y], _NO_CONSTANTS)
 
@@ -199,9 +200,13 @@ def _relu_backward(g: Array, y: Array) -> Array:
     infinite, as the engine's mask); ``g`` where ``y`` is nan.  A product with the mask is several times
     faster than ``np.where`` on a mask without pattern; the rare non-finite case takes ``np.where``."""
     masked = g * (y > 0)
-    if math.isfinite(masked.sum()) and not math.isnan(y.sum()):
+    if math.isfinite(np.dot(masked, y)):  # neither a nan in y nor a nan or infinity in the product
         return masked
     return np.where(y <= 0, 0.0, g)
+
+
+def _negative_zero(x: Array) -> bool:
+    return bool(np.signbit(x[x == 0]).any())
 
 
 _NO_CONSTANTS = np.zeros(0)
