@@ -174,10 +174,13 @@ class Dense(Group):
         g = g.reshape(self.rows, self.units)
         x = v[self.x].reshape(self.rows, self.n)
         w = v[self.w].reshape(self.units, self.n)
+        # G @ W; for one unit, a product of each row's g with the weights (the same numbers: no sum),
+        # which BLAS, asked for a product of inner size 1, takes twice as long for
+        product = np.multiply if self.units == 1 else np.matmul
         if self.assign_x:  # the only contributions to these gradients: written in place, no temporary
-            np.matmul(g, w, out=gr[self.scatter_x.target].reshape(self.rows, self.n))
+            product(g, w, out=gr[self.scatter_x.target].reshape(self.rows, self.n))
         elif self.x_wanted:
-            self.scatter_x.add(gr, g @ w)
+            self.scatter_x.add(gr, product(g, w))
         self.scatter_w.add(gr, g.T @ x)
         self.scatter_b.add(gr, g.sum(axis=0))
 
