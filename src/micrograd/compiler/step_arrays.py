@@ -52,6 +52,10 @@ class NumpyStep:
         self.param_at = _slice_or(np.array(param_at, dtype=np.intp))
         self.param_index = _slice_or(np.array(param_index, dtype=np.intp))
         self.every_param = len(set(param_index)) == len(where)  # else the unused parameters' gradients are 0
+        # the parameters' entries in one run and every parameter in the plan: both copies one np.take
+        self.taken = isinstance(self.param_at, slice) and not isinstance(self.param_index, slice) and self.every_param
+        self.inverse = np.argsort(self.param_index) if self.taken else None  # optimizer order <- table order
+        self.take = np.take
         self.limits = _blas_limits(plan)
         self.zeroed = self.replay.zeroed
 
@@ -60,7 +64,10 @@ class NumpyStep:
         gradients with respect to the parameters into ``g``."""
         v, gr = self.table, self.gradients
         v[: self.slots] = numbers
-        v[self.param_at] = p[self.param_index]
+        if self.taken:
+            self.take(p, self.param_index, out=v[self.param_at])
+        else:
+            v[self.param_at] = p[self.param_index]
         if self.others:
             v[self.others_at] = [leaf.data for leaf in self.others]
         with self.limits():
@@ -73,9 +80,12 @@ class NumpyStep:
                 gr[part] = 0.0
             gr[self.out] = 1.0
             self.replay.backward_table(v, gr)
-        if not self.every_param:
-            g.fill(0.0)
-        g[self.param_index] = gr[self.param_at]
+        if self.taken:
+            self.take(gr[self.param_at], self.inverse, out=g)
+        else:
+            if not self.every_param:
+                g.fill(0.0)
+            g[self.param_index] = gr[self.param_at]
         return v[self.replay.outputs_index].tolist()  # type: ignore[no-any-return]
 
     def _raise_first_error(self, numbers: Sequence[float], p: Any) -> None:
