@@ -54,7 +54,7 @@ class NumpyStep:
         self.every_param = len(set(param_index)) == len(where)  # else the unused parameters' gradients are 0
         # the parameters' entries in one run and every parameter in the plan: both copies one np.take
         self.taken = isinstance(self.param_at, slice) and not isinstance(self.param_index, slice) and self.every_param
-        self.inverse = np.argsort(self.param_index) if self.taken else None  # optimizer order <- table order
+        self.inverse: Any = np.argsort(self.param_index) if self.taken else None  # optimizer order <- table order
         self.take = np.take
         self.limits = _blas_limits(plan)
         self.zeroed = self.replay.zeroed
