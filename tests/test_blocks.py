@@ -158,6 +158,28 @@ def _gradient_inside() -> tuple[Callable[[Sequence[Value]], Value], list[Value]]
     return f, model.parameters()
 
 
+def _weight_swapped_between_calls() -> tuple[Callable[[Sequence[Value]], Value], list[Value]]:
+    layer = Layer(2, 3, activation="tanh", rng=random.Random(1))
+    spare = Value(0.25)
+
+    def f(x: Sequence[Value]) -> Value:
+        first = sum(layer(x), Value(0.0))
+        kept, layer.neurons[1].w[0] = layer.neurons[1].w[0], spare  # the same row list, another weight in it
+        try:
+            return first * sum(layer(x), Value(0.0))
+        finally:
+            layer.neurons[1].w[0] = kept
+
+    return f, [*layer.parameters(), spare]
+
+
+def _layers_sharing_a_first_row() -> tuple[Callable[[Sequence[Value]], Value], list[Value]]:
+    first, second = Layer(2, 3, activation="tanh", rng=random.Random(1)), Layer(2, 3, rng=random.Random(2))
+    second.neurons[0].w, second.neurons[0].b = first.neurons[0].w, first.neurons[0].b  # shared, the rest not
+    parameters = list(dict.fromkeys([*first.parameters(), *second.parameters()]))
+    return lambda x: sum(first(x), Value(0.0)) * sum(second(x), Value(0.0)), parameters
+
+
 UNUSUAL = {
     "mixed activations": (_mixed_activations, False),
     "a neuron of its own kind": (_own_neuron, False),
@@ -165,6 +187,8 @@ UNUSUAL = {
     "a part used beside the next layer": (_skip_connection, True),
     "numbers among the inputs": (_numbers_among_inputs, False),
     "grad inside the function": (_gradient_inside, True),
+    "a weight swapped between two calls": (_weight_swapped_between_calls, True),
+    "two layers sharing their first row": (_layers_sharing_a_first_row, True),
 }
 
 
@@ -270,3 +294,26 @@ def test_a_dropped_step_that_reads_a_dropped_block_still_raises(backend: str) ->
         with pytest.raises(ValueError, match="log: operand must be positive"):
             fn(Value(-1.0))
     assert compiled.traces == 1
+
+
+def _same_number(a: float, b: float) -> bool:
+    """The same float, the sign of a zero included (any nan is a nan)."""
+    return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_a_wide_block_while_tracing_has_the_engines_numbers_at_zeros_and_non_finite_sums(activation: str) -> None:
+    from micrograd.compiler.numpy_rows import layer_sums
+
+    layer = Layer(3, 128, activation=activation, rng=random.Random(3))  # wide: its sums are numpy's
+    for u, neuron in enumerate(layer.neurons):  # sums that are exact: small integers, many of them zero
+        for j, w in enumerate(neuron.w):
+            w.data = float((u + j) % 5 - 2)
+        neuron.b.data = float(u % 3 - 1)
+    layer.neurons[0].w[1].data, layer.neurons[1].w[1].data, layer.neurons[2].w[2].data = math.inf, -math.inf, math.nan
+    x = [0.0, -1.0, 2.0]
+    eager = [v.data for v in layer([Value(v) for v in x])]  # type: ignore[union-attr]
+    with recording_blocks(layer_sums):
+        parts = layer([Value(v) for v in x])
+    assert isinstance(parts, list) and all(p.operation is not LINEAR for p in parts)  # a block's parts
+    assert all(_same_number(a, b) for a, b in zip([p.data for p in parts], eager, strict=True))

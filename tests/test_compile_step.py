@@ -129,6 +129,39 @@ def test_a_learning_rate_schedule_stepped_after_each_call_is_followed(backend: s
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_a_loss_that_also_reads_a_hidden_layers_relu_results_moves_the_weights_as_eagerly(backend: str) -> None:
+    # the pure-Python replay does a hidden layer's relu backward inside the layer's own: the gradient that
+    # reaches the relu's results from the loss directly must count as much as the next layer's
+    def make_loss(net: MLP) -> Callable[..., Value]:
+        def loss_fn(X: list[list[float]], y: list[float]) -> Value:
+            total: list[Value] = []
+            for x, t in zip(X, y, strict=True):
+                hidden = net.layers[0](x)
+                out = net.layers[2](net.layers[1](hidden))
+                total.append((out - t) ** 2 + 0.05 * sum(hidden))  # type: ignore[operator, arg-type]
+            return sum(total) * (1.0 / len(X))  # type: ignore[return-value]
+
+        return loss_fn
+
+    eager, compiled = model(), model()
+    eager_optimizer, compiled_optimizer = (
+        optim.SGD(eager.parameters(), lr=0.05),
+        optim.SGD(compiled.parameters(), lr=0.05),
+    )
+    step = micrograd.compile_step(make_loss(compiled), compiled_optimizer, backend=backend)
+    eager_loss = make_loss(eager)
+    for X, y in minibatches(6):
+        eager_optimizer.zero_grad()
+        expected = eager_loss(X, y)
+        expected.backward()
+        eager_optimizer.step()
+        assert math.isclose(step(X, y), expected.data, rel_tol=1e-12)
+    assert step.traces == 1
+    assert_same_weights(eager.parameters(), compiled.parameters())
+    assert max(abs(p.data - q.data) for p, q in zip(compiled.parameters(), model().parameters(), strict=True)) > 0.01
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_every_documented_way_to_read_the_model_sees_the_current_weights(backend: str, tmp_path: Any) -> None:
     eager, compiled, _, _, step = train_both(OPTIMIZERS["Adam"], backend, minibatches())
     point = [0.3, -0.7]

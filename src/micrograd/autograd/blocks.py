@@ -75,7 +75,7 @@ def recording_blocks(sums: Sums | None = None) -> Iterator[None]:
         _state.cache, _state.sums = saved
 
 
-def block_cache() -> dict[Any, LayerWeights] | None:
+def block_cache() -> dict[Any, list[LayerWeights]] | None:
     """This thread's layers seen so far, while it records blocks; None when it does not."""
     return getattr(_state, "cache", None)  # type: ignore[no-any-return]
 
@@ -333,17 +333,20 @@ def record(
 
 
 def _layer(
-    cache: dict[Any, LayerWeights],
+    cache: dict[Any, list[LayerWeights]],
     weights: Sequence[Sequence[Value]],
     biases: Sequence[Value],
     width: int,
     kind: Operation,
 ) -> LayerWeights | None:
-    """The layer's LayerWeights in this trace (made at its first block), or None if it cannot be a block."""
-    key = (tuple(map(id, weights)), tuple(map(id, biases)))
-    layer = cache.get(key)
-    if layer is not None and layer.weights == weights and layer.biases == biases:
-        return layer if layer.width == width else None
+    """The layer's LayerWeights in this trace (made at its first block), or None if it cannot be a block.
+
+    Looked up by a short key (the first row and bias, the number of units), then compared in full (by
+    identity, in C): a layer whose weights changed between two calls gets one more LayerWeights."""
+    key = (id(weights[0]) if weights else 0, id(biases[0]) if biases else 0, len(biases))
+    for layer in cache.get(key, ()):
+        if layer.weights == weights and layer.biases == biases:
+            return layer if layer.width == width else None
     if not weights or len(weights) != len(biases) or set(map(len, weights)) != {width}:
         return None
     if not _just_values(biases) or not all(map(_just_values, weights)):
@@ -351,7 +354,7 @@ def _layer(
     layer = LayerWeights(weights, biases, kind)
     if set(map(_operation, layer.suffix)) != {None}:
         return None  # a computed weight: scalar nodes, which differentiate through it
-    cache[key] = layer
+    cache.setdefault(key, []).append(layer)
     return layer
 
 

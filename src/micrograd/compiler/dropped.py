@@ -11,6 +11,7 @@ first error (``Plan.raise_first_error``).
 from __future__ import annotations
 
 import functools
+from itertools import count, repeat
 
 from micrograd.autograd import (
     ABS,
@@ -94,11 +95,14 @@ def _check(node: Value, refs: list[int]) -> Step:
     return _step((rule, tuple(refs), constants))
 
 
-def made_order(made: list[Value], step_nodes: list[tuple[int, Value]], check_nodes: list[Value]) -> list[int]:
-    """The steps (``(position, node)``: a block's fillers have none) and checks (``~k``) in the order
-    the function made their nodes (a node made before the call first)."""
-    rank = {node: k for k, node in enumerate(made)}
-    keyed = [(rank.get(node, -1), p) for p, node in step_nodes]
-    keyed += [(rank[node], ~k) for k, node in enumerate(check_nodes)]
-    keyed.sort()
-    return [p for _, p in keyed]
+def made_order(made: list[Value], step_nodes: tuple[list[int], list[Value]], check_nodes: list[Value]) -> list[int]:
+    """The steps (their positions and nodes: a block's fillers have none) and checks (``~k``) in the order
+    the function made their nodes (a node made before the call first, in the steps' order).
+
+    Sorted by rank in C (a dict from ``made``, a key sort of indices): no tuple per step."""
+    positions, nodes = step_nodes
+    rank = dict(zip(made, count()))
+    ranks = list(map(rank.get, nodes, repeat(-1, len(nodes))))
+    ranks += map(rank.__getitem__, check_nodes)
+    where = positions + [~k for k in range(len(check_nodes))]
+    return list(map(where.__getitem__, sorted(range(len(where)), key=ranks.__getitem__)))

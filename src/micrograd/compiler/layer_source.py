@@ -16,31 +16,43 @@ to ``LIMIT`` weights get it, the others are replayed with ``sum(map(mul, ...))``
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["LIMIT", "functions"]
+__all__ = ["LIMIT", "Shape", "functions"]
 
 LIMIT = 1024  # the most weights (units * width) a layer's generated source holds
 
 Forward = Callable[[list[float], list[float], list[float]], list[float]]
-# (gradients of the outputs, inputs, weights, relu operands of the inputs or None, whether to skip zero rows)
-#  -> (the weights' gradients, the biases', the inputs')
-Backward = Callable[[list[float], list[float], list[float], Any, bool], tuple[list[float], list[float], list[float]]]
-
-_made: dict[tuple[int, int, bool, bool, bool], tuple[Forward, Backward]] = {}
+# (the outputs' gradients, the outputs or None, the inputs, the weights, the inputs' gradients so far or None)
+#  -> (the weights' gradients, the biases', the inputs' gradients with this layer's added)
+Backward = Callable[[list[float], Any, list[float], list[float], Any], tuple[list[float], list[float], list[float]]]
 
 
-def functions(units: int, width: int, inputs: bool, weights: bool, relu: bool) -> tuple[Forward, Backward]:
-    """The forward and backward of a layer of this shape; ``inputs`` and ``weights`` say which gradients
-    backward gives, ``relu`` that the inputs are relu results (an input whose relu is off gets 0.0)."""
-    key = (units, width, inputs, weights, relu)
-    made = _made.get(key)
+class Shape(NamedTuple):
+    """What a layer's source depends on."""
+
+    units: int
+    width: int
+    inputs: bool  # whether backward gives the inputs' gradients
+    weights: bool  # whether it gives the weights' and biases'
+    relu_inputs: bool  # the inputs are relu results: one that is 0.0 (its relu off) passes no gradient on
+    relu_outputs: bool  # backward is given the relu's results and their gradients, and does the relu's backward
+
+
+_made: dict[Shape, tuple[Forward, Backward, Backward]] = {}
+
+
+def functions(shape: Shape) -> tuple[Forward, Backward, Backward]:
+    """The forward and two backwards of a layer of this shape: one for any numbers, one that skips what
+    adds nothing when every number is finite (where 0 * inf would be nan)."""
+    made = _made.get(shape)
     if made is None:
         if len(_made) >= 64:
             _made.pop(next(iter(_made)))
-        namespace: dict[str, Any] = {"ZERO_ROW": (0.0,) * width}
-        exec(_forward_source(units, width) + _backward_source(units, width, inputs, weights, relu), namespace)
-        made = _made[key] = (namespace["forward"], namespace["backward"])
+        namespace: dict[str, Any] = {}
+        backwards = [_backward_source(shape, finite) for finite in (False, True)]
+        exec("\n".join([_forward_source(shape.units, shape.width), *backwards]), namespace)
+        made = _made[shape] = (namespace["forward"], namespace["backward"], namespace["backward_finite"])
     return made
 
 
@@ -49,8 +61,13 @@ def _names(prefix: str, count: int) -> list[str]:
 
 
 def _unpack(names: list[str]) -> str:
-    """A target list for unpacking, also of one name."""
+    """A target list for unpacking (or a tuple display), also of one name."""
     return ", ".join(names) + ("," if len(names) == 1 else "")
+
+
+def _rows(iterator: str, names: list[str]) -> tuple[str, str]:
+    """A loop target for one row of these names and the iterator of rows from a flat iterator."""
+    return f"({_unpack(names)})", f"zip({', '.join([iterator] * len(names))})"
 
 
 def _weights(units: int, width: int) -> list[list[str]]:
@@ -68,7 +85,7 @@ def _forward_source(units: int, width: int) -> str:
             "    out = []",
             "    push = out.extend",
             "    it = iter(xs)",
-            f"    for {_unpack(x)} in zip({', '.join(['it'] * width)}):",
+            f"    for {_unpack(x)} in {_rows('it', x)[1]}:",
             f"        push(({_unpack(sums)}))",
             "    return out",
             "",
@@ -76,38 +93,51 @@ def _forward_source(units: int, width: int) -> str:
     )
 
 
-def _backward_source(units: int, width: int, inputs: bool, weights: bool, relu: bool) -> str:
-    w, x, g, z = _weights(units, width), _names("x", width), _names("g", units), _names("z", width)
-    gw = [[f"g{name}" for name in row] for row in w]
-    gb = _names("gb", units)
-    rows = [f"zip({', '.join(['gi'] * units)})", f"zip({', '.join(['xi'] * width)})"]
-    targets = [f"({_unpack(g)})", f"({_unpack(x)})"]
-    if relu:
-        rows.append(f"zip({', '.join(['zi'] * width)})")
-        targets.append(f"({_unpack(z)})")
+def _backward_source(shape: Shape, finite: bool) -> str:
+    """``backward_finite`` (``finite``: every number is finite, so a zero row or input adds nothing and is
+    skipped) or ``backward``: row by row, the weights' gradients input by input and the inputs'."""
+    units, width = shape.units, shape.width
+    w, x, r = _weights(units, width), _names("x", width), _names("r", width)  # r: the inputs' gradients so far
+    g, h, y = _names("g", units), _names("h", units), _names("y", units)  # h, y: the relu's gradients and results
+    gw, gb = [[f"g{name}" for name in row] for row in w], _names("gb", units)
+    targets = [_rows("gi", h if shape.relu_outputs else g), _rows("xi", x)]
+    if shape.relu_outputs:
+        targets.append(_rows("yi", y))
+    if shape.inputs:
+        targets.append(_rows("ri", r))
     lines = [
-        "def backward(gs, xs, ws, zs, skip):",
+        f"def backward{'_finite' if finite else ''}(gs, ys, xs, ws, rs):",
         f"    {_unpack([name for row in w for name in row])} = ws",
         "    gx = []",
         "    push = gx.extend",
-        "    gi, xi, zi = iter(gs), iter(xs), iter(zs or ())",
+        "    gi, yi, xi, ri = iter(gs), iter(ys or ()), iter(xs), iter(rs or ())",
     ]
-    if weights:
+    if shape.weights:
         lines.append(f"    {' = '.join([name for row in gw for name in row] + gb)} = 0.0")
-    lines += [
-        f"    for {', '.join(targets)} in zip({', '.join(rows)}):",
-        f"        if skip and not ({' or '.join(g)}):  # a row without gradient (a hinge's satisfied margin)",
-        "            push(ZERO_ROW)" if inputs else "            pass",
-        "            continue",
-    ]
-    if weights:
-        lines += [f"        {gw[u][j]} += {g[u]} * {x[j]}" for u in range(units) for j in range(width)]
+    lines.append(f"    for {', '.join(t for t, _ in targets)} in zip({', '.join(rows for _, rows in targets)}):")
+    if shape.relu_outputs:  # the relu's backward: the gradient of an output whose relu is off is 0.0
+        lines.append(f"        {_unpack(g)} = {_unpack([f'{h[u]} if {y[u]} else 0.0' for u in range(units)])}")
+    if finite:
+        lines += [
+            f"        if not ({' or '.join(g)}):  # a row without gradient (a hinge's satisfied margin)",
+            f"            push(({_unpack(r)}))" if shape.inputs else "            pass",
+            "            continue",
+        ]
+    if shape.weights:
+        for j in range(width):
+            indent = "        "
+            if finite:
+                lines.append(f"        if {x[j]}:  # a zero input (an idle relu) adds nothing")
+                indent += "    "
+            lines += [f"{indent}{gw[u][j]} += {g[u]} * {x[j]}" for u in range(units)]
         lines += [f"        {gb[u]} += {g[u]}" for u in range(units)]
-    if inputs:
-        sums = [" + ".join(f"{g[u]} * {w[u][j]}" for u in range(units)) for j in range(width)]
-        if relu:  # the relu's backward zeroes these: not computed
-            sums = [f"0.0 if {z[j]} <= 0 else {total}" for j, total in enumerate(sums)]
+    if shape.inputs:
+        sums = [f"{r[j]} + (" + " + ".join(f"{g[u]} * {w[u][j]}" for u in range(units)) + ")" for j in range(width)]
+        if shape.relu_inputs:  # an input whose relu is off (0.0) passes no gradient on: the relu's backward zeroes it
+            sums = [f"{total} if {x[j]} else {r[j]}" for j, total in enumerate(sums)]
         lines.append(f"        push(({_unpack(sums)}))")
-    weight_sums = f"[{', '.join(name for row in gw for name in row)}], [{', '.join(gb)}]" if weights else "[], []"
+    if not (shape.weights or shape.inputs or finite):
+        lines.append("        pass")  # a layer nobody needs gradients of
+    weight_sums = f"[{', '.join(name for row in gw for name in row)}], [{', '.join(gb)}]" if shape.weights else "[], []"
     lines += [f"    return {weight_sums}, gx", ""]
     return "\n".join(lines)

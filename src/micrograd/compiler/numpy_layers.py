@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
 from micrograd.autograd import RELU, Operation
 from micrograd.compiler.numpy_rows import RULES
-from micrograd.compiler.plan import Plan, block_entries
+from micrograd.compiler.plan import Plan
 
 __all__ = ["Array", "Blocks", "Dense", "Group", "Index", "Layer", "Scatter", "gather"]
 
@@ -213,6 +215,7 @@ def _negative_zero(x: Array) -> bool:
 
 
 _NO_CONSTANTS = np.zeros(0)
+_OPERANDS = attrgetter("operands")
 
 
 class Blocks:
@@ -224,15 +227,15 @@ class Blocks:
         plan: Plan,
         positions: list[int],
         start: int,
-        numbering: tuple[list[int], np.ndarray[Any, Any]],
+        renumber: np.ndarray[Any, Any],
         needs: np.ndarray[Any, Any],
     ) -> None:
-        new, renumber = numbering
         first = plan.leaves
         steps = [plan.steps[p] for p in positions]
         layer, activation = steps[0].constants
         rows, units, n = len(steps), layer.units, layer.width
-        x_rows = renumber[np.array([s.operands for s in steps], dtype=np.intp).reshape(rows, n)]
+        operands = np.fromiter(chain.from_iterable(map(_OPERANDS, steps)), dtype=np.intp, count=rows * n)
+        x_rows = renumber[operands.reshape(rows, n)]
         w_rows = renumber[np.array(layer.weights, dtype=np.intp).reshape(units, n)]
         biases = renumber[np.array(layer.biases, dtype=np.intp)]
         z = slice(start, start + rows * units)
@@ -240,13 +243,8 @@ class Blocks:
         self.end = out.stop
         old = (first + np.array(positions, dtype=np.intp))[:, None] + np.arange(units)  # each block's sums
         renumber[old.ravel()] = np.arange(z.start, z.stop)
-        if activation is not None:
+        if activation is not None:  # and its outputs
             renumber[(old + units).ravel()] = np.arange(out.start, out.stop)
-        entries = block_entries(steps[0])
-        for r, p in enumerate(positions):  # the same in the list the other steps are renamed with
-            new[first + p : first + p + units] = range(z.start + r * units, z.start + (r + 1) * units)
-            if entries > units:
-                new[first + p + units : first + p + entries] = range(out.start + r * units, out.start + (r + 1) * units)
         wanted = bool(needs[x_rows].any() or needs[w_rows].any() or needs[biases].any())
         needs[z] = needs[out] = wanted
         dense = Dense((x_rows, w_rows, biases), z, out, activation, needs)

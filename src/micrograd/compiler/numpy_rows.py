@@ -98,8 +98,16 @@ def layer_sums(xs: Any, layer: LayerWeights, activation: Operation | None) -> tu
         matrix = np.array(layer.rows, dtype=float).reshape(layer.units, layer.width)
         layer.matrix = (matrix, np.array(layer.bias_data, dtype=float))
     matrix, biases = layer.matrix
-    sums = matrix @ np.asarray(xs, dtype=float) + biases
-    return sums, sums if activation is None else RULES[activation][0]([sums], _NO_CONSTANTS)
+    sums = matrix @ np.asarray(xs, dtype=float)
+    sums += biases
+    if activation is RELU:  # the engine's relu: +0.0 where z <= 0 (-0.0 too), nan kept; fewer calls than np.where
+        outputs = np.maximum(sums, 0.0)
+        outputs += 0.0
+        return sums, outputs
+    if activation is None:
+        return sums, sums
+    with np.errstate(all="ignore"):  # an infinite sum: numpy would warn where the engine computes quietly
+        return sums, RULES[activation][0]([sums], _NO_CONSTANTS)
 
 
 _NO_CONSTANTS = np.zeros(0)

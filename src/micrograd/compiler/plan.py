@@ -211,16 +211,25 @@ class Plan:
         whose highest level is looked up once, and weights that are all leaves
         (all below ``leaves``) are told by one ``max`` of their entries.
         """
+        return self.levels_and_positions()[0]
+
+    def levels_and_positions(self) -> tuple[list[int], list[int]]:
+        """``levels()``, and the positions of the steps that compute (``positions()``), in one pass."""
         level = [0] * self.size
         get, first = level.__getitem__, self.leaves
         last_inputs: tuple[int, ...] = ()
         inputs_level = 0
-        for position in self.positions():
-            step = self.steps[position]
+        steps, position, count = self.steps, 0, len(self.steps)
+        positions: list[int] = []
+        while position < count:
+            positions.append(position)
+            step = steps[position]
             operands = step.operands
             if step.rule is DENSE:  # its weights are leaves; every entry at one level
+                entries = block_entries(step)
                 top = 1 + max(map(get, operands), default=0)
-                level[first + position : first + position + block_entries(step)] = [top] * block_entries(step)
+                level[first + position : first + position + entries] = [top] * entries
+                position += entries
                 continue
             if step.rule is LINEAR and len(operands) > 8:
                 n = len(operands) // 2
@@ -231,7 +240,8 @@ class Plan:
             else:
                 top = max(map(get, operands), default=0)
             level[first + position] = 1 + top
-        return level
+            position += 1
+        return level, positions
 
 
 class Checks:

@@ -100,10 +100,20 @@ class Layer:
             self.x_block is not None and self.unit_biases is not None and self.units * n <= layer_source.LIMIT
         )
         self.w_at = at([j for w in w_rows for j in _entries(w)])  # every weight, unit by unit
+        # where the relu of these results is, when this (generated) layer's backward does the relu's too
+        self.relu_outputs: slice | None = None
 
-    def _source(self) -> tuple[layer_source.Forward, layer_source.Backward]:
-        wanted = (self.inputs_wanted, self.weights_wanted, self.relu_inputs is not None)
-        return layer_source.functions(self.units, self.width, *wanted)
+    def _source(self) -> tuple[layer_source.Forward, layer_source.Backward, layer_source.Backward]:
+        return layer_source.functions(
+            layer_source.Shape(
+                self.units,
+                self.width,
+                self.inputs_wanted,
+                self.weights_wanted,
+                self.relu_inputs is not None,
+                self.relu_outputs is not None,
+            )
+        )
 
     def _inputs(self, v: Table) -> list[list[float]]:
         if self.x_block is not None:
@@ -175,7 +185,7 @@ class Layer:
             z, n = v[self.relu_inputs], self.width
             rows = [
                 [
-                    0.0 if zj <= 0 else sum(map(mul, g_row, w_column))
+                    0.0 if zj <= 0.0 else sum(map(mul, g_row, w_column))
                     for w_column, zj in zip(w_columns, z[r * n : r * n + n], strict=True)
                 ]
                 for r, g_row in zip(live, g_live)  # noqa: B905 - built together
@@ -190,17 +200,26 @@ class Layer:
                 add_to(gr, self.x_rows[r], row)
 
     def _generated_backward(self, v: Table, gr: Table) -> None:
-        """Backward with the generated source: rows without gradient skipped unless a number is infinite."""
-        relu = None if self.relu_inputs is None else v[self.relu_inputs]
-        weights = read(v, self.w_at)
-        inputs = v[self.x_block]  # type: ignore[index]
-        finite = math.isfinite(sum(weights) + sum(inputs))
-        gw, gb, gx = self._source()[1](gr[self.outs], inputs, weights, relu, finite)
+        """Backward with the generated source: what adds nothing skipped unless a number is not finite."""
+        if not (self.weights_wanted or self.inputs_wanted):
+            return
+        relu = self.relu_outputs
+        g, outputs = (gr[self.outs], None) if relu is None else (gr[relu], v[relu])
+        weights, inputs = read(v, self.w_at), v[self.x_block]  # type: ignore[index]
+        _, backward, backward_finite = self._source()
+        finite = math.isfinite(sum(weights) + sum(inputs) + sum(g))  # an overflowing sum only says no: safe
+        gw, gb, gx = (backward_finite if finite else backward)(
+            g,
+            outputs,
+            inputs,
+            weights,
+            gr[self.x_block] if self.inputs_wanted else None,  # type: ignore[index]
+        )
+        if self.inputs_wanted:  # first: gx is the gradients read before this layer added any (an input may be a weight)
+            gr[self.x_block] = gx  # type: ignore[index]
         if self.weights_wanted:
             add_to(gr, self.w_at, gw)
             add_to(gr, self.unit_biases, gb)  # type: ignore[arg-type]
-        if self.inputs_wanted:
-            add_to(gr, self.x_block, gx)  # type: ignore[arg-type]
 
     def _finite(self, v: Table) -> bool:
         """Whether every weight and input is finite (a sum that overflows only says no: safe)."""

@@ -22,6 +22,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -43,15 +44,20 @@ _step = functools.partial(tuple.__new__, Step)  # a Step made in C (a NamedTuple
 
 
 class _Elementwise(Group):
-    def __init__(self, rule: Operation, steps: list[Step], out: slice, needs: np.ndarray[Any, Any]) -> None:
+    """Steps of one operation with a row in ``RULES``: ``operands`` holds each step's table entries
+    (one row per step, in the order of ``steps``, which the group keeps for their constants)."""
+
+    def __init__(
+        self, rule: Operation, steps: list[Step], out: slice, needs: np.ndarray[Any, Any], operands: Any
+    ) -> None:
         self.rule, self.steps, self.out = rule, steps, out
         self.forward_rule, self.backward_rule = RULES[rule]
-        arity = len(steps[0].operands)
-        self.gathers = [gather([s.operands[i] for s in steps]) for i in range(arity)]
-        self.scatters_of = [Scatter(np.array([s.operands[i] for s in steps])) for i in range(arity)]
+        columns = [operands[:, i] for i in range(operands.shape[1])]
+        self.gathers = [gather(column) for column in columns]
+        self.scatters_of = [Scatter(column) for column in columns]
         self.constants = np.array([s.constants[0] if s.constants else 0.0 for s in steps], dtype=float)
         self.checked = rule in CHECKED_FORWARD
-        self.wanted = [bool(needs[[s.operands[i] for s in steps]].any()) for i in range(arity)]
+        self.wanted = [bool(needs[column].any()) for column in columns]
 
     def forward(self, v: Array) -> None:
         operands = [v[g] for g in self.gathers]
@@ -124,14 +130,13 @@ class _Sum(Group):
     does, would lose it).  A long sum may add in another order than the engine's, left to right: its
     last bits may differ (numpy's pairwise summation), which the tests allow for."""
 
-    def __init__(self, steps: list[Step], out: slice) -> None:
-        self.out = out
-        lengths = [len(s.operands) for s in steps]
+    def __init__(self, steps: list[Step], out: slice, terms: np.ndarray[Any, Any], lengths: Any) -> None:
+        self.out = out  # terms: every step's operands (renamed), one after the other; lengths: how many each
         self.bins = np.repeat(np.arange(len(steps)), lengths)
-        self.signs = np.array([sign for s in steps for sign in s.constants], dtype=float)
+        self.signs = np.fromiter(chain.from_iterable(s.constants for s in steps), dtype=float, count=len(terms))
         self.negative = not bool((self.signs > 0).all())
-        self.terms = gather([j for s in steps for j in s.operands])
-        self.scatter = Scatter(np.array([j for s in steps for j in s.operands]))
+        self.terms = gather(terms)
+        self.scatter = Scatter(terms)
         self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.intp)
         self.single = len(steps) == 1
 
@@ -182,65 +187,27 @@ class NumpyReplay:
         # which table entries need a gradient: leaf Values, and what is computed from them (new indices)
         needs = np.zeros(plan.size, dtype=bool)
         needs[sorted(differentiable)] = True
-        level = plan.levels()
-        buckets: dict[tuple[int, Any, Any], list[int]] = defaultdict(list)
-        for position in plan.positions():
-            step = plan.steps[position]
-            depth = level[first + position]
-            if step.rule is DENSE:  # the blocks of one layer and activation: one matrix product
-                buckets[(depth, DENSE, (id(step.constants[0]), step.constants[1]))].append(position)
-                continue
-            width = len(step.operands) // 2 if step.rule is LINEAR else 0
-            buckets[(depth, step.rule, width)].append(position)
-        new = list(range(plan.size))  # old table index -> new table index
-        renumber = np.arange(plan.size, dtype=np.intp)  # the same, for whole operand matrices at once
+        renumber = np.arange(plan.size, dtype=np.intp)  # old table index -> new, for whole operand arrays at once
         self.groups: list[Group] = []
         start = first
-        for (_, rule, width), positions in sorted(buckets.items(), key=lambda item: item[0][0]):
+        for (_, rule, width), positions in _buckets(plan):
             if rule is DENSE:
-                blocks = Blocks(plan, positions, start, (new, renumber), needs)
+                blocks = Blocks(plan, positions, start, renumber, needs)
                 self.groups += blocks.groups
                 start = blocks.end
                 continue
             out = slice(start, start + len(positions))
-            steps = [plan.steps[p] for p in positions]
-            if rule is LINEAR and width:  # the big groups: their operands as one matrix, renamed at once
-                old = [s.operands for s in steps]
-                matrix = np.fromiter(chain.from_iterable(old), dtype=np.intp, count=len(old) * (2 * width + 1))
-                matrix = renumber[matrix.reshape(len(old), 2 * width + 1)]
-                group, order = _linear_group(old, matrix, width, out, needs)
-                needs[out] = needs[matrix[order]].any(axis=1)
-            else:
-                rename = new.__getitem__
-                renamed = [_step((s.rule, tuple(map(rename, s.operands)), s.constants)) for s in steps]
-                group, order = self._group(rule, renamed, out, needs)
-                needs[out] = _any_operand(needs, [renamed[p].operands for p in order])
-            for j, p in enumerate(order):
-                new[first + positions[p]] = start + j
-            renumber[[first + positions[p] for p in order]] = np.arange(out.start, out.stop)
+            group, order = _group(rule, [plan.steps[p] for p in positions], width, out, (renumber, needs))
+            renumber[first + np.asarray(positions, dtype=np.intp)[order]] = np.arange(out.start, out.stop)
             self.groups.append(group)
             start += len(positions)
-        self.checks = Checks(plan.checks, new) if plan.checks else None
-        self.outputs_index = np.array([new[k] for k in plan.outputs], dtype=np.intp)
+        self.checks = Checks(plan.checks, renumber.tolist()) if plan.checks else None
+        self.outputs_index = renumber[np.asarray(plan.outputs, dtype=np.intp)]
         self.zeroed = _zeroed(self.groups, self.outputs_index, plan.size)
         self.size = plan.size
         self.template = np.zeros(plan.size)  # the table before a call: the constants in place
         self.template[plan.constants_at] = plan.constants
         self.captured_at = gather(plan.captured_at) if plan.captured_at else slice(0, 0)
-
-    @staticmethod
-    def _group(rule: Any, steps: list[Step], out: slice, needs: np.ndarray[Any, Any]) -> tuple[Group, list[int]]:
-        """The group for ``steps`` and the order its steps are laid out in (positions in ``steps``)."""
-        if rule is SUM:
-            return _Sum(steps, out), list(range(len(steps)))
-        if rule is LINEAR:  # linear steps without inputs: just their bias
-            matrix = np.array([s.operands for s in steps], dtype=np.intp).reshape(len(steps), 1)
-            return _Linear(matrix, out, 0), list(range(len(steps)))
-        order = sorted(range(len(steps)), key=lambda j: steps[j].operands)
-        ordered = [steps[j] for j in order]
-        if rule in RULES and rule not in ENGINE_FALLBACK:
-            return _Elementwise(rule, ordered, out, needs), order
-        return _Engine(rule, ordered, out), order
 
     def forward(self, arguments: Sequence[float], captured: Sequence[float]) -> Array:
         """The whole table: the leaves (the arguments, then the captured leaves' data), then every step's value."""
@@ -273,6 +240,68 @@ class NumpyReplay:
         Scatter(self.outputs_index).add(gr, np.asarray(seeds, dtype=float))  # an output may come twice
         self.backward_table(table, gr)
         return gr[: self.plan.leaves].tolist()  # type: ignore[no-any-return]
+
+
+def _buckets(plan: Plan) -> list[tuple[tuple[int, Any, Any], list[int]]]:
+    """The steps' positions by level and kind, lowest level first: the blocks of one layer and activation
+    (one matrix product), linear steps by width, every other step by its operation."""
+    level, positions = plan.levels_and_positions()
+    first, steps = plan.leaves, plan.steps
+    buckets: dict[tuple[int, Any, Any], list[int]] = defaultdict(list)
+    for position in positions:
+        step = steps[position]
+        depth = level[first + position]
+        if step.rule is DENSE:
+            buckets[(depth, DENSE, (id(step.constants[0]), step.constants[1]))].append(position)
+            continue
+        width = len(step.operands) // 2 if step.rule is LINEAR else 0
+        buckets[(depth, step.rule, width)].append(position)
+    return sorted(buckets.items(), key=lambda item: item[0][0])
+
+
+_OPERANDS = attrgetter("operands")
+
+
+def _group(
+    rule: Any, steps: list[Step], width: int, out: slice, numbering: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]
+) -> tuple[Group, Any]:
+    """The group for ``steps`` (of one level and kind) and the order its steps are laid out in (positions
+    in ``steps``).  The operands are renamed with ``renumber`` all at once, and ``needs`` is set for ``out``."""
+    renumber, needs = numbering
+    operands = list(map(_OPERANDS, steps))
+    lengths = np.fromiter(map(len, operands), dtype=np.intp, count=len(steps))
+    flat = np.fromiter(chain.from_iterable(operands), dtype=np.intp, count=int(lengths.sum()))
+    if rule is LINEAR and width:  # the big groups: their operands as one matrix
+        matrix = renumber[flat.reshape(len(steps), 2 * width + 1)]
+        layer, rows = _linear_group(operands, matrix, width, out, needs)
+        needs[out] = needs[matrix[rows]].any(axis=1)
+        return layer, rows
+    flat = renumber[flat]
+    if rule is SUM:
+        sums = _Sum(steps, out, flat, lengths)
+        needs[out] = np.logical_or.reduceat(needs[flat], sums.starts)
+        return sums, np.arange(len(steps))
+    arity = int(lengths[0])
+    if arity and rule is not LINEAR and rule in RULES and rule not in ENGINE_FALLBACK and (lengths == arity).all():
+        matrix = flat.reshape(len(steps), arity)
+        order = np.lexsort(matrix.T[::-1])  # by operands, as sorted() orders their tuples (stable too)
+        matrix = matrix[order]
+        needs[out] = needs[matrix].any(axis=1)
+        return _Elementwise(rule, [steps[j] for j in order.tolist()], out, needs, matrix), order
+    renamed = [_step((s.rule, tuple(renumber[list(s.operands)].tolist()), s.constants)) for s in steps]
+    group, order_list = _other_group(rule, renamed, out)
+    needs[out] = _any_operand(needs, [renamed[p].operands for p in order_list])
+    return group, np.asarray(order_list, dtype=np.intp)
+
+
+def _other_group(rule: Any, steps: list[Step], out: slice) -> tuple[Group, list[int]]:
+    """Linear steps without inputs (just their bias), and operations the engine computes step by step
+    (those without a row in ``RULES``: the ones you define)."""
+    if rule is LINEAR:
+        matrix = np.array([s.operands for s in steps], dtype=np.intp).reshape(len(steps), 1)
+        return _Linear(matrix, out, 0), list(range(len(steps)))
+    order = sorted(range(len(steps)), key=lambda j: steps[j].operands)
+    return _Engine(rule, [steps[j] for j in order], out), order
 
 
 def _zeroed(groups: list[Group], outputs: np.ndarray[Any, Any], size: int) -> list[slice]:

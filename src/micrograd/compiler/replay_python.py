@@ -164,15 +164,16 @@ COLUMNS: dict[Any, tuple[Callable[..., L], Callable[..., Any]]] = {
     NEG: (_each(neg), lambda g, x, out: list(map(neg, g))),
     ABS: (
         _each(abs),  # h * 0.0 at 0 (and at nan): nan for an infinite h, as the engine's
-        lambda g, x, out: [h * (1.0 if y > 0 else (-1.0 if y < 0 else 0.0)) for h, y in zip(g, x, strict=True)],
+        lambda g, x, out: [h * (1.0 if y > 0.0 else (-1.0 if y < 0.0 else 0.0)) for h, y in zip(g, x, strict=True)],
     ),
     EXP: (_each(EXP.forward), lambda g, x, out: list(map(mul, g, out))),
     LOG: (_each(LOG.forward), lambda g, x, out: list(map(truediv, g, x))),
-    TANH: (_each(TANH.forward), lambda g, x, out: [h * (1 - o * o) for h, o in zip(g, out, strict=True)]),
-    SIGMOID: (_each(SIGMOID.forward), lambda g, x, out: [h * o * (1 - o) for h, o in zip(g, out, strict=True)]),
+    # comparisons and arithmetic with float constants (0.0, 1.0): the same results, and faster than with ints
+    TANH: (_each(TANH.forward), lambda g, x, out: [h * (1.0 - o * o) for h, o in zip(g, out, strict=True)]),
+    SIGMOID: (_each(SIGMOID.forward), lambda g, x, out: [h * o * (1.0 - o) for h, o in zip(g, out, strict=True)]),
     RELU: (
-        lambda x: [0.0 if y <= 0 else y for y in x],
-        lambda g, x, out: [0.0 if y <= 0 else h for h, y in zip(g, x, strict=True)],
+        lambda x: [0.0 if y <= 0.0 else y for y in x],
+        lambda g, x, out: [0.0 if y <= 0.0 else h for h, y in zip(g, x, strict=True)],
     ),
 }
 
@@ -194,11 +195,14 @@ class _Map:
         self.columns = columns  # where each operand's entries are, one column per operand
         self.outs = outs
         self.wanted = wanted  # per column: whether its gradient is needed
+        self.fused = False  # a relu whose backward its layer does (replay_layer.Layer.relu_outputs)
 
     def forward(self, v: Table) -> None:
         v[self.outs] = self.forward_rule(*[read(v, column) for column in self.columns])
 
     def backward(self, v: Table, gr: Table) -> None:
+        if self.fused:
+            return
         contributions = self.local(gr[self.outs], *[read(v, column) for column in self.columns], v[self.outs])
         per_column = [contributions] if len(self.columns) == 1 else contributions
         for column, wanted, added in zip(self.columns, self.wanted, per_column, strict=True):
@@ -344,6 +348,9 @@ class PythonReplay:
         segments: list[Layer | _Map] = [Layer(x_rows, w_rows, [biases] * rows, z, (inputs_wanted, weights_wanted))]
         if activation is not None:
             segments.append(_Map(activation, [z], outs, [inputs_wanted or weights_wanted]))
+            if activation is RELU and segments[0].generated:  # type: ignore[union-attr]
+                segments[0].relu_outputs = outs  # type: ignore[union-attr]
+                segments[1].fused = True  # type: ignore[union-attr]
         return segments
 
     def _steps(self, positions: list[int], new: list[int], wanted: list[bool]) -> _Steps:
@@ -365,11 +372,15 @@ class PythonReplay:
         else:
             for k, x in zip(at, captured):  # type: ignore[arg-type]  # noqa: B905 - built together
                 v[k] = x
+        self.forward_table(v)
+        return v
+
+    def forward_table(self, v: Table) -> None:
+        """Every step's value into the table ``v``, whose leaves are in place."""
         for segment in self.segments:
             segment.forward(v)
         if self.checks is not None:
             self.checks.run([v[j] for j in self.checks.read_at])
-        return v
 
     def outputs(self, table: Table) -> list[float]:
         return [table[k] for k in self.outputs_at]
@@ -379,6 +390,10 @@ class PythonReplay:
         gr = [0.0] * len(table)
         for k, seed in zip(self.outputs_at, seeds, strict=True):
             gr[k] += seed
+        self.backward_table(table, gr)
+        return gr
+
+    def backward_table(self, table: Table, gr: Table) -> None:
+        """Add each step's contributions to the gradients ``gr``, whose outputs' entries hold the seeds."""
         for segment in reversed(self.segments):
             segment.backward(table, gr)
-        return gr

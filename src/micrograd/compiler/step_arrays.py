@@ -11,7 +11,8 @@ number the loss reads from a Value of yours) is read at every call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from micrograd.compiler.plan import Plan
@@ -97,7 +98,8 @@ class NumpyStep:
 
 
 class PythonStep:
-    """The loss's plan on lists of floats (``PythonReplay``)."""
+    """The loss's plan on lists of floats (``PythonReplay``): the table and the gradients kept between calls
+    (a call runs under its step's lock), the parameters copied in and the gradients out in C (``itemgetter``)."""
 
     def __init__(self, plan: Plan, where: dict[int, int]) -> None:
         from micrograd.compiler.replay_python import PythonReplay
@@ -106,27 +108,58 @@ class PythonStep:
         self.param_at, self.param_index, self.others, self.others_at = _split(plan, where)
         self.replay = PythonReplay(plan, set(self.param_at))
         self.out = self.replay.outputs_at[0]
-        self.captured_index = {at: k for k, at in enumerate(plan.captured_at)}
+        self.table = self.replay.template.copy()  # the constants stay in place from call to call
+        self.zeros = [0.0] * plan.size
+        self.gradients = self.zeros.copy()
+        self.slots = plan.slots
         self.every_param = len(set(self.param_index)) == len(where)
+        order = sorted(range(len(self.param_at)), key=self.param_at.__getitem__)  # by table entry
+        self.param_entries = _as_slice([self.param_at[k] for k in order])
+        self.take_params = _getter([self.param_index[k] for k in order])  # p -> the parameters in entry order
+        grad_at = dict(zip(self.param_index, self.param_at, strict=True))
+        self.every_grad = _getter([grad_at.get(i, 0) for i in range(len(where))])  # gr -> g when every_param
+        self.grad_pairs = list(grad_at.items())
 
     def run(self, numbers: Sequence[float], p: list[float], g: list[float]) -> list[float]:
-        captured = [0.0] * len(self.plan.captured)
-        position = self.captured_index
-        for at, index in zip(self.param_at, self.param_index, strict=True):
-            captured[position[at]] = p[index]
+        v, gr = self.table, self.gradients
+        v[: self.slots] = numbers
+        entries = self.param_entries
+        if type(entries) is slice:
+            v[entries] = self.take_params(p)
+        else:
+            for k, x in zip(entries, self.take_params(p)):  # noqa: B905 - built together
+                v[k] = x
         for at, leaf in zip(self.others_at, self.others, strict=True):
-            captured[position[at]] = leaf.data
+            v[at] = leaf.data
         try:
-            table = self.replay.forward(numbers, captured)
+            self.replay.forward_table(v)
         except Exception:
-            self.plan.raise_first_error(list(numbers), captured)
+            self.plan.raise_first_error(list(numbers), [v[k] for k in self.plan.captured_at])
             raise
-        gradients = self.replay.backward(table, [1.0] + [0.0] * (len(self.plan.outputs) - 1))
-        if not self.every_param:
+        gr[:] = self.zeros
+        gr[self.out] = 1.0
+        self.replay.backward_table(v, gr)
+        if self.every_param:
+            g[:] = self.every_grad(gr)
+        else:
             g[:] = [0.0] * len(g)
-        for at, index in zip(self.param_at, self.param_index, strict=True):
-            g[index] = gradients[at]
-        return self.replay.outputs(table)
+            for index, at in self.grad_pairs:
+                g[index] = gr[at]
+        return self.replay.outputs(v)
+
+
+def _getter(indices: list[int]) -> Callable[[Sequence[float]], Sequence[float]]:
+    """``items -> [items[i] for i in indices]``, in C (``itemgetter``, which gives one item bare)."""
+    if len(indices) == 1:
+        (i,) = indices
+        return lambda items: (items[i],)
+    return itemgetter(*indices) if indices else lambda items: ()
+
+
+def _as_slice(entries: list[int]) -> slice | list[int]:
+    if entries and entries == list(range(entries[0], entries[0] + len(entries))):
+        return slice(entries[0], entries[0] + len(entries))
+    return entries
 
 
 def _slice_or(indices: Any) -> Any:

@@ -131,20 +131,24 @@ def graph_and_operands(outputs: list[Value]) -> tuple[list[Value], dict[Value, t
             continue
         visited.add(root)
         operands_of[root] = root.operands
-        stack = [(root, filterfalse(unvisited, operands_of[root]))]
-        while stack:
-            node, pending = stack[-1]
-            for operand in pending:  # only operands not visited yet reach this loop
+        # the path from the root, and for each node on it the operands still to visit (two lists: no tuple
+        # per node); a node's operands read as its operation's layout says (OPERAND_LAYOUT), as backward does
+        path = [root]
+        pending = [filterfalse(unvisited, operands_of[root])]
+        while pending:
+            for operand in pending[-1]:  # only operands not visited yet reach this loop
                 visited.add(operand)
-                if operand.operation is None:
+                operation = operand.operation
+                if operation is None:
                     nodes.append(operand)  # a leaf
                     continue
-                operands_of[operand] = operands = operand.operands
-                stack.append((operand, filterfalse(unvisited, operands)))
+                operands_of[operand] = operands = operation.operands_of(operand)
+                path.append(operand)
+                pending.append(filterfalse(unvisited, operands))
                 break
             else:
-                stack.pop()
-                nodes.append(node)
+                pending.pop()
+                nodes.append(path.pop())
     return nodes, operands_of
 
 
@@ -155,23 +159,30 @@ def _uses(candidates: set[Value], operands_of: dict[Value, tuple[Value, ...]]) -
     return Counter(filter(candidates.__contains__, chain.from_iterable(operands_of.values())))
 
 
-def _fold_sums(computed: list[Value], operands_of: dict[Value, Any], is_output: set[Value]) -> tuple[Any, set[Value]]:
-    """Chains of + and - folded (a sum nobody else uses joins the next): terms and signs by sum, the sums folded."""
+def _folded_sums(computed: list[Value], operands_of: dict[Value, Any], is_output: set[Value]) -> set[Value]:
+    """The sums (+ and -) folded into the next one: each is the first operand of a sum, and nothing else
+    uses it (not even that sum's second operand) nor returns it.  A chain of them and the sum after them
+    is one step (``_chain``)."""
     sums = [node for node in computed if node.operation is ADD or node.operation is SUB]
-    chained = {operands_of[node][0] for node in sums} & set(sums)
-    consumers = _uses(chained - is_output, operands_of)
-    terms: dict[Value, tuple[list[Value], list[float]]] = {}
-    for node in sums:
+    chained = {operands_of[node][0] for node in sums}.intersection(sums)
+    return {node for node, uses in _uses(chained - is_output, operands_of).items() if uses == 1}
+
+
+def _chain(node: Value, operands_of: dict[Value, Any], folded: set[Value]) -> tuple[list[Value], list[float]]:
+    """The terms and signs of the sum ending at ``node``: down the folded sums' first operands, in order."""
+    values: list[Value] = []
+    signs: list[float] = []
+    while True:
         left, right = operands_of[node]
-        sign = 1.0 if node.operation is ADD else -1.0
-        if left in terms and consumers.get(left, 0) == 1:
-            values, signs = terms.pop(left)
-        else:
-            values, signs = [left], [1.0]
         values.append(right)
-        signs.append(sign)
-        terms[node] = (values, signs)
-    return terms, set(sums).difference(terms)
+        signs.append(1.0 if node.operation is ADD else -1.0)
+        if left not in folded:
+            values.append(left)
+            signs.append(1.0)
+            values.reverse()
+            signs.reverse()
+            return values, signs
+        node = left
 
 
 def _plan(
@@ -197,10 +208,10 @@ def _plan(
         if operand.operation is None and operand not in index:
             index[operand] = len(arguments) + len(captured)
             captured.append(operand)
-    terms, folded = _fold_sums(computed, operands_of, is_output)
+    folded = _folded_sums(computed, operands_of, is_output)
     first = len(arguments) + len(captured)
     blocks = _Blocks(index.__getitem__)
-    steps, made_by = _steps(computed, operands_of, index, (terms, folded), first, blocks)
+    steps, made_by = _steps(computed, operands_of, index, folded, first, blocks)
     for operand in chain.from_iterable(node.operands for node in dropped):  # the parts a check reads
         if operand.operation is PART and operand._a in blocks.outputs_at:
             index[operand] = blocks.outputs_at[operand._a] + operand._b
@@ -224,38 +235,43 @@ def _steps(
     computed: list[Value],
     operands_of: dict[Value, Any],
     index: dict[Value, int],
-    sums: tuple[Any, set[Value]],
+    folded: set[Value],
     first: int,
     blocks: _Blocks,
-) -> tuple[list[Step], list[tuple[int, Value]]]:
+) -> tuple[list[Step], tuple[list[int], list[Value]]]:
     """The plan's steps for the computed nodes, each numbered in ``index`` (from ``first``), and the
-    position and node of each step (a block's fillers have none)."""
-    terms, folded = sums
+    positions and nodes of the steps (a block's fillers have none)."""
     steps: list[Step] = []
-    made_by: list[tuple[int, Value]] = []
+    made_at: list[int] = []
+    made_by: list[Value] = []
     position = index.__getitem__
     for node in computed:
         rule = node.operation
         assert rule is not None
-        if rule is PART:  # an output of a block: one of the block's entries
-            index[node] = blocks.outputs_at[node._a] + node._b
-            continue
-        if rule is WEIGHTS:  # a layer's parameters, which its blocks read through their LayerPlan
-            continue
-        if rule is DENSE:
-            index[node] = first + len(steps)
-            made_by.append((len(steps), node))
-            steps += blocks.step(node, first + len(steps))
-            continue
-        if (rule is ADD or rule is SUB) and node in folded:
-            continue
-        made_by.append((len(steps), node))
         if rule is ADD or rule is SUB:
-            chain_terms = terms[node]
+            if node in folded:
+                continue
+            chain_terms = _chain(node, operands_of, folded)
             if len(chain_terms[0]) > 2:
+                made_at.append(len(steps))
+                made_by.append(node)
                 index[node] = first + len(steps)
                 steps.append(_step((SUM, tuple(map(position, chain_terms[0])), tuple(chain_terms[1]))))
                 continue
+        elif rule is PART:  # an output of a block: one of the block's entries
+            index[node] = blocks.outputs_at[node._a] + node._b
+            continue
+        elif rule is WEIGHTS:  # a layer's parameters, which its blocks read through their LayerPlan
+            continue
+        elif rule is DENSE:
+            index[node] = first + len(steps)
+            made_at.append(len(steps))
+            made_by.append(node)
+            steps.append(blocks.step(node, first + len(steps)))
+            steps += blocks.fillers
+            continue
+        made_at.append(len(steps))
+        made_by.append(node)
         index[node] = first + len(steps)
         constants: tuple[Any, ...] = ()
         if rule is POW_CONST or rule not in RULE_TABLE:
@@ -265,7 +281,7 @@ def _steps(
             else:
                 _check_replayable(rule, node, constants)
         steps.append(_step((rule, tuple(map(position, operands_of[node])), constants)))
-    return steps, made_by
+    return steps, (made_at, made_by)
 
 
 class _Blocks:
@@ -275,8 +291,10 @@ class _Blocks:
         self.position = position
         self.layers: dict[int, LayerPlan] = {}  # id of a LayerWeights -> its plan
         self.outputs_at: dict[Value, int] = {}  # block -> the table entry of its first output
+        self.fillers: tuple[Step, ...] = ()  # the fillers after the last block's step
 
-    def step(self, node: Value, at: int) -> list[Step]:
+    def step(self, node: Value, at: int) -> Step:
+        """The block's ``DENSE`` step; ``fillers`` then holds the fillers that follow it."""
         info = node._b
         layer = info.layer
         plan = self.layers.get(id(layer))
@@ -293,7 +311,9 @@ class _Blocks:
         activation = info.activation
         self.outputs_at[node] = at + (plan.units if activation is not None else 0)
         width = plan.units * (1 if activation is None else 2)
-        return [_step((DENSE, inputs, (plan, activation))), *[FILL] * (width - 1)]
+        if len(self.fillers) != width - 1:
+            self.fillers = (FILL,) * (width - 1)  # one tuple for every block of this width in a row
+        return _step((DENSE, inputs, (plan, activation)))
 
 
 _step = functools.partial(tuple.__new__, Step)  # a Step from a tuple, made in C (a NamedTuple's own __new__ is Python)
