@@ -15,6 +15,7 @@ to ``LIMIT`` weights get it, the others are replayed with ``sum(map(mul, ...))``
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -49,25 +50,30 @@ class Functions(NamedTuple):
 
 
 _made: dict[Shape, Functions] = {}
+_making = threading.Lock()  # replays in several threads may ask at once
 
 
 def functions(shape: Shape) -> Functions:
     """The functions of a layer of this shape, made once.  What the finite ones skip adds nothing
     when every number is finite (``0 * inf`` would be nan)."""
     made = _made.get(shape)
-    if made is None:
-        if len(_made) >= 64:
-            _made.pop(next(iter(_made)))
-        namespace: dict[str, Any] = {}
-        sources = [_forward_source(shape, False), _backward_source(shape, False), _backward_source(shape, True)]
-        if shape.relu_inputs:  # inputs often 0.0: worth a test each
-            sources.append(_forward_source(shape, True))
-        exec("\n".join(sources), namespace)
-        forward = namespace["forward"]
-        made = _made[shape] = Functions(
-            forward, namespace.get("forward_finite", forward), namespace["backward"], namespace["backward_finite"]
-        )
-    return made
+    if made is not None:
+        return made
+    with _making:
+        made = _made.get(shape)
+        if made is None:
+            if len(_made) >= 64:
+                del _made[next(iter(_made))]
+            namespace: dict[str, Any] = {}
+            sources = [_forward_source(shape, False), _backward_source(shape, False), _backward_source(shape, True)]
+            if shape.relu_inputs:  # inputs often 0.0: worth a test each
+                sources.append(_forward_source(shape, True))
+            exec("\n".join(sources), namespace)
+            forward = namespace["forward"]
+            made = _made[shape] = Functions(
+                forward, namespace.get("forward_finite", forward), namespace["backward"], namespace["backward_finite"]
+            )
+        return made
 
 
 def _names(prefix: str, count: int) -> list[str]:

@@ -112,8 +112,15 @@ class Layer:
         self.w_at = at([j for w in w_rows for j in _entries(w)])  # every weight, unit by unit
         # where the relu of these results is, when this (generated) layer's backward does the relu's too
         self.relu_outputs: slice | None = None
+        self._functions: layer_source.Functions | None = None  # the generated functions, once made
 
     def _source(self) -> layer_source.Functions:
+        made = self._functions
+        if made is None:  # at the first call: relu_inputs and relu_outputs are set after __init__
+            made = self._functions = self._make_source()
+        return made
+
+    def _make_source(self) -> layer_source.Functions:
         return layer_source.functions(
             layer_source.Shape(
                 self.units,
