@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd.compiler.layer_source import LIMIT, Shape, functions
+from micrograd.compiler.layer_source import KINDS, LIMIT, Shape, function
 
 FINITE = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False) | st.sampled_from([0.0, -0.0, 1.0])
 ANY = FINITE | st.sampled_from([math.inf, -math.inf, math.nan])
@@ -67,7 +67,6 @@ def same(actual: list[float], expected: list[float], scale: float) -> bool:
 @given(layers(ANY))
 def test_forward_adds_left_to_right_as_sum_does_before_python_3_12(drawn: Any) -> None:
     shape, rows, v = drawn
-    made = functions(shape)
     expected = []
     for r in range(rows):
         for u in range(shape.units):
@@ -76,7 +75,8 @@ def test_forward_adds_left_to_right_as_sum_does_before_python_3_12(drawn: Any) -
                 total += v["xs"][r * shape.width + j] * v["ws"][u * shape.width + j]
             expected.append(total + v["bs"][u])
     finite = all(map(math.isfinite, v["ws"]))  # forward_finite skips zero inputs: only for finite weights
-    for forward in (made.forward, made.forward_finite) if finite else (made.forward,):
+    for kind in ("forward", "forward_finite") if finite else ("forward",):
+        forward = function(shape, kind)
         got = forward(v["xs"], v["ws"], v["bs"])
         assert [math.isnan(x) for x in got] == [math.isnan(x) for x in expected]
         numbers = [(x, y) for x, y in zip(got, expected, strict=True) if not math.isnan(x)]
@@ -88,7 +88,7 @@ def test_forward_adds_left_to_right_as_sum_does_before_python_3_12(drawn: Any) -
 def test_backward_gives_the_plain_loops_gradients_infinite_and_nan_included(drawn: Any) -> None:
     shape, rows, v = drawn
     expected = plain_backward(shape, rows, v)
-    got = run_backward(functions(shape).backward, shape, v)
+    got = run_backward(function(shape, "backward"), shape, v)
     scale = max([1.0, *(abs(x) for x in (*v["xs"], *v["ws"], *v["gs"]) if math.isfinite(x))]) ** 2 * 10
     if shape.weights:
         assert same(got[0], expected[0], scale) and same(got[1], expected[1], scale)
@@ -100,15 +100,16 @@ def test_backward_gives_the_plain_loops_gradients_infinite_and_nan_included(draw
 @given(layers(FINITE))
 def test_with_finite_numbers_skipping_zero_rows_and_inputs_changes_nothing(drawn: Any) -> None:
     shape, _, v = drawn
-    made = functions(shape)
-    assert run_backward(made.backward_finite, shape, v) == run_backward(made.backward, shape, v)
-    same_bits = made.forward_finite(v["xs"], v["ws"], v["bs"]), made.forward(v["xs"], v["ws"], v["bs"])
+    assert run_backward(function(shape, "backward_finite"), shape, v) == run_backward(
+        function(shape, "backward"), shape, v
+    )
+    same_bits = [function(shape, kind)(v["xs"], v["ws"], v["bs"]) for kind in ("forward_finite", "forward")]
     assert [(x, math.copysign(1.0, x)) for x in same_bits[0]] == [(x, math.copysign(1.0, x)) for x in same_bits[1]]
 
 
 def test_a_row_without_gradient_is_skipped_only_by_the_finite_backward() -> None:
     shape = Shape(2, 2, inputs=True, weights=True, relu_inputs=False, relu_outputs=False)
-    _, _, backward, backward_finite = functions(shape)
+    backward, backward_finite = function(shape, "backward"), function(shape, "backward_finite")
     v = {"gs": [0.0, 0.0], "ys": [], "xs": [math.inf, 1.0], "ws": [1.0, 2.0, 3.0, 4.0], "rs": [0.5, 0.5]}
     gw, gb, gx = run_backward(backward, shape, v)
     assert math.isnan(gw[0]) and math.isnan(gw[2]) and gb == [0.0, 0.0]  # 0 * inf, as the engine
@@ -118,5 +119,5 @@ def test_a_row_without_gradient_is_skipped_only_by_the_finite_backward() -> None
 
 def test_the_source_is_made_once_per_shape() -> None:
     shape = Shape(3, 4, inputs=True, weights=True, relu_inputs=True, relu_outputs=True)
-    assert functions(shape) is functions(Shape(*shape))
+    assert all(function(shape, kind) is function(Shape(*shape), kind) for kind in KINDS)
     assert LIMIT >= 16 * 16  # the demo's hidden layer gets it

@@ -6,27 +6,29 @@ row, by one generated expression per unit with the weights held in local variabl
 where ``sum()`` adds left to right (before CPython 3.12, see
 ``BY_COLUMNS_IS_THE_ENGINES_SUM``): the same bits as ``sum(map(mul, x, w)) + b``,
 without a ``map`` and a ``sum`` call per step, which cost more than the products
-themselves at the widths of a demo.  Backward is one pass over the rows that adds
-each weight's ``g * x`` to a local accumulator and gives the inputs' gradients row
-by row (to rounding: the engine adds node by node).  The source is made once per
-shape and kept (``functions``); it grows as ``units * width``, so only layers up
-to ``LIMIT`` weights get it, the others are replayed with ``sum(map(mul, ...))``.
+themselves at the widths of a demo.  A layer reading relu results (half of them
+0.0) adds its sums input by input instead and skips the zeros, the same bits.
+Backward is one pass over the rows that does the relu's backward of the layer's
+own outputs, adds each weight's ``g * x`` to a local accumulator and gives the
+inputs' gradients row by row (to rounding: the engine adds node by node),
+skipping what adds nothing when every number is finite.  Each function is made at
+its first need and kept (``function``); the source grows as ``units * width``, so
+only layers up to ``LIMIT`` weights get it, the others are replayed with
+``sum(map(mul, ...))``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
-__all__ = ["LIMIT", "Functions", "Shape", "functions"]
+__all__ = ["KINDS", "LIMIT", "Shape", "function"]
 
 LIMIT = 1024  # the most weights (units * width) a layer's generated source holds
 
-Forward = Callable[[list[float], list[float], list[float]], list[float]]
-# (the outputs' gradients, the outputs or None, the inputs, the weights, the inputs' gradients so far or None)
-#  -> (the weights' gradients, the biases', the inputs' gradients with this layer's added)
-Backward = Callable[[list[float], Any, list[float], list[float], Any], tuple[list[float], list[float], list[float]]]
+# the functions made: forward(inputs, weights, biases) -> outputs, row by row; backward(the outputs' gradients,
+# the relu's results or None, the inputs, the weights, the inputs' gradients so far or None) -> (the weights'
+# gradients, the biases', the inputs' gradients with this layer's added)
 
 
 class Shape(NamedTuple):
@@ -40,39 +42,33 @@ class Shape(NamedTuple):
     relu_outputs: bool  # backward is given the relu's results and their gradients, and does the relu's backward
 
 
-class Functions(NamedTuple):
-    """A layer's generated functions: each twice, for any numbers and for finite ones."""
+KINDS = ("forward", "forward_finite", "backward", "backward_finite")
+# forward_finite: with finite weights, the inputs that are 0.0 (idle relus) skipped, the same bits;
+# backward_finite: with finite numbers, the rows without gradient and the inputs that are 0.0 skipped
 
-    forward: Forward
-    forward_finite: Forward  # with finite weights: the inputs that are 0.0 (idle relus) skipped, the same bits
-    backward: Backward
-    backward_finite: Backward  # with finite numbers: rows without gradient and inputs that are 0.0 skipped
-
-
-_made: dict[Shape, Functions] = {}
+_made: dict[tuple[Shape, str], Any] = {}
 _making = threading.Lock()  # replays in several threads may ask at once
 
 
-def functions(shape: Shape) -> Functions:
-    """The functions of a layer of this shape, made once.  What the finite ones skip adds nothing
-    when every number is finite (``0 * inf`` would be nan)."""
-    made = _made.get(shape)
+def function(shape: Shape, kind: str) -> Any:
+    """A generated function of a layer of this shape (one of ``KINDS``), made at the first need and kept
+    (a demo's layer takes milliseconds to compile).  What the finite ones skip adds nothing when every
+    number is finite (``0 * inf`` would be nan)."""
+    if kind == "forward_finite" and not shape.relu_inputs:
+        kind = "forward"  # its inputs are seldom 0.0: not worth a test each
+    made = _made.get((shape, kind))
     if made is not None:
         return made
     with _making:
-        made = _made.get(shape)
+        made = _made.get((shape, kind))
         if made is None:
-            if len(_made) >= 64:
+            if len(_made) >= 256:
                 del _made[next(iter(_made))]
+            finite = kind.endswith("_finite")
+            source = _forward_source(shape, finite) if kind.startswith("forward") else _backward_source(shape, finite)
             namespace: dict[str, Any] = {}
-            sources = [_forward_source(shape, False), _backward_source(shape, False), _backward_source(shape, True)]
-            if shape.relu_inputs:  # inputs often 0.0: worth a test each
-                sources.append(_forward_source(shape, True))
-            exec("\n".join(sources), namespace)
-            forward = namespace["forward"]
-            made = _made[shape] = Functions(
-                forward, namespace.get("forward_finite", forward), namespace["backward"], namespace["backward_finite"]
-            )
+            exec(source, namespace)
+            made = _made[(shape, kind)] = namespace[kind]
         return made
 
 

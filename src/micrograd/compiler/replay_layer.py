@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from itertools import chain
 from operator import add, mul
+from typing import Any
 
 from micrograd.compiler import layer_source
 from micrograd.compiler.plan import Plan
@@ -112,17 +113,13 @@ class Layer:
         self.w_at = at([j for w in w_rows for j in _entries(w)])  # every weight, unit by unit
         # where the relu of these results is, when this (generated) layer's backward does the relu's too
         self.relu_outputs: slice | None = None
-        self._functions: layer_source.Functions | None = None  # the generated functions, once made
+        self._functions: dict[str, Any] = {}  # the generated functions made so far, by kind
 
-    def _source(self) -> layer_source.Functions:
-        made = self._functions
-        if made is None:  # at the first call: relu_inputs and relu_outputs are set after __init__
-            made = self._functions = self._make_source()
-        return made
-
-    def _make_source(self) -> layer_source.Functions:
-        return layer_source.functions(
-            layer_source.Shape(
+    def _function(self, kind: str) -> Any:
+        """The layer's generated function of this kind (``layer_source.KINDS``), made at the first need."""
+        made = self._functions.get(kind)
+        if made is None:  # relu_inputs and relu_outputs are set after __init__
+            shape = layer_source.Shape(
                 self.units,
                 self.width,
                 self.inputs_wanted,
@@ -130,7 +127,8 @@ class Layer:
                 self.relu_inputs is not None,
                 self.relu_outputs is not None,
             )
-        )
+            made = self._functions[kind] = layer_source.function(shape, kind)
+        return made
 
     def _inputs(self, v: Table) -> list[list[float]]:
         if self.x_block is not None:
@@ -140,8 +138,8 @@ class Layer:
 
     def forward(self, v: Table) -> None:
         if self.generated and BY_COLUMNS_IS_THE_ENGINES_SUM:  # left to right: sum()'s bits before 3.12
-            source, flat = self._source(), read(v, self.w_at)
-            forward = source.forward_finite if math.isfinite(sum(flat)) else source.forward
+            flat = read(v, self.w_at)
+            forward = self._function("forward_finite" if math.isfinite(sum(flat)) else "forward")
             v[self.outs] = forward(v[self.x_block], flat, read(v, self.unit_biases))  # type: ignore[index, arg-type]
             return
         weights = [read(v, w) for w in self.w_rows]
@@ -224,9 +222,8 @@ class Layer:
         relu = self.relu_outputs
         g, outputs = (gr[self.outs], None) if relu is None else (gr[relu], v[relu])
         weights, inputs = read(v, self.w_at), v[self.x_block]  # type: ignore[index]
-        source = self._source()
         finite = math.isfinite(sum(weights) + sum(inputs) + sum(g))  # an overflowing sum only says no: safe
-        gw, gb, gx = (source.backward_finite if finite else source.backward)(
+        gw, gb, gx = self._function("backward_finite" if finite else "backward")(
             g,
             outputs,
             inputs,
