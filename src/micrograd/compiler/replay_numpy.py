@@ -240,22 +240,30 @@ class NumpyReplay:
 
 def _buckets(plan: Plan) -> list[tuple[tuple[int, Any, Any], list[int]]]:
     """The steps' positions by level and kind, lowest level first: the blocks of one layer and activation
-    (one matrix product), linear steps by width, every other step by its operation."""
+    (one matrix product), linear steps by width, every other step by its operation.  Buckets of one level
+    come in the order of their first step.  Grouped by (level, operation) in one light loop, the blocks
+    and linear steps then split by layer or width."""
     level, positions = plan.levels_and_positions()
-    first, steps = plan.leaves, plan.steps
-    buckets: dict[tuple[int, Any, Any], list[int]] = defaultdict(list)
-    for position in positions:
-        step = steps[position]
-        depth = level[first + position]
-        if step.rule is DENSE:
-            buckets[(depth, DENSE, (id(step.constants[0]), step.constants[1]))].append(position)
-            continue
-        width = len(step.operands) // 2 if step.rule is LINEAR else 0
-        buckets[(depth, step.rule, width)].append(position)
-    return sorted(buckets.items(), key=lambda item: item[0][0])
+    steps = plan.steps
+    rules = list(map(_RULE, map(steps.__getitem__, positions)))
+    depths = list(map(level.__getitem__, map(plan.leaves.__add__, positions)))
+    by_rule: dict[tuple[int, Any], list[int]] = defaultdict(list)
+    for key, position in zip(zip(depths, rules, strict=True), positions, strict=True):
+        by_rule[key].append(position)
+    buckets: dict[tuple[int, Any, Any], list[int]] = {}
+    for (depth, rule), group in by_rule.items():
+        if rule is DENSE or rule is LINEAR:
+            for position in group:
+                step = steps[position]
+                kind = (id(step.constants[0]), step.constants[1]) if rule is DENSE else len(step.operands) // 2
+                buckets.setdefault((depth, rule, kind), []).append(position)
+        else:
+            buckets[(depth, rule, 0)] = group
+    return sorted(buckets.items(), key=lambda item: (item[0][0], item[1][0]))
 
 
 _OPERANDS = attrgetter("operands")
+_RULE = attrgetter("rule")
 
 
 def _group(
