@@ -220,7 +220,7 @@ def torch_step(width: int, points: int, steps: int, f32: bool = False) -> dict[s
     return {"seconds": statistics.median(times), "loss": float(total.detach())}
 
 
-def _initial_weights(width: int) -> list[tuple[list[list[float]], list[float]]]:
+def initial_weights(width: int) -> list[tuple[list[list[float]], list[float]]]:
     from micrograd import MLP
 
     random.seed(1337)
@@ -234,7 +234,7 @@ def numpy_step(width: int, points: int, steps: int) -> dict[str, Any]:
     """The same step written by hand in numpy (forward, backward and update), float64, one thread."""
     import numpy as np
 
-    layers = [(np.array(w), np.array(b)) for w, b in _initial_weights(width)]
+    layers = [(np.array(w), np.array(b)) for w, b in initial_weights(width)]
     X, y = moons(points)
     Xa, ya = np.array(X), np.array(y, dtype=float)
     times = []
@@ -268,7 +268,7 @@ def jax_step(width: int, points: int, steps: int) -> dict[str, Any]:
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    params = [(jnp.array(w), jnp.array(b)) for w, b in _initial_weights(width)]
+    params = [(jnp.array(w), jnp.array(b)) for w, b in initial_weights(width)]
     X, y = moons(points)
     Xa, ya = jnp.array(X), jnp.array(y, dtype=jnp.float64)
 

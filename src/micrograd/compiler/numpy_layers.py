@@ -161,8 +161,9 @@ class Dense(Group):
         if self.sums_read:
             v[self.z] = y
         if self.relu:  # the engine's relu: 0.0 where z <= 0 (+0.0, also for -0.0), nan stays nan
-            np.maximum(y, 0.0, out=y)
-            y += 0.0
+            np.maximum(y, 0.0, out=y)  # keeps a -0.0, which only a bias of -0.0 can give (-0.0 + -0.0)
+            if self.units * self.rows < 4096 or _negative_zero(v[self.b]):
+                y += 0.0  # -0.0 + 0.0 is +0.0
         else:
             v[self.out] = self.rule[0]([y], _NO_CONSTANTS)
 
@@ -175,10 +176,13 @@ class Dense(Group):
         g = g.reshape(self.rows, self.units)
         x = v[self.x].reshape(self.rows, self.n)
         w = v[self.w].reshape(self.units, self.n)
+        # G @ W; for one unit, a product of each row's g with the weights (the same numbers: no sum),
+        # which BLAS, asked for a product of inner size 1, takes twice as long for
+        product = np.multiply if self.units == 1 else np.matmul
         if self.assign_x:  # the only contributions to these gradients: written in place, no temporary
-            np.matmul(g, w, out=gr[self.scatter_x.target].reshape(self.rows, self.n))
+            product(g, w, out=gr[self.scatter_x.target].reshape(self.rows, self.n))
         elif self.x_wanted:
-            self.scatter_x.add(gr, g @ w)
+            self.scatter_x.add(gr, product(g, w))
         self.scatter_w.add(gr, g.T @ x)
         self.scatter_b.add(gr, g.sum(axis=0))
 
@@ -201,9 +205,13 @@ def _relu_backward(g: Array, y: Array) -> Array:
     infinite, as the engine's mask); ``g`` where ``y`` is nan.  A product with the mask is several times
     faster than ``np.where`` on a mask without pattern; the rare non-finite case takes ``np.where``."""
     masked = g * (y > 0)
-    if math.isfinite(masked.sum()) and not math.isnan(y.sum()):
+    if math.isfinite(np.dot(masked, y)):  # neither a nan in y nor a nan or infinity in the product
         return masked
     return np.where(y <= 0, 0.0, g)
+
+
+def _negative_zero(x: Array) -> bool:
+    return bool(np.signbit(x[x == 0]).any())
 
 
 _NO_CONSTANTS = np.zeros(0)

@@ -138,12 +138,16 @@ class _Sum(Group):
         self.terms = gather(terms)
         self.scatter = Scatter(terms)
         self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.intp)
+        self.single = len(steps) == 1
 
     def forward(self, v: Array) -> None:
         terms = v[self.terms] * self.signs if self.negative else v[self.terms]
         v[self.out] = np.add.reduceat(terms, self.starts)
 
     def backward(self, v: Array, gr: Array) -> None:
+        if self.single and self.scatter.inverse is None:  # one sum (a mean, a penalty): its g for every term
+            gr[self.scatter.target] += gr[self.out] * self.signs if self.negative else gr[self.out]
+            return
         g = gr[self.out][self.bins]
         self.scatter.add(gr, g * self.signs if self.negative else g)
 

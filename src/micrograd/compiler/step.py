@@ -243,8 +243,7 @@ def _signature(args: tuple[Any, ...], array_type: Any) -> tuple[Any, ...]:
     """What decides the structure of a call whose arguments are numpy arrays of floats (read as nested
     lists of floats, see flatten_call): their shapes and dtypes; any other argument stands as its type."""
     return tuple(
-        (a.shape, a.dtype.str) if isinstance(a, array_type) and a.ndim and a.dtype.kind == "f" else type(a)
-        for a in args
+        (a.shape, a.dtype) if isinstance(a, array_type) and a.ndim and a.dtype.kind == "f" else type(a) for a in args
     )
 
 

@@ -1,0 +1,225 @@
+"""compile_step, PyTorch and jax side by side in one process, step by step.
+
+    python bench/compile_side_by_side.py            # three workloads, about two minutes
+    python bench/compile_side_by_side.py --quick    # small sizes: a smoke test
+
+bench/compile_run.py measures each engine in a fresh interpreter, one after the
+other; on a shared machine whose load changes from second to second its ratios
+move by tens of percent.  Here the engines take turns, one training step each,
+in one interpreter (BLAS, PyTorch and XLA on one thread), so a slow second
+slows them all alike and the ratios of the medians hold.  The step is the one
+of bench/compile_run.py (karpathy's demo loss: hinge and L2, backward, SGD
+update), from the same weights: ``micrograd.compile_step`` with numpy, given
+the batch as numpy arrays; PyTorch float64 and float32; the step written by
+hand in numpy; and ``jax.jit`` in float64 if jax is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+sys.path.insert(0, str(HERE))
+
+from compile_run import initial_weights, moons  # noqa: E402
+
+Step = Callable[[float], None]  # one training step at a learning rate
+RATE = 0.05
+
+
+def micrograd_step(width: int, points: int) -> Step:
+    import numpy as np
+
+    import micrograd
+    from micrograd import MLP, optim
+
+    random.seed(1337)
+    model = MLP(2, [width, width, 1])
+    parameters = model.parameters()
+
+    def loss_fn(X: Any, y: Any) -> Any:
+        scores = list(map(model, X))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores, strict=True)]
+        return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in parameters)
+
+    optimizer = optim.SGD(parameters, lr=RATE)
+    step = micrograd.compile_step(loss_fn, optimizer)
+    X, y = moons(points)
+    Xa, ya = np.array(X), np.array(y, dtype=float)
+
+    def run(rate: float) -> None:
+        optimizer.lr = rate
+        step(Xa, ya)
+
+    return run
+
+
+def torch_step(width: int, points: int, f32: bool = False) -> Step:
+    import torch
+
+    torch.set_num_threads(1)
+    dtype = torch.float32 if f32 else torch.float64
+    layers = [
+        (torch.tensor(w, dtype=dtype, requires_grad=True), torch.tensor(b, dtype=dtype, requires_grad=True))
+        for w, b in initial_weights(width)
+    ]
+    parameters = [t for pair in layers for t in pair]
+    X, y = moons(points)
+    Xt, yt = torch.tensor(X, dtype=dtype), torch.tensor(y, dtype=dtype)
+
+    def run(rate: float) -> None:
+        h = Xt
+        for i, (w, b) in enumerate(layers):
+            h = h @ w.T + b
+            if i < len(layers) - 1:
+                h = torch.relu(h)
+        total = torch.relu(1 - yt * h[:, 0]).mean() + 1e-4 * sum((p * p).sum() for p in parameters)
+        for p in parameters:
+            p.grad = None
+        total.backward()
+        with torch.no_grad():
+            for p in parameters:
+                p -= rate * p.grad
+
+    return run
+
+
+def numpy_step(width: int, points: int) -> Step:
+    import numpy as np
+
+    layers = [(np.array(w), np.array(b)) for w, b in initial_weights(width)]
+    X, y = moons(points)
+    Xa, ya = np.array(X), np.array(y, dtype=float)
+
+    def run(rate: float) -> None:
+        hs, h = [Xa], Xa
+        for i, (w, b) in enumerate(layers):
+            h = h @ w.T + b
+            if i < len(layers) - 1:
+                h = np.maximum(h, 0.0)
+            hs.append(h)
+        margins = 1 - ya * hs[-1][:, 0]
+        g = np.where(margins > 0, -ya, 0.0)[:, None] / points
+        for i in range(len(layers) - 1, -1, -1):
+            w, b = layers[i]
+            gw, gb = g.T @ hs[i] + 2e-4 * w, g.sum(axis=0) + 2e-4 * b
+            if i:
+                g = (g @ w) * (hs[i] > 0)
+            w -= rate * gw
+            b -= rate * gb
+
+    return run
+
+
+def jax_step(width: int, points: int) -> Step:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    params = [(jnp.array(w), jnp.array(b)) for w, b in initial_weights(width)]
+    X, y = moons(points)
+    Xa, ya = jnp.array(X), jnp.array(y, dtype=jnp.float64)
+
+    def loss(params: Any) -> Any:
+        h = Xa
+        for i, (w, b) in enumerate(params):
+            h = h @ w.T + b
+            if i < len(params) - 1:
+                h = jax.nn.relu(h)
+        return jax.nn.relu(1 - ya * h[:, 0]).mean() + 1e-4 * sum((w * w).sum() + (b * b).sum() for w, b in params)
+
+    @jax.jit
+    def update(params: Any, rate: Any) -> Any:
+        value, grads = jax.value_and_grad(loss)(params)
+        return value, jax.tree_util.tree_map(lambda p, g: p - rate * g, params, grads)
+
+    state = [params]
+
+    def run(rate: float) -> None:
+        value, state[0] = update(state[0], rate)
+        value.block_until_ready()
+
+    return run
+
+
+ENGINES: dict[str, Callable[[int, int], Step]] = {
+    "compile_step, numpy": micrograd_step,
+    "PyTorch f64, 1 thread": torch_step,
+    "PyTorch f32, 1 thread": lambda width, points: torch_step(width, points, f32=True),
+    "hand-written numpy": numpy_step,
+    "jax.jit f64": jax_step,
+}
+
+
+def worker(width: int, points: int, rounds: int) -> None:
+    """Each engine's median step time, the engines taking turns step by step."""
+    steps = {}
+    for name, make in ENGINES.items():
+        try:
+            steps[name] = make(width, points)
+        except ImportError:
+            continue  # jax (or PyTorch) is not installed
+    for run in steps.values():  # first calls: tracing, compiling
+        run(RATE)
+        run(RATE)
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, run in steps.items():
+            began = time.perf_counter()
+            run(RATE)
+            times[name].append(time.perf_counter() - began)
+    print(json.dumps({name: statistics.median(seconds) for name, seconds in times.items()}))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, few steps (a smoke test)")
+    parser.add_argument("--worker", nargs=3, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(*args.worker)
+        return 0
+    workloads = [(16, 20, 20)] if args.quick else [(16, 100, 400), (64, 500, 200), (128, 1000, 60)]
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    print(f"load average at the start: {os.getloadavg()[0]:.2f}", flush=True)
+    columns: list[tuple[str, dict[str, float]]] = []
+    for width, points, rounds in workloads:
+        command = [sys.executable, __file__, "--worker", str(width), str(points), str(rounds)]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        if done.returncode != 0:
+            print((done.stderr.strip().splitlines() or ["no output"])[-1])
+            return 1
+        columns.append((f"{width} wide, {points} points", json.loads(done.stdout.strip().splitlines()[-1])))
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}\n")
+    print("| step | " + " | ".join(name for name, _ in columns) + " |")
+    print("|---|" + "---:|" * len(columns))
+    for engine in ENGINES:
+        cells = []
+        for _, medians in columns:
+            seconds, torch_seconds = medians.get(engine), medians.get("PyTorch f64, 1 thread")
+            cells.append(
+                "not installed"
+                if seconds is None
+                else f"{seconds * 1e6:,.0f} µs ({torch_seconds / seconds:.2f}x)"
+                if torch_seconds
+                else f"{seconds * 1e6:,.0f} µs"
+            )
+        print(f"| {engine} | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
