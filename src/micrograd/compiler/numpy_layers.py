@@ -77,7 +77,7 @@ class Group:
     def unwritten(self, counts: np.ndarray[Any, Any]) -> list[slice]:
         """Gradient entries no call needs zeroed before backward, given how many contributions each
         entry receives in all (``counts``): entries never read, and entries this group's backward
-        assigns rather than adds to.  None, unless the group knows better."""
+        assigns rather than adds to.  Nothing, unless the group knows better."""
         return []
 
 
