@@ -331,6 +331,38 @@ def test_int_arrays_are_labels_and_arrays_mix_with_numbers() -> None:
     assert step.traces == 2
 
 
+@pytest.mark.skipif(importlib.util.find_spec("numpy") is None, reason="the optional numpy extra")
+def test_blas_runs_on_one_thread_inside_a_big_replay_and_gets_its_threads_back(monkeypatch: Any) -> None:
+    """BLAS left at two threads: inside the replay of a plan big enough to use them it has one, and it has
+    two again after each step."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from micrograd.compiler.replay_numpy import NumpyReplay
+
+    def blas_threads() -> list[int]:
+        return [library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"]
+
+    seen: list[list[int]] = []
+    forward_table = NumpyReplay.forward_table
+
+    def spy(self: NumpyReplay, v: Any) -> None:
+        seen.append(blas_threads())
+        forward_table(self, v)
+
+    monkeypatch.setattr(NumpyReplay, "forward_table", spy)
+    net = MLP(2, [64, 64, 1], rng=random.Random(2))
+    step = micrograd.compile_step(hinge_with_l2(net), optim.SGD(net.parameters(), lr=0.01))
+    X, y = data(points=100)
+    with threadpool_limits(limits=2, user_api="blas"):
+        after = []
+        for _ in range(3):
+            step(X, y)
+            after.append(blas_threads())
+    assert seen and seen[0], "numpy has a BLAS library"
+    assert all(threads == [1] * len(seen[0]) for threads in seen)
+    assert all(threads == [2] * len(seen[0]) for threads in after)
+
+
 def test_bad_arguments_are_refused_clearly() -> None:
     net = model()
     optimizer = optim.SGD(net.parameters(), lr=0.1)
