@@ -67,7 +67,7 @@ def same(actual: list[float], expected: list[float], scale: float) -> bool:
 @given(layers(ANY))
 def test_forward_adds_left_to_right_as_sum_does_before_python_3_12(drawn: Any) -> None:
     shape, rows, v = drawn
-    forward = functions(shape)[0]
+    made = functions(shape)
     expected = []
     for r in range(rows):
         for u in range(shape.units):
@@ -75,10 +75,12 @@ def test_forward_adds_left_to_right_as_sum_does_before_python_3_12(drawn: Any) -
             for j in range(shape.width):
                 total += v["xs"][r * shape.width + j] * v["ws"][u * shape.width + j]
             expected.append(total + v["bs"][u])
-    got = forward(v["xs"], v["ws"], v["bs"])
-    assert [math.isnan(x) for x in got] == [math.isnan(x) for x in expected]
-    numbers = [(x, y) for x, y in zip(got, expected, strict=True) if not math.isnan(x)]
-    assert all(x == y and math.copysign(1.0, x) == math.copysign(1.0, y) for x, y in numbers)  # zeros' signs too
+    finite = all(map(math.isfinite, v["ws"]))  # forward_finite skips zero inputs: only for finite weights
+    for forward in (made.forward, made.forward_finite) if finite else (made.forward,):
+        got = forward(v["xs"], v["ws"], v["bs"])
+        assert [math.isnan(x) for x in got] == [math.isnan(x) for x in expected]
+        numbers = [(x, y) for x, y in zip(got, expected, strict=True) if not math.isnan(x)]
+        assert all(x == y and math.copysign(1.0, x) == math.copysign(1.0, y) for x, y in numbers)  # zeros' signs
 
 
 @settings(max_examples=200, deadline=None)
@@ -86,7 +88,7 @@ def test_forward_adds_left_to_right_as_sum_does_before_python_3_12(drawn: Any) -
 def test_backward_gives_the_plain_loops_gradients_infinite_and_nan_included(drawn: Any) -> None:
     shape, rows, v = drawn
     expected = plain_backward(shape, rows, v)
-    got = run_backward(functions(shape)[1], shape, v)
+    got = run_backward(functions(shape).backward, shape, v)
     scale = max([1.0, *(abs(x) for x in (*v["xs"], *v["ws"], *v["gs"]) if math.isfinite(x))]) ** 2 * 10
     if shape.weights:
         assert same(got[0], expected[0], scale) and same(got[1], expected[1], scale)
@@ -98,13 +100,15 @@ def test_backward_gives_the_plain_loops_gradients_infinite_and_nan_included(draw
 @given(layers(FINITE))
 def test_with_finite_numbers_skipping_zero_rows_and_inputs_changes_nothing(drawn: Any) -> None:
     shape, _, v = drawn
-    _, backward, backward_finite = functions(shape)
-    assert run_backward(backward_finite, shape, v) == run_backward(backward, shape, v)
+    made = functions(shape)
+    assert run_backward(made.backward_finite, shape, v) == run_backward(made.backward, shape, v)
+    same_bits = made.forward_finite(v["xs"], v["ws"], v["bs"]), made.forward(v["xs"], v["ws"], v["bs"])
+    assert [(x, math.copysign(1.0, x)) for x in same_bits[0]] == [(x, math.copysign(1.0, x)) for x in same_bits[1]]
 
 
 def test_a_row_without_gradient_is_skipped_only_by_the_finite_backward() -> None:
     shape = Shape(2, 2, inputs=True, weights=True, relu_inputs=False, relu_outputs=False)
-    _, backward, backward_finite = functions(shape)
+    _, _, backward, backward_finite = functions(shape)
     v = {"gs": [0.0, 0.0], "ys": [], "xs": [math.inf, 1.0], "ws": [1.0, 2.0, 3.0, 4.0], "rs": [0.5, 0.5]}
     gw, gb, gx = run_backward(backward, shape, v)
     assert math.isnan(gw[0]) and math.isnan(gw[2]) and gb == [0.0, 0.0]  # 0 * inf, as the engine

@@ -2,8 +2,9 @@
 
 Read in this order: ``compiled`` (the ``compile`` decorator and its cache of traces),
 ``tracing`` (recording a call as a plan), ``plan`` (the steps of a traced function),
-then one replay: ``replay_python`` with ``replay_layer`` (plain Python) or
-``replay_numpy`` (numpy).  See docs/compile.md.
+then one replay: ``replay_python`` with ``replay_layer``, ``layer_source`` and
+``replay_steps`` (plain Python) or ``replay_numpy`` (numpy).  ``step`` compiles a
+whole training step on top of them.  See docs/compile.md.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-__all__ = ["LIMIT", "Shape", "functions"]
+__all__ = ["LIMIT", "Functions", "Shape", "functions"]
 
 LIMIT = 1024  # the most weights (units * width) a layer's generated source holds
 
@@ -39,20 +39,34 @@ class Shape(NamedTuple):
     relu_outputs: bool  # backward is given the relu's results and their gradients, and does the relu's backward
 
 
-_made: dict[Shape, tuple[Forward, Backward, Backward]] = {}
+class Functions(NamedTuple):
+    """A layer's generated functions: each twice, for any numbers and for finite ones."""
+
+    forward: Forward
+    forward_finite: Forward  # with finite weights: the inputs that are 0.0 (idle relus) skipped, the same bits
+    backward: Backward
+    backward_finite: Backward  # with finite numbers: rows without gradient and inputs that are 0.0 skipped
 
 
-def functions(shape: Shape) -> tuple[Forward, Backward, Backward]:
-    """The forward and two backwards of a layer of this shape: one for any numbers, one that skips what
-    adds nothing when every number is finite (where 0 * inf would be nan)."""
+_made: dict[Shape, Functions] = {}
+
+
+def functions(shape: Shape) -> Functions:
+    """The functions of a layer of this shape, made once.  What the finite ones skip adds nothing
+    when every number is finite (``0 * inf`` would be nan)."""
     made = _made.get(shape)
     if made is None:
         if len(_made) >= 64:
             _made.pop(next(iter(_made)))
         namespace: dict[str, Any] = {}
-        backwards = [_backward_source(shape, finite) for finite in (False, True)]
-        exec("\n".join([_forward_source(shape.units, shape.width), *backwards]), namespace)
-        made = _made[shape] = (namespace["forward"], namespace["backward"], namespace["backward_finite"])
+        sources = [_forward_source(shape, False), _backward_source(shape, False), _backward_source(shape, True)]
+        if shape.relu_inputs:  # inputs often 0.0: worth a test each
+            sources.append(_forward_source(shape, True))
+        exec("\n".join(sources), namespace)
+        forward = namespace["forward"]
+        made = _made[shape] = Functions(
+            forward, namespace.get("forward_finite", forward), namespace["backward"], namespace["backward_finite"]
+        )
     return made
 
 
@@ -74,23 +88,31 @@ def _weights(units: int, width: int) -> list[list[str]]:
     return [[f"w{u}_{j}" for j in range(width)] for u in range(units)]
 
 
-def _forward_source(units: int, width: int) -> str:
-    w, x = _weights(units, width), _names("x", width)
-    sums = ["(0.0 + " + " + ".join(f"{x[j]} * {w[u][j]}" for j in range(width)) + f") + b{u}" for u in range(units)]
-    return "\n".join(
-        [
-            "def forward(xs, ws, bs):",
-            f"    {_unpack([name for row in w for name in row])} = ws",
-            f"    {_unpack(_names('b', units))} = bs",
-            "    out = []",
-            "    push = out.extend",
-            "    it = iter(xs)",
-            f"    for {_unpack(x)} in {_rows('it', x)[1]}:",
-            f"        push(({_unpack(sums)}))",
-            "    return out",
-            "",
-        ]
-    )
+def _forward_source(shape: Shape, finite: bool) -> str:
+    """``forward``: each unit's sum one expression, left to right; or ``forward_finite``: the same sums
+    input by input, an input that is 0.0 skipped (it adds ``0.0 * w``, a zero: a sum from 0.0 is never
+    -0.0, so adding a zero changes no bit, unless ``w`` is infinite or nan)."""
+    units, width = shape.units, shape.width
+    w, x, s = _weights(units, width), _names("x", width), _names("s", units)
+    lines = [
+        f"def forward{'_finite' if finite else ''}(xs, ws, bs):",
+        f"    {_unpack([name for row in w for name in row])} = ws",
+        f"    {_unpack(_names('b', units))} = bs",
+        "    out = []",
+        "    push = out.extend",
+        "    it = iter(xs)",
+        f"    for {_unpack(x)} in {_rows('it', x)[1]}:",
+    ]
+    if finite:
+        lines.append(f"        {' = '.join(s)} = 0.0")
+        for j in range(width):
+            lines.append(f"        if {x[j]}:")
+            lines += [f"            {s[u]} += {x[j]} * {w[u][j]}" for u in range(units)]
+        sums = [f"{s[u]} + b{u}" for u in range(units)]
+    else:
+        sums = ["(0.0 + " + " + ".join(f"{x[j]} * {w[u][j]}" for j in range(width)) + f") + b{u}" for u in range(units)]
+    lines += [f"        push(({_unpack(sums)}))", "    return out", ""]
+    return "\n".join(lines)
 
 
 def _backward_source(shape: Shape, finite: bool) -> str:

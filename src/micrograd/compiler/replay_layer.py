@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import chain
 from operator import add, mul
 
@@ -43,10 +43,20 @@ def read(v: Table, at: At) -> list[float]:
     return v[at] if type(at) is slice else list(map(v.__getitem__, at))  # type: ignore[index]
 
 
-def add_to(gr: Table, at: At, added: Sequence[float]) -> None:
-    """``gr[j] += c`` for each entry j and contribution c (an entry may come twice)."""
+CHUNK = 2048  # add_to adds a long slice this many entries at a time: the new floats and the old live together
+
+
+def add_to(gr: Table, at: At, added: Iterable[float]) -> None:
+    """``gr[j] += c`` for each entry j and contribution c (an entry may come twice); ``added`` may be lazy."""
     if type(at) is slice:
-        gr[at] = list(map(add, gr[at], added))
+        start, stop = at.start, at.stop
+        if stop - start <= CHUNK:
+            gr[at] = list(map(add, gr[at], added))
+            return
+        contributions = iter(added)
+        for low in range(start, stop, CHUNK):
+            high = min(low + CHUNK, stop)
+            gr[low:high] = list(map(add, gr[low:high], contributions))  # takes high - low: the slice comes first
     else:
         for j, c in zip(at, added):  # type: ignore[arg-type]  # noqa: B905 - built together
             gr[j] += c
@@ -103,7 +113,7 @@ class Layer:
         # where the relu of these results is, when this (generated) layer's backward does the relu's too
         self.relu_outputs: slice | None = None
 
-    def _source(self) -> tuple[layer_source.Forward, layer_source.Backward, layer_source.Backward]:
+    def _source(self) -> layer_source.Functions:
         return layer_source.functions(
             layer_source.Shape(
                 self.units,
@@ -123,7 +133,9 @@ class Layer:
 
     def forward(self, v: Table) -> None:
         if self.generated and BY_COLUMNS_IS_THE_ENGINES_SUM:  # left to right: sum()'s bits before 3.12
-            v[self.outs] = self._source()[0](v[self.x_block], read(v, self.w_at), read(v, self.unit_biases))  # type: ignore[index, arg-type]
+            source, flat = self._source(), read(v, self.w_at)
+            forward = source.forward_finite if math.isfinite(sum(flat)) else source.forward
+            v[self.outs] = forward(v[self.x_block], flat, read(v, self.unit_biases))  # type: ignore[index, arg-type]
             return
         weights = [read(v, w) for w in self.w_rows]
         if self.by_columns:
@@ -151,53 +163,52 @@ class Layer:
         if self.generated:
             self._generated_backward(v, gr)
             return
-        g, units = gr[self.outs], self.units
-        g_rows = _split(g, units)
+        relu = self.relu_outputs  # if set, the relu's backward: an output whose relu is off (0.0) gets 0.0
+        g = gr[self.outs] if relu is None else [h if y else 0.0 for h, y in zip(gr[relu], v[relu])]  # noqa: B905
+        g_rows = _split(g, self.units)
         live = [r for r, g_row in enumerate(g_rows) if any(g_row)]  # rows with a gradient (a hinge's are often 0)
         if len(live) < len(g_rows) and not self._finite(v):
             live = list(range(len(g_rows)))  # 0 * inf is nan: skip no row then, as the engine skips none
         if not live:
             return
-        g_live = [g_rows[r] for r in live]
         if self.weights_wanted:
-            if len(live) == len(g_rows) and self.x_block is not None:  # every row: columns are strided slices
-                block, n = v[self.x_block], self.width
-                g_columns: list[Sequence[float]] = [g[u::units] for u in range(units)]
-                x_columns: list[Sequence[float]] = [block[j::n] for j in range(n)]
-            else:
-                x_rows = self._inputs(v)
-                g_columns = list(zip(*g_live, strict=True))  # one per unit: its gradient on every live row
-                x_columns = list(zip(*[x_rows[r] for r in live], strict=True))  # one per input
-            for w, g_column in zip(self.w_rows, g_columns):  # noqa: B905 - one per unit
-                add_to(gr, w, [sum(map(mul, g_column, x_column)) for x_column in x_columns])
-            if self.unit_biases is not None:
-                add_to(gr, self.unit_biases, [sum(g_column) for g_column in g_columns])
-            else:
-                for r, g_row in zip(live, g_live):  # noqa: B905 - built together
-                    add_to(gr, self.bias_rows[r], g_row)
-        if not self.inputs_wanted:
-            return
+            self._weights_backward(v, gr, g, g_rows, live)
+        if self.inputs_wanted:
+            self._inputs_backward(v, gr, g_rows, live)
+
+    def _weights_backward(self, v: Table, gr: Table, g: Table, g_rows: list[list[float]], live: list[int]) -> None:
+        units = self.units
+        if len(live) == len(g_rows) and self.x_block is not None:  # every row: columns are strided slices
+            block, n = v[self.x_block], self.width
+            g_columns: list[Sequence[float]] = [g[u::units] for u in range(units)]
+            x_columns: list[Sequence[float]] = [block[j::n] for j in range(n)]
+        else:
+            x_rows = self._inputs(v)
+            g_columns = list(zip(*[g_rows[r] for r in live], strict=True))  # one per unit: its gradient per live row
+            x_columns = list(zip(*[x_rows[r] for r in live], strict=True))  # one per input
+        for w, g_column in zip(self.w_rows, g_columns):  # noqa: B905 - one per unit
+            add_to(gr, w, [sum(map(mul, g_column, x_column)) for x_column in x_columns])
+        if self.unit_biases is not None:
+            add_to(gr, self.unit_biases, [sum(g_column) for g_column in g_columns])
+        else:
+            for r in live:
+                add_to(gr, self.bias_rows[r], g_rows[r])
+
+    def _inputs_backward(self, v: Table, gr: Table, g_rows: list[list[float]], live: list[int]) -> None:
+        """The inputs' gradients, added row by row (no list of every row's)."""
         weights = [read(v, w) for w in self.w_rows]
-        if units == 1:  # one unit: each input's gradient is one product
-            rows = [[h * w for w in weights[0]] for (h,) in g_live]
-        elif self.relu_inputs is not None:  # an input whose relu is off passes on no gradient: skip its sum
-            w_columns = list(zip(*weights, strict=True))
-            z, n = v[self.relu_inputs], self.width
-            rows = [
-                [
-                    0.0 if zj <= 0.0 else sum(map(mul, g_row, w_column))
-                    for w_column, zj in zip(w_columns, z[r * n : r * n + n], strict=True)
-                ]
-                for r, g_row in zip(live, g_live)  # noqa: B905 - built together
-            ]
-        else:
-            w_columns = list(zip(*weights, strict=True))  # one per input: its weight in every unit
-            rows = [[sum(map(mul, g_row, w_column)) for w_column in w_columns] for g_row in g_live]
-        if self.x_block is not None and len(live) == len(g_rows):
-            add_to(gr, self.x_block, list(chain.from_iterable(rows)))
-        else:
-            for r, row in zip(live, rows):  # noqa: B905 - one per live row
-                add_to(gr, self.x_rows[r], row)
+        w_columns = list(zip(*weights, strict=True))  # one per input: its weight in every unit
+        z, n = self.relu_inputs, self.width
+        for r in live:
+            g_row = g_rows[r]
+            if self.units == 1:  # one unit: each input's gradient is one product
+                row = [g_row[0] * w for w in weights[0]]
+            elif z is not None:  # an input whose relu is off passes on no gradient: skip its sum
+                zs = v[z.start + r * n : z.start + r * n + n]
+                row = [0.0 if zj <= 0.0 else sum(map(mul, g_row, w_column)) for w_column, zj in zip(w_columns, zs)]  # noqa: B905
+            else:
+                row = [sum(map(mul, g_row, w_column)) for w_column in w_columns]
+            add_to(gr, self.x_rows[r], row)
 
     def _generated_backward(self, v: Table, gr: Table) -> None:
         """Backward with the generated source: what adds nothing skipped unless a number is not finite."""
@@ -206,9 +217,9 @@ class Layer:
         relu = self.relu_outputs
         g, outputs = (gr[self.outs], None) if relu is None else (gr[relu], v[relu])
         weights, inputs = read(v, self.w_at), v[self.x_block]  # type: ignore[index]
-        _, backward, backward_finite = self._source()
+        source = self._source()
         finite = math.isfinite(sum(weights) + sum(inputs) + sum(g))  # an overflowing sum only says no: safe
-        gw, gb, gx = (backward_finite if finite else backward)(
+        gw, gb, gx = (source.backward_finite if finite else source.backward)(
             g,
             outputs,
             inputs,

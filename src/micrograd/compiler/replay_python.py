@@ -4,16 +4,18 @@ The table is a list of floats.  Steps are computed level by level (a step's leve
 is one more than its operands' highest; see ``Plan.levels``), and inside a level:
 
 * a layer on a batch (``linear`` steps that are every input row with every
-  weight row, see ``micrograd.compiler.replay_layer``): one list comprehension per input
-  row, each step computed as the engine does (``sum(map(mul, inputs, weights))
-  + bias``), and backward one ``sum(map(mul, ...))`` per gradient entry;
+  weight row, or a block, see ``micrograd.compiler.replay_layer``): each step
+  computed as the engine does (``sum(map(mul, inputs, weights)) + bias``, or
+  for a small layer generated straight-line Python with the same bits, see
+  ``micrograd.compiler.layer_source``), and backward one pass; a block's relu
+  is done in its layer's backward;
 * the steps of one elementwise operation (``relu`` of a whole layer, say): one
   pass over the whole column, forward and backward (the rows of ``COLUMNS``: each
   operation's forward and its local vjp on lists, side by side, with the engine's
   arithmetic);
-* everything else one step at a time: folded sums and other ``linear`` steps
-  (``RULES``), and operations without a row (``**``, or one you defined), which
-  the engine computes through ``Operation.evaluate`` and its vjp (``plan.contributions``).
+* everything else one step at a time (``micrograd.compiler.replay_steps``):
+  folded sums and other ``linear`` steps (``RULES``), and operations without a
+  row (``**``, or one you defined), which the engine computes.
 
 The replay lays the table out for this: each group's results get consecutive
 entries, a layer's row by row and an elementwise group's in the order of its
@@ -50,96 +52,12 @@ from micrograd.autograd import (
     SUB,
     TANH,
     WEIGHTS,
-    Operation,
 )
-from micrograd.compiler.plan import SUM, Checks, Plan, block_entries, contributions
+from micrograd.compiler.plan import Checks, Plan, block_entries
 from micrograd.compiler.replay_layer import At, Layer, Table, add_to, at, layer_grid, read
+from micrograd.compiler.replay_steps import RULES, Steps
 
 __all__ = ["COLUMNS", "ENGINE_FALLBACK", "GROUPS", "RULES", "PythonReplay"]
-
-Forward = Callable[[Table, tuple[int, ...], Any], float]
-Backward = Callable[[Table, Table, tuple[int, ...], int, Any], None]
-
-
-# -- steps computed one at a time -----------------------------------------------------------
-
-
-def _linear(v: Table, i: tuple[int, ...], n: int) -> float:
-    get = v.__getitem__
-    return sum(map(mul, map(get, i[:n]), map(get, i[n : 2 * n]))) + v[i[-1]]
-
-
-def _linear_back(v: Table, gr: Table, i: tuple[int, ...], o: int, n: int) -> None:
-    g = gr[o]
-    xs, ws = i[:n], i[n : 2 * n]
-    for j, c in zip(xs + ws, [g * v[w] for w in ws] + [g * v[x] for x in xs]):  # noqa: B905 - same length
-        gr[j] += c
-    gr[i[-1]] += g
-
-
-def _signed_sum(v: Table, i: tuple[int, ...], signs: tuple[float, ...]) -> float:
-    total = v[i[0]]  # the first term's sign is +: starting from it keeps -0.0 + -0.0 == -0.0, as the engine's
-    for j, s in zip(i[1:], signs[1:]):  # noqa: B905 - built together
-        total += v[j] if s > 0 else -v[j]
-    return total
-
-
-def _signed_sum_back(v: Table, gr: Table, i: tuple[int, ...], o: int, signs: tuple[float, ...]) -> None:
-    g = gr[o]
-    for j, s in zip(i, signs):  # noqa: B905 - built together
-        gr[j] += g if s > 0 else -g
-
-
-# operation: (forward, backward) of one step
-RULES: dict[Any, tuple[Forward, Backward]] = {
-    LINEAR: (_linear, _linear_back),
-    SUM: (_signed_sum, _signed_sum_back),
-}
-
-
-def _engine_forward(rule: Operation) -> Forward:
-    def forward(v: Table, i: tuple[int, ...], constants: Any) -> float:
-        return float(rule.evaluate([v[j] for j in i], constants))
-
-    return forward
-
-
-def _engine_backward(rule: Operation) -> Backward:
-    def backward(v: Table, gr: Table, i: tuple[int, ...], o: int, constants: Any) -> None:
-        for j, c in zip(i, contributions(rule, gr[o], [v[j] for j in i], v[o], constants), strict=True):
-            gr[j] += c
-
-    return backward
-
-
-class _Steps:
-    """Steps computed one at a time, each writing its own table entry."""
-
-    def __init__(self, steps: list[tuple[Any, tuple[int, ...], int, Any, bool]]) -> None:
-        engine_rules: dict[Operation, tuple[Forward, Backward]] = {}
-        self.forward_steps: list[tuple[Forward, tuple[int, ...], int, Any]] = []
-        self.backward_steps: list[tuple[Backward, tuple[int, ...], int, Any]] = []
-        for rule, operands, out, constants, wanted in steps:
-            pair = RULES.get(rule)
-            if pair is None:
-                pair = engine_rules.get(rule)
-                if pair is None:
-                    pair = engine_rules[rule] = (_engine_forward(rule), _engine_backward(rule))
-            if rule is LINEAR:
-                constants = len(operands) // 2
-            self.forward_steps.append((pair[0], operands, out, constants))
-            if wanted:
-                self.backward_steps.append((pair[1], operands, out, constants))
-        self.backward_steps.reverse()
-
-    def forward(self, v: Table) -> None:
-        for forward, operands, out, constants in self.forward_steps:
-            v[out] = forward(v, operands, constants)
-
-    def backward(self, v: Table, gr: Table) -> None:
-        for backward, operands, out, constants in self.backward_steps:
-            backward(v, gr, operands, out, constants)
-
 
 # -- steps of one operation at one level, a whole column at a time ------------------------------
 
@@ -152,22 +70,23 @@ def _each(function: Callable[..., float]) -> Callable[..., list[float]]:
     return lambda *columns: list(map(function, *columns))
 
 
-# operation: (forward on columns, local vjp: (g, *operands, out) -> contributions, a pair for two operands)
+# operation: (forward on columns, local vjp: (g, *operands, out) -> contributions (a list or a lazy map, added
+# chunk by chunk: no list of them all), a pair for two operands)
 COLUMNS: dict[Any, tuple[Callable[..., L], Callable[..., Any]]] = {
     ADD: (_each(add), lambda g, a, b, out: (g, g)),
-    SUB: (_each(sub), lambda g, a, b, out: (g, list(map(neg, g)))),
-    MUL: (_each(mul), lambda g, a, b, out: (list(map(mul, g, b)), list(map(mul, g, a)))),
+    SUB: (_each(sub), lambda g, a, b, out: (g, map(neg, g))),
+    MUL: (_each(mul), lambda g, a, b, out: (map(mul, g, b), map(mul, g, a))),
     DIV: (
         _each(DIV.forward),  # the engine's checked forwards: their errors are the engine's
-        lambda g, a, b, out: (list(map(truediv, g, b)), [-x * o / y for x, o, y in zip(g, out, b, strict=True)]),
+        lambda g, a, b, out: (map(truediv, g, b), [-x * o / y for x, o, y in zip(g, out, b, strict=True)]),
     ),
-    NEG: (_each(neg), lambda g, x, out: list(map(neg, g))),
+    NEG: (_each(neg), lambda g, x, out: map(neg, g)),
     ABS: (
         _each(abs),  # h * 0.0 at 0 (and at nan): nan for an infinite h, as the engine's
         lambda g, x, out: [h * (1.0 if y > 0.0 else (-1.0 if y < 0.0 else 0.0)) for h, y in zip(g, x, strict=True)],
     ),
-    EXP: (_each(EXP.forward), lambda g, x, out: list(map(mul, g, out))),
-    LOG: (_each(LOG.forward), lambda g, x, out: list(map(truediv, g, x))),
+    EXP: (_each(EXP.forward), lambda g, x, out: map(mul, g, out)),
+    LOG: (_each(LOG.forward), lambda g, x, out: map(truediv, g, x)),
     # comparisons and arithmetic with float constants (0.0, 1.0): the same results, and faster than with ints
     TANH: (_each(TANH.forward), lambda g, x, out: [h * (1.0 - o * o) for h, o in zip(g, out, strict=True)]),
     SIGMOID: (_each(SIGMOID.forward), lambda g, x, out: [h * o * (1.0 - o) for h, o in zip(g, out, strict=True)]),
@@ -216,7 +135,7 @@ def _block_wanted(step: Any, wanted: list[bool]) -> bool:
     return any(map(wanted.__getitem__, (*step.operands, *layer.weights, *layer.biases)))
 
 
-def _mark_relu_inputs(segments: list[_Steps | Layer | _Map]) -> None:
+def _mark_relu_inputs(segments: list[Steps | Layer | _Map]) -> None:
     """Tell each layer whose input rows are one block of relu results where the relu's operands are."""
     relus = {(m.outs.start, m.outs.stop): m.columns[0] for m in segments if isinstance(m, _Map) and m.rule is RELU}
     for layer in segments:
@@ -269,7 +188,7 @@ class PythonReplay:
         # lay the steps out group by group: new[k] is the entry of old entry k
         new = list(range(plan.size))
         free = leaves
-        self.segments: list[_Steps | Layer | _Map] = []
+        self.segments: list[Steps | Layer | _Map] = []
         for depth in sorted(set(by_level) | set(grids) | set(dense)):
             for positions in dense[depth].values():
                 self.segments += self._blocks(positions, free, new, wanted)
@@ -348,19 +267,19 @@ class PythonReplay:
         segments: list[Layer | _Map] = [Layer(x_rows, w_rows, [biases] * rows, z, (inputs_wanted, weights_wanted))]
         if activation is not None:
             segments.append(_Map(activation, [z], outs, [inputs_wanted or weights_wanted]))
-            if activation is RELU and segments[0].generated:  # type: ignore[union-attr]
+            if activation is RELU:  # the layer does the relu's backward
                 segments[0].relu_outputs = outs  # type: ignore[union-attr]
                 segments[1].fused = True  # type: ignore[union-attr]
         return segments
 
-    def _steps(self, positions: list[int], new: list[int], wanted: list[bool]) -> _Steps:
+    def _steps(self, positions: list[int], new: list[int], wanted: list[bool]) -> Steps:
         leaves = self.plan.leaves
         steps = []
         for position in positions:
             step = self.plan.steps[position]
             operands = tuple(new[j] for j in step.operands)
             steps.append((step.rule, operands, new[leaves + position], step.constants, wanted[leaves + position]))
-        return _Steps(steps)
+        return Steps(steps)
 
     def forward(self, arguments: Sequence[float], captured: Sequence[float]) -> Table:
         """The whole table: the leaves (the arguments, then the captured leaves' data), then every step's value."""
