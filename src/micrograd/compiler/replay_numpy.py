@@ -128,17 +128,21 @@ class _Sum(Group):
     engine does.  So a sum of ``-0.0`` terms stays ``-0.0`` (a zero's sign does not depend on the order
     of the additions, only on whether every term is ``-0.0``; starting from ``+0.0``, as ``np.bincount``
     does, would lose it).  A long sum may add in another order than the engine's, left to right: its
-    last bits may differ (numpy's pairwise summation), which the tests allow for."""
+    last bits may differ (numpy's pairwise summation, and a single sum's terms taken in table order,
+    which reads them as a slice rather than gathers them), which the tests allow for."""
 
     def __init__(self, steps: list[Step], out: slice, terms: np.ndarray[Any, Any], lengths: Any) -> None:
         self.out = out  # terms: every step's operands (renamed), one after the other; lengths: how many each
         self.bins = np.repeat(np.arange(len(steps)), lengths)
         self.signs = np.fromiter(chain.from_iterable(s.constants for s in steps), dtype=float, count=len(terms))
         self.negative = not bool((self.signs > 0).all())
+        self.single = len(steps) == 1
+        if self.single:  # one sum (a mean, a penalty): its terms in table order, often a slice then
+            order = np.argsort(terms, kind="stable")
+            terms, self.signs = terms[order], self.signs[order]
         self.terms = gather(terms)
         self.scatter = Scatter(terms)
         self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.intp)
-        self.single = len(steps) == 1
 
     def forward(self, v: Array) -> None:
         terms = v[self.terms] * self.signs if self.negative else v[self.terms]
