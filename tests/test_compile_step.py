@@ -278,6 +278,35 @@ def test_numpy_arrays_as_the_batch_give_the_weights_of_lists(backend: str, dtype
 
 
 @pytest.mark.skipif(importlib.util.find_spec("numpy") is None, reason="the optional numpy extra")
+def test_a_number_of_an_array_the_loss_reads_as_data_traces_again_when_it_changes() -> None:
+    """A branch on a number of the batch makes that number part of the trace: arrays of the same shape
+    with another number there trace again, and each call gives the eager loss."""
+    import numpy as np
+
+    def loss_of(net: MLP) -> Callable[..., Value]:
+        def loss_fn(X: list[list[Value]], y: list[Value]) -> Value:
+            loss = mse_loss([net(x) for x in X], y)
+            return loss * 2.0 if X[0][0].data > 0 else loss
+
+        return loss_fn
+
+    net, eager = model(), model()
+    step = micrograd.compile_step(loss_of(net), optim.SGD(net.parameters(), lr=0.05))
+    eager_loss, eager_optimizer = loss_of(eager), optim.SGD(eager.parameters(), lr=0.05)
+    X, y = data(points=6)
+    for sign in (1.0, -1.0, 1.0, -1.0):
+        X[0][0] = sign * abs(X[0][0])
+        got = step(np.array(X), np.array(y))
+        eager_optimizer.zero_grad()
+        expected = eager_loss([[Value(a) for a in x] for x in X], [Value(t) for t in y])
+        expected.backward()
+        eager_optimizer.step()
+        assert math.isclose(got, expected.data, rel_tol=1e-12)
+    assert step.traces == 2
+    assert_same_weights(eager.parameters(), net.parameters())
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numpy") is None, reason="the optional numpy extra")
 def test_int_arrays_are_labels_and_arrays_mix_with_numbers() -> None:
     """An int array is structure, as a list of ints (new labels trace again); a float array, an int array
     and a float in one call work together."""
@@ -300,6 +329,38 @@ def test_int_arrays_are_labels_and_arrays_mix_with_numbers() -> None:
     assert step.traces == 1
     step(np.array(X), 1 - labels, 0.5)
     assert step.traces == 2
+
+
+@pytest.mark.skipif(importlib.util.find_spec("numpy") is None, reason="the optional numpy extra")
+def test_blas_runs_on_one_thread_inside_a_big_replay_and_gets_its_threads_back(monkeypatch: Any) -> None:
+    """BLAS left at two threads: inside the replay of a plan big enough to use them it has one, and it has
+    two again after each step."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from micrograd.compiler.replay_numpy import NumpyReplay
+
+    def blas_threads() -> list[int]:
+        return [library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"]
+
+    seen: list[list[int]] = []
+    forward_table = NumpyReplay.forward_table
+
+    def spy(self: NumpyReplay, v: Any) -> None:
+        seen.append(blas_threads())
+        forward_table(self, v)
+
+    monkeypatch.setattr(NumpyReplay, "forward_table", spy)
+    net = MLP(2, [64, 64, 1], rng=random.Random(2))
+    step = micrograd.compile_step(hinge_with_l2(net), optim.SGD(net.parameters(), lr=0.01))
+    X, y = data(points=100)
+    with threadpool_limits(limits=2, user_api="blas"):
+        after = []
+        for _ in range(3):
+            step(X, y)
+            after.append(blas_threads())
+    assert seen and seen[0], "numpy has a BLAS library"
+    assert all(threads == [1] * len(seen[0]) for threads in seen)
+    assert all(threads == [2] * len(seen[0]) for threads in after)
 
 
 def test_bad_arguments_are_refused_clearly() -> None:

@@ -128,17 +128,21 @@ class _Sum(Group):
     engine does.  So a sum of ``-0.0`` terms stays ``-0.0`` (a zero's sign does not depend on the order
     of the additions, only on whether every term is ``-0.0``; starting from ``+0.0``, as ``np.bincount``
     does, would lose it).  A long sum may add in another order than the engine's, left to right: its
-    last bits may differ (numpy's pairwise summation), which the tests allow for."""
+    last bits may differ (numpy's pairwise summation, and a single sum's terms taken in table order,
+    which reads them as a slice rather than gathers them), which the tests allow for."""
 
     def __init__(self, steps: list[Step], out: slice, terms: np.ndarray[Any, Any], lengths: Any) -> None:
         self.out = out  # terms: every step's operands (renamed), one after the other; lengths: how many each
         self.bins = np.repeat(np.arange(len(steps)), lengths)
         self.signs = np.fromiter(chain.from_iterable(s.constants for s in steps), dtype=float, count=len(terms))
         self.negative = not bool((self.signs > 0).all())
+        self.single = len(steps) == 1
+        if self.single:  # one sum (a mean, a penalty): its terms in table order, often a slice then
+            order = np.argsort(terms, kind="stable")
+            terms, self.signs = terms[order], self.signs[order]
         self.terms = gather(terms)
         self.scatter = Scatter(terms)
         self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.intp)
-        self.single = len(steps) == 1
 
     def forward(self, v: Array) -> None:
         terms = v[self.terms] * self.signs if self.negative else v[self.terms]
@@ -244,22 +248,30 @@ class NumpyReplay:
 
 def _buckets(plan: Plan) -> list[tuple[tuple[int, Any, Any], list[int]]]:
     """The steps' positions by level and kind, lowest level first: the blocks of one layer and activation
-    (one matrix product), linear steps by width, every other step by its operation."""
+    (one matrix product), linear steps by width, every other step by its operation.  Buckets of one level
+    come in the order of their first step.  Grouped by (level, operation) in one light loop, the blocks
+    and linear steps then split by layer or width."""
     level, positions = plan.levels_and_positions()
-    first, steps = plan.leaves, plan.steps
-    buckets: dict[tuple[int, Any, Any], list[int]] = defaultdict(list)
-    for position in positions:
-        step = steps[position]
-        depth = level[first + position]
-        if step.rule is DENSE:
-            buckets[(depth, DENSE, (id(step.constants[0]), step.constants[1]))].append(position)
-            continue
-        width = len(step.operands) // 2 if step.rule is LINEAR else 0
-        buckets[(depth, step.rule, width)].append(position)
-    return sorted(buckets.items(), key=lambda item: item[0][0])
+    steps = plan.steps
+    rules = list(map(_RULE, map(steps.__getitem__, positions)))
+    depths = list(map(level.__getitem__, map(plan.leaves.__add__, positions)))
+    by_rule: dict[tuple[int, Any], list[int]] = defaultdict(list)
+    for key, position in zip(zip(depths, rules, strict=True), positions, strict=True):
+        by_rule[key].append(position)
+    buckets: dict[tuple[int, Any, Any], list[int]] = {}
+    for (depth, rule), group in by_rule.items():
+        if rule is DENSE or rule is LINEAR:
+            for position in group:
+                step = steps[position]
+                kind = (id(step.constants[0]), step.constants[1]) if rule is DENSE else len(step.operands) // 2
+                buckets.setdefault((depth, rule, kind), []).append(position)
+        else:
+            buckets[(depth, rule, 0)] = group
+    return sorted(buckets.items(), key=lambda item: (item[0][0], item[1][0]))
 
 
 _OPERANDS = attrgetter("operands")
+_RULE = attrgetter("rule")
 
 
 def _group(

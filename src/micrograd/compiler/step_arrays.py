@@ -198,12 +198,12 @@ class _OneThread:
     def __enter__(self) -> None:
         self.saved = [library.get_num_threads() for library in self.libraries]
         for library, threads in zip(self.libraries, self.saved, strict=True):
-            if threads != 1:
+            if threads is not None and threads != 1:
                 library.set_num_threads(1)
 
     def __exit__(self, *exc: object) -> None:
         for library, threads in zip(self.libraries, self.saved, strict=True):
-            if threads != 1:
+            if threads is not None and threads != 1:
                 library.set_num_threads(threads)
 
 

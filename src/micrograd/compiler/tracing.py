@@ -292,6 +292,7 @@ class _Blocks:
         self.layers: dict[int, LayerPlan] = {}  # id of a LayerWeights -> its plan
         self.outputs_at: dict[Value, int] = {}  # block -> the table entry of its first output
         self.fillers: tuple[Step, ...] = ()  # the fillers after the last block's step
+        self._fillers: dict[int, tuple[Step, ...]] = {}  # by a block's number of entries
 
     def step(self, node: Value, at: int) -> Step:
         """The block's ``DENSE`` step; ``fillers`` then holds the fillers that follow it."""
@@ -311,8 +312,10 @@ class _Blocks:
         activation = info.activation
         self.outputs_at[node] = at + (plan.units if activation is not None else 0)
         width = plan.units * (1 if activation is None else 2)
-        if len(self.fillers) != width - 1:
-            self.fillers = (FILL,) * (width - 1)  # one tuple for every block of this width in a row
+        fillers = self._fillers.get(width)
+        if fillers is None:
+            fillers = self._fillers[width] = (FILL,) * (width - 1)  # one tuple for every block of this width
+        self.fillers = fillers
         return _step((DENSE, inputs, (plan, activation)))
 
 
