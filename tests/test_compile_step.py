@@ -162,6 +162,34 @@ def test_a_loss_that_also_reads_a_hidden_layers_relu_results_moves_the_weights_a
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_the_demos_l2_term_written_as_p_times_p_moves_the_weights_as_eagerly(backend: str) -> None:
+    # karpathy's demo writes the L2 term as sum(p * p for p in parameters): every p * p is one group, whose
+    # backward adds g * p to p's gradient twice (the pure-Python replay does both in one pass)
+    def make_loss(net: MLP) -> Callable[..., Value]:
+        def loss_fn(X: list[list[float]], y: list[float]) -> Value:
+            return hinge_loss([net(x) for x in X], y) + 1e-2 * sum(p * p for p in net.parameters())
+
+        return loss_fn
+
+    eager, compiled = model(), model()
+    eager_optimizer, compiled_optimizer = (
+        optim.Adam(eager.parameters(), lr=0.05),
+        optim.Adam(compiled.parameters(), lr=0.05),
+    )
+    step = micrograd.compile_step(make_loss(compiled), compiled_optimizer, backend=backend)
+    eager_loss = make_loss(eager)
+    for X, y in minibatches(6):
+        eager_optimizer.zero_grad()
+        expected = eager_loss(X, y)
+        expected.backward()
+        eager_optimizer.step()
+        assert math.isclose(step(X, y), expected.data, rel_tol=1e-12)
+    assert_same_weights(eager.parameters(), compiled.parameters())
+    step.sync()
+    assert_same_weights([Value(p.grad) for p in eager.parameters()], [Value(p.grad) for p in compiled.parameters()])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_every_documented_way_to_read_the_model_sees_the_current_weights(backend: str, tmp_path: Any) -> None:
     eager, compiled, _, _, step = train_both(OPTIMIZERS["Adam"], backend, minibatches())
     point = [0.3, -0.7]

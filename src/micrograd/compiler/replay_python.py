@@ -115,12 +115,18 @@ class _Map:
         self.outs = outs
         self.wanted = wanted  # per column: whether its gradient is needed
         self.fused = False  # a relu whose backward its layer does (replay_layer.Layer.relu_outputs)
+        first = columns[0]  # x * x (an L2 term's p * p) on one slice: its two contributions in one pass
+        self.square = rule is MUL and columns[1] == first and type(first) is slice and wanted[0]
 
     def forward(self, v: Table) -> None:
         v[self.outs] = self.forward_rule(*[read(v, column) for column in self.columns])
 
     def backward(self, v: Table, gr: Table) -> None:
         if self.fused:
+            return
+        if self.square:  # g * x added twice, one after the other, as the engine (and add_to twice) does
+            x = self.columns[0]
+            gr[x] = [r + h * a + h * a for r, h, a in zip(gr[x], gr[self.outs], v[x])]  # type: ignore[index]  # noqa: B905
             return
         contributions = self.local(gr[self.outs], *[read(v, column) for column in self.columns], v[self.outs])
         per_column = [contributions] if len(self.columns) == 1 else contributions

@@ -52,6 +52,25 @@ def _signed_sum_back(v: Table, gr: Table, i: tuple[int, ...], o: int, signs: tup
         gr[j] += g if s > 0.0 else -g
 
 
+def _plus_run(operands: tuple[int, ...], signs: tuple[float, ...]) -> bool:
+    """Whether a signed sum adds (after its first term) consecutive entries, every one with sign +."""
+    rest = operands[1:]
+    return len(rest) > 2 and min(signs) > 0.0 and rest == tuple(range(rest[0], rest[0] + len(rest)))
+
+
+def _plus_sum(v: Table, i: tuple[int, ...], rest: slice) -> float:
+    total = v[i[0]]  # as _signed_sum, left to right, the terms after the first read as one slice
+    for x in v[rest]:
+        total += x
+    return total
+
+
+def _plus_sum_back(v: Table, gr: Table, i: tuple[int, ...], o: int, rest: slice) -> None:
+    g = gr[o]
+    gr[i[0]] += g
+    gr[rest] = [r + g for r in gr[rest]]
+
+
 # operation: (forward, backward) of one step
 RULES: dict[Any, tuple[Forward, Backward]] = {
     LINEAR: (_linear, _linear_back),
@@ -89,6 +108,8 @@ class Steps:
                     pair = engine_rules[rule] = (_engine_forward(rule), _engine_backward(rule))
             if rule is LINEAR:
                 constants = len(operands) // 2
+            elif rule is SUM and _plus_run(operands, constants):  # sum(terms): its terms consecutive, all added
+                pair, constants = (_plus_sum, _plus_sum_back), slice(operands[1], operands[-1] + 1)
             self.forward_steps.append((pair[0], operands, out, constants))
             if wanted:
                 self.backward_steps.append((pair[1], operands, out, constants))
