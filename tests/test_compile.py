@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import micrograd
@@ -114,6 +114,8 @@ def test_layers_on_a_batch_match_eager(
         b for layer in biases for row in layer for b in row
     ]
 
+    kinks: list[bool] = []  # whether a relu's operand was (nearly) 0, where its derivative depends on rounding
+
     def network(batch: Sequence[Sequence[Value | float]]) -> Value:
         total: Value | float = 0.0
         for r, x in enumerate(batch):
@@ -123,6 +125,8 @@ def test_layers_on_a_batch_match_eager(
             for (_, _, activation, sharing), w, b in zip(shapes, weights, biases, strict=True):
                 bias = [b[0 if sharing == "unit" else r][u] for u in range(len(w))]
                 z = [micrograd.linear(h, w[u], bias[u]) for u in range(len(w))]
+                if activation == "relu":
+                    kinks.extend(abs(zu.data) < 1e-9 for zu in z)
                 h = [zu.relu() if activation == "relu" else zu.tanh() if activation == "tanh" else zu for zu in z]
             total = total + sum(v * v for v in h)
         assert isinstance(total, Value)
@@ -137,7 +141,11 @@ def test_layers_on_a_batch_match_eager(
             leaf.grad = 0.0
         compiled.backward()
         compiled_grads = [leaf.grad for leaf in leaves]
+        kinks.clear()
         eager = network(inputs)
+        # numbers of one decimal cancel exactly (0.6 * 1.8 - 1.2 * 0.9): a matrix product may round such
+        # a sum to a tiny number of either sign, and a relu there passes its gradient or not
+        assume(not any(kinks))
         for leaf in leaves:
             leaf.grad = 0.0
         eager.backward()
