@@ -36,6 +36,7 @@ from micrograd.autograd import (
 )
 from micrograd.compiler.numpy_layers import Array, Blocks, Group, Layer, Scatter, gather
 from micrograd.compiler.numpy_rows import CHECKED_BACKWARD, CHECKED_FORWARD, ENGINE_FALLBACK, RULES
+from micrograd.compiler.numpy_sums import OneSum, Sums
 from micrograd.compiler.plan import SUM, Checks, Plan, Step, contributions
 
 __all__ = ["NumpyReplay"]
@@ -120,43 +121,6 @@ class _Linear(Group):
 
     def scatters(self) -> list[Scatter]:
         return [self.scatter_x, self.scatter_w, self.scatter_b]
-
-
-class _Sum(Group):
-    """Folded chains of + and -: each sum is one segment of its terms, times their signs, added up
-    with ``np.add.reduceat``, which starts a segment from its first term (whose sign is +), as the
-    engine does.  So a sum of ``-0.0`` terms stays ``-0.0`` (a zero's sign does not depend on the order
-    of the additions, only on whether every term is ``-0.0``; starting from ``+0.0``, as ``np.bincount``
-    does, would lose it).  A long sum may add in another order than the engine's, left to right: its
-    last bits may differ (numpy's pairwise summation, and a single sum's terms taken in table order,
-    which reads them as a slice rather than gathers them), which the tests allow for."""
-
-    def __init__(self, steps: list[Step], out: slice, terms: np.ndarray[Any, Any], lengths: Any) -> None:
-        self.out = out  # terms: every step's operands (renamed), one after the other; lengths: how many each
-        self.bins = np.repeat(np.arange(len(steps)), lengths)
-        self.signs = np.fromiter(chain.from_iterable(s.constants for s in steps), dtype=float, count=len(terms))
-        self.negative = not bool((self.signs > 0).all())
-        self.single = len(steps) == 1
-        if self.single:  # one sum (a mean, a penalty): its terms in table order, often a slice then
-            order = np.argsort(terms, kind="stable")
-            terms, self.signs = terms[order], self.signs[order]
-        self.terms = gather(terms)
-        self.scatter = Scatter(terms)
-        self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.intp)
-
-    def forward(self, v: Array) -> None:
-        terms = v[self.terms] * self.signs if self.negative else v[self.terms]
-        v[self.out] = np.add.reduceat(terms, self.starts)
-
-    def backward(self, v: Array, gr: Array) -> None:
-        if self.single and self.scatter.inverse is None:  # one sum (a mean, a penalty): its g for every term
-            gr[self.scatter.target] += gr[self.out] * self.signs if self.negative else gr[self.out]
-            return
-        g = gr[self.out][self.bins]
-        self.scatter.add(gr, g * self.signs if self.negative else g)
-
-    def scatters(self) -> list[Scatter]:
-        return [self.scatter]
 
 
 class _Engine(Group):
@@ -290,8 +254,9 @@ def _group(
         return layer, rows
     flat = renumber[flat]
     if rule is SUM:
-        sums = _Sum(steps, out, flat, lengths)
-        needs[out] = np.logical_or.reduceat(needs[flat], sums.starts)
+        sums = OneSum(steps[0], out, flat) if len(steps) == 1 else Sums(steps, out, flat, lengths)
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.intp)
+        needs[out] = np.logical_or.reduceat(needs[flat], starts)
         return sums, np.arange(len(steps))
     arity = int(lengths[0])
     if arity and rule is not LINEAR and rule in RULES and rule not in ENGINE_FALLBACK and (lengths == arity).all():
