@@ -21,7 +21,7 @@ from typing import Any
 from micrograd.compiler import layer_source
 from micrograd.compiler.plan import Plan
 
-__all__ = ["BY_COLUMNS_IS_THE_ENGINES_SUM", "At", "Layer", "Table", "add_to", "at", "layer_grid", "read"]
+__all__ = ["BY_COLUMNS_IS_THE_ENGINES_SUM", "CHUNK", "At", "Layer", "Table", "add_to", "at", "layer_grid", "read"]
 
 # Whether adding a layer's products column by column, left to right, gives the bits of the engine's
 # ``sum(map(mul, inputs, weights))``: only before CPython 3.12, whose ``sum()`` of floats compensates

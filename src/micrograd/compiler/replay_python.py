@@ -54,7 +54,7 @@ from micrograd.autograd import (
     WEIGHTS,
 )
 from micrograd.compiler.plan import Checks, Plan, block_entries
-from micrograd.compiler.replay_layer import At, Layer, Table, add_to, at, layer_grid, read
+from micrograd.compiler.replay_layer import CHUNK, At, Layer, Table, add_to, at, layer_grid, read
 from micrograd.compiler.replay_steps import RULES, Steps
 
 __all__ = ["COLUMNS", "ENGINE_FALLBACK", "GROUPS", "RULES", "PythonReplay"]
@@ -117,6 +117,7 @@ class _Map:
         self.fused = False  # a relu whose backward its layer does (replay_layer.Layer.relu_outputs)
         first = columns[0]  # x * x (an L2 term's p * p) on one slice: its two contributions in one pass
         self.square = rule is MUL and columns[1] == first and type(first) is slice and wanted[0]
+        self.square = self.square and first.stop - first.start <= CHUNK  # type: ignore[union-attr]  # a longer: add_to's chunks
 
     def forward(self, v: Table) -> None:
         v[self.outs] = self.forward_rule(*[read(v, column) for column in self.columns])
