@@ -1,13 +1,16 @@
 """compile_step, PyTorch and jax side by side in one process, step by step.
 
-    python bench/compile_side_by_side.py            # three workloads, about two minutes
+    python bench/compile_side_by_side.py            # three workloads, a few minutes
     python bench/compile_side_by_side.py --quick    # small sizes: a smoke test
 
 bench/compile_run.py measures each engine in a fresh interpreter, one after the
-other; on a shared machine whose load changes from second to second its ratios
-move by tens of percent.  Here the engines take turns, one training step each,
-in one interpreter (BLAS, PyTorch and XLA on one thread), so a slow second
-slows them all alike and the ratios of the medians hold.  The step is the one
+other; on a shared machine whose speed changes from minute to minute its ratios
+move by tens of percent.  Here the engines take turns in one interpreter (BLAS,
+PyTorch and XLA on one thread), in blocks of 20 steps each, so a slow stretch
+slows them all alike.  The first 5 steps of each block are not counted: taking
+turns step by step left each engine's caches (and jax's and PyTorch's runtimes)
+cold, which made jax up to 70% and PyTorch up to 40% slower than alone, and
+compile_step hardly at all; after 5 steps each runs at its own speed.  The step is the one
 of bench/compile_run.py (karpathy's demo loss: hinge and L2, backward, SGD
 update), from the same weights: ``micrograd.compile_step`` with numpy, given
 the batch as numpy arrays; PyTorch float64 and float32; the step written by
@@ -163,8 +166,11 @@ ENGINES: dict[str, Callable[[int, int], Step]] = {
 }
 
 
+BLOCK, WARM = 20, 5  # steps per turn, and the first ones of a turn not counted
+
+
 def worker(width: int, points: int, rounds: int) -> None:
-    """Each engine's median step time, the engines taking turns step by step."""
+    """Each engine's median step time, the engines taking turns of BLOCK steps (``rounds`` turns each)."""
     steps = {}
     for name, make in ENGINES.items():
         try:
@@ -177,9 +183,11 @@ def worker(width: int, points: int, rounds: int) -> None:
     times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(rounds):
         for name, run in steps.items():
-            began = time.perf_counter()
-            run(RATE)
-            times[name].append(time.perf_counter() - began)
+            for k in range(BLOCK):
+                began = time.perf_counter()
+                run(RATE)
+                if k >= WARM:
+                    times[name].append(time.perf_counter() - began)
     print(json.dumps({name: statistics.median(seconds) for name, seconds in times.items()}))
 
 
@@ -191,7 +199,7 @@ def main() -> int:
     if args.worker:
         worker(*args.worker)
         return 0
-    workloads = [(16, 20, 20)] if args.quick else [(16, 100, 400), (64, 500, 200), (128, 1000, 60)]
+    workloads = [(16, 20, 2)] if args.quick else [(16, 100, 20), (64, 500, 12), (128, 1000, 6)]
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
     print(f"load average at the start: {os.getloadavg()[0]:.2f}", flush=True)
