@@ -278,6 +278,32 @@ def test_a_dead_relu_unit_stops_even_a_nan_or_infinite_gradient(backend: str, se
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_a_zero_gradient_has_the_engines_sign_of_zero(backend: str) -> None:
+    """A gradient that no contribution makes nonzero (a relu that is off) is 0.0 + (-0.0) = +0.0 in the
+    engine: so it is after a compiled step, where a one-unit layer writes its inputs' gradients g * w
+    at once (here the inputs are trained too, as an embedding is)."""
+    gradients = []
+    for compiled in (False, True):
+        layer = Layer(3, 1, activation="linear", rng=random.Random(1))
+        layer.neurons[0].w[0].data, layer.neurons[0].w[1].data = -0.5, 0.75
+        z = [Value(0.5), Value(-1.0), Value(2.0)]
+        optimizer = optim.SGD([*layer.parameters(), *z], lr=0.1)
+
+        def loss_fn(scale: Value | float, layer: Layer = layer, z: list[Value] = z) -> Value:
+            return (layer(z) * scale - 50.0).relu()  # off: its gradient is 0
+
+        if compiled:
+            step = micrograd.compile_step(loss_fn, optimizer, backend=backend)
+            step(1.0)
+            step.sync()
+        else:
+            optimizer.zero_grad()
+            loss_fn(1.0).backward()
+        gradients.append([math.copysign(1.0, v.grad) for v in z])
+    assert gradients[1] == gradients[0] == [1.0] * 3
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_dropped_step_that_reads_a_dropped_block_still_raises(backend: str) -> None:
     """``layer(x)[0].log()`` with its result unused raises in a plain call for x <= 0: the replay must too
     (its block is in no plan, so the function is traced with the scalar nodes)."""
