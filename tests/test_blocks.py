@@ -278,6 +278,26 @@ def test_a_dead_relu_unit_stops_even_a_nan_or_infinite_gradient(backend: str, se
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_an_infinite_weight_after_a_relu_that_is_off_gives_nan_as_in_the_engine(backend: str) -> None:
+    """inf * 0.0 is nan: a layer reading a relu that is off must not skip that input when a weight is
+    infinite (the pure-Python replay skips the zeros only when every weight is finite)."""
+    net = MLP(2, [4, 3], rng=random.Random(2))
+    net.layers[1].neurons[0].w[0].data = math.inf
+    net.layers[0].neurons[0].b.data = -100.0  # hidden unit 0 off: its relu result is 0.0
+
+    def f(X: Sequence[Sequence[Value]]) -> list[Value]:
+        return [o for x in X for o in net(x)]
+
+    compiled = micrograd.compile(f, backend=backend)
+    X = [[0.5, -0.5], [1.0, 0.25]]
+    for _ in range(2):
+        eager = [v.data for v in f([[Value(a) for a in x] for x in X])]
+        got = [v.data for v in compiled(X)]
+        assert [math.isnan(v) for v in got] == [math.isnan(v) for v in eager] == [True, False, False] * 2
+        assert all(close(a, b) for a, b in zip(got, eager, strict=True) if not math.isnan(a))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_zero_gradient_has_the_engines_sign_of_zero(backend: str) -> None:
     """A gradient that no contribution makes nonzero (a relu that is off) is 0.0 + (-0.0) = +0.0 in the
     engine: so it is after a compiled step, where a one-unit layer writes its inputs' gradients g * w

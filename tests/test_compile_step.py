@@ -299,9 +299,15 @@ def test_numpy_arrays_as_the_batch_give_the_weights_of_lists(backend: str, dtype
     assert_same_weights(eager.parameters(), again.parameters())
     assert_same_weights(compiled.parameters(), again.parameters())
     assert step.traces == 1
-    step(Xa[:5], ya[:5])  # a new shape is a new structure, traced once
-    step(Xa[:5].copy(), ya[:5].copy())
-    step(np.asfortranarray(Xa[:5]), ya[:5])  # another memory order: the same rows
+    # a new shape traces once; a copy, another memory order and a transposed view are the same rows
+    twin_net = model()
+    twin_optimizer = OPTIMIZERS["Adam"](twin_net.parameters())
+    twin_optimizer.load_state_dict(optimizer.state_dict())
+    twin_net.load_state_dict(again.state_dict())
+    twin = micrograd.compile_step(hinge_with_l2(twin_net), twin_optimizer, backend=backend)
+    for batch in (Xa[:5], Xa[:5].copy(), np.asfortranarray(Xa[:5]), np.ascontiguousarray(Xa[:5].T).T):
+        assert step(batch, ya[:5]) == twin(batch.tolist(), ya[:5].tolist())
+    assert_same_weights(again.parameters(), twin_net.parameters(), tolerance=0.0)
     assert step.traces == 2
 
 
@@ -400,6 +406,9 @@ def test_bad_arguments_are_refused_clearly() -> None:
         micrograd.compile_step(hinge_with_l2(net), [1.0])
     with pytest.raises(ValueError, match="clip_grad_norm must be a number >= 0, got -1"):
         micrograd.compile_step(hinge_with_l2(net), optimizer, clip_grad_norm=-1)
+    twice = optim.SGD([*net.parameters(), net.parameters()[3]], lr=0.1)
+    with pytest.raises(ValueError, match="compile_step: the optimizer lists a parameter twice, at 3 and 105"):
+        micrograd.compile_step(hinge_with_l2(net), twice)
     step = micrograd.compile_step(lambda X: [net(x) for x in X], optimizer)
     with pytest.raises(TypeError, match=r"must return the loss, a Value, or a tuple"):
         step([[1.0, 2.0], [0.5, 0.5]])

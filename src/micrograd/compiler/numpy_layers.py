@@ -68,6 +68,8 @@ class Group:
         raise NotImplementedError
 
     def backward(self, v: Array, gr: Array) -> None:
+        """Add the steps' contributions to their operands' gradients in ``gr``.  It may overwrite its own
+        outputs' gradients (``gr[out]``), which no group reads after it: groups run in reverse order."""
         raise NotImplementedError
 
     def scatters(self) -> list[Scatter]:
@@ -162,7 +164,7 @@ class Dense(Group):
         if self.sums_read:
             v[self.z] = y
         if self.relu:  # the engine's relu: 0.0 where z <= 0 (+0.0, also for -0.0), nan stays nan
-            np.maximum(y, 0.0, out=y)  # keeps a -0.0, which only a bias of -0.0 can give (-0.0 + -0.0)
+            np.maximum(y, 0.0, out=y)  # may keep a -0.0 (numpy's choice), which only a bias of -0.0 can give
             if self.units * self.rows < 4096 or _negative_zero(v[self.b]):
                 y += 0.0  # -0.0 + 0.0 is +0.0
         else:

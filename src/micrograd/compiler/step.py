@@ -61,6 +61,10 @@ def compile_step(
     params = getattr(optimizer, "params", None)
     if not isinstance(params, list) or not all(isinstance(p, Value) for p in params) or not params:
         raise TypeError(f"compile_step: expected an optimizer from micrograd.optim, got {type(optimizer).__name__}")
+    first: dict[int, int] = {}
+    for k, p in enumerate(params):
+        if first.setdefault(id(p), k) != k:  # as PyTorch, which warns that this will be an error
+            raise ValueError(f"compile_step: the optimizer lists a parameter twice, at {first[id(p)]} and {k}")
     for name, limit in (("clip_grad_norm", clip_grad_norm), ("clip_grad_value", clip_grad_value)):
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit >= 0):
             raise ValueError(f"compile_step: {name} must be a number >= 0, got {limit!r}")
@@ -125,9 +129,10 @@ class CompiledStep:
             numbers = flat if set(map(type, flat)) <= _FLOAT else [x.data if isinstance(x, Value) else x for x in flat]
             signature = _signature(args, self._array_type) if self._numpy and not kwargs and args else ()
             if signature and all(type(item) is tuple for item in signature):  # all float arrays
-                if len(self._arrays) >= MAX_TRACES:
-                    del self._arrays[next(iter(self._arrays))]
-                self._arrays[signature] = (structure, keep)
+                with self._lock:  # another thread may trim it too
+                    if len(self._arrays) >= MAX_TRACES:
+                        del self._arrays[next(iter(self._arrays))]
+                    self._arrays[signature] = (structure, keep)
         static, prepared = self._cache.get(structure, ((), {}))
         replay = prepared.get(tuple(numbers[i] for i in static))
         if replay is None:
