@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -180,44 +181,39 @@ def _memory(step_fn: Any, model: Any, X: list[list[float]], y: list[int]) -> dic
     return {"peak_bytes": peak, "values_made": made}
 
 
-def torch_step(width: int, points: int, steps: int, f32: bool = False) -> dict[str, Any]:
-    """The same step in PyTorch float64 (or float32) on one thread, with micrograd's initial weights."""
-    import torch
+Trainer = Callable[[float], float]  # one training step at a learning rate; the loss before it
 
-    from micrograd import MLP
+
+def torch_trainer(width: int, points: int, f32: bool = False) -> Trainer:
+    """The step in PyTorch float64 (or float32) on one thread, with micrograd's initial weights."""
+    import torch
 
     torch.set_num_threads(1)
     dtype = torch.float32 if f32 else torch.float64
-    random.seed(1337)
-    model = MLP(2, [width, width, 1])
-    layers = []
-    for layer in model.layers:
-        w = torch.tensor([[p.data for p in n.w] for n in layer.neurons], dtype=dtype, requires_grad=True)
-        b = torch.tensor([n.b.data for n in layer.neurons], dtype=dtype, requires_grad=True)
-        layers.append((w, b))
+    layers = [
+        (torch.tensor(w, dtype=dtype, requires_grad=True), torch.tensor(b, dtype=dtype, requires_grad=True))
+        for w, b in initial_weights(width)
+    ]
     parameters = [t for pair in layers for t in pair]
     X, y = moons(points)
-    Xt = torch.tensor(X, dtype=dtype)
-    yt = torch.tensor(y, dtype=dtype)
-    times = []
-    for k in range(steps):
-        began = time.perf_counter()
+    Xt, yt = torch.tensor(X, dtype=dtype), torch.tensor(y, dtype=dtype)
+
+    def step(learning_rate: float) -> float:
         h = Xt
         for i, (w, b) in enumerate(layers):
             h = h @ w.T + b
             if i < len(layers) - 1:
                 h = torch.relu(h)
-        scores = h[:, 0]
-        total = torch.relu(1 - yt * scores).mean() + 1e-4 * sum((p * p).sum() for p in parameters)
+        total = torch.relu(1 - yt * h[:, 0]).mean() + 1e-4 * sum((p * p).sum() for p in parameters)
         for p in parameters:
             p.grad = None
         total.backward()
-        learning_rate = 1.0 - 0.9 * k / 100
         with torch.no_grad():
             for p in parameters:
                 p -= learning_rate * p.grad
-        times.append(time.perf_counter() - began)
-    return {"seconds": statistics.median(times), "loss": float(total.detach())}
+        return float(total.detach())
+
+    return step
 
 
 def initial_weights(width: int) -> list[tuple[list[list[float]], list[float]]]:
@@ -230,16 +226,15 @@ def initial_weights(width: int) -> list[tuple[list[list[float]], list[float]]]:
     ]
 
 
-def numpy_step(width: int, points: int, steps: int) -> dict[str, Any]:
-    """The same step written by hand in numpy (forward, backward and update), float64, one thread."""
+def numpy_trainer(width: int, points: int) -> Trainer:
+    """The step written by hand in numpy (forward, backward and update), float64, one thread."""
     import numpy as np
 
     layers = [(np.array(w), np.array(b)) for w, b in initial_weights(width)]
     X, y = moons(points)
     Xa, ya = np.array(X), np.array(y, dtype=float)
-    times = []
-    for k in range(steps):
-        began = time.perf_counter()
+
+    def step(learning_rate: float) -> float:
         hs, h = [Xa], Xa
         for i, (w, b) in enumerate(layers):
             h = h @ w.T + b
@@ -249,7 +244,6 @@ def numpy_step(width: int, points: int, steps: int) -> dict[str, Any]:
         margins = 1 - ya * hs[-1][:, 0]
         total = np.maximum(margins, 0.0).mean() + 1e-4 * sum((w * w).sum() + (b * b).sum() for w, b in layers)
         g = np.where(margins > 0, -ya, 0.0)[:, None] / points
-        learning_rate = 1.0 - 0.9 * k / 100
         for i in range(len(layers) - 1, -1, -1):
             w, b = layers[i]
             gw, gb = g.T @ hs[i] + 2e-4 * w, g.sum(axis=0) + 2e-4 * b
@@ -257,18 +251,19 @@ def numpy_step(width: int, points: int, steps: int) -> dict[str, Any]:
                 g = (g @ w) * (hs[i] > 0)
             w -= learning_rate * gw
             b -= learning_rate * gb
-        times.append(time.perf_counter() - began)
-    return {"seconds": statistics.median(times), "loss": float(total)}
+        return float(total)
+
+    return step
 
 
-def jax_step(width: int, points: int, steps: int) -> dict[str, Any]:
-    """The same step with ``jax.jit`` (value_and_grad and the SGD update in one jitted function), float64."""
+def jax_trainer(width: int, points: int) -> Trainer:
+    """The step with ``jax.jit`` (value_and_grad and the SGD update in one jitted function), float64."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    params = [(jnp.array(w), jnp.array(b)) for w, b in initial_weights(width)]
+    state = [[(jnp.array(w), jnp.array(b)) for w, b in initial_weights(width)]]
     X, y = moons(points)
     Xa, ya = jnp.array(X), jnp.array(y, dtype=jnp.float64)
 
@@ -285,17 +280,30 @@ def jax_step(width: int, points: int, steps: int) -> dict[str, Any]:
         value, grads = jax.value_and_grad(loss)(params)
         return value, jax.tree_util.tree_map(lambda p, g: p - learning_rate * g, params, grads)
 
-    began = time.perf_counter()
-    total, _ = update(params, 1.0)
-    total.block_until_ready()
-    first = time.perf_counter() - began
+    def step(learning_rate: float) -> float:
+        value, state[0] = update(state[0], learning_rate)
+        return float(value)  # waits for the result
+
+    return step
+
+
+def timed(trainer: Trainer, steps: int) -> dict[str, Any]:
+    """Median time of ``steps`` steps of ``trainer``, at the demo's decaying learning rate, and the last loss."""
     times = []
     for k in range(steps):
         began = time.perf_counter()
-        total, params = update(params, 1.0 - 0.9 * k / 100)
-        total.block_until_ready()
+        loss = trainer(1.0 - 0.9 * k / 100)
         times.append(time.perf_counter() - began)
-    return {"seconds": statistics.median(times), "loss": float(total), "first_call_seconds": first}
+    return {"seconds": statistics.median(times), "loss": loss}
+
+
+def jax_step(width: int, points: int, steps: int) -> dict[str, Any]:
+    """The jax step timed, and its first call (jax's tracing and compiling) apart."""
+    trainer = jax_trainer(width, points)
+    began = time.perf_counter()
+    trainer(1.0)
+    first = time.perf_counter() - began
+    return {**timed(trainer, steps), "first_call_seconds": first}
 
 
 def worker(engine: str, width: int, points: int, steps: int) -> None:
@@ -307,11 +315,11 @@ def worker(engine: str, width: int, points: int, steps: int) -> None:
         import micrograd.compiler.step_arrays  # noqa: F401
 
     if engine in ("torch", "torch-f32"):
-        result = torch_step(width, points, steps, engine == "torch-f32")
+        result = timed(torch_trainer(width, points, engine == "torch-f32"), steps)
     elif engine.startswith("step"):
         result = compiled_training_step(engine, width, points, steps)
     elif engine == "numpy-hand":
-        result = numpy_step(width, points, steps)
+        result = timed(numpy_trainer(width, points), steps)
     elif engine == "jax":
         result = jax_step(width, points, steps)
     else:

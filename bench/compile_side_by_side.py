@@ -35,9 +35,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
-from compile_run import initial_weights, moons  # noqa: E402
+from compile_run import jax_trainer, moons, numpy_trainer, torch_trainer  # noqa: E402
 
-Step = Callable[[float], None]  # one training step at a learning rate
+Step = Callable[[float], float]  # one training step at a learning rate; its loss
 RATE = 0.05
 
 
@@ -61,108 +61,19 @@ def micrograd_step(width: int, points: int) -> Step:
     X, y = moons(points)
     Xa, ya = np.array(X), np.array(y, dtype=float)
 
-    def run(rate: float) -> None:
+    def run(rate: float) -> float:
         optimizer.lr = rate
-        step(Xa, ya)
-
-    return run
-
-
-def torch_step(width: int, points: int, f32: bool = False) -> Step:
-    import torch
-
-    torch.set_num_threads(1)
-    dtype = torch.float32 if f32 else torch.float64
-    layers = [
-        (torch.tensor(w, dtype=dtype, requires_grad=True), torch.tensor(b, dtype=dtype, requires_grad=True))
-        for w, b in initial_weights(width)
-    ]
-    parameters = [t for pair in layers for t in pair]
-    X, y = moons(points)
-    Xt, yt = torch.tensor(X, dtype=dtype), torch.tensor(y, dtype=dtype)
-
-    def run(rate: float) -> None:
-        h = Xt
-        for i, (w, b) in enumerate(layers):
-            h = h @ w.T + b
-            if i < len(layers) - 1:
-                h = torch.relu(h)
-        total = torch.relu(1 - yt * h[:, 0]).mean() + 1e-4 * sum((p * p).sum() for p in parameters)
-        for p in parameters:
-            p.grad = None
-        total.backward()
-        with torch.no_grad():
-            for p in parameters:
-                p -= rate * p.grad
-
-    return run
-
-
-def numpy_step(width: int, points: int) -> Step:
-    import numpy as np
-
-    layers = [(np.array(w), np.array(b)) for w, b in initial_weights(width)]
-    X, y = moons(points)
-    Xa, ya = np.array(X), np.array(y, dtype=float)
-
-    def run(rate: float) -> None:
-        hs, h = [Xa], Xa
-        for i, (w, b) in enumerate(layers):
-            h = h @ w.T + b
-            if i < len(layers) - 1:
-                h = np.maximum(h, 0.0)
-            hs.append(h)
-        margins = 1 - ya * hs[-1][:, 0]
-        g = np.where(margins > 0, -ya, 0.0)[:, None] / points
-        for i in range(len(layers) - 1, -1, -1):
-            w, b = layers[i]
-            gw, gb = g.T @ hs[i] + 2e-4 * w, g.sum(axis=0) + 2e-4 * b
-            if i:
-                g = (g @ w) * (hs[i] > 0)
-            w -= rate * gw
-            b -= rate * gb
-
-    return run
-
-
-def jax_step(width: int, points: int) -> Step:
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
-    import jax.numpy as jnp
-
-    params = [(jnp.array(w), jnp.array(b)) for w, b in initial_weights(width)]
-    X, y = moons(points)
-    Xa, ya = jnp.array(X), jnp.array(y, dtype=jnp.float64)
-
-    def loss(params: Any) -> Any:
-        h = Xa
-        for i, (w, b) in enumerate(params):
-            h = h @ w.T + b
-            if i < len(params) - 1:
-                h = jax.nn.relu(h)
-        return jax.nn.relu(1 - ya * h[:, 0]).mean() + 1e-4 * sum((w * w).sum() + (b * b).sum() for w, b in params)
-
-    @jax.jit
-    def update(params: Any, rate: Any) -> Any:
-        value, grads = jax.value_and_grad(loss)(params)
-        return value, jax.tree_util.tree_map(lambda p, g: p - rate * g, params, grads)
-
-    state = [params]
-
-    def run(rate: float) -> None:
-        value, state[0] = update(state[0], rate)
-        value.block_until_ready()
+        return step(Xa, ya)  # type: ignore[no-any-return]
 
     return run
 
 
 ENGINES: dict[str, Callable[[int, int], Step]] = {
     "compile_step, numpy": micrograd_step,
-    "PyTorch f64, 1 thread": torch_step,
-    "PyTorch f32, 1 thread": lambda width, points: torch_step(width, points, f32=True),
-    "hand-written numpy": numpy_step,
-    "jax.jit f64": jax_step,
+    "PyTorch f64, 1 thread": torch_trainer,
+    "PyTorch f32, 1 thread": lambda width, points: torch_trainer(width, points, f32=True),
+    "hand-written numpy": numpy_trainer,
+    "jax.jit f64": jax_trainer,
 }
 
 
