@@ -76,6 +76,25 @@ def train_both(
     return eager, compiled, eager_losses, compiled_losses, step
 
 
+def step_beside_eager(
+    make_loss: Callable[[MLP], Callable[..., Value]],
+    make_optimizer: Callable[[list[Value]], optim.Optimizer],
+    backend: str,
+) -> tuple[MLP, MLP, Any]:
+    """Six minibatches through the eager loop and a compiled step, each loss checked: (eager, compiled, step)."""
+    eager, compiled = model(), model()
+    eager_optimizer = make_optimizer(eager.parameters())
+    step = micrograd.compile_step(make_loss(compiled), make_optimizer(compiled.parameters()), backend=backend)
+    eager_loss = make_loss(eager)
+    for X, y in minibatches(6):
+        eager_optimizer.zero_grad()
+        expected = eager_loss(X, y)
+        expected.backward()
+        eager_optimizer.step()
+        assert math.isclose(step(X, y), expected.data, rel_tol=1e-12)
+    return eager, compiled, step
+
+
 def minibatches(steps: int = 8, size: int = 8) -> list[tuple[Any, Any]]:
     X, y = data()
     return [(X[k * size % 24 : k * size % 24 + size], y[k * size % 24 : k * size % 24 + size]) for k in range(steps)]
@@ -143,19 +162,7 @@ def test_a_loss_that_also_reads_a_hidden_layers_relu_results_moves_the_weights_a
 
         return loss_fn
 
-    eager, compiled = model(), model()
-    eager_optimizer, compiled_optimizer = (
-        optim.SGD(eager.parameters(), lr=0.05),
-        optim.SGD(compiled.parameters(), lr=0.05),
-    )
-    step = micrograd.compile_step(make_loss(compiled), compiled_optimizer, backend=backend)
-    eager_loss = make_loss(eager)
-    for X, y in minibatches(6):
-        eager_optimizer.zero_grad()
-        expected = eager_loss(X, y)
-        expected.backward()
-        eager_optimizer.step()
-        assert math.isclose(step(X, y), expected.data, rel_tol=1e-12)
+    eager, compiled, step = step_beside_eager(make_loss, lambda ps: optim.SGD(ps, lr=0.05), backend)
     assert step.traces == 1
     assert_same_weights(eager.parameters(), compiled.parameters())
     assert max(abs(p.data - q.data) for p, q in zip(compiled.parameters(), model().parameters(), strict=True)) > 0.01
@@ -171,19 +178,7 @@ def test_the_demos_l2_term_written_as_p_times_p_moves_the_weights_as_eagerly(bac
 
         return loss_fn
 
-    eager, compiled = model(), model()
-    eager_optimizer, compiled_optimizer = (
-        optim.Adam(eager.parameters(), lr=0.05),
-        optim.Adam(compiled.parameters(), lr=0.05),
-    )
-    step = micrograd.compile_step(make_loss(compiled), compiled_optimizer, backend=backend)
-    eager_loss = make_loss(eager)
-    for X, y in minibatches(6):
-        eager_optimizer.zero_grad()
-        expected = eager_loss(X, y)
-        expected.backward()
-        eager_optimizer.step()
-        assert math.isclose(step(X, y), expected.data, rel_tol=1e-12)
+    eager, compiled, step = step_beside_eager(make_loss, lambda ps: optim.Adam(ps, lr=0.05), backend)
     assert_same_weights(eager.parameters(), compiled.parameters())
     step.sync()
     assert_same_weights([Value(p.grad) for p in eager.parameters()], [Value(p.grad) for p in compiled.parameters()])
