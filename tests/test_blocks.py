@@ -29,6 +29,22 @@ def close(a: float, b: float, tolerance: float = 1e-12) -> bool:
     return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
 
 
+def outputs_and_gradients(
+    fns: Sequence[Callable[[list[Value]], Value]], parameters: list[Value], point: Sequence[float]
+) -> list[list[float]]:
+    """For each function (the eager one and its compiled twin) at ``point``: its output's number, then
+    the gradients of ``parameters`` and of the point's own Values, after one ``backward()``."""
+    results = []
+    for fn in fns:
+        x = [Value(v) for v in point]
+        for p in parameters:
+            p.grad = 0.0
+        out = fn(x)
+        out.backward()
+        results.append([out.data, *(p.grad for p in [*parameters, *x])])
+    return results
+
+
 def rules_of(fn: Callable[..., Any], numbers: Sequence[float], shape: Callable[[Sequence[Value]], Any]) -> set[Any]:
     """The rules of the steps of ``fn``'s plan, traced on ``numbers`` (``shape`` nests the argument leaves)."""
     plan = trace(fn, list(numbers), lambda leaves: fn(*shape(leaves)))
@@ -204,17 +220,8 @@ def test_layers_used_in_unusual_ways_give_the_eager_numbers(backend: str, name: 
         assert LINEAR in rules_of(f, [0.4, -0.9], lambda leaves: (list(leaves),))  # the scalar nodes, as before blocks
     compiled = micrograd.compile(f, backend=backend)
     for point in ([0.4, -0.9], [-1.5, 0.2]):
-        x = [Value(v) for v in point]
-        results = []
-        for fn in (f, compiled):
-            for p in [*parameters, *x]:
-                p.grad = 0.0
-            out = fn(x)
-            out.backward()
-            results.append((out.data, [p.grad for p in [*parameters, *x]]))
-        (eager, eager_grads), (got, got_grads) = results
-        assert close(got, eager, 1e-10)
-        assert all(close(a, b, 1e-10) for a, b in zip(got_grads, eager_grads, strict=True))
+        eager, got = outputs_and_gradients((f, compiled), parameters, point)
+        assert all(close(a, b, 1e-10) for a, b in zip(got, eager, strict=True))
     assert compiled.traces == 1
 
 
@@ -234,15 +241,7 @@ def test_zeros_and_non_finite_numbers_go_through_a_block_as_through_the_scalar_n
     compiled = micrograd.compile(f, backend=backend)
     parameters = model.parameters()
     for point in ([1.0, 0.0], [0.5, 2.0], [math.nan, 1.0], [-0.0, -1.0]):
-        x = [Value(v) for v in point]
-        results = []
-        for fn in (f, compiled):
-            for p in [*parameters, *x]:
-                p.grad = 0.0
-            out = fn(x)
-            out.backward()
-            results.append([out.data, *(p.grad for p in [*parameters, *x])])
-        eager, got = results
+        eager, got = outputs_and_gradients((f, compiled), parameters, point)
         assert [math.isnan(v) for v in got] == [math.isnan(v) for v in eager], point
         assert all(close(a, b, 1e-10) for a, b in zip(got, eager, strict=True) if not math.isnan(a)), point
 

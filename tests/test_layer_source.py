@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd.compiler.layer_source import KINDS, LIMIT, Shape, function
+import micrograd
+from micrograd.compiler import layer_source
+from micrograd.compiler.layer_source import KINDS, Shape, function
 
 FINITE = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False) | st.sampled_from([0.0, -0.0, 1.0])
 ANY = FINITE | st.sampled_from([math.inf, -math.inf, math.nan])
@@ -120,4 +123,18 @@ def test_a_row_without_gradient_is_skipped_only_by_the_finite_backward() -> None
 def test_the_source_is_made_once_per_shape() -> None:
     shape = Shape(3, 4, inputs=True, weights=True, relu_inputs=True, relu_outputs=True)
     assert all(function(shape, kind) is function(Shape(*shape), kind) for kind in KINDS)
-    assert LIMIT >= 16 * 16  # the demo's hidden layer gets it
+
+
+def test_the_demos_hidden_layer_is_replayed_by_generated_source(monkeypatch: Any) -> None:
+    """karpathy's demo network (16 x 16 hidden layer) is small enough (LIMIT) for generated source."""
+    asked: list[Shape] = []
+
+    def spy(shape: Shape, kind: str) -> Any:
+        asked.append(shape)
+        return function(shape, kind)
+
+    monkeypatch.setattr(layer_source, "function", spy)
+    model = micrograd.MLP(2, [16, 16, 1], rng=random.Random(1))
+    compiled = micrograd.compile(lambda X: sum((model(x) for x in X), micrograd.Value(0.0)), backend="python")
+    compiled([[0.5, -1.0], [1.5, 0.25]]).backward()
+    assert any((shape.units, shape.width) == (16, 16) for shape in asked)

@@ -164,9 +164,8 @@ class Dense(Group):
         if self.sums_read:
             v[self.z] = y
         if self.relu:  # the engine's relu: 0.0 where z <= 0 (+0.0, also for -0.0), nan stays nan
-            np.maximum(y, 0.0, out=y)  # may keep a -0.0 (numpy's choice), which only a bias of -0.0 can give
-            if self.units * self.rows < 4096 or _negative_zero(v[self.b]):
-                y += 0.0  # -0.0 + 0.0 is +0.0
+            np.maximum(y, 0.0, out=y)  # may keep a -0.0 (numpy's choice) ...
+            y += 0.0  # ... which -0.0 + 0.0 makes +0.0
         else:
             v[self.out] = self.rule[0]([y], _NO_CONSTANTS)
 
@@ -215,10 +214,6 @@ def _relu_backward(g: Array, y: Array) -> Array:
         g *= y > 0
         return g
     return np.where(y <= 0, 0.0, g)
-
-
-def _negative_zero(x: Array) -> bool:
-    return bool(np.signbit(x[x == 0]).any())
 
 
 _NO_CONSTANTS = np.zeros(0)
